@@ -1,0 +1,170 @@
+"""Engines and sessions: SQLite (WAL, FULL sync, IMMEDIATE writes) or PostgreSQL, with error mapping."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from boxoffice.errors import ConcurrentChange, DatabaseBusy, DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def sqlite_url(path: Path | str) -> str:
+    return f"sqlite:///{Path(path)}"
+
+
+def _install_sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own handling is off).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        # A sale must survive a power cut.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_db_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` with the settings Box Office relies on."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+        _install_sqlite_pragmas(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("connect_args", {"connect_timeout": 5})
+        return create_engine(url, **kwargs)
+    raise ValueError(
+        f"Unsupported database URL '{parsed.render_as_string(hide_password=True)}'. "
+        "Use a SQLite file path or postgresql+psycopg://user@host/dbname."
+    )
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    """Deadlocks and serialization failures (PostgreSQL), busy/locked (SQLite)."""
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in ("40001", "40P01", "55P03"):
+        return True
+    text = str(orig or exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def translate_error(exc: BaseException) -> BaseException:
+    """Turn infrastructure failures into errors the operator can act on."""
+    if isinstance(exc, (DatabaseBusy, DatabaseUnavailable, ConcurrentChange)):
+        return exc
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    text = str(orig or exc).lower()
+    if "database is locked" in text or "database is busy" in text:
+        return DatabaseBusy()
+    if sqlstate in ("40001", "40P01", "55P03"):
+        return ConcurrentChange(
+            "Another desk changed the same records at the same moment. Nothing was saved; try again."
+        )
+    if isinstance(exc, OperationalError) and (
+        "connection" in text or "could not connect" in text or "server closed" in text
+        or "unable to open database" in text
+    ):
+        return DatabaseUnavailable(
+            "The database cannot be reached. Nothing was saved. Check the network or the server, "
+            "then try again."
+        )
+    return exc
+
+
+class Database:
+    """One database: an engine, a read session factory and an IMMEDIATE-write session factory."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine = create_db_engine(url, echo=echo)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.is_postgresql = self.engine.dialect.name == "postgresql"
+        write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        self._read = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._write = sessionmaker(write_bind, expire_on_commit=False, autoflush=False)
+
+    @property
+    def display_url(self) -> str:
+        url = make_url(self.url)
+        if self.is_sqlite:
+            return str(url.database)
+        return url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work (rolled back at the end)."""
+        session = self._read()
+        try:
+            yield session
+        except DBAPIError as exc:
+            raise translate_error(exc) from exc
+        finally:
+            session.rollback()
+            session.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction: commits on success, rolls back on any exception.
+
+        On SQLite it begins IMMEDIATE, so the write lock is taken before anything is read.
+        """
+        session = self._write()
+        try:
+            with session.begin():
+                yield session
+        except DBAPIError as exc:
+            raise translate_error(exc) from exc
+        finally:
+            session.close()
+
+    def run_write(self, fn: Callable[[Session], T], *, attempts: int = 5) -> T:
+        """Run ``fn`` in a write transaction, retrying deadlocks/serialization failures/busy."""
+        for attempt in range(1, attempts + 1):
+            session = self._write()
+            try:
+                with session.begin():
+                    result = fn(session)
+                return result
+            except DBAPIError as exc:
+                if attempt < attempts and _is_retryable(exc):
+                    delay = min(0.5, 0.01 * (2 ** attempt)) * (0.5 + random.random())
+                    log.info("retrying write after %s (attempt %d)", type(exc.orig).__name__, attempt)
+                    time.sleep(delay)
+                    continue
+                raise translate_error(exc) from exc
+            finally:
+                session.close()
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Domain: mapped classes and pure business rules (no sessions, no Qt, no Stripe)."""

@@ -1,0 +1,60 @@
+"""Where user data lives: platform user data/log dirs, with a base-dir override for tests."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "BoxOffice"
+HOME_ENV = "BOXOFFICE_HOME"  # overrides every directory below (tests, portable installs)
+
+
+def _base_override() -> Path | None:
+    value = os.environ.get(HOME_ENV)
+    return Path(value) if value else None
+
+
+def data_dir() -> Path:
+    base = _base_override()
+    path = base / "data" if base else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def config_dir() -> Path:
+    base = _base_override()
+    path = base / "config" if base else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def log_dir() -> Path:
+    base = _base_override()
+    path = base / "logs" if base else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def backup_dir() -> Path:
+    path = data_dir() / "backups"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_database_path() -> Path:
+    return data_dir() / "boxoffice.sqlite3"
+
+
+def resources_dir() -> Path:
+    """``resources/`` in the source tree, or inside a PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def demo_conference_file() -> Path:
+    return Path(__file__).resolve().parent / "demo" / "conference.toml"

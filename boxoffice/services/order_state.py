@@ -1,0 +1,405 @@
+"""Order status transitions, and the sold/held inventory counters that move with them.
+
+Every change of an order's status or hold goes through ``transition`` so that the per-item
+counters (``sold_quantity``/``held_quantity`` on ticket types and add-ons, ``tickets_sold``/
+``tickets_held`` on the conference) change in the same transaction. ``recount`` recomputes them
+from the orders for ``boxoffice db check`` and the tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from sqlalchemy import and_, case, func, select, update
+from sqlalchemy.orm import Session
+
+from boxoffice.domain.models import (
+    SETTLED_STATUSES,
+    AddOn,
+    Attendee,
+    Conference,
+    Credit,
+    CreditStatus,
+    Order,
+    OrderLineItem,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    TicketType,
+    Voucher,
+)
+from boxoffice.errors import OrderStateError
+from boxoffice.money import ZERO
+
+log = logging.getLogger(__name__)
+
+Bucket = Literal["sold", "held"] | None
+
+ACCESS_CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def bucket(status: OrderStatus, hold_expires_at: datetime | None) -> Bucket:
+    """Which counter an order's lines sit in: settled → sold; pending with a hold → held."""
+    if status in SETTLED_STATUSES:
+        return "sold"
+    if status == OrderStatus.PENDING and hold_expires_at is not None:
+        return "held"
+    return None
+
+
+def _line_quantities(session: Session, order_id: int) -> list[tuple[int | None, int | None, int]]:
+    rows = session.execute(
+        select(OrderLineItem.ticket_type_id, OrderLineItem.addon_id, OrderLineItem.quantity).where(
+            OrderLineItem.order_id == order_id
+        )
+    ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def apply_counter_delta(
+    session: Session,
+    conference_id: int,
+    lines: list[tuple[int | None, int | None, int]],
+    target: Literal["sold", "held"],
+    sign: int,
+) -> None:
+    """Add ``sign * quantity`` of each line to the ``target`` counter (Core UPDATEs, no ORM flush)."""
+    tickets = 0
+    for ticket_type_id, addon_id, quantity in lines:
+        if quantity == 0:
+            continue
+        delta = sign * quantity
+        if addon_id is not None:
+            col = AddOn.sold_quantity if target == "sold" else AddOn.held_quantity
+            session.execute(update(AddOn).where(AddOn.id == addon_id).values({col: col + delta}))
+        else:
+            tickets += delta  # CAP-1: a line without add-on is a ticket line, even if its type was deleted
+            if ticket_type_id is not None:
+                col = TicketType.sold_quantity if target == "sold" else TicketType.held_quantity
+                session.execute(
+                    update(TicketType).where(TicketType.id == ticket_type_id).values({col: col + delta})
+                )
+    if tickets:
+        col = Conference.tickets_sold if target == "sold" else Conference.tickets_held
+        session.execute(update(Conference).where(Conference.id == conference_id).values({col: col + tickets}))
+
+
+def transition(
+    session: Session,
+    order: Order,
+    new_status: OrderStatus,
+    *,
+    hold_expires_at: datetime | None | Literal["keep"] = "keep",
+) -> None:
+    """Set an order's status (and hold), moving its units between the counters as needed."""
+    old = bucket(order.status, order.hold_expires_at)
+    new_hold = order.hold_expires_at if hold_expires_at == "keep" else hold_expires_at
+    new = bucket(new_status, new_hold)
+    if old != new:
+        lines = _line_quantities(session, order.id)
+        if old is not None:
+            apply_counter_delta(session, order.conference_id, lines, old, -1)
+        if new is not None:
+            apply_counter_delta(session, order.conference_id, lines, new, +1)
+    order.status = new_status
+    order.hold_expires_at = new_hold
+
+
+# --------------------------------------------------------------------------- paid so far
+
+
+def paid_so_far(session: Session, order_id: int) -> Decimal:
+    """Σ amount of the order's succeeded payments, whatever their method."""
+    value = session.scalar(
+        select(func.coalesce(func.sum(Payment.amount), 0)).where(
+            Payment.order_id == order_id, Payment.status == PaymentStatus.SUCCEEDED
+        )
+    )
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def outstanding_balance(session: Session, order: Order) -> Decimal:
+    return max(order.total - paid_so_far(session, order.id), ZERO)
+
+
+def _new_access_code(session: Session) -> str:
+    for _ in range(20):
+        code = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(8))
+        if session.scalar(select(Attendee.id).where(Attendee.access_code == code)) is None:
+            return code
+    raise RuntimeError("could not draw a unique access code")
+
+
+def on_order_paid(session: Session, order: Order) -> Attendee:
+    """PAY-9: create or update the attendee of (customer, conference); idempotent."""
+    attendee = session.scalar(
+        select(Attendee).where(
+            Attendee.customer_id == order.customer_id, Attendee.conference_id == order.conference_id
+        )
+    )
+    if attendee is None:
+        attendee = Attendee(
+            customer_id=order.customer_id,
+            conference_id=order.conference_id,
+            access_code=_new_access_code(session),
+        )
+        session.add(attendee)
+    attendee.order_id = order.id
+    attendee.completed_registration = True
+    return attendee
+
+
+def mark_paid(session: Session, order: Order) -> bool:
+    """PAY-6: pending → paid, hold cleared, the order-paid effect fired once.
+
+    Returns True on the transition, False when the order was already paid (no second effect).
+    """
+    if order.status == OrderStatus.PAID:
+        return False
+    if order.status != OrderStatus.PENDING:
+        raise OrderStateError(f"Order {order.reference} is {order.status.value}; it cannot be marked paid.")
+    transition(session, order, OrderStatus.PAID, hold_expires_at=None)
+    session.flush()
+    on_order_paid(session, order)
+    log.info("order %s paid", order.reference)
+    return True
+
+
+def settle_if_fully_paid(session: Session, order: Order) -> bool:
+    """Mark a pending order paid when paid so far reaches its total (PAY-3, CRD-4)."""
+    if order.status == OrderStatus.PENDING and paid_so_far(session, order.id) >= order.total:
+        return mark_paid(session, order)
+    return False
+
+
+# --------------------------------------------------------------------------- cancel
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    order_id: int
+    reference: str
+    credits_restored: Decimal
+    voucher_released: bool
+
+
+def release_voucher_use(session: Session, conference_id: int, code: str) -> bool:
+    """VCH-12: one use of the voucher with that code in that conference goes back, never below 0."""
+    if not code:
+        return False
+    result = session.execute(
+        update(Voucher)
+        .where(
+            Voucher.conference_id == conference_id,
+            func.upper(Voucher.code) == code.upper(),
+            Voucher.times_used > 0,
+        )
+        .values(times_used=Voucher.times_used - 1)
+    )
+    return bool(result.rowcount)
+
+
+def non_credit_money_received(session: Session, order_id: int) -> Decimal:
+    value = session.scalar(
+        select(func.coalesce(func.sum(Payment.amount), 0)).where(
+            Payment.order_id == order_id,
+            Payment.status == PaymentStatus.SUCCEEDED,
+            Payment.method.not_in([PaymentMethod.CREDIT, PaymentMethod.COMP]),
+        )
+    )
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def card_payment_in_flight(session: Session, order_id: int) -> bool:
+    return (
+        session.scalar(
+            select(func.count(Payment.id)).where(
+                Payment.order_id == order_id,
+                Payment.method.in_([PaymentMethod.STRIPE, PaymentMethod.TERMINAL]),
+                Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING]),
+            )
+        )
+        or 0
+    ) > 0
+
+
+def cancel_order(session: Session, order: Order, *, sweeping: bool = False) -> CancelResult:
+    """ORD-1 with the fixes of ORD-3/4/5: refuse while money is in; restore each credit exactly."""
+    if order.status != OrderStatus.PENDING:
+        raise OrderStateError(
+            f"Only pending orders can be cancelled; order {order.reference} is {order.status.value}."
+        )
+    received = non_credit_money_received(session, order.id)
+    if received > 0:
+        raise OrderStateError(
+            f"Order {order.reference} has {received} paid in cash or card. Refund that money or take "
+            "the rest of the payment before cancelling."
+        )
+    if card_payment_in_flight(session, order.id):
+        raise OrderStateError(
+            f"A card payment for order {order.reference} is still in progress. Cancel it on the "
+            "payment screen first."
+        )
+    restored = ZERO
+    credit_payments = session.scalars(
+        select(Payment)
+        .where(
+            Payment.order_id == order.id,
+            Payment.method == PaymentMethod.CREDIT,
+            Payment.status == PaymentStatus.SUCCEEDED,
+        )
+        .order_by(Payment.id)
+    ).all()
+    for payment in credit_payments:
+        payment.status = PaymentStatus.REFUNDED
+        if payment.credit_id is None:
+            continue
+        credit = session.get(Credit, payment.credit_id, with_for_update=True)
+        if credit is None:
+            continue
+        give_back = min(payment.amount, credit.amount - credit.remaining_amount)
+        if give_back > 0:
+            credit.remaining_amount += give_back
+            restored += give_back
+            if credit.status == CreditStatus.APPLIED:
+                credit.status = CreditStatus.AVAILABLE
+            if credit.applied_to_order_id == order.id:
+                credit.applied_to_order_id = None
+    transition(session, order, OrderStatus.CANCELLED, hold_expires_at=None)
+    released = release_voucher_use(session, order.conference_id, order.voucher_code)
+    log.info("order %s cancelled%s", order.reference, " by the stale sweep" if sweeping else "")
+    return CancelResult(order.id, order.reference, restored, released)
+
+
+def sweep_stale_orders(session: Session, conference_id: int, now: datetime) -> list[CancelResult]:
+    """ORD-6/8: cancel pending orders whose hold lapsed, by the full cancel procedure.
+
+    Orders with card money in flight or cash/card received are not cancelled; they are flagged
+    for staff attention instead (their hold is left, so their stock is released by CAT-1 anyway).
+    """
+    stale = session.scalars(
+        select(Order)
+        .where(
+            Order.conference_id == conference_id,
+            Order.status == OrderStatus.PENDING,
+            Order.hold_expires_at.is_not(None),
+            Order.hold_expires_at <= now,
+        )
+        .order_by(Order.id)
+        .with_for_update()
+    ).all()
+    results = []
+    for order in stale:
+        if non_credit_money_received(session, order.id) > 0 or card_payment_in_flight(session, order.id):
+            note = "Hold lapsed with money received or a card payment in progress: check this order."
+            if order.needs_attention != note:
+                order.needs_attention = note
+            continue
+        results.append(cancel_order(session, order, sweeping=True))
+    return results
+
+
+# --------------------------------------------------------------------------- recount
+
+
+@dataclass(frozen=True)
+class CounterMismatch:
+    what: str
+    item_id: int
+    name: str
+    stored: tuple[int, int]
+    recounted: tuple[int, int]
+
+    def describe(self) -> str:
+        return (
+            f"{self.what} {self.item_id} ({self.name}): stored sold/held {self.stored}, "
+            f"recounted {self.recounted}"
+        )
+
+
+def _recount_expr() -> tuple[object, object]:
+    sold = func.coalesce(
+        func.sum(case((Order.status.in_(SETTLED_STATUSES), OrderLineItem.quantity), else_=0)), 0
+    )
+    held = func.coalesce(
+        func.sum(
+            case(
+                (
+                    and_(Order.status == OrderStatus.PENDING, Order.hold_expires_at.is_not(None)),
+                    OrderLineItem.quantity,
+                ),
+                else_=0,
+            )
+        ),
+        0,
+    )
+    return sold, held
+
+
+def recount(session: Session, conference_id: int | None = None) -> list[CounterMismatch]:
+    """Recompute every counter from the orders and list the ones that differ from what is stored."""
+    sold, held = _recount_expr()
+    mismatches: list[CounterMismatch] = []
+    for model, fk, label in (
+        (TicketType, OrderLineItem.ticket_type_id, "ticket type"),
+        (AddOn, OrderLineItem.addon_id, "add-on"),
+    ):
+        counted = dict(
+            (row[0], (int(row[1]), int(row[2])))
+            for row in session.execute(
+                select(fk, sold, held)
+                .join(Order, Order.id == OrderLineItem.order_id)
+                .where(fk.is_not(None))
+                .group_by(fk)
+            )
+        )
+        query = select(model.id, model.name, model.sold_quantity, model.held_quantity)
+        if conference_id is not None:
+            query = query.where(model.conference_id == conference_id)
+        for item_id, name, s, h in session.execute(query):
+            expected = counted.get(item_id, (0, 0))
+            if (s, h) != expected:
+                mismatches.append(CounterMismatch(label, item_id, name, (s, h), expected))
+    conf_counts = dict(
+        (row[0], (int(row[1]), int(row[2])))
+        for row in session.execute(
+            select(Order.conference_id, sold, held)
+            .join(OrderLineItem, OrderLineItem.order_id == Order.id)
+            .where(OrderLineItem.addon_id.is_(None))
+            .group_by(Order.conference_id)
+        )
+    )
+    query = select(Conference.id, Conference.name, Conference.tickets_sold, Conference.tickets_held)
+    if conference_id is not None:
+        query = query.where(Conference.id == conference_id)
+    for conf_id, name, s, h in session.execute(query):
+        expected = conf_counts.get(conf_id, (0, 0))
+        if (s, h) != expected:
+            mismatches.append(CounterMismatch("conference", conf_id, name, (s, h), expected))
+    return mismatches
+
+
+def repair_counters(session: Session) -> int:
+    """Overwrite every counter with its recount; returns how many were wrong."""
+    mismatches = recount(session)
+    for m in mismatches:
+        model = {"ticket type": TicketType, "add-on": AddOn, "conference": Conference}[m.what]
+        if model is Conference:
+            session.execute(
+                update(Conference).where(Conference.id == m.item_id).values(
+                    tickets_sold=m.recounted[0], tickets_held=m.recounted[1]
+                )
+            )
+        else:
+            session.execute(
+                update(model).where(model.id == m.item_id).values(  # type: ignore[attr-defined]
+                    sold_quantity=m.recounted[0], held_quantity=m.recounted[1]
+                )
+            )
+    return len(mismatches)

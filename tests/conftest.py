@@ -1,0 +1,65 @@
+"""Shared fixtures: a migrated SQLite template copied per test, a fixed clock, isolated user dirs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from boxoffice.db.engine import Database, sqlite_url
+from boxoffice.db.migrate import upgrade
+from boxoffice.services.context import ServiceContext
+from boxoffice.timeutil import FixedClock
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test may touch the real user data, config or log directories."""
+    home = tmp_path_factory.mktemp("boxoffice-home")
+    old = os.environ.get("BOXOFFICE_HOME")
+    os.environ["BOXOFFICE_HOME"] = str(home)
+    os.environ.pop("BOXOFFICE_DATABASE_URL", None)
+    yield
+    if old is None:
+        os.environ.pop("BOXOFFICE_HOME", None)
+    else:
+        os.environ["BOXOFFICE_HOME"] = old
+
+
+@pytest.fixture(scope="session")
+def template_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The schema is built once by the real migrations, then copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    db = Database(sqlite_url(path))
+    upgrade(db)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def db_path(template_db_path: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "boxoffice.sqlite3"
+    shutil.copyfile(template_db_path, path)
+    return path
+
+
+@pytest.fixture
+def db(db_path: Path) -> Iterator[Database]:
+    database = Database(sqlite_url(db_path))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def ctx(db: Database, clock: FixedClock) -> ServiceContext:
+    return ServiceContext(db=db, clock=clock)

@@ -1,0 +1,86 @@
+"""Test data builders that write through the ORM (catalogue set-up only; sales go through services)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from boxoffice.db.engine import Database
+from boxoffice.domain.models import AddOn, Conference, Customer, Staff, TicketType, Voucher, VoucherType
+
+
+def _add(db: Database, obj: Any) -> Any:
+    with db.write() as session:
+        session.add(obj)
+        session.flush()
+        session.expunge(obj)
+    return obj
+
+
+def conference(db: Database, **kw: Any) -> Conference:
+    kw.setdefault("name", "Python 2077")
+    kw.setdefault("slug", "python-2077")
+    kw.setdefault("timezone", "America/New_York")
+    kw.setdefault("currency", "USD")
+    return _add(db, Conference(**kw))
+
+
+def ticket_type(db: Database, conference_id: int, **kw: Any) -> TicketType:
+    kw.setdefault("name", "Individual")
+    kw.setdefault("slug", kw["name"].lower().replace(" ", "-"))
+    kw.setdefault("price", Decimal("100.00"))
+    return _add(db, TicketType(conference_id=conference_id, **kw))
+
+
+def addon(db: Database, conference_id: int, *, requires: list[int] = (), **kw: Any) -> AddOn:  # type: ignore[assignment]
+    kw.setdefault("name", "T-Shirt")
+    kw.setdefault("slug", kw["name"].lower().replace(" ", "-"))
+    kw.setdefault("price", Decimal("25.00"))
+    with db.write() as session:
+        obj = AddOn(conference_id=conference_id, **kw)
+        obj.requires_ticket_types = [session.get(TicketType, i) for i in requires]  # type: ignore[misc]
+        session.add(obj)
+        session.flush()
+        session.expunge_all()
+    return obj
+
+
+def voucher(
+    db: Database, conference_id: int, *, ticket_types: list[int] = (), addons: list[int] = (),  # type: ignore[assignment]
+    **kw: Any,
+) -> Voucher:
+    kw.setdefault("code", "SPRING")
+    kw.setdefault("voucher_type", VoucherType.PERCENTAGE)
+    kw.setdefault("discount_value", Decimal("25.00"))
+    kw.setdefault("max_uses", 10)
+    kw["code"] = kw["code"].upper()
+    with db.write() as session:
+        obj = Voucher(conference_id=conference_id, **kw)
+        obj.applicable_ticket_types = [session.get(TicketType, i) for i in ticket_types]  # type: ignore[misc]
+        obj.applicable_addons = [session.get(AddOn, i) for i in addons]  # type: ignore[misc]
+        session.add(obj)
+        session.flush()
+        session.expunge_all()
+    return obj
+
+
+def customer(db: Database, **kw: Any) -> Customer:
+    kw.setdefault("name", "Ada Lovelace")
+    kw.setdefault("email", "ada@example.org")
+    return _add(db, Customer(**kw))
+
+
+def staff(db: Database, name: str = "Grace") -> Staff:
+    return _add(db, Staff(name=name))
+
+
+def at(text: str) -> datetime:
+    """``at("2027-05-01 12:00")`` → aware UTC datetime."""
+    return datetime.fromisoformat(text).replace(tzinfo=__import__("datetime").timezone.utc)
+
+
+def session_get(session: Session, model: type, ident: int) -> Any:
+    return session.get(model, ident)
