@@ -1,0 +1,1 @@
+"""The desk GUI (PySide6 widgets); screens call services only."""

@@ -1,0 +1,107 @@
+"""The one place that knows about threads: run service calls off the GUI thread, deliver on it.
+
+Writes go to a pool with one thread (one SQLite writer, ordered like the operator's clicks);
+reads and network go to a reader pool. Each callback runs on the GUI thread. A task started
+with a ``key`` makes earlier tasks with the same key stale: their results are dropped, so a
+search typed quickly shows only the answer to the last text.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+SuccessFn = Callable[[Any], None]
+ErrorFn = Callable[[BaseException], None]
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[[], object], done: Callable[[object, object], None]) -> None:
+        super().__init__()
+        self._fn, self._done = fn, done
+        self.setAutoDelete(True)
+
+    def run(self) -> None:  # worker thread: never touch a widget here
+        try:
+            result = self._fn()
+        except BaseException as exc:  # noqa: BLE001 - every failure is delivered to on_error
+            self._done(None, exc)
+        else:
+            self._done(result, None)
+
+
+class TaskRunner(QObject):
+    """Runs callables on two thread pools and calls back on the GUI thread.
+
+    Signals: ``busy_changed(bool)`` when the first task starts or the last one finishes.
+    """
+
+    _done = Signal(int, object, object)
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._writer = QThreadPool(self)
+        self._writer.setMaxThreadCount(1)
+        self._reader = QThreadPool(self)
+        self._reader.setMaxThreadCount(max(2, QThreadPool.globalInstance().maxThreadCount()))
+        self._ids = itertools.count(1)
+        self._pending: dict[int, tuple[SuccessFn | None, ErrorFn | None, str | None]] = {}
+        self._latest: dict[str, int] = {}
+        self._done.connect(self._deliver)  # receiver lives on the GUI thread: queued delivery
+
+    def write(self, fn: Callable[[], object], on_success: SuccessFn | None = None,
+              on_error: ErrorFn | None = None, *, key: str | None = None) -> int:
+        """Run a change (one transaction) on the single writer thread."""
+        return self._start(self._writer, fn, on_success, on_error, key)
+
+    def read(self, fn: Callable[[], object], on_success: SuccessFn | None = None,
+             on_error: ErrorFn | None = None, *, key: str | None = None) -> int:
+        """Run a query or other I/O on the reader pool."""
+        return self._start(self._reader, fn, on_success, on_error, key)
+
+    def is_busy(self) -> bool:
+        return bool(self._pending)
+
+    def wait_idle(self, msecs: int = 10_000) -> bool:
+        """Block until both pools are empty (shutdown and tests); callbacks still need the event loop."""
+        return self._writer.waitForDone(msecs) and self._reader.waitForDone(msecs)
+
+    def _start(self, pool: QThreadPool, fn: Callable[[], object], on_success: SuccessFn | None,
+               on_error: ErrorFn | None, key: str | None) -> int:
+        task_id = next(self._ids)
+        was_idle = not self._pending
+        self._pending[task_id] = (on_success, on_error, key)
+        if key is not None:
+            self._latest[key] = task_id
+        pool.start(_Job(fn, lambda result, error: self._done.emit(task_id, result, error)))
+        if was_idle:
+            self.busy_changed.emit(True)
+        return task_id
+
+    @Slot(int, object, object)
+    def _deliver(self, task_id: int, result: object, error: object) -> None:
+        on_success, on_error, key = self._pending.pop(task_id)
+        try:
+            if key is not None and self._latest.get(key) != task_id:
+                log.debug("dropping stale result of task %s (%s)", task_id, key)
+                return
+            if key is not None:
+                self._latest.pop(key, None)
+            if error is None:
+                if on_success is not None:
+                    on_success(result)
+            elif on_error is not None:
+                assert isinstance(error, BaseException)
+                on_error(error)
+            else:
+                log.error("task %s failed with nobody to tell", task_id, exc_info=error)  # type: ignore[arg-type]
+        finally:
+            if not self._pending:
+                self.busy_changed.emit(False)
