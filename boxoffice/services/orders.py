@@ -1,0 +1,468 @@
+"""Order look-up for the desk: summaries, prefix search, detail, cancel and the stale sweep (ORD-*)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from boxoffice.domain.models import (
+    Credit,
+    Order,
+    OrderLineItem,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+    Staff,
+    TerminalPayment,
+)
+from boxoffice.errors import InvalidInput, NotFound
+from boxoffice.money import ZERO, quantize
+from boxoffice.services import order_state
+from boxoffice.services.context import ServiceContext
+from boxoffice.timeutil import ensure_aware
+
+MAX_PAGE = 1000
+
+# --------------------------------------------------------------------------- DTOs
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    id: int
+    reference: str
+    status: str
+    customer_id: int
+    billing_name: str
+    billing_email: str
+    billing_company: str
+    subtotal: Decimal
+    discount: Decimal
+    total: Decimal
+    paid: Decimal
+    balance: Decimal
+    refunded: Decimal
+    created_at: datetime
+    hold_expires_at: datetime | None
+    needs_attention: str
+    disputed: bool
+
+
+@dataclass(frozen=True)
+class OrderLineView:
+    id: int
+    kind: str  # "ticket" | "addon"
+    product_id: int | None
+    description: str
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal
+    line_total: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    id: int
+    method: str
+    status: str
+    amount: Decimal
+    amount_tendered: Decimal | None
+    change_given: Decimal
+    reference: str
+    note: str
+    operator_name: str
+    card_brand: str
+    card_last4: str
+    credit_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RefundView:
+    id: int
+    method: str
+    status: str
+    amount: Decimal
+    reason: str
+    stripe_refund_id: str
+    operator_name: str
+    credit_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderCreditView:
+    """A store credit seen from one order: drawn on to pay it, or issued by refunding it."""
+
+    id: int
+    amount: Decimal
+    remaining: Decimal
+    status: str
+    used_here: Decimal  # Σ credit payments of this order drawn on it (0 for issued credits)
+    expires_at: datetime | None
+    note: str
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    summary: OrderSummary
+    conference_id: int
+    voucher_code: str
+    lines: tuple[OrderLineView, ...]
+    payments: tuple[PaymentView, ...]
+    refunds: tuple[RefundView, ...]
+    credits_applied: tuple[OrderCreditView, ...]
+    credits_issued: tuple[OrderCreditView, ...]
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def _dec(value: Any) -> Decimal:
+    return quantize(Decimal(str(value or 0)))
+
+
+def pairs(rows: Iterable[Any]) -> dict[Any, Any]:
+    """``{first column: second column}`` of a two-column result."""
+    return {row[0]: row[1] for row in rows}
+
+
+def paid_and_refunded(session: Session, order_ids: Sequence[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """Σ succeeded payments and Σ succeeded refunds per order, in two grouped queries."""
+    if not order_ids:
+        return {}
+    paid = pairs(
+        session.execute(
+            select(Payment.order_id, func.sum(Payment.amount))
+            .where(Payment.order_id.in_(order_ids), Payment.status == PaymentStatus.SUCCEEDED)
+            .group_by(Payment.order_id)
+        )
+    )
+    refunded = pairs(
+        session.execute(
+            select(Refund.order_id, func.sum(Refund.amount))
+            .where(Refund.order_id.in_(order_ids), Refund.status == RefundStatus.SUCCEEDED)
+            .group_by(Refund.order_id)
+        )
+    )
+    return {i: (_dec(paid.get(i)), _dec(refunded.get(i))) for i in order_ids}
+
+
+def _summary(order: Order, paid: Decimal, refunded: Decimal) -> OrderSummary:
+    return OrderSummary(
+        id=order.id,
+        reference=order.reference,
+        status=OrderStatus(order.status).value,
+        customer_id=order.customer_id,
+        billing_name=order.billing_name,
+        billing_email=order.billing_email,
+        billing_company=order.billing_company,
+        subtotal=order.subtotal,
+        discount=order.discount_amount,
+        total=order.total,
+        paid=paid,
+        balance=max(order.total - paid, ZERO),
+        refunded=refunded,
+        created_at=order.created_at,
+        hold_expires_at=order.hold_expires_at,
+        needs_attention=order.needs_attention,
+        disputed=order.disputed,
+    )
+
+
+def summarize(session: Session, order: Order) -> OrderSummary:
+    """The summary of one order (flushes pending changes first so the sums include them)."""
+    session.flush()
+    paid, refunded = paid_and_refunded(session, [order.id])[order.id]
+    return _summary(order, paid, refunded)
+
+
+def summarize_many(session: Session, orders: Sequence[Order]) -> list[OrderSummary]:
+    sums = paid_and_refunded(session, [o.id for o in orders])
+    return [_summary(o, *sums[o.id]) for o in orders]
+
+
+def get_order(session: Session, order_id: int, *, lock: bool = False) -> Order:
+    """Load an order by id (row-locked when ``lock``), or raise NotFound."""
+    if isinstance(order_id, bool) or not isinstance(order_id, int):
+        raise InvalidInput(f"{order_id!r} is not an order id.")
+    query = select(Order).where(Order.id == order_id)
+    if lock:
+        query = query.with_for_update()
+    order = session.scalars(query).one_or_none()
+    if order is None:
+        raise NotFound(f"Order #{order_id} does not exist (any more). Search for it again.")
+    return order
+
+
+def check_operator(session: Session, operator_id: int | None) -> None:
+    """An operator id, when given, must name an existing staff member (DESK-2)."""
+    if operator_id is None:
+        return
+    if isinstance(operator_id, bool) or not isinstance(operator_id, int):
+        raise InvalidInput(f"{operator_id!r} is not a staff id.")
+    if session.get(Staff, operator_id) is None:
+        raise NotFound(f"Staff member #{operator_id} does not exist. Choose the operator again.")
+
+
+def operator_label(session: Session, operator_id: int | None) -> str:
+    if operator_id is None:
+        return ""
+    staff = session.get(Staff, operator_id)
+    return staff.name if staff is not None else ""
+
+
+# --------------------------------------------------------------------------- search
+
+
+def _prefix_range(column: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:
+    """``prefix <= column < prefix_next``: a range the column's index serves (unlike LIKE/startswith)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return (column >= prefix) & (column < upper)
+
+
+def _matching_ids(text: str) -> Select[Any]:
+    """Ids of orders whose reference, name, email or company starts with ``text`` (any case).
+
+    A UNION of four index range scans: reference (unique index, references are upper-case) and
+    the lower(...) expression indexes of migration 0002.
+    """
+    low = text.lower()
+    parts = [
+        select(Order.id).where(_prefix_range(Order.reference, text.upper())),
+        select(Order.id).where(_prefix_range(func.lower(Order.billing_name), low)),
+        select(Order.id).where(_prefix_range(func.lower(Order.billing_email), low)),
+        select(Order.id).where(_prefix_range(func.lower(Order.billing_company), low)),
+    ]
+    return union_all(*parts)  # type: ignore[return-value]
+
+
+_SORTS: dict[str, Any] = {
+    "created_at": Order.created_at,
+    "reference": Order.reference,
+    "billing_name": Order.billing_name,
+    "name": Order.billing_name,
+    "billing_email": Order.billing_email,
+    "email": Order.billing_email,
+    "billing_company": Order.billing_company,
+    "company": Order.billing_company,
+    "total": Order.total,
+    "status": Order.status,
+}
+
+
+def _statuses(statuses: Iterable[str | OrderStatus] | None) -> list[OrderStatus] | None:
+    if statuses is None:
+        return None
+    result = []
+    for status in statuses:
+        try:
+            result.append(OrderStatus(status))
+        except ValueError:
+            names = ", ".join(s.value for s in OrderStatus)
+            raise InvalidInput(f"'{status}' is not an order status. Use one of: {names}.") from None
+    return result
+
+
+def _filtered(
+    query: Select[Any],
+    conference_id: int,
+    text: str,
+    statuses: Iterable[str | OrderStatus] | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+) -> Select[Any]:
+    text = (text or "").strip()
+    if text:
+        # "+ 0" keeps the planner on the text indexes instead of scanning the conference's orders.
+        query = query.where(Order.id.in_(_matching_ids(text)), (Order.conference_id + 0) == conference_id)
+    else:
+        query = query.where(Order.conference_id == conference_id)
+    wanted = _statuses(statuses)
+    if wanted is not None:
+        query = query.where(Order.status.in_(wanted))
+    if created_from is not None:
+        query = query.where(Order.created_at >= ensure_aware(created_from))
+    if created_to is not None:
+        query = query.where(Order.created_at < ensure_aware(created_to))
+    return query
+
+
+# --------------------------------------------------------------------------- service
+
+
+class OrderService:
+    """Find, show, cancel and sweep orders; one transaction per call."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+
+    def search(
+        self,
+        conference_id: int,
+        text: str = "",
+        *,
+        statuses: Iterable[str | OrderStatus] | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        sort: str = "created_at",
+        descending: bool = True,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[OrderSummary]:
+        """A page of orders matching ``text`` as a case-insensitive prefix (reference/name/email/company)."""
+        column = _SORTS.get(sort)
+        if column is None:
+            raise InvalidInput(f"Orders cannot be sorted by '{sort}'. Use one of: {', '.join(_SORTS)}.")
+        if not (0 <= offset) or not (1 <= limit <= MAX_PAGE):
+            raise InvalidInput(f"Ask for 1 to {MAX_PAGE} orders from a non-negative offset.")
+        statuses = list(statuses) if statuses is not None else None
+        query = _filtered(select(Order), conference_id, text, statuses, created_from, created_to)
+        order_by = [column.desc(), Order.id.desc()] if descending else [column.asc(), Order.id.asc()]
+        query = query.order_by(*order_by).offset(offset).limit(limit)
+        with self._ctx.db.read() as session:
+            orders = session.scalars(query).all()
+            return summarize_many(session, orders)
+
+    def count(
+        self,
+        conference_id: int,
+        text: str = "",
+        *,
+        statuses: Iterable[str | OrderStatus] | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+    ) -> int:
+        """How many orders ``search`` would find with the same filters."""
+        statuses = list(statuses) if statuses is not None else None
+        query = _filtered(
+            select(func.count()).select_from(Order), conference_id, text, statuses, created_from, created_to
+        )
+        with self._ctx.db.read() as session:
+            return int(session.scalar(query) or 0)
+
+    def by_reference(self, reference: str) -> OrderSummary:
+        ref = (reference or "").strip().upper()
+        with self._ctx.db.read() as session:
+            order = session.scalars(select(Order).where(Order.reference == ref)).one_or_none()
+            if order is None:
+                raise NotFound(f"No order has the reference '{ref}'. Check the spelling and try again.")
+            return summarize(session, order)
+
+    def get(self, order_id: int) -> OrderSummary:
+        with self._ctx.db.read() as session:
+            return summarize(session, get_order(session, order_id))
+
+    def detail(self, order_id: int) -> OrderDetail:
+        """The order with its lines, payments (operator, method, tendered/change, card), refunds, credits."""
+        with self._ctx.db.read() as session:
+            order = get_order(session, order_id)
+            return _detail(session, order)
+
+    def cancel(self, order_id: int, *, operator_id: int | None = None) -> OrderSummary:
+        """ORD-1: cancel a pending order (refused while cash or card money is in, ORD-3)."""
+        with self._ctx.db.write() as session:
+            check_operator(session, operator_id)
+            order = get_order(session, order_id, lock=True)
+            order_state.cancel_order(session, order)
+            return summarize(session, order)
+
+    def sweep_stale(self, conference_id: int) -> int:
+        """ORD-6/8: cancel the conference's pending orders whose hold lapsed; returns how many."""
+        now = self._ctx.clock.now()
+        with self._ctx.db.write() as session:
+            return len(order_state.sweep_stale_orders(session, conference_id, now))
+
+
+def _detail(session: Session, order: Order) -> OrderDetail:
+    lines = tuple(
+        OrderLineView(
+            id=li.id,
+            kind="addon" if li.addon_id is not None else "ticket",
+            product_id=li.addon_id if li.addon_id is not None else li.ticket_type_id,
+            description=li.description,
+            quantity=li.quantity,
+            unit_price=li.unit_price,
+            discount=li.discount_amount,
+            line_total=li.line_total,
+        )
+        for li in session.scalars(
+            select(OrderLineItem).where(OrderLineItem.order_id == order.id).order_by(OrderLineItem.id)
+        )
+    )
+    staff = pairs(session.execute(select(Staff.id, Staff.name)))
+    payments_rows = session.scalars(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)).all()
+    terminal = {
+        t.payment_id: t
+        for t in session.scalars(
+            select(TerminalPayment).where(TerminalPayment.payment_id.in_([p.id for p in payments_rows]))
+        )
+    }
+    payments = tuple(
+        PaymentView(
+            id=p.id,
+            method=p.method.value,
+            status=p.status.value,
+            amount=p.amount,
+            amount_tendered=p.amount_tendered,
+            change_given=p.change_given,
+            reference=p.reference,
+            note=p.note,
+            operator_name=staff.get(p.created_by_id, "") if p.created_by_id else "",
+            card_brand=p.card_brand or (terminal[p.id].card_brand if p.id in terminal else ""),
+            card_last4=p.card_last4 or (terminal[p.id].card_last4 if p.id in terminal else ""),
+            credit_id=p.credit_id,
+            created_at=p.created_at,
+        )
+        for p in payments_rows
+    )
+    refunds = tuple(
+        RefundView(
+            id=r.id,
+            method=r.method.value,
+            status=r.status.value,
+            amount=r.amount,
+            reason=r.reason,
+            stripe_refund_id=r.stripe_refund_id,
+            operator_name=staff.get(r.created_by_id, "") if r.created_by_id else "",
+            credit_id=r.credit_id,
+            created_at=r.created_at,
+        )
+        for r in session.scalars(select(Refund).where(Refund.order_id == order.id).order_by(Refund.id))
+    )
+    used: dict[int, Decimal] = {}
+    for p in payments_rows:
+        if p.method == PaymentMethod.CREDIT and p.credit_id is not None and p.status == PaymentStatus.SUCCEEDED:
+            used[p.credit_id] = used.get(p.credit_id, ZERO) + p.amount
+    applied_rows = session.scalars(
+        select(Credit)
+        .where(or_(Credit.id.in_(list(used)), Credit.applied_to_order_id == order.id))
+        .order_by(Credit.id)
+    ).all()
+    issued_rows = session.scalars(
+        select(Credit).where(Credit.source_order_id == order.id).order_by(Credit.id)
+    ).all()
+
+    def credit_view(c: Credit, used_here: Decimal) -> OrderCreditView:
+        return OrderCreditView(
+            c.id, c.amount, c.remaining_amount, c.status.value, used_here, c.expires_at, c.note
+        )
+
+    return OrderDetail(
+        summary=summarize(session, order),
+        conference_id=order.conference_id,
+        voucher_code=order.voucher_code,
+        lines=lines,
+        payments=payments,
+        refunds=refunds,
+        credits_applied=tuple(credit_view(c, used.get(c.id, ZERO)) for c in applied_rows),
+        credits_issued=tuple(credit_view(c, ZERO) for c in issued_rows),
+    )
