@@ -1,0 +1,72 @@
+"""Consistency checks behind ``boxoffice db check``: counters, voucher usage, credit balances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from boxoffice.domain.models import Credit, Order, OrderStatus, Voucher
+from boxoffice.services.order_state import recount, repair_counters
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One inconsistency; ``repairable`` ones are fixed by ``db check --repair``."""
+
+    kind: str
+    message: str
+    repairable: bool = False
+
+
+def counter_findings(session: Session) -> list[Finding]:
+    """Stored sold/held counters against a full recount of the orders (CAP-1, CAT-1)."""
+    return [Finding("counter", m.describe(), repairable=True) for m in recount(session)]
+
+
+def voucher_findings(session: Session) -> list[Finding]:
+    """VCH-11..13: times_used = orders carrying the code that still count (every status but cancelled)."""
+    counted = dict(
+        ((row[0], row[1]), int(row[2]))
+        for row in session.execute(
+            select(Order.conference_id, func.upper(Order.voucher_code), func.count(Order.id))
+            .where(Order.voucher_code != "", Order.status != OrderStatus.CANCELLED)
+            .group_by(Order.conference_id, func.upper(Order.voucher_code))
+        )
+    )
+    findings = []
+    for voucher_id, conference_id, code, times_used, max_uses in session.execute(
+        select(Voucher.id, Voucher.conference_id, Voucher.code, Voucher.times_used, Voucher.max_uses)
+    ):
+        expected = counted.get((conference_id, code.upper()), 0)
+        if times_used != expected:
+            findings.append(Finding(
+                "voucher", f"voucher {voucher_id} ({code}): times_used {times_used}, but {expected} "
+                "non-cancelled orders carry this code",
+            ))
+        if times_used > max_uses:
+            findings.append(Finding("voucher", f"voucher {voucher_id} ({code}): times_used {times_used} "
+                                    f"is above max_uses {max_uses}"))
+    return findings
+
+
+def credit_findings(session: Session) -> list[Finding]:
+    """CRD-1: a credit's remaining amount is between 0 and its original amount."""
+    findings = []
+    for credit_id, amount, remaining in session.execute(
+        select(Credit.id, Credit.amount, Credit.remaining_amount).where(
+            (Credit.remaining_amount > Credit.amount) | (Credit.remaining_amount < 0)
+        )
+    ):
+        findings.append(Finding("credit", f"credit {credit_id}: remaining {remaining} is outside 0..{amount}"))
+    return findings
+
+
+def run_checks(session: Session) -> list[Finding]:
+    return counter_findings(session) + voucher_findings(session) + credit_findings(session)
+
+
+def repair(session: Session) -> int:
+    """Overwrite the counters with their recount (the other findings need a person to look)."""
+    return repair_counters(session)

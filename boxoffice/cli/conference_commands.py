@@ -1,0 +1,42 @@
+"""``boxoffice import-conference FILE.toml`` and ``boxoffice seed-demo``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from boxoffice.cli.common import open_migrated
+from boxoffice.cli.registry import command
+from boxoffice.demo.seed import seed_demo
+from boxoffice.services.context import ServiceContext
+from boxoffice.services.importer import import_conference
+
+
+def _configure_import(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, metavar="FILE.toml", help="the conference file to import")
+
+
+@command(
+    "import-conference",
+    help="import a conference, its tickets and add-ons from a TOML file (idempotent)",
+    configure=_configure_import,
+)
+def import_conference_command(args: argparse.Namespace) -> int:
+    db = open_migrated(args)
+    try:
+        report = import_conference(ServiceContext(db=db), args.file)
+    finally:
+        db.dispose()
+    print(report.describe())
+    return 0
+
+
+@command("seed-demo", help="add the demo conference, its vouchers and a demo operator")
+def seed_demo_command(args: argparse.Namespace) -> int:
+    db = open_migrated(args)
+    try:
+        report = seed_demo(ServiceContext(db=db))
+    finally:
+        db.dispose()
+    print(report.describe())
+    return 0

@@ -1,0 +1,83 @@
+"""``boxoffice db upgrade|current|check``: schema migrations and consistency checks, headless."""
+
+from __future__ import annotations
+
+import argparse
+
+from boxoffice.cli.checks import repair, run_checks
+from boxoffice.cli.common import add_database_option, open_migrated, open_plain
+from boxoffice.cli.registry import command
+from boxoffice.db.migrate import current_revision, head_revision
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="db_action", metavar="ACTION", required=True)
+    up = actions.add_parser("upgrade", help="apply the schema migrations and print the revision")
+    up.set_defaults(db_handler=_upgrade)
+    current = actions.add_parser("current", help="print the schema revision of the database")
+    current.set_defaults(db_handler=_current)
+    check = actions.add_parser(
+        "check", help="prove the inventory counters, voucher usage and credit balances (exit 1 on mismatch)"
+    )
+    check.add_argument("--repair", action="store_true", help="rewrite the counters from a full recount")
+    check.set_defaults(db_handler=_check)
+    for sub in (up, current, check):
+        add_database_option(sub, suppress_default=True)
+
+
+@command("db", help="database schema and consistency (upgrade, current, check)", configure=_configure)
+def db_command(args: argparse.Namespace) -> int:
+    return int(args.db_handler(args))
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    db = open_migrated(args)
+    try:
+        revision = current_revision(db)
+        print(f"{db.display_url}: schema at revision {revision} (head {head_revision(db)})")
+    finally:
+        db.dispose()
+    return 0
+
+
+def _current(args: argparse.Namespace) -> int:
+    db = open_plain(args)
+    try:
+        revision = current_revision(db)
+        head = head_revision(db)
+    finally:
+        db.dispose()
+    if revision is None:
+        print(f"{db.display_url}: no schema yet (run `boxoffice db upgrade`); newest is {head}")
+    elif revision != head:
+        print(f"{db.display_url}: revision {revision}; newest is {head} (run `boxoffice db upgrade`)")
+    else:
+        print(f"{db.display_url}: revision {revision} (up to date)")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    db = open_migrated(args)
+    try:
+        with db.read() as session:
+            findings = run_checks(session)
+        if not findings:
+            print("OK: counters equal a full recount; voucher usage and credit balances are consistent.")
+            return 0
+        for finding in findings:
+            print(f"MISMATCH {finding.kind}: {finding.message}")
+        if not args.repair:
+            if any(f.repairable for f in findings):
+                print("Run `boxoffice db check --repair` to rewrite the counters from the recount.")
+            return 1
+        with db.write() as session:
+            fixed = repair(session)
+        print(f"Repaired {fixed} counter(s).")
+        with db.read() as session:
+            left = run_checks(session)
+        for finding in left:
+            print(f"STILL WRONG {finding.kind}: {finding.message}")
+        return 1 if left else 0
+    finally:
+        db.dispose()
+

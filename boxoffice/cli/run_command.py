@@ -1,0 +1,49 @@
+"""``boxoffice run`` (the default): prepare the database, seed the demo on first start, open the GUI."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from boxoffice.app import AppServices, build_app
+from boxoffice.cli.common import database_url
+from boxoffice.cli.registry import command
+from boxoffice.config import LoadedSettings, load_settings
+from boxoffice.demo.seed import seed_if_empty
+
+log = logging.getLogger(__name__)
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-gui", action="store_true",
+        help="prepare the database (migrations, demo data on first start) and exit without a window",
+    )
+
+
+def _launch(app: AppServices, loaded: LoadedSettings) -> int:
+    # The GUI is imported here so every other command works without Qt.
+    try:
+        from boxoffice.ui.launch import launch
+    except ModuleNotFoundError as exc:
+        if exc.name != "boxoffice.ui.launch":
+            raise
+        log.warning("boxoffice.ui.launch not available; opening the minimal catalog window")
+        from boxoffice.ui.minimal import launch
+    return int(launch(app, loaded))
+
+
+@command("run", help="start the desk (the default when no command is given)", configure=_configure)
+def run_command(args: argparse.Namespace) -> int:
+    loaded = load_settings()
+    app = build_app(database_url(args), desk_name=loaded.settings.desk_name or "Desk 1")
+    try:
+        seeded = seed_if_empty(app.ctx)
+        if seeded is not None:
+            print(f"First start: demo conference seeded into {app.db.display_url}.")
+        if getattr(args, "no_gui", False):
+            print(f"{app.db.display_url}: ready (schema {app.schema_revision}).")
+            return 0
+        return _launch(app, loaded)
+    finally:
+        app.close()
