@@ -1,0 +1,349 @@
+"""Core-statement loaders shared by catalog, cart and checkout: products, carts, lapsed holds, limits.
+
+Everything here reads a constant number of rows-sets whatever the number of items (never a query
+per item), so the catalogue and checkout stay fast with hundreds of products and 100k orders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from boxoffice.domain import capacity
+from boxoffice.domain.models import (
+    SETTLED_STATUSES,
+    AddOn,
+    Cart,
+    CartItem,
+    CartStatus,
+    Conference,
+    Customer,
+    Order,
+    OrderLineItem,
+    OrderStatus,
+    TicketType,
+    Voucher,
+    VoucherType,
+    addon_requires_ticket_type,
+    voucher_addon,
+    voucher_ticket_type,
+)
+from boxoffice.domain.vouchers import VoucherTerms
+from boxoffice.errors import NotFound
+from boxoffice.services.customers import customer_label
+
+ProductKey = tuple[str, int]
+
+_TICKET_COLS = (
+    TicketType.id, TicketType.conference_id, TicketType.name, TicketType.description, TicketType.price,
+    TicketType.is_active, TicketType.available_from, TicketType.available_until,
+    TicketType.total_quantity, TicketType.sold_quantity, TicketType.held_quantity, TicketType.order,
+    TicketType.limit_per_user, TicketType.requires_voucher,
+)
+_ADDON_COLS = (
+    AddOn.id, AddOn.conference_id, AddOn.name, AddOn.description, AddOn.price, AddOn.is_active,
+    AddOn.available_from, AddOn.available_until, AddOn.total_quantity, AddOn.sold_quantity,
+    AddOn.held_quantity, AddOn.order,
+)
+
+
+@dataclass(frozen=True)
+class Product:
+    """A ticket type or add-on as the sales rules see it (counters included)."""
+
+    kind: str
+    id: int
+    conference_id: int
+    name: str
+    description: str
+    price: Decimal
+    is_active: bool
+    available_from: datetime | None
+    available_until: datetime | None
+    total_quantity: int
+    sold: int
+    held: int
+    order: int
+    limit_per_user: int = 0
+    requires_voucher: bool = False
+    requires: frozenset[int] = frozenset()
+
+    @property
+    def key(self) -> ProductKey:
+        return (self.kind, self.id)
+
+    def remaining(self, lapsed: dict[ProductKey, int]) -> int | None:
+        return capacity.remaining(self.total_quantity, self.sold, self.held, lapsed.get(self.key, 0))
+
+    def window(self, now: datetime) -> str:
+        return capacity.window_state(self.is_active, self.available_from, self.available_until, now)
+
+
+def _ticket(values: Sequence[Any]) -> Product:
+    return Product("ticket", *values)
+
+
+def _addon(values: Sequence[Any], requires: Iterable[int] = ()) -> Product:
+    return Product("addon", *values, requires=frozenset(requires))
+
+
+def load_products(session: Session, conference_id: int) -> tuple[list[Product], list[Product]]:
+    """Every ticket type and add-on of a conference in display order (MOD-TT-1): three queries."""
+    tickets = [
+        _ticket(row)
+        for row in session.execute(
+            select(*_TICKET_COLS)
+            .where(TicketType.conference_id == conference_id)
+            .order_by(TicketType.order, TicketType.name, TicketType.id)
+        )
+    ]
+    requires: dict[int, set[int]] = {}
+    for addon_id, ticket_id in session.execute(
+        select(addon_requires_ticket_type.c.addon_id, addon_requires_ticket_type.c.ticket_type_id)
+        .join(AddOn, AddOn.id == addon_requires_ticket_type.c.addon_id)
+        .where(AddOn.conference_id == conference_id)
+    ):
+        requires.setdefault(addon_id, set()).add(ticket_id)
+    addons = [
+        _addon(row, requires.get(row[0], ()))
+        for row in session.execute(
+            select(*_ADDON_COLS)
+            .where(AddOn.conference_id == conference_id)
+            .order_by(AddOn.order, AddOn.name, AddOn.id)
+        )
+    ]
+    return tickets, addons
+
+
+def load_product(session: Session, kind: str, product_id: int) -> Product:
+    """One ticket type or add-on by id (with its prerequisites), or NotFound."""
+    if kind == "ticket":
+        row = session.execute(select(*_TICKET_COLS).where(TicketType.id == product_id)).first()
+        if row is None:
+            raise NotFound(f"Ticket type #{product_id} does not exist (any more). Reload the catalogue.")
+        return _ticket(row)
+    row = session.execute(select(*_ADDON_COLS).where(AddOn.id == product_id)).first()
+    if row is None:
+        raise NotFound(f"Add-on #{product_id} does not exist (any more). Reload the catalogue.")
+    requires = session.scalars(
+        select(addon_requires_ticket_type.c.ticket_type_id).where(
+            addon_requires_ticket_type.c.addon_id == product_id
+        )
+    ).all()
+    return _addon(row, requires)
+
+
+@dataclass(frozen=True)
+class Lapsed:
+    """Units of pending orders whose hold is at or before now: still in the held counters."""
+
+    by_item: dict[ProductKey, int]
+    tickets: int  # CAP-1: every line without an add-on, deleted ticket types included
+
+
+def lapsed_holds(session: Session, conference_id: int, now: datetime) -> Lapsed:
+    """One grouped query over the few pending orders with a lapsed hold (ix_order_status_hold)."""
+    rows = session.execute(
+        select(OrderLineItem.ticket_type_id, OrderLineItem.addon_id, func.sum(OrderLineItem.quantity))
+        .join(Order, Order.id == OrderLineItem.order_id)
+        .where(
+            Order.status == OrderStatus.PENDING,
+            Order.hold_expires_at.is_not(None),
+            Order.hold_expires_at <= now,
+            Order.conference_id == conference_id,
+        )
+        .group_by(OrderLineItem.ticket_type_id, OrderLineItem.addon_id)
+    ).all()
+    by_item: dict[ProductKey, int] = {}
+    tickets = 0
+    for ticket_id, addon_id, units in rows:
+        units = int(units or 0)
+        if addon_id is not None:
+            by_item[("addon", addon_id)] = by_item.get(("addon", addon_id), 0) + units
+        else:
+            tickets += units
+            if ticket_id is not None:
+                by_item[("ticket", ticket_id)] = by_item.get(("ticket", ticket_id), 0) + units
+    return Lapsed(by_item, tickets)
+
+
+def purchased_by_customer(
+    session: Session, customer_id: int, conference_id: int, ticket_ids: Iterable[int], now: datetime
+) -> dict[int, int]:
+    """DEC-9 / CART-8: units per ticket type in the customer's settled and live-held orders."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(OrderLineItem.ticket_type_id, func.sum(OrderLineItem.quantity))
+        .join(Order, Order.id == OrderLineItem.order_id)
+        .where(
+            Order.customer_id == customer_id,
+            Order.conference_id == conference_id,
+            OrderLineItem.ticket_type_id.in_(ids),
+            OrderLineItem.addon_id.is_(None),
+            or_(
+                Order.status.in_(SETTLED_STATUSES),
+                and_(Order.status == OrderStatus.PENDING, Order.hold_expires_at > now),
+            ),
+        )
+        .group_by(OrderLineItem.ticket_type_id)
+    ).all()
+    return {tid: int(units or 0) for tid, units in rows}
+
+
+@dataclass(frozen=True)
+class ConferenceInfo:
+    id: int
+    name: str
+    total_capacity: int
+    tickets_sold: int
+    tickets_held: int
+    cart_expiry_minutes: int
+    hold_minutes: int
+    reference_prefix: str
+
+
+@dataclass(frozen=True)
+class VoucherInfo:
+    id: int
+    is_active: bool
+    times_used: int
+    max_uses: int
+    valid_from: datetime | None
+    valid_until: datetime | None
+    terms: VoucherTerms
+
+
+@dataclass(frozen=True)
+class Line:
+    item_id: int
+    product: Product
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CartState:
+    id: int
+    customer_id: int
+    customer_label: str
+    customer_name: str
+    customer_email: str
+    customer_company: str
+    status: CartStatus
+    expires_at: datetime | None
+    conference: ConferenceInfo
+    voucher: VoucherInfo | None
+    lines: tuple[Line, ...]
+
+    @property
+    def conference_id(self) -> int:
+        return self.conference.id
+
+    def ticket_units(self, *, excluding_item: int | None = None) -> int:
+        return sum(
+            line.quantity for line in self.lines
+            if line.product.kind == "ticket" and line.item_id != excluding_item
+        )
+
+    def line_for(self, kind: str, product_id: int) -> Line | None:
+        for line in self.lines:
+            if line.product.kind == kind and line.product.id == product_id:
+                return line
+        return None
+
+    def ticket_ids(self) -> set[int]:
+        return {line.product.id for line in self.lines if line.product.kind == "ticket"}
+
+
+_HEADER_COLS = (
+    Cart.id, Cart.customer_id, Cart.status, Cart.expires_at,
+    Customer.name, Customer.email, Customer.is_anonymous, Customer.company,
+    Conference.id, Conference.name, Conference.total_capacity, Conference.tickets_sold,
+    Conference.tickets_held, Conference.cart_expiry_minutes, Conference.hold_minutes,
+    Conference.reference_prefix,
+    Voucher.id, Voucher.code, Voucher.voucher_type, Voucher.discount_value, Voucher.unlocks_hidden_tickets,
+    Voucher.is_active, Voucher.times_used, Voucher.max_uses, Voucher.valid_from, Voucher.valid_until,
+)
+
+
+def load_cart(session: Session, cart_id: int, *, lock: bool = False) -> CartState:
+    """The cart with its conference, customer, voucher (and scope) and priced-ready lines.
+
+    Three queries whatever the size of the cart; ``lock`` takes row locks on PostgreSQL (SQLite
+    writers already hold the database lock from BEGIN IMMEDIATE).
+    """
+    header = (
+        select(*_HEADER_COLS)
+        .join(Conference, Conference.id == Cart.conference_id)
+        .join(Customer, Customer.id == Cart.customer_id)
+        .outerjoin(Voucher, Voucher.id == Cart.voucher_id)
+        .where(Cart.id == cart_id)
+    )
+    if lock:
+        header = header.with_for_update(of=[Cart.__table__, Conference.__table__])
+    row = session.execute(header).first()
+    if row is None:
+        raise NotFound(f"Cart #{cart_id} does not exist (any more). Open a new cart.")
+    (cid, customer_id, status, expires_at, c_name, c_email, c_anon, c_company,
+     conf_id, conf_name, capacity_, sold, held, cart_minutes, hold_minutes, prefix,
+     v_id, v_code, v_type, v_value, v_unlocks, v_active, v_used, v_max, v_from, v_until) = row
+    conference = ConferenceInfo(conf_id, conf_name, capacity_, sold, held, cart_minutes, hold_minutes, prefix)
+
+    item_rows = session.execute(
+        select(CartItem.id, CartItem.quantity, CartItem.ticket_type_id, CartItem.addon_id,
+               *_TICKET_COLS, *_ADDON_COLS)
+        .outerjoin(TicketType, TicketType.id == CartItem.ticket_type_id)
+        .outerjoin(AddOn, AddOn.id == CartItem.addon_id)
+        .where(CartItem.cart_id == cart_id)
+        .order_by(CartItem.id)
+    ).all()
+    addon_ids = [r[3] for r in item_rows if r[3] is not None]
+
+    ticket_scope: set[int] = set()
+    addon_scope: set[int] = set()
+    requires: dict[int, set[int]] = {}
+    parts = []
+    if v_id is not None:
+        parts.append(select(literal("vt"), voucher_ticket_type.c.voucher_id, voucher_ticket_type.c.ticket_type_id)
+                     .where(voucher_ticket_type.c.voucher_id == v_id))
+        parts.append(select(literal("va"), voucher_addon.c.voucher_id, voucher_addon.c.addon_id)
+                     .where(voucher_addon.c.voucher_id == v_id))
+    if addon_ids:
+        parts.append(select(literal("rq"), addon_requires_ticket_type.c.addon_id,
+                            addon_requires_ticket_type.c.ticket_type_id)
+                     .where(addon_requires_ticket_type.c.addon_id.in_(addon_ids)))
+    if parts:
+        for tag, owner, target in session.execute(union_all(*parts)):
+            if tag == "vt":
+                ticket_scope.add(target)
+            elif tag == "va":
+                addon_scope.add(target)
+            else:
+                requires.setdefault(owner, set()).add(target)
+
+    n_ticket = len(_TICKET_COLS)
+    lines = []
+    for r in item_rows:
+        if r[2] is not None:
+            product = _ticket(r[4:4 + n_ticket])
+        else:
+            product = _addon(r[4 + n_ticket:], requires.get(r[3], ()))
+        lines.append(Line(r[0], product, r[1]))
+
+    voucher = None
+    if v_id is not None:
+        terms = VoucherTerms(v_code, VoucherType(v_type), v_value, bool(v_unlocks),
+                             frozenset(ticket_scope), frozenset(addon_scope))
+        voucher = VoucherInfo(v_id, bool(v_active), v_used, v_max, v_from, v_until, terms)
+    return CartState(
+        cid, customer_id, customer_label(customer_id, c_name, c_email, c_anon), c_name, c_email or "",
+        c_company, CartStatus(status),
+        expires_at, conference, voucher, tuple(lines),
+    )
