@@ -1,0 +1,1 @@
+"""Benchmarks of Box Office (not timed tests): `make bench` writes bench/results.json."""

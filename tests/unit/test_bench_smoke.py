@@ -1,0 +1,88 @@
+"""The benchmark data generator, at a tiny size, produces consistent data (not a timed test)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bench.datagen import BENCH_NOW, REFERENCE_ALPHABET, REFERENCE_PREFIX, DatasetInfo, Scale, build
+from boxoffice.db.engine import Database, sqlite_url
+from boxoffice.domain.models import Order, OrderLineItem, OrderStatus, Payment, Refund, Voucher
+from boxoffice.services.order_state import recount
+
+TINY = Scale(orders=400, ticket_types=12, addons=6, vouchers=5, staff=2)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[DatasetInfo, Database]:
+    path: Path = tmp_path_factory.mktemp("bench") / "tiny.sqlite3"
+    info = build(path, TINY)
+    db = Database(sqlite_url(path))
+    yield info, db  # type: ignore[misc]
+    db.dispose()
+
+
+def test_sizes_and_status_mix(tiny: tuple[DatasetInfo, Database]) -> None:
+    info, db = tiny
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Order)) == TINY.orders == info.orders
+        assert s.scalar(select(func.count()).select_from(OrderLineItem)) == info.line_items
+        statuses = Counter(s.scalars(select(Order.status)))
+        live = s.scalar(select(func.count()).select_from(Order).where(
+            Order.status == OrderStatus.PENDING, Order.hold_expires_at > BENCH_NOW))
+    assert 2 * TINY.orders <= info.line_items <= 3 * TINY.orders
+    assert set(statuses) == set(OrderStatus)
+    assert statuses[OrderStatus.PAID] > TINY.orders // 2
+    assert live == info.status_counts["pending_live"]
+
+
+def test_inventory_counters_equal_the_recount(tiny: tuple[DatasetInfo, Database]) -> None:
+    """CAP-1 / CAT-1: the generator leaves every sold/held counter exact."""
+    _, db = tiny
+    with db.read() as s:
+        assert recount(s) == []
+
+
+def test_money_balances_to_the_cent(tiny: tuple[DatasetInfo, Database]) -> None:
+    _, db = tiny
+    with db.read() as s:
+        lines: dict[int, Decimal] = {}
+        for order_id, line_total in s.execute(select(OrderLineItem.order_id, OrderLineItem.line_total)):
+            lines[order_id] = lines.get(order_id, Decimal("0.00")) + line_total
+        paid = dict(s.execute(select(Payment.order_id, Payment.amount)).all())
+        refunded = dict(s.execute(select(Refund.order_id, Refund.amount)).all())
+        for order in s.scalars(select(Order)):
+            assert isinstance(order.total, Decimal)
+            assert order.total == order.subtotal - order.discount_amount == lines[order.id]
+            if order.status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED):
+                assert paid[order.id] == order.total
+            else:
+                assert order.id not in paid
+            if order.status == OrderStatus.REFUNDED:
+                assert refunded[order.id] == order.total
+            elif order.status == OrderStatus.PARTIALLY_REFUNDED:
+                assert Decimal("0.00") < refunded[order.id] < order.total
+
+
+def test_references_unique_and_readable(tiny: tuple[DatasetInfo, Database]) -> None:
+    _, db = tiny
+    pattern = re.compile(rf"^{REFERENCE_PREFIX}-[{REFERENCE_ALPHABET}]{{8}}$")
+    with db.read() as s:
+        refs = list(s.scalars(select(Order.reference)))
+    assert len(set(refs)) == len(refs)
+    assert all(pattern.match(r) for r in refs)
+
+
+def test_voucher_usage_matches_orders(tiny: tuple[DatasetInfo, Database]) -> None:
+    """VCH-12: uses = orders carrying the code that were not cancelled."""
+    _, db = tiny
+    with db.read() as s:
+        uses = Counter(s.scalars(select(Order.voucher_code).where(
+            Order.voucher_code != "", Order.status != OrderStatus.CANCELLED)))
+        for code, times_used in s.execute(select(Voucher.code, Voucher.times_used)):
+            assert times_used == uses.get(code, 0)
