@@ -1,0 +1,1 @@
+"""Stripe: the gateway (the only SDK caller), event polling and its handlers."""

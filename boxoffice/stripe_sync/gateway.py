@@ -1,0 +1,365 @@
+"""The only module that talks to Stripe: a StripeClient with a configurable base, retries and typed errors."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import stripe
+
+from boxoffice.errors import ConfigError, PaymentDeclined, PaymentError
+from boxoffice.money import from_minor_units, to_minor_units
+from boxoffice.services.ports import (
+    EventPage,
+    GatewayIntent,
+    GatewayReader,
+    GatewayRefund,
+    GatewaySession,
+    GatewayUnavailable,
+)
+from boxoffice.stripe_sync import keys
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "2024-12-18.acacia"   # STR-2: pinned
+REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
+
+UNREACHABLE = (
+    "Stripe cannot be reached right now. The attempt is saved: retry in a moment (the card is never "
+    "charged twice), or take cash, comp or credit meanwhile."
+)
+
+
+class StripeRequestRefused(PaymentError):
+    """Stripe answered 4xx for a reason other than a card decline (bad parameter, missing object)."""
+
+    def __init__(self, message: str, *, code: str = "", param: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        self.code, self.param, self.status = code, param, status
+
+
+class _BackoffClient(stripe.RequestsClient):
+    """stripe-python's requests client with our own (configurable) backoff between retries."""
+
+    def __init__(self, *, timeout: float, backoff: float, backoff_max: float) -> None:
+        super().__init__(timeout=timeout)
+        self._backoff, self._backoff_max = backoff, backoff_max
+
+    def _sleep_time_seconds(self, num_retries: int) -> float:
+        delay = min(self._backoff * (2 ** (num_retries - 1)), self._backoff_max)
+        return delay * (0.5 + random.random() / 2)
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _id_of(value: Any) -> str:
+    """An expandable field: either the id string or the expanded object."""
+    if isinstance(value, dict):
+        return _str(value.get("id"))
+    return _str(value)
+
+
+class StripeGateway:
+    """Card money through Stripe; every POST carries the caller's idempotency key.
+
+    Network errors, timeouts and 5xx are retried by stripe-python (``max_network_retries``, safe
+    because every POST has an idempotency key); 429 is retried here with backoff. What still fails
+    becomes ``GatewayUnavailable``; card errors become ``PaymentDeclined``.
+    """
+
+    def __init__(
+        self,
+        secret_key: str,
+        *,
+        api_base: str = "",
+        timeout: float = 30.0,
+        max_network_retries: int = 2,
+        backoff: float = 0.5,
+        backoff_max: float = 5.0,
+        rate_limit_retries: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._key = keys.validate_secret_key(secret_key)
+        self.api_base = api_base.rstrip("/")
+        self.masked_key = keys.mask(self._key)
+        self._backoff, self._backoff_max = backoff, backoff_max
+        self._rate_limit_retries = rate_limit_retries
+        self._sleep = sleep
+        self._types_supported = True
+        http_client = _BackoffClient(timeout=timeout, backoff=backoff, backoff_max=backoff_max)
+        base = {"api": self.api_base} if self.api_base else None
+        self._client = stripe.StripeClient(
+            self._key,
+            stripe_version=API_VERSION,
+            base_addresses=base,  # type: ignore[arg-type]
+            max_network_retries=max_network_retries,
+            http_client=http_client,
+        )
+
+    @classmethod
+    def from_environment(cls, *, conference_slug: str | None = None, settings_api_base: str = "",
+                         **kwargs: Any) -> StripeGateway:
+        """Key from BOXOFFICE_STRIPE_SECRET_KEY or the keychain, base from BOXOFFICE_STRIPE_API_BASE."""
+        key = keys.load_secret_key(conference_slug)
+        if not key:
+            raise ConfigError(
+                "This conference does not have a Stripe secret key configured. Add it in Settings > "
+                f"Stripe (or set {keys.SECRET_KEY_ENV}); cash, comp and credit sales still work."
+            )
+        return cls(key, api_base=keys.load_api_base(settings_api_base), **kwargs)
+
+    def __repr__(self) -> str:   # never the key in logs or tracebacks
+        return f"StripeGateway(key={self.masked_key}, api_base={self.api_base or 'stripe'})"
+
+    # ------------------------------------------------------------------ transport
+
+    def _request(self, method: str, path: str, params: dict[str, Any] | None = None, *,
+                 idempotency_key: str | None = None) -> dict[str, Any]:
+        if method == "post" and not idempotency_key:
+            raise ValueError("every Stripe POST needs an idempotency key")
+        args = dict(params or {})
+        if idempotency_key:
+            args["idempotency_key"] = idempotency_key
+        attempt = 0
+        while True:
+            try:
+                response = self._client.raw_request(method, path, **args)
+                return response.data  # type: ignore[no-any-return]
+            except stripe.RateLimitError:
+                attempt += 1
+                if attempt > self._rate_limit_retries:
+                    log.warning("Stripe rate limit on %s %s after %d retries", method, path, attempt - 1)
+                    raise GatewayUnavailable(
+                        "Stripe is asking us to slow down (too many requests). Nothing was lost; "
+                        "try again in a minute."
+                    ) from None
+                delay = min(self._backoff * (2 ** (attempt - 1)), self._backoff_max)
+                self._sleep(delay * (0.5 + random.random() / 2))
+            except stripe.CardError as exc:
+                text = exc.user_message or str(exc.error.message if exc.error else "declined")
+                raise PaymentDeclined(
+                    f"The card was declined: {text} Ask for another card or another way to pay."
+                ) from None
+            except (stripe.APIConnectionError, stripe.APIError) as exc:
+                log.warning("Stripe unreachable on %s %s: %s", method, path, type(exc).__name__)
+                raise GatewayUnavailable(UNREACHABLE) from None
+            except (stripe.AuthenticationError, stripe.PermissionError) as exc:
+                raise ConfigError(
+                    f"Stripe refused the key {self.masked_key} ({exc.user_message or 'not allowed'}). "
+                    "Check the key in Settings > Stripe; a restricted key needs write access to "
+                    "PaymentIntents, Refunds, Checkout Sessions, Terminal and read access to Events."
+                ) from None
+            except stripe.IdempotencyError:
+                raise PaymentError(
+                    "Stripe saw this payment attempt before with different details. Cancel the attempt "
+                    "and start a new one."
+                ) from None
+            except stripe.InvalidRequestError as exc:
+                err = exc.error
+                raise StripeRequestRefused(
+                    f"Stripe refused the request: {exc.user_message or (err.message if err else '')}",
+                    code=_str(err.code if err else ""), param=_str(err.param if err else ""),
+                    status=exc.http_status or 400,
+                ) from None
+            except stripe.StripeError as exc:
+                log.warning("Stripe error on %s %s: %s", method, path, type(exc).__name__)
+                raise GatewayUnavailable(UNREACHABLE) from None
+
+    # ------------------------------------------------------------------ PaymentIntents
+
+    def _intent(self, data: dict[str, Any], currency: str) -> GatewayIntent:
+        charge = data.get("latest_charge")
+        brand = last4 = receipt = ""
+        if isinstance(charge, dict):
+            details = charge.get("payment_method_details") or {}
+            card = details.get("card_present") or details.get("card") or {}
+            brand, last4 = _str(card.get("brand")), _str(card.get("last4"))
+            receipt = _str(charge.get("receipt_url"))
+        error = data.get("last_payment_error") or {}
+        amount = data.get("amount") or 0
+        return GatewayIntent(
+            id=_str(data.get("id")), status=_str(data.get("status")),
+            amount=from_minor_units(int(amount), currency), currency=_str(data.get("currency")),
+            latest_charge=_id_of(charge), card_brand=brand, card_last4=last4, receipt_url=receipt,
+            failure_message=_str(error.get("message")) if isinstance(error, dict) else "",
+            metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
+        )
+
+    def create_payment_intent(
+        self, *, amount: Decimal, currency: str, idempotency_key: str, metadata: dict[str, str],
+        description: str, card_present: bool = True, customer: str | None = None,
+    ) -> GatewayIntent:
+        params: dict[str, Any] = {
+            "amount": to_minor_units(amount, currency),
+            "currency": currency.lower(),
+            "metadata": metadata,
+            "description": description,
+        }
+        if card_present:
+            params["payment_method_types"] = ["card_present"]
+            params["capture_method"] = "manual"
+        else:
+            params["payment_method_types"] = ["card"]
+        if customer:
+            params["customer"] = customer
+        data = self._request("post", "/v1/payment_intents", params, idempotency_key=idempotency_key)
+        return self._intent(data, currency)
+
+    def retrieve_payment_intent(self, intent_id: str, *, currency: str) -> GatewayIntent:
+        data = self._request("get", f"/v1/payment_intents/{intent_id}", {"expand": ["latest_charge"]})
+        return self._intent(data, currency)
+
+    def capture_payment_intent(self, intent_id: str, *, currency: str, idempotency_key: str) -> GatewayIntent:
+        data = self._request("post", f"/v1/payment_intents/{intent_id}/capture",
+                             {"expand": ["latest_charge"]}, idempotency_key=idempotency_key)
+        return self._intent(data, currency)
+
+    def cancel_payment_intent(self, intent_id: str, *, currency: str, idempotency_key: str) -> GatewayIntent:
+        data = self._request("post", f"/v1/payment_intents/{intent_id}/cancel", {},
+                             idempotency_key=idempotency_key)
+        return self._intent(data, currency)
+
+    # ------------------------------------------------------------------ Terminal readers
+
+    @staticmethod
+    def _reader(data: dict[str, Any]) -> GatewayReader:
+        action = data.get("action") or {}
+        process = action.get("process_payment_intent") or {}
+        return GatewayReader(
+            id=_str(data.get("id")), label=_str(data.get("label")), status=_str(data.get("status")),
+            device_type=_str(data.get("device_type")), location=_id_of(data.get("location")),
+            serial_number=_str(data.get("serial_number")), action_type=_str(action.get("type")),
+            action_status=_str(action.get("status")),
+            action_payment_intent=_id_of(process.get("payment_intent")),
+            action_failure_message=_str(action.get("failure_message")),
+        )
+
+    def list_readers(self, *, location: str | None = None) -> list[GatewayReader]:
+        readers: list[GatewayReader] = []
+        params: dict[str, Any] = {"limit": 100}
+        if location:
+            params["location"] = location
+        while True:
+            page = self._request("get", "/v1/terminal/readers", params)
+            data = page.get("data") or []
+            readers.extend(self._reader(r) for r in data)
+            if not page.get("has_more") or not data:
+                return readers
+            params["starting_after"] = data[-1]["id"]
+
+    def retrieve_reader(self, reader_id: str) -> GatewayReader:
+        return self._reader(self._request("get", f"/v1/terminal/readers/{reader_id}"))
+
+    def register_reader(self, *, registration_code: str, label: str, location: str,
+                        idempotency_key: str) -> GatewayReader:
+        data = self._request("post", "/v1/terminal/readers", {
+            "registration_code": registration_code, "label": label, "location": location,
+        }, idempotency_key=idempotency_key)
+        return self._reader(data)
+
+    def process_payment_intent(self, reader_id: str, intent_id: str, *, idempotency_key: str) -> GatewayReader:
+        data = self._request("post", f"/v1/terminal/readers/{reader_id}/process_payment_intent",
+                             {"payment_intent": intent_id}, idempotency_key=idempotency_key)
+        return self._reader(data)
+
+    def cancel_reader_action(self, reader_id: str, *, idempotency_key: str) -> GatewayReader:
+        data = self._request("post", f"/v1/terminal/readers/{reader_id}/cancel_action", {},
+                             idempotency_key=idempotency_key)
+        return self._reader(data)
+
+    # ------------------------------------------------------------------ Checkout Sessions
+
+    @staticmethod
+    def _session(data: dict[str, Any]) -> GatewaySession:
+        return GatewaySession(
+            id=_str(data.get("id")), url=_str(data.get("url")), status=_str(data.get("status")),
+            payment_status=_str(data.get("payment_status")),
+            payment_intent=_id_of(data.get("payment_intent")),
+            expires_at=int(data.get("expires_at") or 0),
+        )
+
+    def create_checkout_session(
+        self, *, amount: Decimal, currency: str, item_name: str, idempotency_key: str,
+        metadata: dict[str, str], success_url: str, cancel_url: str, customer: str | None = None,
+    ) -> GatewaySession:
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [{
+                "quantity": 1,
+                "price_data": {"currency": currency.lower(), "unit_amount": to_minor_units(amount, currency),
+                               "product_data": {"name": item_name}},
+            }],
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "client_reference_id": metadata.get("reference", ""),
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        }
+        if customer:
+            params["customer"] = customer
+        data = self._request("post", "/v1/checkout/sessions", params, idempotency_key=idempotency_key)
+        return self._session(data)
+
+    def retrieve_checkout_session(self, session_id: str) -> GatewaySession:
+        return self._session(self._request("get", f"/v1/checkout/sessions/{session_id}"))
+
+    def expire_checkout_session(self, session_id: str, *, idempotency_key: str) -> GatewaySession:
+        data = self._request("post", f"/v1/checkout/sessions/{session_id}/expire", {},
+                             idempotency_key=idempotency_key)
+        return self._session(data)
+
+    # ------------------------------------------------------------------ customers, refunds
+
+    def create_customer(self, *, email: str, name: str, metadata: dict[str, str], idempotency_key: str) -> str:
+        params: dict[str, Any] = {"name": name, "metadata": metadata}
+        if email:
+            params["email"] = email
+        data = self._request("post", "/v1/customers", params, idempotency_key=idempotency_key)
+        return _str(data.get("id"))
+
+    def refund_card(self, *, payment_intent_id: str, amount: Decimal, currency: str, reason: str,
+                    idempotency_key: str) -> GatewayRefund:
+        if not payment_intent_id:
+            raise PaymentError("This payment has no Stripe PaymentIntent, so it cannot be refunded to the card.")
+        params: dict[str, Any] = {
+            "payment_intent": payment_intent_id,
+            "amount": to_minor_units(amount, currency),
+        }
+        if reason in REFUND_REASONS:
+            params["reason"] = reason
+        elif reason:
+            params["metadata"] = {"note": reason[:500]}
+        data = self._request("post", "/v1/refunds", params, idempotency_key=idempotency_key)
+        return GatewayRefund(
+            refund_id=_str(data.get("id")), status=_str(data.get("status")),
+            amount=from_minor_units(int(data.get("amount") or 0), currency),
+        )
+
+    # ------------------------------------------------------------------ events
+
+    def list_events_page(self, *, created_gte: int | None, starting_after: str | None,
+                         types: Sequence[str] = (), limit: int = 100) -> EventPage:
+        """One page of /v1/events as plain dicts (no SDK objects: catching up must be lean)."""
+        params: dict[str, Any] = {"limit": limit}
+        if created_gte is not None:
+            params["created"] = {"gte": created_gte}
+        if starting_after:
+            params["starting_after"] = starting_after
+        if types and self._types_supported:
+            params["types"] = list(types)
+        try:
+            page = self._request("get", "/v1/events", params)
+        except StripeRequestRefused as exc:
+            # Some Stripe-compatible test servers do not know ``types``: list everything instead.
+            if "types" in params and exc.status == 400 and "types" in str(exc):
+                self._types_supported = False
+                return self.list_events_page(created_gte=created_gte, starting_after=starting_after, limit=limit)
+            raise
+        data = page.get("data")
+        return EventPage(events=list(data) if isinstance(data, list) else [], has_more=bool(page.get("has_more")))

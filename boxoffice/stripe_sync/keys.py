@@ -1,0 +1,91 @@
+"""Stripe secret keys: read from the environment or the OS keychain, never stored in clear, shown masked."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from boxoffice.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+SECRET_KEY_ENV = "BOXOFFICE_STRIPE_SECRET_KEY"
+API_BASE_ENV = "BOXOFFICE_STRIPE_API_BASE"
+KEYRING_SERVICE = "boxoffice-stripe"
+_VALID_PREFIXES = ("sk_", "rk_")
+
+
+def mask(secret: str | None) -> str:
+    """STR-2: ``****`` followed by the last 4 characters; keys shorter than 4 give ``****``."""
+    if not secret or len(secret) < 4:
+        return "****"
+    return "****" + secret[-4:]
+
+
+def _account(conference_slug: str | None) -> str:
+    return f"secret-key:{conference_slug}" if conference_slug else "secret-key"
+
+
+def validate_secret_key(secret: str) -> str:
+    """Accept standard (sk_) and restricted (rk_) keys; refuse anything else with an actionable text."""
+    cleaned = secret.strip()
+    if not cleaned.startswith(_VALID_PREFIXES) or len(cleaned) < 8:
+        raise ConfigError(
+            f"The Stripe key {mask(cleaned)} does not look like a secret key. Paste a key that starts "
+            "with sk_ or rk_ from the Stripe dashboard (Developers > API keys)."
+        )
+    return cleaned
+
+
+def load_secret_key(conference_slug: str | None = None) -> str | None:
+    """BOXOFFICE_STRIPE_SECRET_KEY first (headless use), then the keychain entry of the conference."""
+    env = os.environ.get(SECRET_KEY_ENV, "").strip()
+    if env:
+        return validate_secret_key(env)
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:  # keyring is a dependency, but a broken install must not stop cash sales
+        return None
+    try:
+        for account in (_account(conference_slug), _account(None)):
+            value = keyring.get_password(KEYRING_SERVICE, account)
+            if value:
+                return validate_secret_key(value)
+    except KeyringError as exc:
+        log.warning("the OS keychain could not be read: %s", type(exc).__name__)
+    return None
+
+
+def store_secret_key(secret: str, conference_slug: str | None = None) -> str:
+    """Save a key to the OS keychain; returns its masked form for display."""
+    cleaned = validate_secret_key(secret)
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, _account(conference_slug), cleaned)
+    except KeyringError as exc:
+        raise ConfigError(
+            "The Stripe key could not be saved in the system keychain "
+            f"({type(exc).__name__}). Set {SECRET_KEY_ENV} in the environment instead."
+        ) from None
+    log.info("Stripe key %s saved to the keychain", mask(cleaned))
+    return mask(cleaned)
+
+
+def delete_secret_key(conference_slug: str | None = None) -> None:
+    import keyring
+    from keyring.errors import KeyringError, PasswordDeleteError
+
+    try:
+        keyring.delete_password(KEYRING_SERVICE, _account(conference_slug))
+    except PasswordDeleteError:
+        pass
+    except KeyringError as exc:
+        raise ConfigError(f"The Stripe key could not be removed from the keychain ({type(exc).__name__}).") from None
+
+
+def load_api_base(settings_value: str = "") -> str:
+    """BOXOFFICE_STRIPE_API_BASE, else the settings value, else empty (Stripe's own API)."""
+    return (os.environ.get(API_BASE_ENV, "").strip() or settings_value.strip()).rstrip("/")
