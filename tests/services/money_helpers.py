@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from boxoffice.db.engine import Database
-from boxoffice.domain.models import Order, OrderLineItem, OrderStatus
+from boxoffice.domain.models import Order, OrderLineItem, OrderStatus, Payment, PaymentMethod, PaymentStatus
+from boxoffice.errors import PaymentError
 from boxoffice.money import quantize
 from boxoffice.services import order_state
+from boxoffice.services.cart import CartService
+from boxoffice.services.checkout import CheckoutService
+from boxoffice.services.context import ServiceContext
+from boxoffice.services.ports import GatewayRefund
 from tests import factories
 
 _refs = itertools.count(1)
@@ -94,3 +99,50 @@ def pending_order(
 def counters_consistent(db: Database) -> bool:
     with db.read() as session:
         return order_state.recount(session) == []
+
+
+def checked_out(ctx: ServiceContext, s: Shop, *, tickets: int = 1, addons: int = 0, voucher: str = "") -> int:
+    """A real pending order through CartService + CheckoutService; returns its id."""
+    carts = CartService(ctx)
+    cart = carts.open_cart(s.conference_id, s.customer_id)
+    if tickets:
+        carts.add_ticket(cart.id, s.ticket_type_id, tickets)
+    if addons:
+        carts.add_addon(cart.id, s.addon_id, addons)
+    if voucher:
+        carts.apply_voucher(cart.id, voucher)
+    return CheckoutService(ctx).checkout(cart.id).id
+
+
+def card_payment(
+    db: Database, order_id: int, amount: Decimal, intent: str, *, method: PaymentMethod = PaymentMethod.STRIPE
+) -> int:
+    """A succeeded card payment as Stripe sync records it (that code is not ours to call here)."""
+    with db.write() as session:
+        order = session.get(Order, order_id)
+        payment = Payment(
+            order_id=order_id, method=method, status=PaymentStatus.SUCCEEDED, amount=amount,
+            stripe_payment_intent_id=intent, card_brand="visa", card_last4="4242",
+        )
+        session.add(payment)
+        session.flush()
+        order_state.settle_if_fully_paid(session, order)
+        return payment.id
+
+
+@dataclass
+class FakeGateway:
+    """Stands in for Stripe behind the PaymentGateway port: records calls, answers as told."""
+
+    status: str = "succeeded"
+    fail_on_call: int | None = None  # 1-based call number that raises PaymentError
+    calls: list[dict[str, object]] = field(default_factory=list)
+
+    def refund_card(
+        self, *, payment_intent_id: str, amount: Decimal, currency: str, reason: str, idempotency_key: str
+    ) -> GatewayRefund:
+        self.calls.append(dict(payment_intent_id=payment_intent_id, amount=amount, currency=currency,
+                               reason=reason, idempotency_key=idempotency_key))
+        if self.fail_on_call == len(self.calls):
+            raise PaymentError("Your card was declined.")
+        return GatewayRefund(f"re_{len(self.calls)}", self.status, amount)
