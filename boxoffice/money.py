@@ -53,10 +53,10 @@ def parse_amount(text: str | Decimal | int) -> Decimal:
         raise ValueError("Enter a real amount, for example 20.00.")
     if value < 0:
         raise ValueError("The amount cannot be negative.")
-    if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise ValueError(f"{value} has more than two decimals.")
     if value > MAX_AMOUNT:
         raise ValueError(f"{value} is larger than the largest amount allowed ({MAX_AMOUNT}).")
+    if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise ValueError(f"{value} has more than two decimals.")
     return quantize(value)
 
 
