@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class TaskRunner(QObject):
     """Runs callables on two thread pools and calls back on the GUI thread.
 
     Signals: ``busy_changed(bool)`` when the first task starts or the last one finishes.
+    A callback whose ``owner`` (or bound-method object) was deleted is not called.
     """
 
     _done = Signal(int, object, object)
@@ -52,19 +54,21 @@ class TaskRunner(QObject):
         self._reader = QThreadPool(self)
         self._reader.setMaxThreadCount(max(2, QThreadPool.globalInstance().maxThreadCount()))
         self._ids = itertools.count(1)
-        self._pending: dict[int, tuple[SuccessFn | None, ErrorFn | None, str | None]] = {}
+        self._pending: dict[int, tuple[SuccessFn | None, ErrorFn | None, str | None, QObject | None]] = {}
         self._latest: dict[str, int] = {}
         self._done.connect(self._deliver)  # receiver lives on the GUI thread: queued delivery
 
     def write(self, fn: Callable[[], object], on_success: SuccessFn | None = None,
-              on_error: ErrorFn | None = None, *, key: str | None = None) -> int:
+          on_error: ErrorFn | None = None, *, key: str | None = None,
+          owner: QObject | None = None) -> int:
         """Run a change (one transaction) on the single writer thread."""
-        return self._start(self._writer, fn, on_success, on_error, key)
+        return self._start(self._writer, fn, on_success, on_error, key, owner)
 
     def read(self, fn: Callable[[], object], on_success: SuccessFn | None = None,
-             on_error: ErrorFn | None = None, *, key: str | None = None) -> int:
+         on_error: ErrorFn | None = None, *, key: str | None = None,
+         owner: QObject | None = None) -> int:
         """Run a query or other I/O on the reader pool."""
-        return self._start(self._reader, fn, on_success, on_error, key)
+        return self._start(self._reader, fn, on_success, on_error, key, owner)
 
     def is_busy(self) -> bool:
         return bool(self._pending)
@@ -74,10 +78,10 @@ class TaskRunner(QObject):
         return self._writer.waitForDone(msecs) and self._reader.waitForDone(msecs)
 
     def _start(self, pool: QThreadPool, fn: Callable[[], object], on_success: SuccessFn | None,
-               on_error: ErrorFn | None, key: str | None) -> int:
+               on_error: ErrorFn | None, key: str | None, owner: QObject | None) -> int:
         task_id = next(self._ids)
         was_idle = not self._pending
-        self._pending[task_id] = (on_success, on_error, key)
+        self._pending[task_id] = (on_success, on_error, key, owner)
         if key is not None:
             self._latest[key] = task_id
         pool.start(_Job(fn, lambda result, error: self._done.emit(task_id, result, error)))
@@ -87,10 +91,14 @@ class TaskRunner(QObject):
 
     @Slot(int, object, object)
     def _deliver(self, task_id: int, result: object, error: object) -> None:
-        on_success, on_error, key = self._pending.pop(task_id)
+        on_success, on_error, key, owner = self._pending.pop(task_id)
         try:
             if key is not None and self._latest.get(key) != task_id:
                 log.debug("dropping stale result of task %s (%s)", task_id, key)
+                return
+            callback = on_success if error is None else on_error
+            if not _alive(owner) or not _alive(getattr(callback, "__self__", None)):
+                log.debug("dropping result of task %s: its screen was closed", task_id)
                 return
             if key is not None:
                 self._latest.pop(key, None)
@@ -105,3 +113,8 @@ class TaskRunner(QObject):
         finally:
             if not self._pending:
                 self.busy_changed.emit(False)
+
+
+def _alive(obj: object) -> bool:
+    """False for a QObject whose C++ side is gone (a closed dialog): its callbacks must not run."""
+    return not isinstance(obj, QObject) or shiboken6.isValid(obj)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import shiboken6
+
 from PySide6.QtCore import QThread
 
 from boxoffice.errors import Cancelled, SoldOut
@@ -83,3 +85,16 @@ def test_presenter_shows_user_errors_near_the_cause_and_hides_cancel(qtbot) -> N
     messages.show_error(SoldOut("No seats."))
     banner.show()
     assert "No seats." in banner.label.text()
+
+
+def test_callbacks_of_a_deleted_widget_are_not_called(qtbot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    runner = TaskRunner()
+    gate = threading.Event()
+    label = QLabel()
+    runner.read(lambda: gate.wait(5) and "late", label.setText)
+    label.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(label))
+    gate.set()
+    qtbot.waitUntil(lambda: not runner.is_busy())   # no RuntimeError from a deleted C++ object

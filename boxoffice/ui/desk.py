@@ -1,0 +1,36 @@
+"""What every screen needs: the services, the task runner, the presenter and the desk's conference."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from boxoffice.ui.formatting import Display
+from boxoffice.ui.messages import Messages
+from boxoffice.ui.tasks import TaskRunner
+
+REFERENCE_PATTERN = re.compile(r"^[A-Z0-9]{2,10}-[A-Z0-9]{8}$")
+
+
+def looks_like_reference(text: str) -> bool:
+    """An order reference as printed on receipts (CHK-8: ``<prefix>-<8 characters>``)."""
+    return bool(REFERENCE_PATTERN.match(text.strip().upper()))
+
+
+@dataclass
+class Desk:
+    """Shared by the screens of one main window.
+
+    ``services`` is the ``AppServices`` built by ``boxoffice.app.build_app`` (typed loosely so the UI
+    layer does not import the wiring module).
+    """
+
+    services: Any
+    tasks: TaskRunner
+    messages: Messages
+    conference_id: int
+    display: Display = field(default_factory=Display)
+    operator_id: int | None = None
+    operator_name: str = ""
+    quick_cash_notes: tuple[int, ...] = (5, 10, 20, 50, 100)

@@ -1,0 +1,229 @@
+"""The payment dialog: cash, store credit, comp, manual/other, and card methods plugged in by others.
+
+Card methods (Stripe Terminal, payment link) live outside this module. They register a
+``PaymentMethodPlugin`` in ``PaymentDialog.extra_methods`` at start-up::
+
+    PaymentDialog.extra_methods.append(PaymentMethodPlugin(
+        key="terminal", label="Card (reader)", build=lambda host: TerminalPage(host)))
+
+``build(host)`` returns a QWidget shown when the operator picks the method. ``host`` is the dialog
+(``PaymentHost`` in ``payment_pages``): ``host.order`` is the current ``OrderSummary`` (its ``balance``
+is what is still due), ``host.desk`` gives services, task runner and presenter, ``host.record(work)``
+runs ``work()`` (which must return a ``PaymentResult``) on the writer thread and handles the result,
+and ``host.fail(text)`` shows an input problem. The page may define ``activate()`` (called when it
+is shown) and ``submit()`` (called by the Take payment button and Enter); a page that finishes on
+its own, e.g. when a reader reports a capture, calls ``host.accept_result(result)`` with the
+``PaymentResult``. Signals: ``paid(PaymentResult)`` once the order is paid in full;
+``left_pending(OrderSummary)`` when the dialog closes without full payment (or after Cancel sale).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup, QDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout,
+    QWidget,
+)
+
+from boxoffice.ui.desk import Desk
+from boxoffice.ui.dialogs.payment_pages import CashPage, CompPage, CreditPage, ManualPage
+from boxoffice.ui.widgets.inline_message import InlineMessage
+
+
+@dataclass(frozen=True)
+class PaymentMethodPlugin:
+    key: str
+    label: str
+    build: Callable[[Any], QWidget]
+
+
+class PaymentDialog(QDialog):
+    """Take payment for one pending order (see the module docstring for plug-in card methods)."""
+
+    paid = Signal(object)
+    left_pending = Signal(object)
+    extra_methods: ClassVar[list[PaymentMethodPlugin]] = []
+
+    def __init__(self, desk: Desk, order: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.order = order
+        self._busy = False
+        self._done = False
+        self.setWindowTitle(f"Payment for {order.reference}")
+        self.setModal(True)
+        self.setMinimumWidth(620)
+        layout = QVBoxLayout(self)
+        self.header = QLabel()
+        self.header.setObjectName("reference")
+        self.due = QLabel()
+        self.due.setObjectName("bigAmount")
+        font = self.due.font()
+        font.setPointSizeF(font.pointSizeF() * 2.2)
+        self.due.setFont(font)
+        layout.addWidget(self.header)
+        layout.addWidget(self.due)
+
+        methods = QHBoxLayout()
+        self._group = QButtonGroup(self)
+        self._group.setExclusive(True)
+        self.pages = QStackedWidget()
+        self.cash = CashPage(self)
+        self.credit = CreditPage(self)
+        self.comp = CompPage(self)
+        self.manual = ManualPage(self)
+        self.method_buttons: dict[str, QPushButton] = {}
+        builtin: list[tuple[str, str, QWidget]] = [
+            ("cash", "&Cash", self.cash), ("credit", "Store c&redit", self.credit),
+            ("comp", "Co&mp", self.comp), ("manual", "&Other / manual", self.manual)]
+        for key, label, page in builtin:
+            self._add_method(methods, key, label, page)
+        if self.extra_methods:
+            separator = QFrame()
+            separator.setFrameShape(QFrame.Shape.VLine)
+            methods.addWidget(separator)
+            for plugin in self.extra_methods:
+                self._add_method(methods, plugin.key, plugin.label, plugin.build(self))
+        layout.addLayout(methods)
+        layout.addWidget(self.pages, 1)
+        for page in (self.cash, self.comp, self.manual):
+            page.submitted.connect(self.submit)
+
+        self.message = InlineMessage()
+        layout.addWidget(self.message)
+        buttons = QHBoxLayout()
+        self.cancel_sale = QPushButton("Cancel sale")
+        self.cancel_sale.setProperty("role", "danger")
+        self.leave = QPushButton("Pay later (Esc)")
+        self.take = QPushButton("Take payment (Enter)")
+        self.take.setProperty("role", "primary")
+        self.take.setMinimumHeight(52)
+        buttons.addWidget(self.cancel_sale)
+        buttons.addStretch(1)
+        buttons.addWidget(self.leave)
+        buttons.addWidget(self.take)
+        layout.addLayout(buttons)
+        self.take.clicked.connect(self.submit)
+        self.leave.clicked.connect(self.reject)
+        self.cancel_sale.clicked.connect(self._on_cancel_sale_clicked)
+        self._group.idClicked.connect(self._on_method_clicked)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.submit)
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)   # Enter belongs to the page (tendered field, reason...)
+        self._show_order()
+        self.choose("comp" if order.balance <= 0 else "cash")
+
+    # ------------------------------------------------------------------ PaymentHost
+
+    def record(self, work: Callable[[], Any]) -> None:
+        if self._busy:
+            return
+        self._set_busy(True)
+        self.message.clear_message()
+        self.desk.tasks.write(work, self.accept_result, self._on_record_failed)
+
+    def fail(self, text: str) -> None:
+        self.desk.messages.error_text(text, near=self.message)
+
+    def accept_result(self, result: Any) -> None:
+        self._set_busy(False)
+        self.order = result.order
+        self.last_result = result
+        self._show_order()
+        if result.paid_in_full:
+            self._done = True
+            self.paid.emit(result)
+            self.accept()
+            return
+        self.desk.messages.info(
+            f"{self.desk.display.money(result.applied)} taken. "
+            f"{self.desk.display.money(self.order.balance)} still due: choose how to pay the rest.",
+            near=self.message)
+        self.choose("cash")
+
+    # ------------------------------------------------------------------ actions
+
+    def choose(self, key: str) -> None:
+        button = self.method_buttons[key]
+        button.setChecked(True)
+        page = self.pages.widget(self._group.id(button))
+        self.pages.setCurrentWidget(page)
+        activate = getattr(page, "activate", None)
+        if activate is not None:
+            activate()
+
+    def current_method(self) -> str:
+        for key, button in self.method_buttons.items():
+            if button.isChecked():
+                return key
+        return ""
+
+    def submit(self) -> None:
+        if self._busy:
+            return
+        if self.order.balance <= 0:
+            order_id, operator = self.order.id, self.desk.operator_id
+            payments = self.desk.services.payments
+            self.record(lambda: payments.complete_free_order(order_id, operator_id=operator))
+            return
+        submit = getattr(self.pages.currentWidget(), "submit", None)
+        if submit is not None:
+            submit()
+
+    def reject(self) -> None:
+        if not self._done:
+            self._done = True
+            self.left_pending.emit(self.order)
+        super().reject()
+
+    def _on_cancel_sale_clicked(self) -> None:
+        order_id, operator = self.order.id, self.desk.operator_id
+        orders = self.desk.services.orders
+        self._set_busy(True)
+
+        def cancelled(summary: Any) -> None:
+            self._set_busy(False)
+            self.order = summary
+            self.reject()
+
+        self.desk.tasks.write(lambda: orders.cancel(order_id, operator_id=operator), cancelled,
+                              self._on_record_failed)
+
+    def _on_record_failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        self.desk.messages.show_error(exc, near=self.message)
+
+    def _on_method_clicked(self, index: int) -> None:
+        for key, button in self.method_buttons.items():
+            if self._group.id(button) == index:
+                self.choose(key)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _add_method(self, row: QHBoxLayout, key: str, label: str, page: QWidget) -> None:
+        button = QPushButton(label)
+        button.setCheckable(True)
+        button.setProperty("role", "nav")
+        index = self.pages.addWidget(page)
+        self._group.addButton(button, index)
+        self.method_buttons[key] = button
+        row.addWidget(button)
+
+    def _show_order(self) -> None:
+        money = self.desk.display.money
+        order = self.order
+        name = order.billing_name or order.billing_email or "Walk-up"
+        self.header.setText(f"Order {order.reference}  ·  {name}  ·  total {money(order.total)}")
+        self.due.setText(f"Due {money(order.balance)}")
+        self.cash.update_change()
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.take.setEnabled(not busy)
+        self.cancel_sale.setEnabled(not busy)
+        self.setCursor(Qt.CursorShape.BusyCursor if busy else Qt.CursorShape.ArrowCursor)

@@ -1,0 +1,95 @@
+"""Ticket and add-on tiles: name, price, what is left and why a product cannot be sold now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame, QGridLayout, QLabel, QScrollArea, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
+)
+
+from boxoffice.ui.formatting import Display
+
+COLUMNS = 3
+
+
+class ProductTile(QToolButton):
+    """One product; clicking it adds one unit to the cart."""
+
+    def __init__(self, product: Any, display: Display, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.product = product
+        self.setObjectName("tile")
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setMinimumSize(QSize(170, 96))
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        if product.state == "on_sale":
+            if product.remaining is None:
+                status = "Available"
+            elif product.remaining <= 0:
+                status = "Sold out"
+            else:
+                status = f"{product.remaining} left"
+        else:
+            status = product.reason or product.state.replace("_", " ").capitalize()
+        self.status_text = status
+        self.setText(f"{product.name}\n{display.money(product.price)}\n{status}")
+        self.setToolTip(product.description or product.name)
+        self.setAccessibleName(f"{product.name}, {display.money(product.price)}, {status}")
+        self.setEnabled(product.state == "on_sale" and product.allowed)
+
+
+class CatalogPanel(QFrame):
+    """Shows a ``CatalogView``. Signals: ``product_chosen(kind, product_id)``."""
+
+    product_chosen = Signal(str, int)
+
+    def __init__(self, display: Display, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self._display = display
+        self.tiles: list[ProductTile] = []
+        outer = QVBoxLayout(self)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        self._layout = QVBoxLayout(body)
+        self._tickets_title = QLabel("Tickets")
+        self._tickets_title.setObjectName("sectionTitle")
+        self._tickets = QGridLayout()
+        self._addons_title = QLabel("Add-ons")
+        self._addons_title.setObjectName("sectionTitle")
+        self._addons = QGridLayout()
+        for grid in (self._tickets, self._addons):
+            grid.setSpacing(8)
+        self._layout.addWidget(self._tickets_title)
+        self._layout.addLayout(self._tickets)
+        self._layout.addWidget(self._addons_title)
+        self._layout.addLayout(self._addons)
+        self._layout.addStretch(1)
+        scroll.setWidget(body)
+        outer.addWidget(scroll)
+
+    def set_catalog(self, catalog: Any) -> None:
+        for tile in self.tiles:
+            tile.deleteLater()
+        self.tiles = []
+        self._fill(self._tickets, catalog.tickets)
+        self._fill(self._addons, catalog.addons)
+        self._addons_title.setVisible(bool(catalog.addons))
+
+    def tile(self, name: str) -> ProductTile:
+        for tile in self.tiles:
+            if tile.product.name == name:
+                return tile
+        raise KeyError(name)
+
+    def _fill(self, grid: QGridLayout, products: Any) -> None:
+        for index, product in enumerate(products):
+            tile = ProductTile(product, self._display)
+            tile.clicked.connect(lambda _=False, p=product: self.product_chosen.emit(p.kind, p.id))
+            grid.addWidget(tile, index // COLUMNS, index % COLUMNS)
+            self.tiles.append(tile)

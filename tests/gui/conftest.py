@@ -1,0 +1,63 @@
+"""GUI fixtures: real services on a fresh SQLite file, a small catalogue, and one screen at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from boxoffice.app import AppServices, build_app
+from boxoffice.db.engine import sqlite_url
+from boxoffice.timeutil import FixedClock
+from boxoffice.ui.desk import Desk
+from boxoffice.ui.formatting import Display
+from boxoffice.ui.messages import RecordingMessages
+from boxoffice.ui.tasks import TaskRunner
+from boxoffice.ui.widgets.inline_message import Banner
+from tests import factories
+
+
+@dataclass
+class Catalogue:
+    conference_id: int
+    regular: int
+    last_one: int
+    workshop: int
+    operator_id: int
+
+
+@pytest.fixture
+def services(db_path: Path, clock: FixedClock) -> Iterator[AppServices]:
+    app = build_app(sqlite_url(db_path), clock=clock)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def catalogue(services: AppServices) -> Catalogue:
+    db = services.db
+    conf = factories.conference(db, total_capacity=500, reference_prefix="PY")
+    regular = factories.ticket_type(db, conf.id, name="Regular", price=Decimal("100.00"), total_quantity=100)
+    last = factories.ticket_type(db, conf.id, name="Last One", price=Decimal("80.00"), total_quantity=1)
+    workshop = factories.addon(db, conf.id, name="Workshop", price=Decimal("40.00"), total_quantity=50)
+    factories.voucher(db, conf.id, code="SPRING", discount_value=Decimal("25.00"),
+                      ticket_types=[regular.id], addons=[workshop.id])
+    operator = services.staff.get_or_create("Grace")
+    return Catalogue(conf.id, regular.id, last.id, workshop.id, operator.id)
+
+
+@pytest.fixture
+def desk(qtbot: Any, services: AppServices, catalogue: Catalogue) -> Iterator[Desk]:
+    banner = Banner()
+    qtbot.addWidget(banner)
+    tasks = TaskRunner()
+    messages = RecordingMessages(banner)
+    yield Desk(services=services, tasks=tasks, messages=messages, conference_id=catalogue.conference_id,
+               display=Display("USD", "America/New_York"), operator_id=catalogue.operator_id,
+               operator_name="Grace")
+    tasks.wait_idle()
+    qtbot.waitUntil(lambda: not tasks.is_busy(), timeout=5000)

@@ -1,0 +1,154 @@
+"""Selling at the desk through the real Sell screen and payment dialog (CART-*, PAY-*, VCH-*)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from boxoffice.ui.desk import Desk
+from boxoffice.ui.screens.sell.screen import SellScreen
+
+
+def make_screen(qtbot: Any, desk: Desk) -> SellScreen:
+    screen = SellScreen(desk)
+    qtbot.addWidget(screen)
+    screen.resize(1200, 800)
+    screen.show()
+    screen.refresh_catalog()
+    qtbot.waitUntil(lambda: len(screen.catalog.tiles) == 3)
+    return screen
+
+
+def cart_count(screen: SellScreen) -> int:
+    return sum(line.quantity for line in screen.cart.lines) if screen.cart else 0
+
+
+def click_tile(qtbot: Any, screen: SellScreen, name: str, expect_units: int) -> None:
+    qtbot.mouseClick(screen.catalog.tile(name), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: cart_count(screen) == expect_units)
+
+
+def test_voucher_sale_of_two_tickets_and_an_addon_for_cash_with_change(qtbot, desk, services) -> None:
+    """VCH-*/PAY-5: 2 Regular + Workshop with SPRING (25 %) = 180.00; 200 tendered gives 20.00 back."""
+    screen = make_screen(qtbot, desk)
+    attendee = screen.cart_panel.attendee
+    qtbot.keyClicks(attendee.name, "Ada Lovelace")
+    qtbot.keyClicks(attendee.email, "ada@example.org")
+    click_tile(qtbot, screen, "Regular", 1)
+    qtbot.waitUntil(lambda: screen.catalog.tile("Workshop").isEnabled())
+    click_tile(qtbot, screen, "Workshop", 2)
+    screen.cart_panel.row("Regular").quantity.setValue(2)
+    qtbot.waitUntil(lambda: cart_count(screen) == 3)
+    qtbot.keyClicks(screen.voucher, "spring")
+    qtbot.keyClick(screen.voucher, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.cart.voucher_code == "SPRING")
+    assert screen.cart.total == Decimal("180.00")
+    assert screen.cart_panel.total.text() == "$180.00"
+    assert screen.cart_panel.discount.text() == "−$60.00"
+
+    qtbot.keyClick(screen, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: screen.payment_dialog is not None)
+    dialog = screen.payment_dialog
+    assert dialog.due.text() == "Due $180.00"
+    qtbot.keyClicks(dialog.cash.tendered, "200")
+    assert dialog.cash.change.text() == "$20.00"
+    qtbot.keyClick(dialog.cash.tendered, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.confirmation is not None and screen.confirmation.detail is not None)
+    confirmation = screen.confirmation
+    reference = confirmation.reference.text()
+    assert confirmation.change.text() == "Give change: $20.00"
+
+    order = services.orders.by_reference(reference)
+    assert order.status == "paid"
+    assert (order.total, order.paid, order.discount) == (Decimal("180.00"), Decimal("180.00"), Decimal("60.00"))
+    assert order.billing_email == "ada@example.org"
+    detail = services.orders.detail(order.id)
+    assert sorted((line.description, line.quantity) for line in detail.lines) == [
+        ("Regular", 2), ("Workshop", 1)]
+    cash = detail.payments[0]
+    assert (cash.method, cash.amount, cash.amount_tendered, cash.change_given) == (
+        "cash", Decimal("180.00"), Decimal("200.00"), Decimal("20.00"))
+    assert "Regular" in confirmation.receipt.toPlainText()
+    qtbot.keyClick(confirmation, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.confirmation is None)
+    assert screen.cart is None and screen.cart_panel.total.text() == "$0.00"
+
+
+def test_overselling_the_last_ticket_shows_the_message_next_to_the_cart(qtbot, desk, services) -> None:
+    """CART-7: a second unit of a ticket with 1 left is refused with an actionable message."""
+    screen = make_screen(qtbot, desk)
+    screen.cart_panel.attendee.walkup.setChecked(True)
+    assert "1 left" in screen.catalog.tile("Last One").text()
+    click_tile(qtbot, screen, "Last One", 1)
+    qtbot.mouseClick(screen.catalog.tile("Last One"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.cart_panel.message.isVisible())
+    text = screen.cart_panel.message.text()
+    assert "left" in text.lower()
+    assert desk.messages.shown[-1].kind == "user"
+    assert cart_count(screen) == 1
+    assert services.carts.get(screen.cart.id).lines[0].quantity == 1
+
+
+def test_comp_a_ticket_with_a_reason(qtbot, desk, services) -> None:
+    """[DESK] comp of a non-zero balance records a comp payment with the reason as note."""
+    screen = make_screen(qtbot, desk)
+    qtbot.keyClicks(screen.cart_panel.attendee.name, "Guido Speaker")
+    click_tile(qtbot, screen, "Regular", 1)
+    screen.pay()
+    qtbot.waitUntil(lambda: screen.payment_dialog is not None)
+    dialog = screen.payment_dialog
+    qtbot.mouseClick(dialog.method_buttons["comp"], Qt.MouseButton.LeftButton)
+    assert dialog.current_method() == "comp"
+    qtbot.mouseClick(dialog.take, Qt.MouseButton.LeftButton)
+    assert "why" in dialog.message.text()
+    qtbot.keyClicks(dialog.comp.reason, "Keynote speaker")
+    qtbot.keyClick(dialog.comp.reason, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.confirmation is not None)
+    order = screen.confirmation.result.order
+    assert services.orders.get(order.id).status == "paid"
+    payment = services.orders.detail(order.id).payments[0]
+    assert (payment.method, payment.note) == ("comp", "Keynote speaker")
+
+
+def test_pay_without_attendee_or_walkup_asks_for_one(qtbot, desk) -> None:
+    """DEC-5: the operator chooses explicitly between details and a walk-up."""
+    screen = make_screen(qtbot, desk)
+    click_tile(qtbot, screen, "Regular", 1)
+    screen.pay()
+    assert "Walk-up" in screen.cart_panel.attendee.message.text()
+    assert screen.payment_dialog is None
+
+
+def test_attendee_lookup_as_you_type_fills_the_fields(qtbot, desk, services) -> None:
+    services.customers.get_or_create(name="Margaret Hamilton", email="margaret@example.org", company="MIT")
+    screen = make_screen(qtbot, desk)
+    attendee = screen.cart_panel.attendee
+    qtbot.keyClicks(attendee.email, "marg")
+    qtbot.waitUntil(lambda: attendee.matches.count() == 1)
+    attendee.matches.itemClicked.emit(attendee.matches.item(0))
+    assert (attendee.name.text(), attendee.company.text()) == ("Margaret Hamilton", "MIT")
+    assert attendee.picked_customer.email == "margaret@example.org"
+
+
+def test_walkup_cash_sale_takes_three_keys_and_clicks_plus_the_amount(qtbot, desk, services) -> None:
+    """The interaction count stated in docs/desk.md: tile, walk-up, Ctrl+Enter, type amount, Enter."""
+    screen = make_screen(qtbot, desk)
+    interactions = 0
+    qtbot.mouseClick(screen.catalog.tile("Regular"), Qt.MouseButton.LeftButton)
+    interactions += 1
+    qtbot.waitUntil(lambda: cart_count(screen) == 1)
+    qtbot.mouseClick(screen.cart_panel.attendee.walkup, Qt.MouseButton.LeftButton)
+    interactions += 1
+    qtbot.keyClick(screen, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    interactions += 1
+    qtbot.waitUntil(lambda: screen.payment_dialog is not None)
+    dialog = screen.payment_dialog
+    assert dialog.cash.tendered.hasFocus() or dialog.focusWidget() is dialog.cash.tendered
+    qtbot.keyClicks(dialog.focusWidget(), "100")   # typing the tendered amount (not counted)
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+    interactions += 1
+    qtbot.waitUntil(lambda: screen.confirmation is not None)
+    assert interactions == 4
+    assert services.orders.get(screen.confirmation.result.order.id).status == "paid"
