@@ -33,9 +33,23 @@ def current_revision(db: Database) -> str | None:
 def upgrade(db: Database, revision: str = "head") -> str | None:
     """Bring the schema to ``revision``; returns the revision now in place."""
     cfg = alembic_config(db)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with db.engine.connect() as conn:
+        raw = conn.connection.driver_connection if db.is_sqlite else None
+        if raw is not None:
+            # SQLite batch migrations rebuild a table (copy, drop, rename); with foreign keys on, the
+            # drop would cascade-delete every child row. The pragma only works outside a transaction.
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                if raw is not None:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left dangling references: {broken[:5]}")
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
     return current_revision(db)
 
 
