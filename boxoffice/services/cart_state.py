@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, union_all
+from sqlalchemy import Connection, and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from boxoffice.domain import capacity
@@ -93,50 +93,70 @@ def _addon(values: Sequence[Any], requires: Iterable[int] = ()) -> Product:
     return Product("addon", *values, requires=frozenset(requires))
 
 
+_TICKETS_OF_CONF = (
+    select(*_TICKET_COLS)
+    .where(TicketType.conference_id == bindparam("conference_id"))
+    .order_by(TicketType.order, TicketType.name, TicketType.id)
+)
+_ADDONS_OF_CONF = (
+    select(*_ADDON_COLS)
+    .where(AddOn.conference_id == bindparam("conference_id"))
+    .order_by(AddOn.order, AddOn.name, AddOn.id)
+)
+_REQUIRES_OF_CONF = (
+    select(addon_requires_ticket_type.c.addon_id, addon_requires_ticket_type.c.ticket_type_id)
+    .join(AddOn, AddOn.id == addon_requires_ticket_type.c.addon_id)
+    .where(AddOn.conference_id == bindparam("conference_id"))
+)
+_COUNTERS_OF_CONF = union_all(
+    select(literal("ticket"), TicketType.id, TicketType.total_quantity, TicketType.sold_quantity,
+           TicketType.held_quantity).where(TicketType.conference_id == bindparam("conference_id")),
+    select(literal("addon"), AddOn.id, AddOn.total_quantity, AddOn.sold_quantity, AddOn.held_quantity)
+    .where(AddOn.conference_id == bindparam("conference_id")),
+)
+
+
+def conn(session: Session) -> Connection:
+    """Statements below run on the session's connection: Core only, no ORM layer on the hot path."""
+    return session.connection()
+
+
 def load_products(session: Session, conference_id: int) -> tuple[list[Product], list[Product]]:
     """Every ticket type and add-on of a conference in display order (MOD-TT-1): three queries."""
-    tickets = [
-        _ticket(row)
-        for row in session.execute(
-            select(*_TICKET_COLS)
-            .where(TicketType.conference_id == conference_id)
-            .order_by(TicketType.order, TicketType.name, TicketType.id)
-        )
-    ]
+    c = conn(session)
+    params = {"conference_id": conference_id}
+    tickets = [_ticket(row) for row in c.execute(_TICKETS_OF_CONF, params)]
     requires: dict[int, set[int]] = {}
-    for addon_id, ticket_id in session.execute(
-        select(addon_requires_ticket_type.c.addon_id, addon_requires_ticket_type.c.ticket_type_id)
-        .join(AddOn, AddOn.id == addon_requires_ticket_type.c.addon_id)
-        .where(AddOn.conference_id == conference_id)
-    ):
+    for addon_id, ticket_id in c.execute(_REQUIRES_OF_CONF, params):
         requires.setdefault(addon_id, set()).add(ticket_id)
-    addons = [
-        _addon(row, requires.get(row[0], ()))
-        for row in session.execute(
-            select(*_ADDON_COLS)
-            .where(AddOn.conference_id == conference_id)
-            .order_by(AddOn.order, AddOn.name, AddOn.id)
-        )
-    ]
+    addons = [_addon(row, requires.get(row[0], ())) for row in c.execute(_ADDONS_OF_CONF, params)]
     return tickets, addons
+
+
+def stock_counters(session: Session, conference_id: int) -> list[tuple[str, int, int, int, int]]:
+    """(kind, id, total, sold, held) of every product of a conference, in one query."""
+    return [tuple(r) for r in conn(session).execute(_COUNTERS_OF_CONF, {"conference_id": conference_id})]  # type: ignore[misc]
+
+
+_TICKET_BY_ID = select(*_TICKET_COLS).where(TicketType.id == bindparam("id"))
+_ADDON_BY_ID = select(*_ADDON_COLS).where(AddOn.id == bindparam("id"))
+_REQUIRES_BY_ADDON = select(addon_requires_ticket_type.c.ticket_type_id).where(
+    addon_requires_ticket_type.c.addon_id == bindparam("id")
+)
 
 
 def load_product(session: Session, kind: str, product_id: int) -> Product:
     """One ticket type or add-on by id (with its prerequisites), or NotFound."""
+    c = conn(session)
     if kind == "ticket":
-        row = session.execute(select(*_TICKET_COLS).where(TicketType.id == product_id)).first()
+        row = c.execute(_TICKET_BY_ID, {"id": product_id}).first()
         if row is None:
             raise NotFound(f"Ticket type #{product_id} does not exist (any more). Reload the catalogue.")
         return _ticket(row)
-    row = session.execute(select(*_ADDON_COLS).where(AddOn.id == product_id)).first()
+    row = c.execute(_ADDON_BY_ID, {"id": product_id}).first()
     if row is None:
         raise NotFound(f"Add-on #{product_id} does not exist (any more). Reload the catalogue.")
-    requires = session.scalars(
-        select(addon_requires_ticket_type.c.ticket_type_id).where(
-            addon_requires_ticket_type.c.addon_id == product_id
-        )
-    ).all()
-    return _addon(row, requires)
+    return _addon(row, c.execute(_REQUIRES_BY_ADDON, {"id": product_id}).scalars().all())
 
 
 @dataclass(frozen=True)
@@ -147,19 +167,22 @@ class Lapsed:
     tickets: int  # CAP-1: every line without an add-on, deleted ticket types included
 
 
+_LAPSED = (
+    select(OrderLineItem.ticket_type_id, OrderLineItem.addon_id, func.sum(OrderLineItem.quantity))
+    .join(Order, Order.id == OrderLineItem.order_id)
+    .where(
+        Order.status == OrderStatus.PENDING,
+        Order.hold_expires_at.is_not(None),
+        Order.hold_expires_at <= bindparam("now"),
+        Order.conference_id == bindparam("conference_id"),
+    )
+    .group_by(OrderLineItem.ticket_type_id, OrderLineItem.addon_id)
+)
+
+
 def lapsed_holds(session: Session, conference_id: int, now: datetime) -> Lapsed:
     """One grouped query over the few pending orders with a lapsed hold (ix_order_status_hold)."""
-    rows = session.execute(
-        select(OrderLineItem.ticket_type_id, OrderLineItem.addon_id, func.sum(OrderLineItem.quantity))
-        .join(Order, Order.id == OrderLineItem.order_id)
-        .where(
-            Order.status == OrderStatus.PENDING,
-            Order.hold_expires_at.is_not(None),
-            Order.hold_expires_at <= now,
-            Order.conference_id == conference_id,
-        )
-        .group_by(OrderLineItem.ticket_type_id, OrderLineItem.addon_id)
-    ).all()
+    rows = conn(session).execute(_LAPSED, {"now": now, "conference_id": conference_id}).all()
     by_item: dict[ProductKey, int] = {}
     tickets = 0
     for ticket_id, addon_id, units in rows:
@@ -173,6 +196,23 @@ def lapsed_holds(session: Session, conference_id: int, now: datetime) -> Lapsed:
     return Lapsed(by_item, tickets)
 
 
+_PURCHASED = (
+    select(OrderLineItem.ticket_type_id, func.sum(OrderLineItem.quantity))
+    .join(Order, Order.id == OrderLineItem.order_id)
+    .where(
+        Order.customer_id == bindparam("customer_id"),
+        Order.conference_id == bindparam("conference_id"),
+        OrderLineItem.ticket_type_id.in_(bindparam("ids", expanding=True)),
+        OrderLineItem.addon_id.is_(None),
+        or_(
+            Order.status.in_(SETTLED_STATUSES),
+            and_(Order.status == OrderStatus.PENDING, Order.hold_expires_at > bindparam("now")),
+        ),
+    )
+    .group_by(OrderLineItem.ticket_type_id)
+)
+
+
 def purchased_by_customer(
     session: Session, customer_id: int, conference_id: int, ticket_ids: Iterable[int], now: datetime
 ) -> dict[int, int]:
@@ -180,20 +220,8 @@ def purchased_by_customer(
     ids = sorted(set(ticket_ids))
     if not ids:
         return {}
-    rows = session.execute(
-        select(OrderLineItem.ticket_type_id, func.sum(OrderLineItem.quantity))
-        .join(Order, Order.id == OrderLineItem.order_id)
-        .where(
-            Order.customer_id == customer_id,
-            Order.conference_id == conference_id,
-            OrderLineItem.ticket_type_id.in_(ids),
-            OrderLineItem.addon_id.is_(None),
-            or_(
-                Order.status.in_(SETTLED_STATUSES),
-                and_(Order.status == OrderStatus.PENDING, Order.hold_expires_at > now),
-            ),
-        )
-        .group_by(OrderLineItem.ticket_type_id)
+    rows = conn(session).execute(
+        _PURCHASED, {"customer_id": customer_id, "conference_id": conference_id, "ids": ids, "now": now}
     ).all()
     return {tid: int(units or 0) for tid, units in rows}
 
@@ -273,22 +301,39 @@ _HEADER_COLS = (
 )
 
 
+_HEADER = (
+    select(*_HEADER_COLS)
+    .join(Conference, Conference.id == Cart.conference_id)
+    .join(Customer, Customer.id == Cart.customer_id)
+    .outerjoin(Voucher, Voucher.id == Cart.voucher_id)
+    .where(Cart.id == bindparam("cart_id"))
+)
+_HEADER_LOCKED = _HEADER.with_for_update(of=[Cart.__table__, Conference.__table__])
+_ITEMS = (
+    select(CartItem.id, CartItem.quantity, CartItem.ticket_type_id, CartItem.addon_id, *_TICKET_COLS, *_ADDON_COLS)
+    .outerjoin(TicketType, TicketType.id == CartItem.ticket_type_id)
+    .outerjoin(AddOn, AddOn.id == CartItem.addon_id)
+    .where(CartItem.cart_id == bindparam("cart_id"))
+    .order_by(CartItem.id)
+)
+_SCOPES = union_all(
+    select(literal("vt"), voucher_ticket_type.c.voucher_id, voucher_ticket_type.c.ticket_type_id)
+    .where(voucher_ticket_type.c.voucher_id == bindparam("voucher_id")),
+    select(literal("va"), voucher_addon.c.voucher_id, voucher_addon.c.addon_id)
+    .where(voucher_addon.c.voucher_id == bindparam("voucher_id")),
+    select(literal("rq"), addon_requires_ticket_type.c.addon_id, addon_requires_ticket_type.c.ticket_type_id)
+    .where(addon_requires_ticket_type.c.addon_id.in_(bindparam("addon_ids", expanding=True))),
+)
+
+
 def load_cart(session: Session, cart_id: int, *, lock: bool = False) -> CartState:
     """The cart with its conference, customer, voucher (and scope) and priced-ready lines.
 
-    Three queries whatever the size of the cart; ``lock`` takes row locks on PostgreSQL (SQLite
-    writers already hold the database lock from BEGIN IMMEDIATE).
+    At most three queries whatever the size of the cart; ``lock`` takes row locks on PostgreSQL
+    (SQLite writers already hold the database lock from BEGIN IMMEDIATE).
     """
-    header = (
-        select(*_HEADER_COLS)
-        .join(Conference, Conference.id == Cart.conference_id)
-        .join(Customer, Customer.id == Cart.customer_id)
-        .outerjoin(Voucher, Voucher.id == Cart.voucher_id)
-        .where(Cart.id == cart_id)
-    )
-    if lock:
-        header = header.with_for_update(of=[Cart.__table__, Conference.__table__])
-    row = session.execute(header).first()
+    c = conn(session)
+    row = c.execute(_HEADER_LOCKED if lock else _HEADER, {"cart_id": cart_id}).first()
     if row is None:
         raise NotFound(f"Cart #{cart_id} does not exist (any more). Open a new cart.")
     (cid, customer_id, status, expires_at, c_name, c_email, c_anon, c_company,
@@ -296,31 +341,14 @@ def load_cart(session: Session, cart_id: int, *, lock: bool = False) -> CartStat
      v_id, v_code, v_type, v_value, v_unlocks, v_active, v_used, v_max, v_from, v_until) = row
     conference = ConferenceInfo(conf_id, conf_name, capacity_, sold, held, cart_minutes, hold_minutes, prefix)
 
-    item_rows = session.execute(
-        select(CartItem.id, CartItem.quantity, CartItem.ticket_type_id, CartItem.addon_id,
-               *_TICKET_COLS, *_ADDON_COLS)
-        .outerjoin(TicketType, TicketType.id == CartItem.ticket_type_id)
-        .outerjoin(AddOn, AddOn.id == CartItem.addon_id)
-        .where(CartItem.cart_id == cart_id)
-        .order_by(CartItem.id)
-    ).all()
+    item_rows = c.execute(_ITEMS, {"cart_id": cart_id}).all()
     addon_ids = [r[3] for r in item_rows if r[3] is not None]
 
     ticket_scope: set[int] = set()
     addon_scope: set[int] = set()
     requires: dict[int, set[int]] = {}
-    parts = []
-    if v_id is not None:
-        parts.append(select(literal("vt"), voucher_ticket_type.c.voucher_id, voucher_ticket_type.c.ticket_type_id)
-                     .where(voucher_ticket_type.c.voucher_id == v_id))
-        parts.append(select(literal("va"), voucher_addon.c.voucher_id, voucher_addon.c.addon_id)
-                     .where(voucher_addon.c.voucher_id == v_id))
-    if addon_ids:
-        parts.append(select(literal("rq"), addon_requires_ticket_type.c.addon_id,
-                            addon_requires_ticket_type.c.ticket_type_id)
-                     .where(addon_requires_ticket_type.c.addon_id.in_(addon_ids)))
-    if parts:
-        for tag, owner, target in session.execute(union_all(*parts)):
+    if v_id is not None or addon_ids:
+        for tag, owner, target in c.execute(_SCOPES, {"voucher_id": v_id, "addon_ids": addon_ids}):
             if tag == "vt":
                 ticket_scope.add(target)
             elif tag == "va":
@@ -344,6 +372,5 @@ def load_cart(session: Session, cart_id: int, *, lock: bool = False) -> CartStat
         voucher = VoucherInfo(v_id, bool(v_active), v_used, v_max, v_from, v_until, terms)
     return CartState(
         cid, customer_id, customer_label(customer_id, c_name, c_email, c_anon), c_name, c_email or "",
-        c_company, CartStatus(status),
-        expires_at, conference, voucher, tuple(lines),
+        c_company, CartStatus(status), expires_at, conference, voucher, tuple(lines),
     )

@@ -6,14 +6,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain import capacity
 from boxoffice.domain.models import Conference
 from boxoffice.domain.vouchers import hidden_ticket_problem
 from boxoffice.errors import InvalidInput, NotFound
-from boxoffice.services.cart_state import CartState, Lapsed, Product, lapsed_holds, load_cart, load_products
+from boxoffice.services.cart_state import (
+    CartState,
+    Lapsed,
+    Product,
+    conn,
+    lapsed_holds,
+    load_cart,
+    load_products,
+    stock_counters,
+)
 from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import format_local
 
@@ -56,11 +65,13 @@ def check_id(value: object, what: str) -> int:
     return value
 
 
+_CONFERENCE = select(
+    Conference.id, Conference.timezone, Conference.total_capacity, Conference.tickets_sold, Conference.tickets_held
+).where(Conference.id == bindparam("id"))
+
+
 def _conference(session: Session, conference_id: int) -> _ConferenceRow:
-    row = session.execute(
-        select(Conference.id, Conference.timezone, Conference.total_capacity, Conference.tickets_sold,
-               Conference.tickets_held).where(Conference.id == conference_id)
-    ).first()
+    row = conn(session).execute(_CONFERENCE, {"id": conference_id}).first()
     if row is None:
         raise NotFound(f"Conference #{conference_id} does not exist. Choose a conference.")
     return _ConferenceRow(*row)
@@ -139,6 +150,9 @@ class CatalogService:
         now = self._ctx.clock.now()
         with self._ctx.db.read() as session:
             _conference(session, conference_id)
-            tickets, addons = load_products(session, conference_id)
-            lapsed = lapsed_holds(session, conference_id, now)
-        return {p.key: p.remaining(lapsed.by_item) for p in (*tickets, *addons)}
+            counters = stock_counters(session, conference_id)
+            lapsed = lapsed_holds(session, conference_id, now).by_item
+        return {
+            (kind, item_id): capacity.remaining(total, sold, held, lapsed.get((kind, item_id), 0))
+            for kind, item_id, total, sold, held in counters
+        }

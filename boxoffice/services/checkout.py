@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from boxoffice.errors import CartError, InvalidInput, LimitExceeded, SoldOut, Vo
 from boxoffice.money import ZERO
 from boxoffice.services import order_state
 from boxoffice.services.cart import price_inputs
-from boxoffice.services.cart_state import CartState, Lapsed, lapsed_holds, load_cart, purchased_by_customer
+from boxoffice.services.cart_state import CartState, Lapsed, conn, lapsed_holds, load_cart, purchased_by_customer
 from boxoffice.services.catalog import check_id
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.orders import OrderSummary
@@ -34,6 +34,32 @@ log = logging.getLogger(__name__)
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
 REFERENCE_ATTEMPTS = 10
+
+
+_ORDER = Order.__table__
+_LINE = OrderLineItem.__table__
+_INSERT_ORDER = {
+    name: dialect.insert(_ORDER).on_conflict_do_nothing(index_elements=["reference"]).returning(_ORDER.c.id)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+_INSERT_LINES = _LINE.insert()
+_VOUCHER = Voucher.__table__
+_COUNT_VOUCHER_USE = (
+    update(_VOUCHER)
+    .where(
+        _VOUCHER.c.id == bindparam("voucher_id"),
+        _VOUCHER.c.is_active.is_(True),
+        _VOUCHER.c.times_used < _VOUCHER.c.max_uses,
+        or_(_VOUCHER.c.valid_from.is_(None), _VOUCHER.c.valid_from <= bindparam("now")),
+        or_(_VOUCHER.c.valid_until.is_(None), _VOUCHER.c.valid_until >= bindparam("now")),
+    )
+    .values(times_used=_VOUCHER.c.times_used + 1)
+)
+_CART = Cart.__table__
+_CHECK_OUT_CART = (
+    update(_CART).where(_CART.c.id == bindparam("cart_id")).values(status=bindparam("status"),
+                                                                    updated_at=bindparam("now"))
+)
 
 
 def random_reference_body() -> str:
@@ -107,9 +133,9 @@ class CheckoutService:
             "created_at": now, "updated_at": now,
         }
         order_id, reference = self._insert_order(session, state.conference.reference_prefix, values)
-
-        session.execute(
-            OrderLineItem.__table__.insert(),
+        c = conn(session)
+        c.execute(
+            _INSERT_LINES,
             [
                 {
                     "order_id": order_id, "description": line.product.name[:300], "quantity": line.quantity,
@@ -130,8 +156,7 @@ class CheckoutService:
         )
         if state.voucher is not None:
             self._count_voucher_use(session, state, now)
-        session.execute(update(Cart).where(Cart.id == state.id)
-                        .values(status=CartStatus.CHECKED_OUT, updated_at=now))
+        c.execute(_CHECK_OUT_CART, {"cart_id": state.id, "status": CartStatus.CHECKED_OUT, "now": now})
         log.info("checkout: order %s (%s lines, total %s)", reference, len(state.lines), summary.total)
         return OrderSummary(
             id=order_id, reference=reference, status=OrderStatus.PENDING.value, customer_id=state.customer_id,
@@ -208,17 +233,11 @@ class CheckoutService:
 
     def _insert_order(self, session: Session, prefix: str, values: dict[str, object]) -> tuple[int, str]:
         """CHK-8: a fresh reference; a collision (unique index) draws again, at most 10 times."""
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        table = Order.__table__
+        stmt = _INSERT_ORDER["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
+        c = conn(session)
         for _ in range(REFERENCE_ATTEMPTS):
             reference = f"{prefix or 'ORD'}-{self._reference_body()}"
-            stmt = (
-                dialect.insert(table)
-                .values(reference=reference, **values)
-                .on_conflict_do_nothing(index_elements=["reference"])
-                .returning(table.c.id)
-            )
-            order_id = session.execute(stmt).scalar()
+            order_id = c.execute(stmt, {"reference": reference, **values}).scalar()
             if order_id is not None:
                 return int(order_id), reference
             log.warning("order reference %s already taken; drawing another", reference)
@@ -228,18 +247,7 @@ class CheckoutService:
     def _count_voucher_use(session: Session, state: CartState, now: datetime) -> None:
         """VCH-11: one conditional increment; no row means another desk took the last use."""
         assert state.voucher is not None
-        result = session.execute(
-            update(Voucher)
-            .where(
-                Voucher.id == state.voucher.id,
-                Voucher.is_active.is_(True),
-                Voucher.times_used < Voucher.max_uses,
-                or_(Voucher.valid_from.is_(None), Voucher.valid_from <= now),
-                or_(Voucher.valid_until.is_(None), Voucher.valid_until >= now),
-            )
-            .values(times_used=Voucher.times_used + 1)
-            .execution_options(synchronize_session=False)
-        )
+        result = conn(session).execute(_COUNT_VOUCHER_USE, {"voucher_id": state.voucher.id, "now": now})
         if result.rowcount != 1:
             raise VoucherExpired(f"Voucher {state.voucher.terms.code} is no longer valid (another desk used "
                                  "it up or it was switched off). Remove it and check out again.")
