@@ -331,10 +331,13 @@ class StripeGateway:
             "payment_intent": payment_intent_id,
             "amount": to_minor_units(amount, currency),
         }
+        # The key travels in the metadata too, so event sync can match a refund whose answer was lost.
+        metadata = {"boxoffice_idempotency_key": idempotency_key}
         if reason in REFUND_REASONS:
             params["reason"] = reason
         elif reason:
-            params["metadata"] = {"note": reason[:500]}
+            metadata["note"] = reason[:500]
+        params["metadata"] = metadata
         data = self._request("post", "/v1/refunds", params, idempotency_key=idempotency_key)
         return GatewayRefund(
             refund_id=_str(data.get("id")), status=_str(data.get("status")),

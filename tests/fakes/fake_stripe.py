@@ -96,6 +96,8 @@ class FakeStripe:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            wbufsize = 1 << 16               # headers and body leave in one write (no delayed-ACK stalls)
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -112,7 +114,7 @@ class FakeStripe:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -375,7 +377,7 @@ class FakeStripe:
         if action == "process_payment_intent":
             intent = self.get(p.get("payment_intent", ""))
             if reader.get("action") and reader["action"].get("status") == "in_progress":
-                raise StripeFailure(409, "invalid_request_error",
+                raise StripeFailure(400, "invalid_request_error",
                                     "Reader is currently busy processing another request.",
                                     code="terminal_reader_busy")
             if intent["status"] not in ("requires_payment_method", "requires_confirmation"):

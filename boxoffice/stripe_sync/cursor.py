@@ -1,0 +1,85 @@
+"""Sync bookkeeping in SyncState rows: the event cursor, this database's instance id, the poller lease."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from boxoffice.domain.models import SyncState
+from boxoffice.services.card_payments import INSTANCE_KEY, instance_id
+
+CURSOR_KEY = "stripe_events_cursor"
+LEASE_KEY = "stripe_poller_lease"
+LAST_POLL_KEY = "stripe_last_successful_poll"
+
+
+def _row(session: Session, key: str, *, lock: bool = False) -> SyncState | None:
+    query = select(SyncState).where(SyncState.key == key)
+    if lock:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def _put(session: Session, key: str, value: str, now: datetime) -> None:
+    row = _row(session, key, lock=True)
+    if row is None:
+        session.add(SyncState(key=key, value=value, updated_at=now))
+    elif row.value != value:
+        row.value = value
+        row.updated_at = now
+
+
+def read_cursor(session: Session) -> int | None:
+    """Stripe ``created`` (epoch seconds) of the newest event stored so far, or None before the first poll."""
+    row = _row(session, CURSOR_KEY)
+    return int(row.value) if row is not None and row.value.strip() else None
+
+
+def advance_cursor(session: Session, created: int, now: datetime) -> None:
+    """Move the cursor forward only (a page of older events never moves it back)."""
+    current = read_cursor(session)
+    if current is None or created > current:
+        _put(session, CURSOR_KEY, str(created), now)
+
+
+def read_instance_id(session: Session) -> str:
+    row = _row(session, INSTANCE_KEY)
+    return row.value if row is not None else ""
+
+
+def acquire_lease(session: Session, holder: str, now: datetime, seconds: int = 60) -> bool:
+    """One poller per database at a time (several desks share PostgreSQL); a lapsed lease is taken over."""
+    row = _row(session, LEASE_KEY, lock=True)
+    if row is not None and row.value:
+        try:
+            data = json.loads(row.value)
+            held_by, until = str(data["holder"]), datetime.fromisoformat(data["until"])
+        except (ValueError, KeyError, TypeError):
+            held_by, until = "", now
+        if held_by != holder and until > now:
+            return False
+    _put(session, LEASE_KEY, json.dumps({"holder": holder, "until": (now + timedelta(seconds=seconds)).isoformat()}),
+         now)
+    return True
+
+
+def release_lease(session: Session, holder: str, now: datetime) -> None:
+    row = _row(session, LEASE_KEY, lock=True)
+    if row is not None and row.value:
+        try:
+            if json.loads(row.value).get("holder") == holder:
+                row.value, row.updated_at = "", now
+        except ValueError:
+            row.value = ""
+
+
+def record_successful_poll(session: Session, now: datetime) -> None:
+    _put(session, LAST_POLL_KEY, now.isoformat(), now)
+
+
+def last_successful_poll(session: Session) -> datetime | None:
+    row = _row(session, LAST_POLL_KEY)
+    return datetime.fromisoformat(row.value) if row is not None and row.value else None

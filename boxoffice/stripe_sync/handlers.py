@@ -1,0 +1,387 @@
+"""Apply one stored Stripe event to the local records (EVT-4..10 with their fixes); safe to re-run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from boxoffice.domain.models import (
+    SETTLED_STATUSES,
+    CaptureStatus,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+    RefundMethod,
+    RefundStatus,
+    TerminalPayment,
+)
+from boxoffice.money import format_money, from_minor_units
+from boxoffice.services import order_state
+from boxoffice.services.refunds import apply_refund_status, record_gateway_outcome
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, dict[str, Any], "HandlerContext"], bool]
+
+
+class HandlerContext:
+    """What a handler needs besides the session: this database's instance id and the time."""
+
+    def __init__(self, instance: str, now: datetime, event: dict[str, Any]) -> None:
+        self.instance, self.now, self.event = instance, now, event
+
+
+def event_object(payload: Any) -> dict[str, Any]:
+    """EVT-4: ``data.object``, or an empty object when any level is missing or not an object."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    obj = data.get("object") if isinstance(data, dict) else None
+    return obj if isinstance(obj, dict) else {}
+
+
+def _s(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else ""
+
+
+def _metadata(obj: dict[str, Any]) -> dict[str, str]:
+    meta = obj.get("metadata")
+    return {str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {}
+
+
+def _foreign(meta: dict[str, str], ctx: HandlerContext) -> bool:
+    """Another Box Office database created this object (several installs on one Stripe account)."""
+    other = meta.get("boxoffice_instance", "")
+    return bool(other) and other != ctx.instance
+
+
+def _amount(obj: dict[str, Any], field: str) -> Decimal:
+    return from_minor_units(int(obj.get(field) or 0), _s(obj.get("currency")) or "usd")
+
+
+def _find_card_payment(session: Session, intent_id: str, meta: dict[str, str]) -> Payment | None:
+    """The local attempt: by the payment id we put in the metadata, else by the intent id."""
+    local_id = meta.get("payment_id", "")
+    if local_id.isdigit():
+        payment = session.get(Payment, int(local_id), with_for_update=True)
+        if payment is not None and (not meta.get("order_id") or str(payment.order_id) == meta["order_id"]):
+            return payment
+    if not intent_id:
+        return None
+    return session.scalar(
+        select(Payment).where(Payment.stripe_payment_intent_id == intent_id).order_by(Payment.id).limit(1)
+        .with_for_update()
+    )
+
+
+def _terminal_detail(session: Session, payment: Payment) -> TerminalPayment | None:
+    return session.scalar(select(TerminalPayment).where(TerminalPayment.payment_id == payment.id))
+
+
+def _attention(order: Order, text: str) -> None:
+    if text not in order.needs_attention:
+        order.needs_attention = (order.needs_attention + "\n" + text).strip()
+
+
+# --------------------------------------------------------------------------- PaymentIntents
+
+
+def record_intent_success(session: Session, intent: dict[str, Any], ctx: HandlerContext) -> bool:
+    """EVT-5 with its [FIX]: update the pending attempt (never a second payment), settle only when due."""
+    meta = _metadata(intent)
+    order_id = meta.get("order_id", "")
+    if not order_id or _foreign(meta, ctx):
+        return False
+    if not order_id.isdigit():
+        raise ValueError(f"metadata.order_id {order_id!r} of {intent.get('id')} is not an order id")
+    order = session.get(Order, int(order_id), with_for_update=True)
+    if order is None:
+        raise LookupError(f"order {order_id} named by {intent.get('id')} does not exist in this database")
+    if meta.get("reference") and meta["reference"] != order.reference:
+        return False   # same id, different order: not ours
+    intent_id = _s(intent.get("id"))
+    amount = _amount(intent, "amount_received") or _amount(intent, "amount")
+    charge = _s(intent.get("latest_charge"))
+    payment = _find_card_payment(session, intent_id, meta)
+    if payment is not None and payment.order_id != order.id:
+        payment = None
+    if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
+        return True    # EVT-5 / TRM-8: already recorded (e.g. by the Terminal capture)
+    if payment is not None and payment.status == PaymentStatus.REFUNDED:
+        return True
+    changed_money = True
+    if payment is None:
+        method = PaymentMethod.TERMINAL if meta.get("terminal") == "true" else PaymentMethod.STRIPE
+        payment = Payment(order_id=order.id, method=method, amount=amount, created_at=ctx.now)
+        session.add(payment)
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.amount = amount
+    payment.stripe_payment_intent_id = intent_id
+    if charge:
+        payment.stripe_charge_id = charge
+    payment.failure_reason = ""
+    session.flush()
+    detail = _terminal_detail(session, payment)
+    if detail is not None and detail.capture_status != CaptureStatus.CAPTURED:
+        detail.capture_status, detail.captured_at = CaptureStatus.CAPTURED, ctx.now   # TRM-8 [DESK]
+    currency = order.conference.currency
+    if order.status == OrderStatus.PENDING:
+        if not order_state.settle_if_fully_paid(session, order):
+            log.info("order %s: card payment %s recorded, balance still due", order.reference, amount)
+    elif changed_money:
+        _attention(order, f"Card money received ({format_money(amount, currency)}, {intent_id}) for an order "
+                          f"that is {order.status.value}: refund it or contact the buyer.")
+        log.warning("money received for %s order %s (%s)", order.status.value, order.reference, intent_id)
+    return True
+
+
+def _mark_attempt_failed(session: Session, intent: dict[str, Any], ctx: HandlerContext, reason: str,
+                         capture: CaptureStatus) -> bool:
+    meta = _metadata(intent)
+    if not meta.get("order_id") or _foreign(meta, ctx):
+        return False
+    payment = _find_card_payment(session, _s(intent.get("id")), meta)
+    if payment is None:
+        log.warning("no local payment for %s (%s)", intent.get("id"), reason)
+        return False
+    if payment.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):   # EVT-7: never downgrade
+        payment.status = PaymentStatus.FAILED
+        payment.failure_reason = reason
+        detail = _terminal_detail(session, payment)
+        if detail is not None and detail.capture_status == CaptureStatus.AUTHORIZED:
+            detail.capture_status = capture
+            if capture == CaptureStatus.CANCELLED:
+                detail.cancelled_at = ctx.now
+    return True
+
+
+def on_payment_intent_succeeded(session: Session, obj: dict[str, Any], ctx: HandlerContext) -> bool:
+    return record_intent_success(session, obj, ctx)
+
+
+def on_payment_intent_failed(session: Session, obj: dict[str, Any], ctx: HandlerContext) -> bool:
+    """EVT-6 [DESK]: the decline reason is kept on the attempt so the desk can show it."""
+    error = obj.get("last_payment_error")
+    reason = _s(error.get("message")) if isinstance(error, dict) else ""
+    return _mark_attempt_failed(session, obj, ctx, reason or "The payment failed.", CaptureStatus.FAILED)
+
+
+def on_payment_intent_canceled(session: Session, obj: dict[str, Any], ctx: HandlerContext) -> bool:
+    return _mark_attempt_failed(session, obj, ctx, "The payment was cancelled.", CaptureStatus.CANCELLED)
+
+
+def on_payment_intent_requires_action(session: Session, obj: dict[str, Any], ctx: HandlerContext) -> bool:
+    meta = _metadata(obj)
+    if not meta.get("order_id") or _foreign(meta, ctx):
+        return False
+    payment = _find_card_payment(session, _s(obj.get("id")), meta)
+    if payment is None:
+        return False
+    if payment.status == PaymentStatus.PENDING:
+        payment.failure_reason = "The card needs an extra step (authentication) from the buyer."
+    return True
+
+
+# --------------------------------------------------------------------------- refunds and disputes
+
+
+def _local_refund(session: Session, refund: dict[str, Any], ctx: HandlerContext) -> Refund | None:
+    refund_id = _s(refund.get("id"))
+    found = session.scalar(select(Refund).where(Refund.stripe_refund_id == refund_id)) if refund_id else None
+    if found is not None:
+        return found
+    keys = {_metadata(refund).get("boxoffice_idempotency_key", "")}
+    request = ctx.event.get("request")
+    if isinstance(request, dict):
+        keys.add(_s(request.get("idempotency_key")))
+    keys.discard("")
+    if not keys:
+        return None
+    return session.scalar(select(Refund).where(Refund.idempotency_key.in_(keys)))
+
+
+def apply_refund_object(session: Session, refund: dict[str, Any], ctx: HandlerContext) -> bool:
+    """Match a Stripe refund to its local row, or record a refund made outside Box Office (EVT-8 c)."""
+    status = _s(refund.get("status"))
+    local = _local_refund(session, refund, ctx)
+    if local is not None:
+        record_gateway_outcome(session, local.id, status, _s(refund.get("id")))
+        return True
+    intent_id = _s(refund.get("payment_intent"))
+    if not intent_id:
+        return False     # EVT-8 (a): no intent, nothing of ours to match
+    payment = _find_card_payment(session, intent_id, {})
+    if payment is None:
+        return False
+    if status not in ("succeeded", "pending"):
+        return True
+    outside = Refund(
+        order_id=payment.order_id, payment_id=payment.id, amount=_amount(refund, "amount"),
+        method=RefundMethod.CARD, status=RefundStatus.SUCCEEDED if status == "succeeded" else RefundStatus.PENDING,
+        stripe_refund_id=_s(refund.get("id")), reason="Refunded outside Box Office (Stripe dashboard)",
+        created_at=ctx.now,
+    )
+    session.add(outside)
+    session.flush()
+    order = session.get(Order, payment.order_id, with_for_update=True)
+    assert order is not None
+    apply_refund_status(session, order)
+    return True
+
+
+def on_refund_event(session: Session, obj: dict[str, Any], ctx: HandlerContext) -> bool:
+    return apply_refund_object(session, obj, ctx)
+
+
+def on_charge_refunded(session: Session, charge: dict[str, Any], ctx: HandlerContext) -> bool:
+    """EVT-8 with fixes (a)-(d): refunds reconciled one by one; statuses from succeeded refunds only."""
+    intent_id = _s(charge.get("payment_intent"))
+    if not intent_id:
+        return False
+    payment = _find_card_payment(session, intent_id, {})
+    if payment is None:
+        return False
+    refunds = charge.get("refunds")
+    for refund in (refunds.get("data") if isinstance(refunds, dict) else None) or []:
+        if isinstance(refund, dict):
+            apply_refund_object(session, refund, ctx)
+    if charge.get("refunded") and _amount(charge, "amount_refunded") >= _amount(charge, "amount"):
+        if payment.status == PaymentStatus.SUCCEEDED:
+            payment.status = PaymentStatus.REFUNDED
+    order = session.get(Order, payment.order_id, with_for_update=True)
+    assert order is not None
+    apply_refund_status(session, order)   # (b) never back from refunded; (d) order total decides
+    return True
+
+
+def _dispute_order(session: Session, dispute: dict[str, Any]) -> Order | None:
+    charge_id, intent_id = _s(dispute.get("charge")), _s(dispute.get("payment_intent"))
+    conditions = [Payment.stripe_charge_id == charge_id] if charge_id else []
+    if intent_id:
+        conditions.append(Payment.stripe_payment_intent_id == intent_id)
+    if not conditions:
+        return None
+    payment = session.scalar(select(Payment).where(or_(*conditions)).limit(1))
+    return session.get(Order, payment.order_id, with_for_update=True) if payment is not None else None
+
+
+def on_dispute_created(session: Session, dispute: dict[str, Any], ctx: HandlerContext) -> bool:
+    """EVT-9 [DESK]: flag the order for staff."""
+    order = _dispute_order(session, dispute)
+    if order is None:
+        return False
+    order.disputed = True
+    _attention(order, f"The buyer disputed the card payment ({_s(dispute.get('reason')) or 'no reason given'}, "
+                      f"{format_money(_amount(dispute, 'amount'), order.conference.currency)}): answer it "
+                      "in the Stripe dashboard.")
+    log.warning("dispute %s on order %s", dispute.get("id"), order.reference)
+    return True
+
+
+def on_dispute_closed(session: Session, dispute: dict[str, Any], ctx: HandlerContext) -> bool:
+    order = _dispute_order(session, dispute)
+    if order is None:
+        return False
+    order.disputed = False
+    _attention(order, f"Dispute {_s(dispute.get('id'))} closed: {_s(dispute.get('status'))}.")
+    return True
+
+
+# --------------------------------------------------------------------------- Checkout Sessions and readers
+
+
+def _session_payment(session: Session, cs: dict[str, Any], ctx: HandlerContext) -> Payment | None:
+    meta = _metadata(cs)
+    if _foreign(meta, ctx):
+        return None
+    payment = _find_card_payment(session, "", meta)
+    if payment is None and cs.get("id"):
+        payment = session.scalar(select(Payment).where(
+            Payment.method == PaymentMethod.STRIPE, Payment.reference == _s(cs.get("id"))).with_for_update())
+    return payment
+
+
+def on_checkout_paid(session: Session, cs: dict[str, Any], ctx: HandlerContext) -> bool:
+    """completed (paid) / async_payment_succeeded: the attempt succeeds and the order settles if due."""
+    payment = _session_payment(session, cs, ctx)
+    if payment is None:
+        return False
+    intent_id = _s(cs.get("payment_intent"))
+    if intent_id and not payment.stripe_payment_intent_id:
+        payment.stripe_payment_intent_id = intent_id
+    if cs.get("payment_status") != "paid":
+        if payment.status == PaymentStatus.PENDING:
+            payment.status = PaymentStatus.PROCESSING      # async method: money not there yet
+        return True
+    fake_intent = {"id": intent_id, "amount": cs.get("amount_total"), "currency": cs.get("currency"),
+                   "metadata": {**_metadata(cs), "payment_id": str(payment.id), "order_id": str(payment.order_id)}}
+    return record_intent_success(session, fake_intent, ctx)
+
+
+def on_checkout_failed(session: Session, cs: dict[str, Any], ctx: HandlerContext) -> bool:
+    """expired / async_payment_failed: the attempt fails, the order stays pending for another method."""
+    payment = _session_payment(session, cs, ctx)
+    if payment is None:
+        return False
+    if payment.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):
+        payment.status = PaymentStatus.FAILED
+        payment.failure_reason = ("The pay-on-phone link expired." if cs.get("status") == "expired"
+                                  else "The buyer's payment failed.")
+    return True
+
+
+def on_reader_action(session: Session, reader: dict[str, Any], ctx: HandlerContext) -> bool:
+    """terminal.reader.action_*: a failure is recorded on the attempt (TRM-11); success waits for capture."""
+    action = reader.get("action") if isinstance(reader.get("action"), dict) else {}
+    process = action.get("process_payment_intent") if isinstance(action, dict) else None
+    intent_id = _s(process.get("payment_intent")) if isinstance(process, dict) else ""
+    if not intent_id:
+        return False
+    payment = _find_card_payment(session, intent_id, {})
+    if payment is None:
+        return False
+    if action.get("status") == "failed" and payment.status == PaymentStatus.PENDING:
+        payment.failure_reason = _s(action.get("failure_message")) or "The card reader reported a failure."
+    return True
+
+
+HANDLERS: dict[str, Handler] = {
+    "payment_intent.succeeded": on_payment_intent_succeeded,
+    "payment_intent.payment_failed": on_payment_intent_failed,
+    "payment_intent.canceled": on_payment_intent_canceled,
+    "payment_intent.requires_action": on_payment_intent_requires_action,
+    "charge.refunded": on_charge_refunded,
+    "refund.created": on_refund_event,
+    "refund.updated": on_refund_event,
+    "refund.failed": on_refund_event,
+    "charge.dispute.created": on_dispute_created,
+    "charge.dispute.closed": on_dispute_closed,
+    "checkout.session.completed": on_checkout_paid,
+    "checkout.session.async_payment_succeeded": on_checkout_paid,
+    "checkout.session.expired": on_checkout_failed,
+    "checkout.session.async_payment_failed": on_checkout_failed,
+    "terminal.reader.action_succeeded": on_reader_action,
+    "terminal.reader.action_failed": on_reader_action,
+}
+HANDLED_TYPES: tuple[str, ...] = tuple(HANDLERS)
+
+
+def apply_event(session: Session, payload: dict[str, Any], ctx: HandlerContext) -> bool:
+    """Run the handler of the event's type; False when the event is not about our objects (ignored)."""
+    handler = HANDLERS.get(_s(payload.get("type")))
+    if handler is None:
+        return False        # EVT-12: unknown kinds are marked processed with no effect
+    return handler(session, event_object(payload), ctx)
+
+
+__all__ = ["HANDLED_TYPES", "HANDLERS", "HandlerContext", "apply_event", "event_object", "record_intent_success",
+           "SETTLED_STATUSES"]

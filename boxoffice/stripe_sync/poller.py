@@ -1,0 +1,271 @@
+"""Event sync by polling: fetch /v1/events page by page into StripeEvent rows, then apply them in order."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from boxoffice.domain.models import EventProcessingException, StripeEvent
+from boxoffice.services.context import ServiceContext
+from boxoffice.errors import ConfigError
+from boxoffice.services.ports import EventPage, GatewayUnavailable
+from boxoffice.stripe_sync import cursor
+from boxoffice.stripe_sync.handlers import HANDLED_TYPES, HandlerContext, apply_event
+
+log = logging.getLogger(__name__)
+
+SAFETY_MARGIN_SECONDS = 300      # events can become visible a little after their ``created`` time
+PAGE_SIZE = 100
+PROCESS_BATCH = 200
+MAX_BACKOFF = timedelta(hours=1)
+
+
+class EventSource(Protocol):
+    def list_events_page(self, *, created_gte: int | None, starting_after: str | None,
+                         types: Sequence[str] = (), limit: int = 100) -> EventPage: ...
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    fetched: int
+    new: int
+    processed: int
+    ignored: int
+    failed: int
+    online: bool = True
+    message: str = ""
+    finished_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, int]:
+        return {"fetched": self.fetched, "new": self.new, "processed": self.processed,
+                "ignored": self.ignored, "failed": self.failed}
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: int
+    stripe_id: str
+    kind: str
+    stripe_created: int
+    processed: bool
+    ignored: bool
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str
+
+
+@dataclass(frozen=True)
+class ExceptionView:
+    id: int
+    event_id: int | None
+    stripe_id: str
+    kind: str
+    message: str
+    traceback: str
+    created_at: datetime
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff for a failing event: 10 s, 20 s, 40 s, ... up to an hour."""
+    return min(timedelta(seconds=10 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+class Poller:
+    """Catch up with Stripe's events and apply them; every step idempotent, memory flat."""
+
+    def __init__(self, ctx: ServiceContext, source: EventSource | None, *, holder: str | None = None,
+                 page_size: int = PAGE_SIZE, safety_margin: int = SAFETY_MARGIN_SECONDS) -> None:
+        self._ctx, self._source = ctx, source
+        self._holder = holder or ctx.desk_name
+        self._page_size, self._margin = page_size, safety_margin
+
+    # ------------------------------------------------------------------ one catch-up
+
+    def poll_once(self) -> SyncReport:
+        """Fetch every page since the cursor (minus a margin), store it, then process what is due.
+
+        When Stripe cannot be reached the report says so (``online`` False, ``message``); events
+        already stored are still processed, so the desk catches up as far as it can.
+        """
+        now = self._ctx.clock.now()
+        with self._ctx.db.write() as session:
+            if not cursor.acquire_lease(session, self._holder, now):
+                return SyncReport(0, 0, 0, 0, 0, message="another desk is syncing", finished_at=now)
+        problem = ""
+        try:
+            try:
+                fetched, new = self._fetch()
+            except (GatewayUnavailable, ConfigError) as exc:
+                fetched, new, problem = 0, 0, exc.message
+            processed, ignored, failed = self.process_pending()
+            if not problem:
+                with self._ctx.db.write() as session:
+                    cursor.record_successful_poll(session, self._ctx.clock.now())
+        finally:
+            with self._ctx.db.write() as session:
+                cursor.release_lease(session, self._holder, self._ctx.clock.now())
+        report = SyncReport(fetched, new, processed, ignored, failed, online=not problem, message=problem,
+                            finished_at=self._ctx.clock.now())
+        if fetched or processed or failed:
+            log.info("stripe sync: %s", report.as_dict())
+        return report
+
+    def _fetch(self) -> tuple[int, int]:
+        if self._source is None:
+            return 0, 0
+        with self._ctx.db.read() as session:
+            last = cursor.read_cursor(session)
+        created_gte = max(last - self._margin, 0) if last is not None else None
+        fetched = new = 0
+        starting_after: str | None = None
+        while True:
+            page = self._source.list_events_page(created_gte=created_gte, starting_after=starting_after,
+                                                 types=HANDLED_TYPES, limit=self._page_size)
+            if page.events:
+                fetched += len(page.events)
+                new += self._store(page.events)
+            if not page.has_more or not page.events:
+                return fetched, new
+            starting_after = str(page.events[-1]["id"])
+
+    def _store(self, events: list[dict[str, Any]]) -> int:
+        """Insert a page; ids already stored are skipped by the unique constraint (EVT-1)."""
+        now = self._ctx.clock.now()
+        rows = []
+        newest = 0
+        for event in events:
+            obj = (event.get("data") or {}).get("object") or {}
+            customer = obj.get("customer") if isinstance(obj, dict) else None
+            created = int(event.get("created") or 0)
+            newest = max(newest, created)
+            rows.append({
+                "stripe_id": str(event["id"]), "kind": str(event.get("type") or ""),
+                "livemode": bool(event.get("livemode")), "payload": event,
+                "customer_id": customer if isinstance(customer, str) else "",
+                "api_version": str(event.get("api_version") or ""), "processed": False,
+                "created_at": now, "stripe_created": created, "ignored": False, "attempts": 0,
+            })
+        with self._ctx.db.write() as session:
+            ids = [r["stripe_id"] for r in rows]
+            known = set(session.scalars(select(StripeEvent.stripe_id).where(StripeEvent.stripe_id.in_(ids))))
+            fresh = [r for r in rows if r["stripe_id"] not in known]
+            if fresh:
+                insert = pg_insert if self._ctx.db.is_postgresql else sqlite_insert
+                session.execute(insert(StripeEvent).values(fresh).on_conflict_do_nothing(
+                    index_elements=["stripe_id"]))
+            cursor.advance_cursor(session, newest, now)
+        return len(fresh)
+
+    # ------------------------------------------------------------------ processing
+
+    def process_pending(self, *, only_due: bool = True) -> tuple[int, int, int]:
+        """Apply stored unprocessed events in (created, id) order, each in its own transaction."""
+        processed = ignored = failed = 0
+        after: tuple[int, str] | None = None
+        instance = self._instance()
+        while True:
+            now = self._ctx.clock.now()
+            with self._ctx.db.read() as session:
+                query = select(StripeEvent.id, StripeEvent.stripe_created, StripeEvent.stripe_id).where(
+                    StripeEvent.processed.is_(False))
+                if only_due:
+                    query = query.where(or_(StripeEvent.next_attempt_at.is_(None), StripeEvent.next_attempt_at <= now))
+                if after is not None:
+                    query = query.where(or_(StripeEvent.stripe_created > after[0], and_(
+                        StripeEvent.stripe_created == after[0], StripeEvent.stripe_id > after[1])))
+                batch = session.execute(query.order_by(StripeEvent.stripe_created, StripeEvent.stripe_id)
+                                        .limit(PROCESS_BATCH)).all()
+            if not batch:
+                return processed, ignored, failed
+            for event_id, created, stripe_id in batch:
+                outcome = self.process_event(event_id, instance=instance)
+                processed += outcome == "processed"
+                ignored += outcome == "ignored"
+                failed += outcome == "failed"
+                after = (created, stripe_id)
+
+    def _instance(self) -> str:
+        with self._ctx.db.write() as session:
+            return cursor.instance_id(session, self._ctx.clock.now())
+
+    def process_event(self, event_id: int, *, instance: str | None = None) -> str:
+        """EVT-2/3 for one stored event: 'processed', 'ignored', 'skipped' (already done) or 'failed'."""
+        instance = instance or self._instance()
+        now = self._ctx.clock.now()
+        try:
+            with self._ctx.db.write() as session:
+                event = session.get(StripeEvent, event_id, with_for_update=True)
+                if event is None or event.processed:
+                    return "skipped"
+                ours = apply_event(session, event.payload, HandlerContext(instance, now, event.payload))
+                event.processed, event.ignored = True, not ours
+                event.attempts += 1
+                event.next_attempt_at = None
+                return "processed" if ours else "ignored"
+        except Exception as exc:
+            self._record_failure(event_id, exc, now)
+            return "failed"
+
+    def _record_failure(self, event_id: int, exc: BaseException, now: datetime) -> None:
+        """EVT-3: the handler's changes are rolled back; the exception row survives in its own transaction."""
+        text = "".join(traceback.format_exception(exc))
+        log.warning("stripe event #%d failed: %s", event_id, type(exc).__name__)
+        with self._ctx.db.write() as session:
+            event = session.get(StripeEvent, event_id, with_for_update=True)
+            if event is None:
+                return
+            event.attempts += 1
+            event.next_attempt_at = now + retry_delay(event.attempts)
+            session.add(EventProcessingException(event_id=event.id, data=repr(event.payload)[:100_000],
+                                                 message=text[:500], traceback=text, created_at=now))
+
+    # ------------------------------------------------------------------ Sync screen use cases
+
+    def retry(self, event_id: int) -> str:
+        """EVT-13: run the stored event again now, whatever its backoff says."""
+        return self.process_event(event_id)
+
+    def retry_all(self) -> SyncReport:
+        with self._ctx.db.write() as session:
+            session.execute(update(StripeEvent).where(StripeEvent.processed.is_(False))
+                            .values(next_attempt_at=None))
+        processed, ignored, failed = self.process_pending(only_due=False)
+        return SyncReport(0, 0, processed, ignored, failed, finished_at=self._ctx.clock.now())
+
+
+def list_events(ctx: ServiceContext, *, failed_only: bool = False, limit: int = 200) -> list[EventView]:
+    with ctx.db.read() as session:
+        query = select(StripeEvent).order_by(StripeEvent.stripe_created.desc(), StripeEvent.stripe_id.desc())
+        if failed_only:
+            query = query.where(StripeEvent.processed.is_(False), StripeEvent.attempts > 0)
+        events = session.scalars(query.limit(limit)).all()
+        last: dict[int, str] = {}
+        if events:
+            for ev_id, message in session.execute(
+                select(EventProcessingException.event_id, EventProcessingException.message)
+                .where(EventProcessingException.event_id.in_([e.id for e in events]))
+                .order_by(EventProcessingException.id)
+            ):
+                last[ev_id] = message
+        return [EventView(e.id, e.stripe_id, e.kind, e.stripe_created, e.processed, e.ignored, e.attempts,
+                          e.next_attempt_at, last.get(e.id, "") if not e.processed else "") for e in events]
+
+
+def list_exceptions(ctx: ServiceContext, *, limit: int = 200) -> list[ExceptionView]:
+    with ctx.db.read() as session:
+        rows = session.execute(
+            select(EventProcessingException, StripeEvent.stripe_id, StripeEvent.kind)
+            .outerjoin(StripeEvent, StripeEvent.id == EventProcessingException.event_id)
+            .order_by(EventProcessingException.id.desc()).limit(limit)
+        ).all()
+        return [ExceptionView(x.id, x.event_id, sid or "", kind or "", x.message, x.traceback, x.created_at)
+                for x, sid, kind in rows]
