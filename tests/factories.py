@@ -84,3 +84,30 @@ def at(text: str) -> datetime:
 
 def session_get(session: Session, model: type, ident: int) -> Any:
     return session.get(model, ident)
+
+
+def sell(ctx: Any, conference_id: int, customer_id: int, items: list[tuple[str, int, int]],
+         *, voucher: str | None = None) -> Any:
+    """Sell through the real services: open the customer's cart, add ``(kind, id, qty)``, check out."""
+    from boxoffice.services.cart import CartService
+    from boxoffice.services.checkout import CheckoutService
+
+    carts = CartService(ctx)
+    cart = carts.open_cart(conference_id, customer_id)
+    for kind, product_id, quantity in items:
+        if kind == "ticket":
+            carts.add_ticket(cart.id, product_id, quantity)
+        else:
+            carts.add_addon(cart.id, product_id, quantity)
+    if voucher is not None:
+        carts.apply_voucher(cart.id, voucher)
+    return CheckoutService(ctx).checkout(cart.id)
+
+
+def mark_order_paid(db: Database, order_id: int) -> None:
+    """Settle an order through the order-state transition (as a completed payment would)."""
+    from boxoffice.domain.models import Order
+    from boxoffice.services import order_state
+
+    with db.write() as session:
+        order_state.mark_paid(session, session.get(Order, order_id))
