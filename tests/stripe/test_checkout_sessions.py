@@ -1,0 +1,84 @@
+"""Pay on your phone: Checkout Sessions completed, paid asynchronously, failed, expired (PAY-8 [FIX], PAY-11)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from boxoffice.domain.models import Order, OrderStatus, Payment, PaymentMethod, PaymentStatus
+from boxoffice.services.payments import PaymentService
+
+
+def test_session_for_the_balance_completes_by_event_sync(cards, fake, make_order, poller, ctx, db):
+    order = make_order(1)
+    PaymentService(ctx).pay_cash(order.id, Decimal("25.00"))
+    attempt = cards.start_checkout_session(order.id)
+    assert attempt.checkout_url.startswith("https://checkout.stripe.com/") and attempt.amount == Decimal("75.00")
+    session = fake.objects[attempt.checkout_session_id]
+    assert session["amount_total"] == 7500 and session["metadata"]["payment_id"] == str(attempt.payment_id)
+    fake.pay_session(attempt.checkout_session_id)
+    report = poller.poll_once()
+    assert report.failed == 0
+    with db.read() as s:
+        cards_rows = s.query(Payment).filter_by(order_id=order.id, method=PaymentMethod.STRIPE).all()
+        assert len(cards_rows) == 1 and cards_rows[0].status == PaymentStatus.SUCCEEDED
+        assert cards_rows[0].stripe_payment_intent_id.startswith("pi_")
+        assert s.get(Order, order.id).status == OrderStatus.PAID
+
+
+def test_async_payment_processing_then_succeeded(cards, fake, make_order, poller, db):
+    order = make_order(1)
+    attempt = cards.start_checkout_session(order.id)
+    fake.pay_session(attempt.checkout_session_id, delayed=True)
+    poller.poll_once()
+    assert cards.get(attempt.payment_id).status == "processing"
+    fake.settle_async(attempt.checkout_session_id, succeeded=True)
+    poller.poll_once()
+    assert cards.get(attempt.payment_id).status == "succeeded"
+    with db.read() as s:
+        assert s.get(Order, order.id).status == OrderStatus.PAID
+        assert s.query(Payment).filter_by(order_id=order.id).count() == 1
+
+
+def test_async_payment_failed_leaves_order_pending(cards, fake, make_order, poller):
+    order = make_order(1)
+    attempt = cards.start_checkout_session(order.id)
+    fake.pay_session(attempt.checkout_session_id, delayed=True)
+    fake.settle_async(attempt.checkout_session_id, succeeded=False)
+    poller.poll_once()
+    view = cards.get(attempt.payment_id)
+    assert view.status == "failed" and view.order_status == "pending"
+    assert cards.in_flight(order.id) is None
+
+
+def test_expiry_at_stripe_fails_the_attempt(cards, fake, make_order, poller):
+    order = make_order(1)
+    attempt = cards.start_checkout_session(order.id)
+    fake.expire_session(attempt.checkout_session_id)
+    poller.poll_once()
+    assert cards.get(attempt.payment_id).status == "failed"
+    assert "expired" in cards.get(attempt.payment_id).failure_reason
+
+
+def test_desk_expires_the_link_early_then_can_take_another_method(cards, fake, make_order, ctx):
+    order = make_order(1)
+    attempt = cards.start_checkout_session(order.id)
+    assert cards.cancel(attempt.payment_id).status == "failed"
+    assert fake.objects[attempt.checkout_session_id]["status"] == "expired"
+    result = PaymentService(ctx).pay_cash(order.id, Decimal("100.00"))
+    assert result.paid_in_full
+
+
+def test_resume_after_a_lost_answer_returns_the_same_session(cards, fake, make_order, ctx, db):
+    from boxoffice.services.card_payments import CardPaymentService
+    from tests.stripe.conftest import make_gateway
+    order = make_order(1)
+    fake.add_fault("post", "/v1/checkout/sessions", "drop")
+    flaky = CardPaymentService(ctx, make_gateway(fake.url, max_network_retries=0))
+    try:
+        flaky.start_checkout_session(order.id)
+    except Exception:
+        pass
+    assert fake.count("checkout.session") == 1
+    payment_id = cards.in_flight(order.id).payment_id
+    resumed = cards.resume(payment_id)
+    assert fake.count("checkout.session") == 1 and resumed.checkout_url
