@@ -22,6 +22,7 @@ from boxoffice.services.cart_state import (
     load_cart,
     load_product,
     purchased_by_customer,
+    sweep_if_lapsed,
 )
 from boxoffice.services.catalog import check_id
 from boxoffice.services.context import ServiceContext
@@ -293,6 +294,8 @@ class CartService:
         with self._ctx.db.write() as session:
             state = load_cart(session, cart_id, lock=True)
             check_modifiable(state, now)
+            # A lapsed pending order may still count a use of this voucher: sweep it first (ORD-6).
+            sweep_if_lapsed(session, state.conference_id, now)
             row = session.execute(
                 select(Voucher.id, Voucher.code, Voucher.is_active, Voucher.times_used, Voucher.max_uses,
                        Voucher.valid_from, Voucher.valid_until)

@@ -196,6 +196,21 @@ def lapsed_holds(session: Session, conference_id: int, now: datetime) -> Lapsed:
     return Lapsed(by_item, tickets)
 
 
+def sweep_if_lapsed(session: Session, conference_id: int, now: datetime) -> tuple[Lapsed, bool]:
+    """ORD-6: when any pending order's hold lapsed, cancel the stale ones (one query when none did).
+
+    Returns the lapsed units left afterwards (orders kept for staff attention) and whether a sweep ran.
+    """
+    lapsed = lapsed_holds(session, conference_id, now)
+    if not lapsed.by_item and not lapsed.tickets:
+        return lapsed, False
+    from boxoffice.services import order_state  # the order-state module imports nothing of ours
+
+    order_state.sweep_stale_orders(session, conference_id, now)
+    session.flush()  # the ORM status changes must reach the database before the Core reads below
+    return lapsed_holds(session, conference_id, now), True
+
+
 _PURCHASED = (
     select(OrderLineItem.ticket_type_id, func.sum(OrderLineItem.quantity))
     .join(Order, Order.id == OrderLineItem.order_id)
@@ -308,7 +323,7 @@ _HEADER = (
     .outerjoin(Voucher, Voucher.id == Cart.voucher_id)
     .where(Cart.id == bindparam("cart_id"))
 )
-_HEADER_LOCKED = _HEADER.with_for_update(of=[Cart.__table__, Conference.__table__])
+_HEADER_LOCKED = _HEADER.with_for_update(of=[Cart.__table__, Conference.__table__], key_share=True)
 _ITEMS = (
     select(CartItem.id, CartItem.quantity, CartItem.ticket_type_id, CartItem.addon_id, *_TICKET_COLS, *_ADDON_COLS)
     .outerjoin(TicketType, TicketType.id == CartItem.ticket_type_id)

@@ -23,7 +23,7 @@ from boxoffice.errors import CartError, InvalidInput, LimitExceeded, SoldOut, Vo
 from boxoffice.money import ZERO
 from boxoffice.services import order_state
 from boxoffice.services.cart import price_inputs
-from boxoffice.services.cart_state import CartState, Lapsed, conn, lapsed_holds, load_cart, purchased_by_customer
+from boxoffice.services.cart_state import CartState, Lapsed, conn, load_cart, purchased_by_customer, sweep_if_lapsed
 from boxoffice.services.catalog import check_id
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.orders import OrderSummary
@@ -99,13 +99,9 @@ class CheckoutService:
     def _checkout(self, session: Session, cart_id: int, now: datetime, billing_name: str | None,
                   billing_email: str | None, billing_company: str | None) -> OrderSummary:
         state = load_cart(session, cart_id, lock=True)
-        lapsed = lapsed_holds(session, state.conference_id, now)
-        if lapsed.by_item or lapsed.tickets:
-            # CHK-1: sweep stale orders (ORD-6/8); then re-read what the sweep may have changed.
-            order_state.sweep_stale_orders(session, state.conference_id, now)
-            session.flush()
+        lapsed, swept = sweep_if_lapsed(session, state.conference_id, now)  # CHK-1 (ORD-6/8)
+        if swept:  # the sweep may have released voucher uses: re-read the cart's voucher
             state = load_cart(session, cart_id, lock=True)
-            lapsed = lapsed_holds(session, state.conference_id, now)
 
         self._check_cart(state, now)
         self._check_lines(session, state, lapsed, now)
