@@ -1,0 +1,65 @@
+"""Adding a sub-command or a top-level flag is one registered function (in-process, no subprocess)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from boxoffice import cli
+from boxoffice.cli.registry import COMMANDS, FLAGS, command, flag
+from boxoffice.errors import InvalidInput
+
+
+@pytest.fixture
+def registry() -> Iterator[list[str]]:
+    calls: list[str] = []
+    cli.load_commands()
+    saved_commands, saved_flags = dict(COMMANDS), dict(FLAGS)
+    root = logging.getLogger()
+    level = root.level
+    yield calls
+    COMMANDS.clear(), COMMANDS.update(saved_commands)
+    FLAGS.clear(), FLAGS.update(saved_flags)
+    for handler in [h for h in root.handlers if getattr(h, "_boxoffice", False)]:  # main() added them
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(level)
+
+
+def test_registered_command_and_flag_are_dispatched_with_the_database_option(
+    registry: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    def configure(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--times", type=int, default=1)
+
+    @command("echo-db", help="print the database option", configure=configure)
+    def echo_db(args: argparse.Namespace) -> int:
+        registry.append(f"{args.database}x{args.times}")
+        return 0
+
+    @flag("--self-check-probe", help="a probe flag")
+    def probe(args: argparse.Namespace) -> int:
+        registry.append("flag")
+        return 3
+
+    assert cli.main(["echo-db", "--database", "a.sqlite3", "--times", "2"]) == 0
+    assert cli.main(["--database", "b.sqlite3", "echo-db"]) == 0
+    assert cli.main(["--self-check-probe"]) == 3
+    assert registry == ["a.sqlite3x2", "b.sqlite3x1", "flag"]
+
+
+def test_user_errors_become_a_message_and_exit_1(registry: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    @command("fail-probe", help="always refuses")
+    def fail(args: argparse.Namespace) -> int:
+        raise InvalidInput("Quantity must be between 1 and 999.")
+
+    assert cli.main(["fail-probe"]) == 1
+    assert capsys.readouterr().err == "error: Quantity must be between 1 and 999.\n"
+
+
+def test_the_built_in_commands_are_registered() -> None:
+    cli.load_commands()
+    assert {"run", "db", "import-conference", "seed-demo"} <= set(COMMANDS)
