@@ -28,7 +28,7 @@ from boxoffice.domain import models as m
 from boxoffice.services.order_state import repair_counters
 from boxoffice.timeutil import UTC
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 BENCH_NOW = datetime(2027, 5, 1, 12, 0, tzinfo=UTC)
 BENCH_VOUCHER = "BENCH10"
 REFERENCE_PREFIX = "PY77"
@@ -37,13 +37,15 @@ CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 BENCH_SLACK = 1_000_000  # stock left on the items the checkout benchmark sells
 
 # Order status mix (weights): mostly paid, some pending with live/lapsed holds, the rest closed.
+# Lapsed holds are few (~100): every checkout sweeps them (CHK-1), so only those that lapsed
+# since the last sale remain.
 STATUS_MIX: tuple[tuple[str, float], ...] = (
-    ("paid", 0.82),
+    ("paid", 0.829),
     ("partially_refunded", 0.03),
     ("refunded", 0.03),
-    ("cancelled", 0.07),
+    ("cancelled", 0.08),
     ("pending_live", 0.03),
-    ("pending_lapsed", 0.02),
+    ("pending_lapsed", 0.001),
 )
 
 
@@ -221,7 +223,7 @@ class _Generator:
                 created = now - timedelta(minutes=rng.uniform(0.5, 14.5))
                 hold = created + timedelta(minutes=15)
             elif kind == "pending_lapsed":
-                created = now - timedelta(minutes=rng.uniform(16, 48 * 60))
+                created = now - timedelta(minutes=rng.uniform(16, 45))
                 hold = created + timedelta(minutes=15)
             status = "pending" if kind.startswith("pending") else kind
             self.status_counts[kind] += 1
@@ -410,6 +412,9 @@ def cached(scale: Scale = FULL, *, log: Any = print) -> DatasetInfo:
     path, meta = CACHE_DIR / f"bench-{key}.sqlite3", CACHE_DIR / f"bench-{key}.json"
     if path.exists() and meta.exists():
         return DatasetInfo(**json.loads(meta.read_text()))
+    for stale in CACHE_DIR.glob("bench-v*"):
+        if stale.stem != f"bench-{key}":
+            stale.unlink()  # an older generator version or schema
     log(f"building the benchmark database ({scale.orders:,} orders) ...")
     tmp = path.with_suffix(".building")
     info = build(tmp, scale)

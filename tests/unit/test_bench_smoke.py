@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bench.core import floor_remaining, floor_search, raw_connection, sqlite_time
 from bench.datagen import BENCH_NOW, REFERENCE_ALPHABET, REFERENCE_PREFIX, DatasetInfo, Scale, build
 from boxoffice.db.engine import Database, sqlite_url
 from boxoffice.domain.models import Order, OrderLineItem, OrderStatus, Payment, Refund, Voucher
@@ -86,3 +87,42 @@ def test_voucher_usage_matches_orders(tiny: tuple[DatasetInfo, Database]) -> Non
             Order.voucher_code != "", Order.status != OrderStatus.CANCELLED)))
         for code, times_used in s.execute(select(Voucher.code, Voucher.times_used)):
             assert times_used == uses.get(code, 0)
+
+
+def test_floor_availability_agrees_with_the_counters(tiny: tuple[DatasetInfo, Database]) -> None:
+    """CAT-1: the plain grouped SUM (the availability floor) equals total − sold − held + lapsed."""
+    info, _ = tiny
+    conn = raw_connection(Path(info.path))
+    try:
+        floor = floor_remaining(conn, info.conference_id, BENCH_NOW)
+        lapsed: Counter[tuple[str, int]] = Counter()
+        for tt, ad, units in conn.execute(
+            """SELECT li.ticket_type_id, li.addon_id, li.quantity FROM order_line_item li
+               JOIN "order" o ON o.id = li.order_id
+               WHERE o.status = 'pending' AND o.hold_expires_at <= ?""", (sqlite_time(BENCH_NOW),)):
+            lapsed[("addon", ad) if ad is not None else ("ticket", tt)] += units
+        expected: dict[tuple[str, int], int | None] = {}
+        for kind, table in (("ticket", "ticket_type"), ("addon", "addon")):
+            for item_id, total, sold, held in conn.execute(
+                    f"SELECT id, total_quantity, sold_quantity, held_quantity FROM {table}"):
+                expected[(kind, item_id)] = None if total == 0 else total - sold - held + lapsed[(kind, item_id)]
+    finally:
+        conn.close()
+    assert floor == expected
+    assert any(v is None for v in floor.values()) and any(v is not None for v in floor.values())
+
+
+def test_floor_search_finds_prefixes_in_any_case(tiny: tuple[DatasetInfo, Database]) -> None:
+    info, db = tiny
+    conn = raw_connection(Path(info.path))
+    try:
+        for kind, texts in info.search_samples.items():
+            for text in texts:
+                rows = floor_search(conn, info.conference_id, text.upper())
+                assert rows, (kind, text)
+                assert all(
+                    any(str(value or "").lower().startswith(text.lower()) for value in (r[1], r[4], r[5], r[6]))
+                    for r in rows
+                )
+    finally:
+        conn.close()
