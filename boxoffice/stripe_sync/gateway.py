@@ -199,8 +199,9 @@ class StripeGateway:
             "amount": to_minor_units(amount, currency),
             "currency": currency.lower(),
             "metadata": metadata,
-            "description": description,
         }
+        if description:
+            params["description"] = description
         if card_present:
             params["payment_method_types"] = ["card_present"]
             params["capture_method"] = "manual"

@@ -40,7 +40,7 @@ class StripeFailure(Exception):
 class Fault:
     method: str
     path_prefix: str
-    kind: str          # "status" (answer ``status`` without acting), "drop" or "delay" (act, then lose/slow the answer)
+    kind: str   # "status"/"card" (answer an error without acting), "drop"/"delay" (act, then lose/slow the answer)
     status: int = 500
     seconds: float = 0.0
     remaining: int = 1
@@ -148,6 +148,11 @@ class FakeStripe:
         with self.lock:
             self.requests.append((method, split.path, key))
         fault = self._take_fault(method, split.path)
+        if fault is not None and fault.kind == "card":
+            err = StripeFailure(402, "card_error", "Your card has insufficient funds.", code="card_declined",
+                                decline_code="insufficient_funds")
+            self._reply(handler, err.status, json.dumps(err.body), {})
+            return
         if fault is not None and fault.kind == "status":
             kind = "rate_limit_error" if fault.status == 429 else "api_error"
             message = "Too many requests" if fault.status == 429 else "An unknown error occurred"

@@ -168,3 +168,23 @@ def test_reader_busy_fails_the_attempt_with_a_clear_message(cards, fake, make_or
 
 def test_list_readers(cards):
     assert [r.id for r in cards.list_readers()] == ["tmr_desk1", "tmr_desk2"]
+
+
+def test_restricted_key_works_and_wrong_key_is_a_clear_config_error(fake):
+    from boxoffice.errors import ConfigError
+    from boxoffice.stripe_sync.gateway import StripeGateway
+    restricted = StripeGateway("rk_test_fake_9999", api_base=fake.url)
+    assert [r.id for r in restricted.list_readers()] == ["tmr_desk1", "tmr_desk2"]
+    assert restricted.masked_key == "****9999" and "rk_test_fake" not in repr(restricted)
+    with pytest.raises(ConfigError, match=r"\*\*\*\*0000"):
+        StripeGateway("sk_test_wrong_0000", api_base=fake.url).list_readers()
+    with pytest.raises(ConfigError, match="sk_ or rk_"):
+        StripeGateway("pk_test_publishable", api_base=fake.url)
+
+
+def test_card_errors_become_payment_declined(gateway, fake):
+    from boxoffice.errors import PaymentDeclined
+    fake.add_fault("post", "/v1/payment_intents", "card")
+    with pytest.raises(PaymentDeclined, match="insufficient funds"):
+        gateway.create_payment_intent(amount=Decimal("1.00"), currency="usd", idempotency_key="d1",
+                                      metadata={}, description="x")
