@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "boxoffice.cli.run_command",
     "boxoffice.cli.db_commands",
     "boxoffice.cli.conference_commands",
+    "boxoffice.stripe_sync.cli",
 )
 DEFAULT_COMMAND = "run"
 

@@ -1,0 +1,55 @@
+"""``boxoffice sync [--once]``: catch up with Stripe's events headless and print a one-line JSON summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+
+from boxoffice.cli.common import open_migrated
+from boxoffice.cli.registry import command
+from boxoffice.config import load_settings
+from boxoffice.services.context import ServiceContext
+from boxoffice.stripe_sync.gateway import StripeGateway
+from boxoffice.stripe_sync.poller import Poller, SyncReport
+
+log = logging.getLogger(__name__)
+
+UNREACHABLE_EXIT = 2
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--once", action="store_true", help="one catch-up, then exit (default: keep polling)")
+    parser.add_argument("--interval", type=float, default=30.0, metavar="SECONDS",
+                        help="seconds between polls when not --once (default 30)")
+    parser.add_argument("--conference", metavar="SLUG", default=None,
+                        help="use the keychain entry of this conference (default: the desk's key)")
+
+
+def _summary(report: SyncReport) -> str:
+    data: dict[str, object] = dict(report.as_dict())
+    if not report.online:
+        data["error"] = report.message
+    return json.dumps(data, separators=(", ", ": "))
+
+
+@command("sync", help="catch up with Stripe's events (BOXOFFICE_STRIPE_SECRET_KEY, BOXOFFICE_STRIPE_API_BASE)",
+         configure=_configure)
+def sync_command(args: argparse.Namespace) -> int:
+    settings = load_settings().settings
+    gateway = StripeGateway.from_environment(conference_slug=args.conference,
+                                             settings_api_base=settings.stripe_api_base)
+    db = open_migrated(args)
+    try:
+        poller = Poller(ServiceContext(db=db, desk_name=settings.desk_name), gateway)
+        while True:
+            report = poller.poll_once()
+            print(_summary(report), flush=True)
+            if args.once:
+                return 0 if report.online else UNREACHABLE_EXIT
+            time.sleep(max(args.interval, 1.0))
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        db.dispose()
