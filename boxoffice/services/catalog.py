@@ -88,12 +88,15 @@ def _view(
     left = product.remaining(lapsed.by_item)
     window = product.window(now)
     state = capacity.stock_state(window, left)
-    reason = {
-        capacity.INACTIVE: "Not on sale (switched off).",
-        capacity.NOT_YET: f"On sale from {_when(product.available_from, conf.timezone)}.",
-        capacity.ENDED: f"Sales ended {_when(product.available_until, conf.timezone)}.",
-        capacity.SOLD_OUT: "Sold out.",
-    }.get(state, "")
+    reason = ""
+    if state == capacity.INACTIVE:
+        reason = "Not on sale (switched off)."
+    elif state == capacity.NOT_YET:
+        reason = f"On sale from {_when(product.available_from, conf.timezone)}."
+    elif state == capacity.ENDED:
+        reason = f"Sales ended {_when(product.available_until, conf.timezone)}."
+    elif state == capacity.SOLD_OUT:
+        reason = "Sold out."
     unlocked = True
     if product.kind == "ticket":
         if state == capacity.ON_SALE and venue_left is not None and venue_left <= 0:
