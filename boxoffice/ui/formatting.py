@@ -26,15 +26,15 @@ class Display:
     def __init__(self, currency: str = "USD", timezone: str = "UTC") -> None:
         self.currency = currency
         try:
-            self._zone = zone(timezone)
+            self.zone = zone(timezone)
         except ValueError:
-            self._zone = zone("UTC")
+            self.zone = zone("UTC")
 
     def money(self, amount: Decimal | None) -> str:
         return "" if amount is None else format_money(amount, self.currency)
 
     def when(self, value: datetime | None) -> str:
-        return "" if value is None else value.astimezone(self._zone).strftime("%Y-%m-%d %H:%M")
+        return "" if value is None else value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
 
 
 def status_label(status: object) -> str:

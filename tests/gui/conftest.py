@@ -41,7 +41,7 @@ def services(db_path: Path, clock: FixedClock) -> Iterator[AppServices]:
 def catalogue(services: AppServices) -> Catalogue:
     db = services.db
     conf = factories.conference(db, total_capacity=500, reference_prefix="PY")
-    regular = factories.ticket_type(db, conf.id, name="Regular", price=Decimal("100.00"), total_quantity=100)
+    regular = factories.ticket_type(db, conf.id, name="Regular", price=Decimal("100.00"), total_quantity=400)
     last = factories.ticket_type(db, conf.id, name="Last One", price=Decimal("80.00"), total_quantity=1)
     workshop = factories.addon(db, conf.id, name="Workshop", price=Decimal("40.00"), total_quantity=50)
     factories.voucher(db, conf.id, code="SPRING", discount_value=Decimal("25.00"),

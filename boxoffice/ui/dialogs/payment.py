@@ -148,7 +148,9 @@ class PaymentDialog(QDialog):
 
     # ------------------------------------------------------------------ actions
 
-    def choose(self, key: str) -> None:
+    def choose(self, key: str, *, prefer_credit_id: int | None = None) -> None:
+        if prefer_credit_id is not None:
+            self.credit.preferred_id = prefer_credit_id
         button = self.method_buttons[key]
         button.setChecked(True)
         page = self.pages.widget(self._group.id(button))

@@ -112,6 +112,7 @@ class CreditPage(QWidget):
     def __init__(self, host: PaymentHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._host = host
+        self.preferred_id: int | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Store credits of this attendee"))
         self.credits = QListWidget()
@@ -137,7 +138,8 @@ class CreditPage(QWidget):
             self.credits.addItem(item)
         self.empty.setVisible(not credits)
         if credits:
-            self.credits.setCurrentRow(0)
+            ids = [credit.id for credit in credits]
+            self.credits.setCurrentRow(ids.index(self.preferred_id) if self.preferred_id in ids else 0)
             self.credits.setFocus()
 
     def submit(self) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from boxoffice.errors import NotFound
 from boxoffice.ui.desk import Desk, looks_like_reference
@@ -37,6 +37,7 @@ class SellScreen(QWidget):
         self.desk = desk
         self.cart: Any = None
         self._opened_cart_id: int | None = None
+        self._preferred_credit_id: int | None = None
         self.payment_dialog: PaymentDialog | None = None
         self.confirmation: ConfirmationDialog | None = None
         services = desk.services
@@ -80,7 +81,7 @@ class SellScreen(QWidget):
         self.voucher.returnPressed.connect(self._on_voucher_entered)
         self.voucher_button.clicked.connect(self._on_voucher_entered)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, self.pay, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            QShortcut(QKeySequence(keys), self, self._on_pay_shortcut, context=Qt.ShortcutContext.ApplicationShortcut)
 
     # ------------------------------------------------------------------ loading
 
@@ -95,6 +96,7 @@ class SellScreen(QWidget):
         """Back to an empty screen for the next customer."""
         self.cart = None
         self._opened_cart_id = None
+        self._preferred_credit_id = None
         self.cart_panel.set_cart(None)
         self.cart_panel.attendee.reset()
         self.cart_panel.message.clear_message()
@@ -212,6 +214,11 @@ class SellScreen(QWidget):
 
     # ------------------------------------------------------------------ payment
 
+    def _on_pay_shortcut(self) -> None:
+        # application-wide so it works whatever has focus; never behind an open dialog
+        if self.isVisible() and self.payment_dialog is None and QApplication.activeModalWidget() is None:
+            self.pay()
+
     def pay(self) -> None:
         """Check out the cart and open the payment dialog (Ctrl+Enter)."""
         attendee = self.cart_panel.attendee
@@ -246,15 +253,46 @@ class SellScreen(QWidget):
             self.cart_panel.pay_button.setEnabled(True)
             self.desk.messages.show_error(exc, near=self.cart_panel.message)
 
-        self.desk.tasks.write(work, self._open_payment, failed)
+        self.desk.tasks.write(work, self.open_payment, failed)
 
-    def _open_payment(self, order: Any) -> None:
+    def open_payment(self, order: Any) -> None:
+        """Take payment for a pending order (after checkout, or re-opened from Orders)."""
+        credit_id = self._preferred_credit_id
         self.reset()
         dialog = PaymentDialog(self.desk, order, self)
         dialog.paid.connect(self._on_payment_paid)
         dialog.left_pending.connect(self._on_payment_left_pending)
         self.payment_dialog = dialog
         dialog.open()
+        if credit_id is not None and order.balance > 0:
+            dialog.choose("credit", prefer_credit_id=credit_id)
+
+    def use_credit_of(self, credit: Any) -> None:
+        """Sell to the credit's owner and offer that credit first at payment (Credits: Apply)."""
+        customers, carts = self._customers, self._carts
+        cart_id = self.cart.id if self.cart is not None else None
+
+        def work() -> tuple[Any, Any]:
+            customer = customers.get(credit.customer_id)
+            cart = carts.assign_customer(cart_id, customer.id) if cart_id is not None else None
+            return customer, cart
+
+        def done(result: tuple[Any, Any]) -> None:
+            customer, cart = result
+            attendee = self.cart_panel.attendee
+            attendee.walkup.setChecked(False)
+            attendee.name.setText(customer.name or "")
+            attendee.email.setText(customer.email or "")
+            attendee.company.setText(customer.company or "")
+            attendee.picked_customer = customer
+            self._preferred_credit_id = credit.id
+            if cart is not None:
+                self._show_cart(cart)
+            self.desk.messages.info(
+                f"Selling to {customer.label}: their credit of {self.desk.display.money(credit.remaining)} "
+                "is offered first when you press Pay.", near=self.cart_panel.message)
+
+        self.desk.tasks.write(work, done, lambda exc: self.desk.messages.show_error(exc, near=self.cart_panel.message))
 
     def _on_payment_paid(self, result: Any) -> None:
         self.payment_dialog = None

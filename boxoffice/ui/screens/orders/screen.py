@@ -1,0 +1,266 @@
+"""The Orders screen: search as you type over a lazily fetched table, filters, detail and actions.
+
+Signals: ``take_payment_requested(OrderSummary)`` (re-open a pending order in the payment dialog),
+``credit_issued()`` after a refund made store credit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+    QSplitter, QTableView, QTextBrowser, QVBoxLayout, QWidget,
+)
+
+from boxoffice.timeutil import UTC
+from boxoffice.ui.desk import Desk, looks_like_reference
+from boxoffice.ui.dialogs.refund import RefundDialog
+from boxoffice.ui.models.orders_model import ROW_ROLE, Column, OrderQuery, OrdersModel
+from boxoffice.ui.receipt import write_receipt_pdf
+from boxoffice.ui.screens.orders.detail_pane import detail_html
+from boxoffice.ui.widgets.inline_message import InlineMessage
+
+SEARCH_DELAY_MS = 250
+STATUSES = (("All statuses", None), ("Pending", ("pending",)), ("Paid", ("paid",)),
+            ("Part refunded", ("partially_refunded",)), ("Refunded", ("refunded",)),
+            ("Cancelled", ("cancelled",)))
+DATES = ("Any date", "Today", "Yesterday", "Last 7 days")
+
+
+class OrdersScreen(QWidget):
+    take_payment_requested = Signal(object)
+    credit_issued = Signal()
+
+    def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.detail: Any = None
+        self.refund_dialog: RefundDialog | None = None
+        self._select_reference = ""
+        self.model = OrdersModel(desk.services.orders, desk.tasks, desk.conference_id, desk.display, self)
+
+        filters = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search reference, name, email or company (or scan a receipt)")
+        self.search.setClearButtonEnabled(True)
+        self.status_filter = QComboBox()
+        for label, statuses in STATUSES:
+            self.status_filter.addItem(label, statuses)
+        self.date_filter = QComboBox()
+        self.date_filter.addItems(DATES)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("muted")
+        filters.addWidget(QLabel("&Find"))
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.status_filter)
+        filters.addWidget(self.date_filter)
+        filters.addWidget(self.count_label)
+        filters.itemAt(0).widget().setBuddy(self.search)  # type: ignore[union-attr]
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(Column.CREATED, Qt.SortOrder.DescendingOrder)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().hide()
+        for column, width in ((Column.REFERENCE, 150), (Column.CREATED, 140), (Column.NAME, 160),
+                              (Column.EMAIL, 200), (Column.STATUS, 120), (Column.TOTAL, 90)):
+            self.table.setColumnWidth(column, width)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        self.detail_view = QTextBrowser()
+        self.detail_view.setOpenLinks(False)
+        self.message = InlineMessage()
+        actions = QHBoxLayout()
+        self.take_payment = QPushButton("Take &payment")
+        self.take_payment.setProperty("role", "primary")
+        self.refund = QPushButton("&Refund…")
+        self.cancel_order = QPushButton("Cancel order")
+        self.cancel_order.setProperty("role", "danger")
+        actions.addWidget(self.take_payment)
+        actions.addWidget(self.refund)
+        actions.addWidget(self.cancel_order)
+        receipts = QHBoxLayout()
+        self.save_pdf = QPushButton("Save receipt PDF")
+        self.print_button = QPushButton("Print receipt")
+        receipts.addWidget(self.save_pdf)
+        receipts.addWidget(self.print_button)
+        right_layout.addWidget(self.detail_view, 1)
+        right_layout.addWidget(self.message)
+        right_layout.addLayout(actions)
+        right_layout.addLayout(receipts)
+        splitter = QSplitter()
+        splitter.addWidget(self.table)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(splitter, 1)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.refresh)
+        self.search.textEdited.connect(lambda _text: self._search_timer.start())
+        self.search.returnPressed.connect(self._on_search_return_pressed)
+        self.status_filter.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.date_filter.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.model.loaded.connect(self._on_model_loaded)
+        self.model.failed.connect(lambda exc: desk.messages.show_error(exc, near=self.message))
+        self.table.selectionModel().currentRowChanged.connect(lambda current, _prev: self._load_detail(current.row()))
+        self.take_payment.clicked.connect(self._on_take_payment_clicked)
+        self.refund.clicked.connect(self.open_refund)
+        self.cancel_order.clicked.connect(self._on_cancel_clicked)
+        self.save_pdf.clicked.connect(self._on_save_pdf_clicked)
+        self.print_button.clicked.connect(self._on_print_clicked)
+        self._show_detail(None)
+
+    # ------------------------------------------------------------------ search
+
+    def current_query(self) -> OrderQuery:
+        created_from, created_to = self._date_range(self.date_filter.currentIndex())
+        old = self.model.query
+        return OrderQuery(self.search.text().strip(), self.status_filter.currentData(), created_from,
+                          created_to, old.sort, old.descending)
+
+    def refresh(self) -> None:
+        self._search_timer.stop()
+        self.model.set_query(self.current_query())
+
+    def show_reference(self, reference: str) -> None:
+        """Find and select one order (a scanned receipt, or the Sell screen's scan)."""
+        self.search.setText(reference)
+        self._select_reference = reference.upper()
+        self.refresh()
+
+    def _date_range(self, choice: int) -> tuple[datetime | None, datetime | None]:
+        if choice == 0:
+            return None, None
+        local = self.desk.services.ctx.clock.now().astimezone(self.desk.display.zone)
+        midnight = datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
+        if choice == 1:
+            start, end = midnight, midnight + timedelta(days=1)
+        elif choice == 2:
+            start, end = midnight - timedelta(days=1), midnight
+        else:
+            start, end = midnight - timedelta(days=6), midnight + timedelta(days=1)
+        return start.astimezone(UTC), end.astimezone(UTC)
+
+    def _on_search_return_pressed(self) -> None:
+        text = self.search.text().strip()
+        if looks_like_reference(text):
+            self._select_reference = text.upper()
+        self.refresh()
+
+    def _on_model_loaded(self) -> None:
+        total = self.model.total
+        self.count_label.setText(f"{total:,} order{'s' if total != 1 else ''}")
+        row = 0 if self.model.rowCount() else -1
+        wanted = self._select_reference
+        self._select_reference = ""
+        if wanted:
+            matches = [r for r in range(self.model.rowCount()) if self.model.row_of(r).reference == wanted]
+            row = matches[0] if matches else row
+        elif self.detail is not None and self.model.find_row(self.detail.summary.id) >= 0:
+            row = self.model.find_row(self.detail.summary.id)
+        if row >= 0:
+            self.table.selectRow(row)
+            self._load_detail(row)
+        else:
+            self._show_detail(None)
+
+    # ------------------------------------------------------------------ detail
+
+    def _load_detail(self, row: int) -> None:
+        if row < 0 or row >= self.model.rowCount():
+            return
+        order_id = self.model.row_of(row).id
+        orders = self.desk.services.orders
+        self.desk.tasks.read(lambda: orders.detail(order_id), self._show_detail,
+                             lambda exc: self.desk.messages.show_error(exc, near=self.message),
+                             key="orders-detail", owner=self)
+
+    def _show_detail(self, detail: Any) -> None:
+        previous = self.detail.summary.id if self.detail is not None else None
+        self.detail = detail
+        if detail is None or detail.summary.id != previous:
+            self.message.clear_message()
+        status = detail.summary.status if detail is not None else ""
+        self.detail_view.setHtml(detail_html(detail, self.desk.display) if detail is not None
+                                 else "<p>Select an order to see its lines, payments and refunds.</p>")
+        self.take_payment.setEnabled(status == "pending")
+        self.cancel_order.setEnabled(status == "pending")
+        self.refund.setEnabled(status in ("paid", "partially_refunded"))
+        self.save_pdf.setEnabled(detail is not None)
+        self.print_button.setEnabled(detail is not None)
+
+    def _after_change(self, summary: Any) -> None:
+        self.model.update_order(summary)
+        self._load_detail(self.model.find_row(summary.id))
+
+    # ------------------------------------------------------------------ actions
+
+    def open_refund(self) -> None:
+        if self.detail is None:
+            return
+        detail, refunds = self.detail, self.desk.services.refunds
+
+        def show(refundable: Any) -> None:
+            dialog = RefundDialog(self.desk, detail, refundable, self)
+            dialog.refunded.connect(self._on_refund_done)
+            dialog.finished.connect(lambda _code: setattr(self, "refund_dialog", None))
+            self.refund_dialog = dialog
+            dialog.open()
+
+        self.desk.tasks.read(lambda: refunds.refundable(detail.summary.id), show,
+                             lambda exc: self.desk.messages.show_error(exc, near=self.message), owner=self)
+
+    def _on_refund_done(self, result: Any) -> None:
+        text = f"Refunded {self.desk.display.money(result.amount)}"
+        if result.credit_id is not None:
+            text += " as store credit"
+            self.credit_issued.emit()
+        self._after_change(result.order)
+        self.desk.messages.info(text + ".", near=self.message)
+
+    def _on_take_payment_clicked(self) -> None:
+        if self.detail is not None and self.detail.summary.status == "pending":
+            self.take_payment_requested.emit(self.detail.summary)
+
+    def _on_cancel_clicked(self) -> None:
+        if self.detail is None:
+            return
+        order_id, operator = self.detail.summary.id, self.desk.operator_id
+        orders = self.desk.services.orders
+        self.desk.tasks.write(lambda: orders.cancel(order_id, operator_id=operator), self._after_change,
+                              lambda exc: self.desk.messages.show_error(exc, near=self.message), owner=self)
+
+    def save_receipt(self, path: Path) -> None:
+        detail, display = self.detail, self.desk.display
+        self.desk.tasks.read(lambda: write_receipt_pdf(path, detail, display),
+                             lambda saved: self.desk.messages.info(f"Receipt saved to {saved}", near=self.message),
+                             lambda exc: self.desk.messages.show_error(exc, near=self.message), owner=self)
+
+    def _on_save_pdf_clicked(self) -> None:
+        if self.detail is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Save receipt", f"{self.detail.summary.reference}.pdf",
+                                              "PDF (*.pdf)")
+        if name:
+            self.save_receipt(Path(name))
+
+    def _on_print_clicked(self) -> None:
+        from boxoffice.ui.printing import print_receipt   # QtPrintSupport only when printing
+
+        if self.detail is not None:
+            print_receipt(self, self.detail, self.desk.display)

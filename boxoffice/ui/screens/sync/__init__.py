@@ -1,0 +1,1 @@
+"""The Sync screen: stored Stripe events, processing exceptions, Retry and Retry all."""

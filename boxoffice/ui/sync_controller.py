@@ -1,0 +1,103 @@
+"""Runs Stripe event sync on a timer off the GUI thread: fast while a card payment is in flight, slow when idle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from boxoffice.errors import UserError
+from boxoffice.stripe_sync.poller import SyncReport
+from boxoffice.ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+FAST_MS = 2_000
+SLOW_MS = 30_000
+
+
+class SyncController(QObject):
+    """Adapts ``poll_once`` to Qt: one poll at a time, through the task runner's reader pool.
+
+    Signals: ``sync_finished(SyncReport)`` after every poll that reached Stripe,
+    ``sync_failed(str)`` when Stripe could not be reached (the desk keeps selling cash, comp, credit),
+    ``status_changed(bool, object)`` online flag and the time of the last successful poll (or None).
+    """
+
+    sync_finished = Signal(object)
+    sync_failed = Signal(str)
+    status_changed = Signal(bool, object)
+
+    def __init__(self, tasks: TaskRunner, poll: Callable[[], SyncReport], *, fast_ms: int = FAST_MS,
+                 slow_ms: int = SLOW_MS, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._tasks, self._poll = tasks, poll
+        self._fast_ms, self._slow_ms = fast_ms, slow_ms
+        self._busy = False
+        self._fast_reasons: set[str] = set()
+        self.online = True
+        self.last_success: datetime | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(slow_ms)
+        self._timer.timeout.connect(self.poll_now)
+
+    @property
+    def interval_ms(self) -> int:
+        return self._timer.interval()
+
+    @property
+    def polling(self) -> bool:
+        return self._busy
+
+    def start(self) -> None:
+        self._timer.start()
+        self.poll_now()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def set_payment_in_flight(self, reason: str, in_flight: bool) -> None:
+        """Poll every ~2 s while any card payment waits for Stripe (each caller names its reason)."""
+        if in_flight:
+            self._fast_reasons.add(reason)
+        else:
+            self._fast_reasons.discard(reason)
+        self._timer.setInterval(self._fast_ms if self._fast_reasons else self._slow_ms)
+
+    def poll_now(self) -> None:
+        if self._busy:      # never two polls at once
+            return
+        self._busy = True
+        self._tasks.read(self._poll, self._on_poll_done, self._on_poll_error, owner=self)
+
+    def _on_poll_done(self, result: Any) -> None:
+        self._busy = False
+        report: SyncReport = result
+        if not report.online:
+            self._set_online(False)
+            self.sync_failed.emit(report.message)
+            return
+        self.last_success = report.finished_at
+        self._set_online(True)
+        self.sync_finished.emit(report)
+
+    def _on_poll_error(self, exc: BaseException) -> None:
+        self._busy = False
+        if not isinstance(exc, UserError):
+            log.error("event sync failed unexpectedly", exc_info=exc)
+        self._set_online(False)
+        self.sync_failed.emit(str(exc) if isinstance(exc, UserError) else "Event sync failed; see the log.")
+
+    def _set_online(self, online: bool) -> None:
+        self.online = online
+        self.status_changed.emit(online, self.last_success)
+
+    def status_text(self) -> str:
+        """For the status bar: 'Stripe online · last sync 12:04:31' or 'Stripe offline (cash still works)'."""
+        when = self.last_success.astimezone().strftime("%H:%M:%S") if self.last_success else "never"
+        if self.online:
+            return f"Stripe online · last sync {when}"
+        return f"Stripe offline: card payments wait; cash, comp and credit still work · last sync {when}"

@@ -1,0 +1,20 @@
+"""Make sales through the real services (test set-up for the Orders and Credits screens)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+
+def paid_cash_sale(services: Any, conference_id: int, *, name: str, email: str,
+                   tickets: dict[int, int], addons: dict[int, int] | None = None) -> Any:
+    customer = services.customers.get_or_create(name=name, email=email, company="")
+    cart = services.carts.open_cart(conference_id, customer.id)
+    for ticket_id, quantity in tickets.items():
+        services.carts.add_ticket(cart.id, ticket_id, quantity)
+    for addon_id, quantity in (addons or {}).items():
+        services.carts.add_addon(cart.id, addon_id, quantity)
+    order = services.checkout.checkout(cart.id)
+    result = services.payments.pay_cash(order.id, order.total + Decimal("0.00"))
+    assert result.paid_in_full
+    return result.order
