@@ -1,8 +1,10 @@
-"""GUI start-up benchmark: process start to the Sell screen accepting input, beside a bare-Qt floor.
+"""GUI benchmarks: start-up to the Sell screen beside a bare-Qt floor; the Orders screen on 100k orders.
 
-Both run as subprocesses under QT_QPA_PLATFORM=offscreen. The floor imports PySide6 and SQLAlchemy,
+All run as subprocesses under QT_QPA_PLATFORM=offscreen. The floor imports PySide6 and SQLAlchemy,
 runs one SELECT and shows a window. The app run is `boxoffice run` on a fresh demo database; a
 driver polls the widgets until a visible, enabled Sell screen shows at least one product tile.
+The Orders screen is opened on a copy of the benchmark database: time from constructing it to its
+first page shown, and the process's peak resident memory.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import json
 import time
 from pathlib import Path
 
-from bench.datagen import DatasetInfo
+from bench.datagen import DatasetInfo, working_copy
 
 READY = "BENCH-READY"
 TIMEOUT_S = 60.0
@@ -65,6 +68,62 @@ sys.exit(main(["--database", "sqlite:///" + sys.argv[1], "run"]))
 """
 
 
+ORDERS_DRIVER = f"""
+import json, resource, sys, time
+from PySide6.QtWidgets import QApplication
+from boxoffice.app import build_app
+from boxoffice.ui.desk import Desk
+from boxoffice.ui.formatting import Display
+from boxoffice.ui.messages import Messages
+from boxoffice.ui.screens.orders.screen import OrdersScreen
+from boxoffice.ui.tasks import TaskRunner
+
+app = QApplication(sys.argv)
+services = build_app("sqlite:///" + sys.argv[1])
+desk = Desk(services=services, tasks=TaskRunner(), messages=Messages(), conference_id=1,
+            display=Display("USD", "America/New_York"))
+rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+started = time.perf_counter()
+screen = OrdersScreen(desk)
+screen.resize(1200, 800)
+screen.model.loaded.connect(lambda: app.quit())
+screen.show()
+screen.refresh()
+app.exec()
+app.processEvents()
+screen.repaint()
+elapsed = (time.perf_counter() - started) * 1000
+print(json.dumps(dict(ms=elapsed, rows=screen.model.rowCount(), total=screen.model.total,
+                      rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      rss_before_mb=rss_before)))
+print("{READY}", flush=True)
+"""
+
+
+def _orders_screen(info: DatasetInfo, env: dict[str, str], reps: int) -> dict[str, float]:
+    """Open the Orders screen on the 100k-order database in fresh processes (median of ``reps``)."""
+    path = working_copy(info, "gui")
+    runs = []
+    for _ in range(reps):
+        proc = subprocess.run([sys.executable, "-c", ORDERS_DRIVER, str(path)], capture_output=True, text=True,
+                              env=env, timeout=TIMEOUT_S)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            print(f"  Orders screen not measured: {tail}")
+            return {}
+        runs.append(json.loads(lines[-1]))
+    if not runs[0]["rows"]:
+        print("  Orders screen showed no rows; figures not recorded")
+        return {}
+    return {
+        "gui_orders_open_p50_ms": round(statistics.median(r["ms"] for r in runs), 1),
+        "gui_orders_open_max_ms": round(max(r["ms"] for r in runs), 1),
+        "gui_orders_rss_mb": round(statistics.median(r["rss_mb"] for r in runs), 1),
+        "gui_orders_rss_before_open_mb": round(statistics.median(r["rss_before_mb"] for r in runs), 1),
+    }
+
+
 def _run_until_ready(args: list[str], env: dict[str, str]) -> float | None:
     """Seconds from spawning the process to its READY line (None if it never came)."""
     started = time.perf_counter()
@@ -92,6 +151,12 @@ def run(info: DatasetInfo, *, reps: int = 5) -> dict[str, float]:
         return results
     results["gui_startup_floor_p50_ms"] = round(statistics.median(floor) * 1000, 1)
     try:
+        import boxoffice.ui.screens.orders.screen  # noqa: F401
+
+        results.update(_orders_screen(info, env, reps=3))
+    except ImportError as exc:
+        print(f"  Orders screen skipped: it cannot be imported ({exc})")
+    try:
         import boxoffice.ui.screens.sell.screen  # noqa: F401
     except ImportError as exc:
         print(f"  app start-up skipped: the Sell screen cannot be imported ({exc})")
@@ -116,5 +181,4 @@ def run(info: DatasetInfo, *, reps: int = 5) -> dict[str, float]:
     results["gui_startup_p50_ms"] = round(p50, 1)
     results["gui_startup_p99_ms"] = round(max(app_times) * 1000, 1)
     results["gui_startup_ratio_to_floor"] = round(p50 / results["gui_startup_floor_p50_ms"], 2)
-    print("  Orders screen on 100k orders: not measured (needs a way to open it from outside the GUI)")
     return results
