@@ -1,0 +1,108 @@
+"""Start the desk GUI: QApplication, style, first-start dialog when needed, then the main window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from boxoffice import paths
+from boxoffice.config import LoadedSettings, Settings, normalise_database_url, save_settings
+from boxoffice.errors import UserError
+from boxoffice.ui.desk import Desk
+from boxoffice.ui.dialogs.first_start import FirstStartChoice, FirstStartDialog
+from boxoffice.ui.formatting import Display
+from boxoffice.ui.main_window import MainWindow
+from boxoffice.ui.messages import Messages
+from boxoffice.ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+def application() -> QApplication:
+    """The QApplication with the desk style and icon (fonts keep the system's size and scale)."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Box Office")
+    app.setDesktopFileName("boxoffice")
+    icon = paths.resources_dir() / "icon.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    style = paths.resources_dir() / "style.qss"
+    if style.exists():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    return app
+
+
+def apply_first_start(services: Any, settings: Settings, choice: FirstStartChoice) -> tuple[Any, Settings, bool]:
+    """Open the chosen database, load the conference, record the operator; returns (services, settings, owned)."""
+    from boxoffice.app import build_app   # the wiring module, only on first start
+    from boxoffice.demo.seed import seed_demo
+    from boxoffice.services.importer import import_conference
+
+    owned = False
+    if choice.database:
+        url = normalise_database_url(choice.database)
+        if url != services.db.url:
+            services = build_app(url, desk_name=settings.desk_name or "Desk 1")
+            owned = True
+            settings = replace(settings, database_url=url)
+    if choice.conference_file:
+        conference_id = import_conference(services.ctx, choice.conference_file).conference_id
+    else:
+        existing = services.conferences.list()
+        conference_id = existing[0].id if existing else seed_demo(services.ctx).conference_id
+    services.staff.get_or_create(choice.operator_name)
+    return services, replace(settings, conference_id=conference_id, operator_name=choice.operator_name), owned
+
+
+def _needs_setup(services: Any, loaded: LoadedSettings) -> bool:
+    settings = loaded.settings
+    if loaded.first_start or not settings.operator_name:
+        return True
+    ids = {c.id for c in services.conferences.list()}
+    return settings.conference_id not in ids
+
+
+def launch(services: Any, loaded: LoadedSettings) -> int:
+    """Run the desk until the window closes; returns the process exit code."""
+    app = application()
+    settings = loaded.settings
+    owned = False
+    if _needs_setup(services, loaded):
+        dialog = FirstStartDialog(database_label=services.db.display_url, problem=loaded.problem)
+        while True:
+            if dialog.exec() != FirstStartDialog.DialogCode.Accepted:
+                return 0
+            try:
+                services, settings, owned = apply_first_start(services, settings, dialog.choice())
+                break
+            except UserError as exc:
+                dialog.message.show_message(str(exc))
+        save_settings(settings)
+    conference = services.conferences.get(settings.conference_id)
+    operator = services.staff.get_or_create(settings.operator_name)
+    tasks = TaskRunner()
+    messages = Messages()
+    desk = Desk(services=services, tasks=tasks, messages=messages, conference_id=conference.id,
+                display=Display(conference.currency, conference.timezone), operator_id=operator.id,
+                operator_name=operator.name, quick_cash_notes=tuple(settings.quick_cash_notes))
+    window = MainWindow(desk, conference_name=conference.name, database_label=services.db.display_url)
+    window.resize(1280, 820)
+    window.show()
+    if loaded.problem and not loaded.first_start:
+        messages.info(loaded.problem)
+    try:
+        return int(app.exec())
+    except Exception:  # noqa: BLE001 - last resort: log, tell the operator, exit non-zero
+        log.exception("the desk stopped unexpectedly")
+        QMessageBox.critical(None, "Box Office", "Box Office stopped unexpectedly; see the log file.")
+        return 1
+    finally:
+        tasks.wait_idle(5000)
+        if owned:
+            services.close()
