@@ -36,6 +36,7 @@ from boxoffice.domain.models import (
 )
 from boxoffice.domain.vouchers import VoucherTerms
 from boxoffice.errors import NotFound
+from boxoffice.services import order_state
 from boxoffice.services.customers import customer_label
 
 ProductKey = tuple[str, int]
@@ -204,8 +205,6 @@ def sweep_if_lapsed(session: Session, conference_id: int, now: datetime) -> tupl
     lapsed = lapsed_holds(session, conference_id, now)
     if not lapsed.by_item and not lapsed.tickets:
         return lapsed, False
-    from boxoffice.services import order_state  # the order-state module imports nothing of ours
-
     order_state.sweep_stale_orders(session, conference_id, now)
     session.flush()  # the ORM status changes must reach the database before the Core reads below
     return lapsed_holds(session, conference_id, now), True

@@ -90,8 +90,9 @@ class CheckoutService:
                  billing_company: str | None = None) -> OrderSummary:
         """CHK-1..14: re-validate everything, snapshot the lines, hold the stock, count the voucher."""
         check_id(cart_id, "cart")
-        for value, field in ((billing_name, "name"), (billing_email, "email"), (billing_company, "company")):
-            _text(value, "", field, 254)
+        for value, field, limit in ((billing_name, "name", 200), (billing_email, "email", 254),
+                                    (billing_company, "company", 200)):
+            _text(value, "", field, limit)  # rejected before the transaction starts
         now = self._ctx.clock.now()
         with self._ctx.db.write() as session:
             return self._checkout(session, cart_id, now, billing_name, billing_email, billing_company)
