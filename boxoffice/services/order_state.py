@@ -98,11 +98,13 @@ def apply_counter_delta(
             if ticket_type_id is not None:
                 per_kind["ticket"].append({"item_id": ticket_type_id, "delta": delta})
     connection = session.connection()
-    for kind, params in per_kind.items():
-        if params:
-            connection.execute(_COUNTER_UPDATES[(kind, target)], params)
+    # Lock order on PostgreSQL: conference row first (as checkout's FOR UPDATE does), then items by id,
+    # so a payment and a checkout never wait on each other in a cycle (deadlock).
     if tickets:
         connection.execute(_COUNTER_UPDATES[("conference", target)], {"item_id": conference_id, "delta": tickets})
+    for kind, params in per_kind.items():
+        if params:
+            connection.execute(_COUNTER_UPDATES[(kind, target)], sorted(params, key=lambda p: p["item_id"]))
 
 
 def transition(

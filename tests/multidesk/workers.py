@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import time
-from multiprocessing.synchronize import Event
+from collections import Counter
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier, Event
+from typing import Any
 
 from boxoffice.db.engine import Database
 from boxoffice.db.locks import PollerLease
@@ -27,3 +30,106 @@ def hold_lease(
         os._exit(0)  # no release, no clean-up: as if the desk's process died
     while True:  # "hang": alive, connection open, never renewing
         time.sleep(1)
+
+
+# --------------------------------------------------------------------------- sales races
+
+
+def _services(url: str, desk: int) -> tuple[Database, Any]:
+    from boxoffice.services.cart import CartService
+    from boxoffice.services.checkout import CheckoutService
+    from boxoffice.services.context import ServiceContext
+    from boxoffice.services.payments import PaymentService
+
+    db = Database(url)
+    ctx = ServiceContext(db=db, desk_name=f"Desk {desk}")
+    return db, (CartService(ctx), CheckoutService(ctx), PaymentService(ctx))
+
+
+class Desk:
+    """One desk's sales loop: a walk-up cart (kept while a sale fails) or the named customer's cart."""
+
+    def __init__(self, url: str, desk: int, conference_id: int, ticket_type_id: int,
+                 voucher: str | None) -> None:
+        self.db, (self.carts, self.checkout, self.payments) = _services(url, desk)
+        self.conference_id, self.ticket_type_id, self.voucher = conference_id, ticket_type_id, voucher
+        self.walkup_cart: int | None = None
+
+    def sale(self, customer_id: int | None) -> int:
+        """Cart, one ticket, optional voucher, checkout, cash. Returns the order id."""
+        if customer_id is not None:
+            cart_id = self.carts.open_cart(self.conference_id, customer_id).id
+        else:
+            if self.walkup_cart is None:
+                self.walkup_cart = self.carts.new_walkup_cart(self.conference_id).id
+            cart_id = self.walkup_cart
+        self.carts.add_ticket(cart_id, self.ticket_type_id, 1)
+        try:
+            if self.voucher:
+                self.carts.apply_voucher(cart_id, self.voucher)
+            order = self.checkout.checkout(cart_id)
+        except Exception:
+            if customer_id is None:  # start the next walk-up sale with a fresh cart
+                self.carts.abandon(cart_id)
+                self.walkup_cart = None
+            raise
+        self.walkup_cart = None
+        if order.total > 0:
+            self.payments.pay_cash(order.id, order.total)
+        else:
+            self.payments.complete_free_order(order.id)
+        return int(order.id)
+
+
+def desk_sales(url: str, desk: int, attempts: int, conference_id: int, ticket_type_id: int,
+               customers: list[int], voucher: str | None, start: Barrier, results: Queue) -> None:
+    """``attempts`` sales from one desk; reports outcome counts by error class and the orders made."""
+    from boxoffice.errors import ConcurrentChange, DatabaseBusy, DatabaseUnavailable, UserError
+
+    seller = Desk(url, desk, conference_id, ticket_type_id, voucher)
+    outcomes: Counter[str] = Counter()
+    orders: list[int] = []
+    unexpected: list[str] = []
+    start.wait(60)
+    began = time.perf_counter()
+    for i in range(attempts):
+        customer = customers[(desk + i) % len(customers)] if customers else None
+        try:
+            orders.append(seller.sale(customer))
+            outcomes["ok"] += 1
+        except (ConcurrentChange, DatabaseBusy, DatabaseUnavailable) as exc:
+            outcomes[type(exc).__name__] += 1
+            unexpected.append(f"{type(exc).__name__}: {exc}")
+        except UserError as exc:
+            outcomes[type(exc).__name__] += 1
+        except Exception as exc:  # reported to the test, which fails on any of these
+            outcomes["crash"] += 1
+            unexpected.append(f"{type(exc).__name__}: {exc}")
+    seconds = time.perf_counter() - began
+    seller.db.dispose()
+    results.put({"desk": desk, "outcomes": dict(outcomes), "orders": orders, "unexpected": unexpected[:5],
+                 "seconds": seconds})
+
+
+def desk_apply_credits(url: str, desk: int, rounds: list[tuple[int, int]], start: Barrier,
+                       results: Queue) -> None:
+    """Each round: wait for every desk, then apply credit ``c`` to this desk's order ``o``."""
+    from boxoffice.errors import UserError
+
+    db, (_carts, _checkout, payments) = _services(url, desk)
+    outcomes: Counter[str] = Counter()
+    unexpected: list[str] = []
+    for order_id, credit_id in rounds:
+        start.wait(60)
+        try:
+            payments.apply_credit(order_id, credit_id)
+            outcomes["ok"] += 1
+        except UserError as exc:
+            outcomes[type(exc).__name__] += 1
+            if type(exc).__name__ != "CreditError":
+                unexpected.append(f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            outcomes["crash"] += 1
+            unexpected.append(f"{type(exc).__name__}: {exc}")
+    db.dispose()
+    results.put({"desk": desk, "outcomes": dict(outcomes), "unexpected": unexpected[:5]})
