@@ -100,6 +100,10 @@ class CardPhoneDialog(QDialog):
     def _on_error(self, exc: BaseException) -> None:
         self._finish(str(exc) if isinstance(exc, UserError) else "Unexpected error; see the log.")
 
+    def done(self, result: int) -> None:   # closing by any route stops the checks
+        self._timer.stop()
+        super().done(result)
+
     def _finish(self, text: str) -> None:
         self._timer.stop()
         self.status.setText(text)

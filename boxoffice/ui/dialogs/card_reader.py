@@ -117,6 +117,10 @@ class CardReaderDialog(QDialog):
     def _on_error(self, exc: BaseException) -> None:
         self._finish(str(exc) if isinstance(exc, UserError) else "Unexpected error; see the log.", failed=True)
 
+    def done(self, result: int) -> None:   # closing by any route stops the checks
+        self._timer.stop()
+        super().done(result)
+
     def _finish(self, text: str, *, failed: bool = False) -> None:
         self._timer.stop()
         self.status.setText(text)

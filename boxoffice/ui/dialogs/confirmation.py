@@ -24,7 +24,7 @@ class ConfirmationDialog(QDialog):
         self.detail: Any = None
         order = result.order
         self.setWindowTitle(f"Paid: {order.reference}")
-        self.setMinimumWidth(520)
+        self.setMinimumSize(560, 620)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Paid. Order reference:"))
         self.reference = QLabel(order.reference)

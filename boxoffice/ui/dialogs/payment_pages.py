@@ -65,7 +65,7 @@ class CashPage(QWidget):
             notes.addWidget(button, index // 6, index % 6)
             self.note_buttons.append(button)
         layout.addLayout(notes)
-        caption = QLabel("Change due")
+        caption = self.caption = QLabel("Change due")
         self.change = _big(QLabel(), 2.6)
         self.change.setObjectName("changeDue")
         self.change.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -89,10 +89,12 @@ class CashPage(QWidget):
         except ValueError:
             self.change.setText(money(Decimal("0.00")))
             return
-        if tendered >= balance:
-            self.change.setText(money(tendered - balance))
-        else:
-            self.change.setText(f"{money(balance - tendered)} still due")
+        short = tendered < balance
+        self.change.setProperty("short", short)
+        self.change.style().unpolish(self.change)
+        self.change.style().polish(self.change)
+        self.caption.setText("Still due after this cash" if short else "Change due")
+        self.change.setText(money(balance - tendered) if short else money(tendered - balance))
 
     def submit(self) -> None:
         try:

@@ -131,7 +131,8 @@ class CreditsScreen(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.setColumnWidth(0, 220)
+        for column, width in enumerate((220, 100, 110, 100, 150, 150)):
+            self.table.setColumnWidth(column, width)
         self.message = InlineMessage()
         actions = QHBoxLayout()
         self.apply_button = QPushButton("Apply to current sale")

@@ -71,8 +71,8 @@ class OrdersScreen(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().hide()
-        for column, width in ((Column.REFERENCE, 150), (Column.CREATED, 140), (Column.NAME, 160),
-                              (Column.EMAIL, 200), (Column.STATUS, 120), (Column.TOTAL, 90)):
+        for column, width in ((Column.REFERENCE, 135), (Column.CREATED, 130), (Column.NAME, 150),
+                              (Column.EMAIL, 180), (Column.STATUS, 115), (Column.TOTAL, 85)):
             self.table.setColumnWidth(column, width)
 
         right = QWidget()
@@ -103,6 +103,7 @@ class OrdersScreen(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([880, 480])
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(splitter, 1)

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
 from boxoffice.ui.formatting import Display
 
 COLUMNS = 3
+SHORT_STATE = {"sold_out": "Sold out", "not_yet": "Not on sale yet", "ended": "Sale ended",
+               "inactive": "Not for sale", "voucher_only": "Voucher needed", "needs_ticket": "Needs a ticket"}
 
 
 class ProductTile(QToolButton):
@@ -33,10 +35,10 @@ class ProductTile(QToolButton):
             else:
                 status = f"{product.remaining} left"
         else:
-            status = product.reason or product.state.replace("_", " ").capitalize()
+            status = SHORT_STATE.get(product.state, product.state.replace("_", " ").capitalize())
         self.status_text = status
         self.setText(f"{product.name}\n{display.money(product.price)}\n{status}")
-        self.setToolTip(product.description or product.name)
+        self.setToolTip(product.reason or product.description or product.name)
         self.setAccessibleName(f"{product.name}, {display.money(product.price)}, {status}")
         self.setEnabled(product.state == "on_sale" and product.allowed)
 
@@ -65,6 +67,8 @@ class CatalogPanel(QFrame):
         self._addons = QGridLayout()
         for grid in (self._tickets, self._addons):
             grid.setSpacing(8)
+            for column in range(COLUMNS):
+                grid.setColumnStretch(column, 1)
         self._layout.addWidget(self._tickets_title)
         self._layout.addLayout(self._tickets)
         self._layout.addWidget(self._addons_title)
