@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import Connection, and_, bindparam, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from boxoffice.domain import capacity
@@ -166,10 +166,12 @@ class Lapsed:
 
     by_item: dict[ProductKey, int]
     tickets: int  # CAP-1: every line without an add-on, deleted ticket types included
+    sweepable: bool = False  # some lapsed order is not already flagged for staff attention
 
 
 _LAPSED = (
-    select(OrderLineItem.ticket_type_id, OrderLineItem.addon_id, func.sum(OrderLineItem.quantity))
+    select(OrderLineItem.ticket_type_id, OrderLineItem.addon_id, func.sum(OrderLineItem.quantity),
+           func.max(case((Order.needs_attention == "", 1), else_=0)))
     .join(Order, Order.id == OrderLineItem.order_id)
     .where(
         Order.status == OrderStatus.PENDING,
@@ -186,24 +188,27 @@ def lapsed_holds(session: Session, conference_id: int, now: datetime) -> Lapsed:
     rows = conn(session).execute(_LAPSED, {"now": now, "conference_id": conference_id}).all()
     by_item: dict[ProductKey, int] = {}
     tickets = 0
-    for ticket_id, addon_id, units in rows:
+    sweepable = False
+    for ticket_id, addon_id, units, unflagged in rows:
         units = int(units or 0)
+        sweepable = sweepable or bool(unflagged)
         if addon_id is not None:
             by_item[("addon", addon_id)] = by_item.get(("addon", addon_id), 0) + units
         else:
             tickets += units
             if ticket_id is not None:
                 by_item[("ticket", ticket_id)] = by_item.get(("ticket", ticket_id), 0) + units
-    return Lapsed(by_item, tickets)
+    return Lapsed(by_item, tickets, sweepable)
 
 
 def sweep_if_lapsed(session: Session, conference_id: int, now: datetime) -> tuple[Lapsed, bool]:
     """ORD-6: when any pending order's hold lapsed, cancel the stale ones (one query when none did).
 
-    Returns the lapsed units left afterwards (orders kept for staff attention) and whether a sweep ran.
+    Orders the sweep already flagged for staff attention (money received, ORD-8) are not swept again
+    at every sale. Returns the lapsed units left afterwards and whether a sweep ran.
     """
     lapsed = lapsed_holds(session, conference_id, now)
-    if not lapsed.by_item and not lapsed.tickets:
+    if not lapsed.sweepable:
         return lapsed, False
     order_state.sweep_stale_orders(session, conference_id, now)
     session.flush()  # the ORM status changes must reach the database before the Core reads below

@@ -398,3 +398,34 @@ def test_checkout_query_count_is_small(carts: CartService, checkout: CheckoutSer
         event.remove(db.engine, "before_cursor_execute", listener)
     sql = [st for st in statements if not st.startswith("BEGIN")]
     assert len(sql) <= 12, sql
+
+
+def test_ord8_lapsed_order_with_cash_is_flagged_not_cancelled_and_not_reswept(
+    carts: CartService, checkout: CheckoutService, db: Database, ctx: ServiceContext, clock: FixedClock
+) -> None:
+    from boxoffice.services.payments import PaymentService
+
+    conf = f.conference(db, hold_minutes=15)
+    t = f.ticket_type(db, conf.id, name="Individual", total_quantity=10)
+    partly = f.sell(ctx, conf.id, f.customer(db, email="cash@example.org").id, [("ticket", t.id, 2)])
+    PaymentService(ctx).pay_manual(partly.id, Decimal("50.00"))
+    clock.advance(minutes=20)
+    first = carts.open_cart(conf.id, f.customer(db).id)
+    carts.add_ticket(first.id, t.id)
+    checkout.checkout(first.id)
+    kept = OrderService(ctx).by_reference(partly.reference)
+    assert kept.status == "pending" and kept.needs_attention
+    assert CatalogService(ctx).remaining_all(conf.id)[("ticket", t.id)] == 9  # lapsed hold: not counted
+    second = carts.open_cart(conf.id, f.customer(db, email="next@example.org").id)
+    carts.add_ticket(second.id, t.id)
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        checkout.checkout(second.id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert not any("payment" in st.lower() for st in statements)  # no second sweep of the flagged order
+    _counters_ok(db)
