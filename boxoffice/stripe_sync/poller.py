@@ -251,7 +251,7 @@ def list_events(ctx: ServiceContext, *, failed_only: bool = False, limit: int = 
         last: dict[int, str] = {}
         if events:
             for ev_id, message in session.execute(
-                select(EventProcessingException.event_id, EventProcessingException.message)
+                select(EventProcessingException.event_id, EventProcessingException.traceback)
                 .where(EventProcessingException.event_id.in_([e.id for e in events]))
                 .order_by(EventProcessingException.id)
             ):
