@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 SAFETY_MARGIN_SECONDS = 300      # events can become visible a little after their ``created`` time
 PAGE_SIZE = 100
-PROCESS_BATCH = 200
+PROCESS_BATCH = 100
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -168,30 +168,36 @@ class Poller:
     # ------------------------------------------------------------------ processing
 
     def process_pending(self, *, only_due: bool = True) -> tuple[int, int, int]:
-        """Apply stored unprocessed events in (created, id) order, each in its own transaction."""
+        """Apply stored unprocessed events in (created, id) order, each in its own (nested) transaction.
+
+        A batch shares one commit, each event runs in a savepoint: a failing handler rolls back only
+        its own changes (EVT-3) and a crash mid-batch only leaves events unprocessed, to be applied
+        again later (every handler is idempotent). One commit per batch keeps a backlog fast.
+        """
         processed = ignored = failed = 0
         after: tuple[int, str] | None = None
         instance = self._instance()
         while True:
             now = self._ctx.clock.now()
-            with self._ctx.db.read() as session:
+            with self._ctx.db.write() as session:
                 query = select(StripeEvent.id, StripeEvent.stripe_created, StripeEvent.stripe_id).where(
                     StripeEvent.processed.is_(False))
                 if only_due:
-                    query = query.where(or_(StripeEvent.next_attempt_at.is_(None), StripeEvent.next_attempt_at <= now))
+                    query = query.where(or_(StripeEvent.next_attempt_at.is_(None),
+                                            StripeEvent.next_attempt_at <= now))
                 if after is not None:
                     query = query.where(or_(StripeEvent.stripe_created > after[0], and_(
                         StripeEvent.stripe_created == after[0], StripeEvent.stripe_id > after[1])))
                 batch = session.execute(query.order_by(StripeEvent.stripe_created, StripeEvent.stripe_id)
                                         .limit(PROCESS_BATCH)).all()
+                for event_id, created, stripe_id in batch:
+                    outcome = self._apply_one(session, event_id, instance, now)
+                    processed += outcome == "processed"
+                    ignored += outcome == "ignored"
+                    failed += outcome == "failed"
+                    after = (created, stripe_id)
             if not batch:
                 return processed, ignored, failed
-            for event_id, created, stripe_id in batch:
-                outcome = self.process_event(event_id, instance=instance)
-                processed += outcome == "processed"
-                ignored += outcome == "ignored"
-                failed += outcome == "failed"
-                after = (created, stripe_id)
 
     def _instance(self) -> str:
         with self._ctx.db.write() as session:
@@ -201,32 +207,38 @@ class Poller:
         """EVT-2/3 for one stored event: 'processed', 'ignored', 'skipped' (already done) or 'failed'."""
         instance = instance or self._instance()
         now = self._ctx.clock.now()
+        with self._ctx.db.write() as session:
+            return self._apply_one(session, event_id, instance, now)
+
+    def _apply_one(self, session: Session, event_id: int, instance: str, now: datetime) -> str:
+        event = session.get(StripeEvent, event_id, with_for_update=True)
+        if event is None or event.processed:
+            return "skipped"
+        payload = event.payload
         try:
-            with self._ctx.db.write() as session:
-                event = session.get(StripeEvent, event_id, with_for_update=True)
-                if event is None or event.processed:
-                    return "skipped"
-                ours = apply_event(session, event.payload, HandlerContext(instance, now, event.payload))
+            with session.begin_nested():
+                ours = apply_event(session, payload, HandlerContext(instance, now, payload))
                 event.processed, event.ignored = True, not ours
                 event.attempts += 1
                 event.next_attempt_at = None
-                return "processed" if ours else "ignored"
-        except Exception as exc:
-            self._record_failure(event_id, exc, now)
+        except Exception as exc:   # the savepoint is rolled back: none of the handler's changes remain
+            self._record_failure(session, event_id, payload, exc, now)
             return "failed"
+        return "processed" if ours else "ignored"
 
-    def _record_failure(self, event_id: int, exc: BaseException, now: datetime) -> None:
-        """EVT-3: the handler's changes are rolled back; the exception row survives in its own transaction."""
+    @staticmethod
+    def _record_failure(session: Session, event_id: int, payload: Any, exc: BaseException, now: datetime) -> None:
+        """EVT-3: the exception row, the attempt count and the next try survive the handler's rollback."""
         text = "".join(traceback.format_exception(exc))
         log.warning("stripe event #%d failed: %s", event_id, type(exc).__name__)
-        with self._ctx.db.write() as session:
-            event = session.get(StripeEvent, event_id, with_for_update=True)
-            if event is None:
-                return
-            event.attempts += 1
-            event.next_attempt_at = now + retry_delay(event.attempts)
-            session.add(EventProcessingException(event_id=event.id, data=repr(event.payload)[:100_000],
-                                                 message=text[:500], traceback=text, created_at=now))
+        event = session.get(StripeEvent, event_id)
+        if event is None:
+            return
+        event.attempts += 1
+        event.next_attempt_at = now + retry_delay(event.attempts)
+        session.add(EventProcessingException(event_id=event.id, data=repr(payload)[:100_000],
+                                             message=text[:500], traceback=text, created_at=now))
+        session.flush()
 
     # ------------------------------------------------------------------ Sync screen use cases
 
