@@ -19,7 +19,7 @@ from boxoffice.services.context import ServiceContext
 from boxoffice.errors import ConfigError
 from boxoffice.services.ports import EventPage, GatewayUnavailable
 from boxoffice.stripe_sync import cursor
-from boxoffice.stripe_sync.handlers import HANDLED_TYPES, HandlerContext, apply_event
+from boxoffice.stripe_sync.handlers import HANDLED_TYPES, HandlerContext, apply_event, not_ours
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ class Poller:
         self._ctx, self._source = ctx, source
         self._holder = holder or ctx.desk_name
         self._page_size, self._margin = page_size, safety_margin
+        self._instance_cache: str | None = None
 
     # ------------------------------------------------------------------ one catch-up
 
@@ -103,10 +104,11 @@ class Poller:
         problem = ""
         try:
             try:
-                fetched, new = self._fetch()
+                fetched, new, settled = self._fetch()
             except (GatewayUnavailable, ConfigError) as exc:
-                fetched, new, problem = 0, 0, exc.message
+                fetched, new, settled, problem = 0, 0, 0, exc.message
             processed, ignored, failed = self.process_pending()
+            ignored += settled
             if not problem:
                 with self._ctx.db.write() as session:
                     cursor.record_successful_poll(session, self._ctx.clock.now())
@@ -119,25 +121,27 @@ class Poller:
             log.info("stripe sync: %s", report.as_dict())
         return report
 
-    def _fetch(self) -> tuple[int, int]:
+    def _fetch(self) -> tuple[int, int, int]:
+        """Returns (fetched, new, new but settled as ignored at once)."""
         if self._source is None:
-            return 0, 0
+            return 0, 0, 0
         with self._ctx.db.read() as session:
             last = cursor.read_cursor(session)
         created_gte = max(last - self._margin, 0) if last is not None else None
-        fetched = new = 0
+        fetched = new = settled = 0
         starting_after: str | None = None
         while True:
             page = self._source.list_events_page(created_gte=created_gte, starting_after=starting_after,
                                                  types=HANDLED_TYPES, limit=self._page_size)
             if page.events:
                 fetched += len(page.events)
-                new += self._store(page.events)
+                stored, ignored = self._store(page.events)
+                new, settled = new + stored, settled + ignored
             if not page.has_more or not page.events:
-                return fetched, new
+                return fetched, new, settled
             starting_after = str(page.events[-1]["id"])
 
-    def _store(self, events: list[dict[str, Any]]) -> int:
+    def _store(self, events: list[dict[str, Any]]) -> tuple[int, int]:
         """Insert a page; ids already stored are skipped by the unique constraint (EVT-1)."""
         now = self._ctx.clock.now()
         rows = []
@@ -158,12 +162,16 @@ class Poller:
             ids = [r["stripe_id"] for r in rows]
             known = set(session.scalars(select(StripeEvent.stripe_id).where(StripeEvent.stripe_id.in_(ids))))
             fresh = [r for r in rows if r["stripe_id"] not in known]
+            # Events certainly not about our objects are stored already settled as ignored: most of a
+            # backlog never needs a second look (the same test the processing pass makes).
+            settled = not_ours(session, list(enumerate(r["payload"] for r in fresh)), self._instance_id(session))
+            for index in settled:
+                fresh[index].update(processed=True, ignored=True, attempts=1)
             if fresh:
                 insert = pg_insert if self._ctx.db.is_postgresql else sqlite_insert
-                session.execute(insert(StripeEvent).values(fresh).on_conflict_do_nothing(
-                    index_elements=["stripe_id"]))
+                session.execute(insert(StripeEvent).on_conflict_do_nothing(index_elements=["stripe_id"]), fresh)
             cursor.advance_cursor(session, newest, now)
-        return len(fresh)
+        return len(fresh), len(settled)
 
     # ------------------------------------------------------------------ processing
 
@@ -190,14 +198,30 @@ class Poller:
                         StripeEvent.stripe_created == after[0], StripeEvent.stripe_id > after[1])))
                 batch = session.execute(query.order_by(StripeEvent.stripe_created, StripeEvent.stripe_id)
                                         .limit(PROCESS_BATCH)).all()
+                payloads: dict[int, Any] = {}
+                if batch:
+                    payloads = {row[0]: row[1] for row in session.execute(select(
+                        StripeEvent.id, StripeEvent.payload).where(StripeEvent.id.in_([r[0] for r in batch])))}
+                skip = not_ours(session, list(payloads.items()), instance)
+                if skip:
+                    session.execute(update(StripeEvent).where(StripeEvent.id.in_(skip)).values(
+                        processed=True, ignored=True, attempts=StripeEvent.attempts + 1, next_attempt_at=None))
+                    ignored += len(skip)
                 for event_id, created, stripe_id in batch:
+                    after = (created, stripe_id)
+                    if event_id in skip:
+                        continue
                     outcome = self._apply_one(session, event_id, instance, now)
                     processed += outcome == "processed"
                     ignored += outcome == "ignored"
                     failed += outcome == "failed"
-                    after = (created, stripe_id)
             if not batch:
                 return processed, ignored, failed
+
+    def _instance_id(self, session: Session) -> str:
+        if self._instance_cache is None:
+            self._instance_cache = cursor.instance_id(session, self._ctx.clock.now())
+        return self._instance_cache
 
     def _instance(self) -> str:
         with self._ctx.db.write() as session:
