@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -119,8 +120,23 @@ class StripeGateway:
 
     # ------------------------------------------------------------------ transport
 
+    def _lean_get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """GET decoded with plain ``json.loads`` (no ordered dicts or SDK objects); errors as usual.
+
+        Uses the client's own requestor, so retries, headers and the API base are the same as for
+        every other call; any change in that internal API falls back to ``raw_request``.
+        """
+        requestor = getattr(self._client, "_requestor", None)
+        if requestor is None or not hasattr(requestor, "request_raw"):
+            return self._client.raw_request("get", path, **params).data  # type: ignore[no-any-return]
+        rbody, rcode, rheaders = requestor.request_raw(
+            "get", path, params=params, options={}, base_address="api", api_mode="V1", usage=["raw_request"])
+        if rcode >= 400 or not isinstance(rbody, (bytes, str)):
+            return requestor._interpret_response(rbody, rcode, rheaders, "V1").data  # type: ignore[no-any-return]
+        return json.loads(rbody)  # type: ignore[no-any-return]
+
     def _request(self, method: str, path: str, params: dict[str, Any] | None = None, *,
-                 idempotency_key: str | None = None) -> dict[str, Any]:
+                 idempotency_key: str | None = None, lean: bool = False) -> dict[str, Any]:
         if method == "post" and not idempotency_key:
             raise ValueError("every Stripe POST needs an idempotency key")
         args = dict(params or {})
@@ -129,6 +145,8 @@ class StripeGateway:
         attempt = 0
         while True:
             try:
+                if lean and method == "get":
+                    return self._lean_get(path, args)
                 response = self._client.raw_request(method, path, **args)
                 return response.data  # type: ignore[no-any-return]
             except stripe.RateLimitError:
@@ -358,7 +376,7 @@ class StripeGateway:
         if types and self._types_supported:
             params["types"] = list(types)
         try:
-            page = self._request("get", "/v1/events", params)
+            page = self._request("get", "/v1/events", params, lean=True)
         except StripeRequestRefused as exc:
             # Some Stripe-compatible test servers do not know ``types``: list everything instead.
             if "types" in params and exc.status == 400 and "types" in str(exc):
