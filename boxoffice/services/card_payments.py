@@ -58,8 +58,8 @@ class CardAttemptView:
     payment_id: int
     order_id: int
     reference: str
-    method: str               # terminal / stripe
-    status: str               # pending / processing / succeeded / failed
+    method: str  # terminal / stripe
+    status: str  # pending / processing / succeeded / failed
     amount: Decimal
     currency: str
     payment_intent_id: str
@@ -99,8 +99,10 @@ class CardPaymentService:
 
     def _gw(self) -> CardGateway:
         if self._gateway is None:
-            raise PaymentError("Card payments are not set up on this desk (no Stripe key). Take cash, comp or "
-                               "credit, or add the key in Settings > Stripe.")
+            raise PaymentError(
+                "Card payments are not set up on this desk (no Stripe key). Take cash, comp or "
+                "credit, or add the key in Settings > Stripe."
+            )
         return self._gateway
 
     # ------------------------------------------------------------------ queries
@@ -119,12 +121,16 @@ class CardPaymentService:
 
     # ------------------------------------------------------------------ Terminal (card present)
 
-    def start_terminal_payment(self, order_id: int, reader_id: str, *, operator_id: int | None = None) -> CardAttemptView:
+    def start_terminal_payment(
+        self, order_id: int, reader_id: str, *, operator_id: int | None = None
+    ) -> CardAttemptView:
         """TRM-3/5: charge the outstanding balance on ``reader_id``; the intent is dispatched once."""
         if not reader_id.strip():
-            raise PaymentError("Choose a card reader first (Settings > Card reader).")   # TRM-2
+            raise PaymentError("Choose a card reader first (Settings > Card reader).")  # TRM-2
         self._gw()
-        payment_id = self._new_attempt(order_id, PaymentMethod.TERMINAL, operator_id, reader_id=reader_id.strip())
+        payment_id = self._new_attempt(
+            order_id, PaymentMethod.TERMINAL, operator_id, reader_id=reader_id.strip()
+        )
         return self._continue_terminal(payment_id)
 
     def _continue_terminal(self, payment_id: int) -> CardAttemptView:
@@ -134,9 +140,14 @@ class CardPaymentService:
         if not intent_id:
             try:
                 intent = gw.create_payment_intent(
-                    amount=attempt.amount, currency=attempt.currency, idempotency_key=attempt.key,
-                    metadata=attempt.metadata, description=attempt.description, card_present=True,
-                    customer=attempt.customer)
+                    amount=attempt.amount,
+                    currency=attempt.currency,
+                    idempotency_key=attempt.key,
+                    metadata=attempt.metadata,
+                    description=attempt.description,
+                    card_present=True,
+                    customer=attempt.customer,
+                )
             except GatewayUnavailable:
                 raise
             except UserError as exc:
@@ -149,15 +160,17 @@ class CardPaymentService:
                 detail = self._detail(session, payment)
                 if detail is not None:
                     detail.payment_intent_id = intent_id
-        try:   # TRM-5: one dispatch; a retry with the same key is replayed by Stripe, not re-sent
+        try:  # TRM-5: one dispatch; a retry with the same key is replayed by Stripe, not re-sent
             gw.process_payment_intent(attempt.reader_id, intent_id, idempotency_key=attempt.key + "-process")
         except GatewayUnavailable:
             raise
         except UserError as exc:
             self._cancel_intent_quietly(attempt, intent_id)
             self._fail(payment_id, f"The card reader could not start the payment: {exc.message}")
-            raise PaymentError(f"The card reader could not start the payment: {exc.message} Check that the "
-                               "reader is on and online, then try again.") from None
+            raise PaymentError(
+                f"The card reader could not start the payment: {exc.message} Check that the "
+                "reader is on and online, then try again."
+            ) from None
         return self.get(payment_id)
 
     def check_terminal_payment(self, payment_id: int) -> CardAttemptView:
@@ -169,8 +182,9 @@ class CardPaymentService:
         attempt = self._attempt(payment_id)
         intent = gw.retrieve_payment_intent(view.payment_intent_id, currency=view.currency)
         if intent.status == "requires_capture":
-            intent = gw.capture_payment_intent(intent.id, currency=view.currency,
-                                               idempotency_key=attempt.key + "-capture")
+            intent = gw.capture_payment_intent(
+                intent.id, currency=view.currency, idempotency_key=attempt.key + "-capture"
+            )
         if intent.status == "succeeded":
             return self._record_success(payment_id, intent)
         if intent.status == "canceled":
@@ -187,9 +201,14 @@ class CardPaymentService:
 
     # ------------------------------------------------------------------ pay on your phone (Checkout)
 
-    def start_checkout_session(self, order_id: int, *, success_url: str = "https://checkout.stripe.com/done",
-                               cancel_url: str = "https://checkout.stripe.com/cancelled",
-                               operator_id: int | None = None) -> CardAttemptView:
+    def start_checkout_session(
+        self,
+        order_id: int,
+        *,
+        success_url: str = "https://checkout.stripe.com/done",
+        cancel_url: str = "https://checkout.stripe.com/cancelled",
+        operator_id: int | None = None,
+    ) -> CardAttemptView:
         """PAY-8 [FIX]: a Checkout Session for the outstanding balance; completion arrives by event sync."""
         self._gw()
         payment_id = self._new_attempt(order_id, PaymentMethod.STRIPE, operator_id)
@@ -199,9 +218,15 @@ class CardPaymentService:
         attempt = self._attempt(payment_id)
         try:
             cs = self._gw().create_checkout_session(
-                amount=attempt.amount, currency=attempt.currency, item_name=attempt.description,
-                idempotency_key=attempt.key, metadata=attempt.metadata, success_url=success_url,
-                cancel_url=cancel_url, customer=attempt.customer)
+                amount=attempt.amount,
+                currency=attempt.currency,
+                item_name=attempt.description,
+                idempotency_key=attempt.key,
+                metadata=attempt.metadata,
+                success_url=success_url,
+                cancel_url=cancel_url,
+                customer=attempt.customer,
+            )
         except GatewayUnavailable:
             raise
         except UserError as exc:
@@ -230,33 +255,44 @@ class CardPaymentService:
             except GatewayUnavailable:
                 raise
             except UserError as exc:
-                raise PaymentError(f"The pay-on-phone link could not be cancelled: {exc.message} If the buyer "
-                                   "already paid, the next sync records it.") from None
+                raise PaymentError(
+                    f"The pay-on-phone link could not be cancelled: {exc.message} If the buyer "
+                    "already paid, the next sync records it."
+                ) from None
             return self._fail(payment_id, "The pay-on-phone link was cancelled at the desk.")
         intent_id = attempt.intent_id
         if not intent_id:
-            # The intent may exist although its answer was lost: the same key finds it (or makes one to cancel).
+            # The intent may exist although its answer was lost: the same key finds it (or makes one).
             intent_id = gw.create_payment_intent(
-                amount=attempt.amount, currency=attempt.currency, idempotency_key=attempt.key,
-                metadata=attempt.metadata, description=attempt.description, card_present=True,
-                customer=attempt.customer).id
+                amount=attempt.amount,
+                currency=attempt.currency,
+                idempotency_key=attempt.key,
+                metadata=attempt.metadata,
+                description=attempt.description,
+                card_present=True,
+                customer=attempt.customer,
+            ).id
         if attempt.reader_id:
             try:
                 gw.cancel_reader_action(attempt.reader_id, idempotency_key=attempt.key + "-cancel-action")
             except GatewayUnavailable:
                 raise
             except UserError:
-                pass   # nothing in progress on the reader any more
+                pass  # nothing in progress on the reader any more
         try:
-            gw.cancel_payment_intent(intent_id, currency=attempt.currency, idempotency_key=attempt.key + "-cancel")
+            gw.cancel_payment_intent(
+                intent_id, currency=attempt.currency, idempotency_key=attempt.key + "-cancel"
+            )
         except GatewayUnavailable:
             raise
         except UserError:
             intent = gw.retrieve_payment_intent(intent_id, currency=attempt.currency)
             if intent.status in ("succeeded", "requires_capture"):
                 view = self.check_terminal_payment(payment_id)
-                raise PaymentError(f"The card was already charged {format_money(view.amount, view.currency)}; "
-                                   "the payment is recorded on the order. Refund it if needed.") from None
+                raise PaymentError(
+                    f"The card was already charged {format_money(view.amount, view.currency)}; "
+                    "the payment is recorded on the order. Refund it if needed."
+                ) from None
             if intent.status != "canceled":
                 raise
         return self._fail(payment_id, "Cancelled at the desk.", CaptureStatus.CANCELLED)
@@ -272,16 +308,20 @@ class CardPaymentService:
                 if current.finished:
                     return current
             return self._continue_terminal(payment_id)
-        return self._continue_checkout(payment_id, "https://checkout.stripe.com/done",
-                                       "https://checkout.stripe.com/cancelled")
+        return self._continue_checkout(
+            payment_id, "https://checkout.stripe.com/done", "https://checkout.stripe.com/cancelled"
+        )
 
     # ------------------------------------------------------------------ customers (STR-3)
 
     def ensure_stripe_customer(self, customer_id: int, conference_id: int) -> str | None:
         """The Stripe customer of (customer, conference), created once; anonymous walk-ups get none."""
         with self._ctx.db.write() as session:
-            row = session.scalar(select(StripeCustomer).where(
-                StripeCustomer.customer_id == customer_id, StripeCustomer.conference_id == conference_id))
+            row = session.scalar(
+                select(StripeCustomer).where(
+                    StripeCustomer.customer_id == customer_id, StripeCustomer.conference_id == conference_id
+                )
+            )
             if row is not None:
                 return row.stripe_customer_id
             customer = session.get(Customer, customer_id)
@@ -293,16 +333,29 @@ class CardPaymentService:
             key = f"customer-{instance_id(session, self._ctx.clock.now())}-{conference_id}-{customer_id}"
             email, name, slug = customer.email, customer.name, conference.slug
         stripe_id = self._gw().create_customer(
-            email=email, name=name, idempotency_key=key,
-            metadata={"user_id": str(customer_id), "conference_slug": slug})
+            email=email,
+            name=name,
+            idempotency_key=key,
+            metadata={"user_id": str(customer_id), "conference_slug": slug},
+        )
         try:
             with self._ctx.db.write() as session:
-                session.add(StripeCustomer(customer_id=customer_id, conference_id=conference_id,
-                                           stripe_customer_id=stripe_id, created_at=self._ctx.clock.now()))
-        except IntegrityError:   # another desk stored it first
+                session.add(
+                    StripeCustomer(
+                        customer_id=customer_id,
+                        conference_id=conference_id,
+                        stripe_customer_id=stripe_id,
+                        created_at=self._ctx.clock.now(),
+                    )
+                )
+        except IntegrityError:  # another desk stored it first
             with self._ctx.db.read() as session:
-                existing = session.scalar(select(StripeCustomer.stripe_customer_id).where(
-                    StripeCustomer.customer_id == customer_id, StripeCustomer.conference_id == conference_id))
+                existing = session.scalar(
+                    select(StripeCustomer.stripe_customer_id).where(
+                        StripeCustomer.customer_id == customer_id,
+                        StripeCustomer.conference_id == conference_id,
+                    )
+                )
                 return existing or stripe_id
         return stripe_id
 
@@ -321,44 +374,68 @@ class CardPaymentService:
 
     @staticmethod
     def _in_flight(session: Session, order_id: int) -> Payment | None:
-        return session.scalar(select(Payment).where(
-            Payment.order_id == order_id, Payment.method.in_(CARD_METHODS), Payment.status.in_(IN_FLIGHT))
-            .order_by(Payment.id.desc()).limit(1))
+        return session.scalar(
+            select(Payment)
+            .where(
+                Payment.order_id == order_id, Payment.method.in_(CARD_METHODS), Payment.status.in_(IN_FLIGHT)
+            )
+            .order_by(Payment.id.desc())
+            .limit(1)
+        )
 
-    def _new_attempt(self, order_id: int, method: PaymentMethod, operator_id: int | None, *,
-                     reader_id: str = "") -> int:
+    def _new_attempt(
+        self, order_id: int, method: PaymentMethod, operator_id: int | None, *, reader_id: str = ""
+    ) -> int:
         now = self._ctx.clock.now()
         with self._ctx.db.write() as session:
             order = session.get(Order, order_id, with_for_update=True)
             if order is None:
                 raise NotFound(f"Order #{order_id} does not exist.")
-            if order.status != OrderStatus.PENDING:   # TRM-3
-                raise OrderStateError(f"Order {order.reference} is {order.status.value}, not pending; "
-                                      "there is nothing to charge.")
+            if order.status != OrderStatus.PENDING:  # TRM-3
+                raise OrderStateError(
+                    f"Order {order.reference} is {order.status.value}, not pending; "
+                    "there is nothing to charge."
+                )
             balance = order_state.outstanding_balance(session, order)
             if balance <= 0:
                 raise OrderStateError(f"Order {order.reference} is already fully paid.")
             earlier = self._in_flight(session, order.id)
-            if earlier is not None:   # PAY-11 [FIX]
+            if earlier is not None:  # PAY-11 [FIX]
                 raise PaymentError(
                     f"A card payment of {format_money(earlier.amount, order.conference.currency)} for order "
-                    f"{order.reference} is still in progress. Finish or cancel it before starting another.")
-            payment = Payment(order_id=order.id, method=method, status=PaymentStatus.PENDING, amount=balance,
-                              created_by_id=operator_id, created_at=now)
+                    f"{order.reference} is still in progress. Finish or cancel it before starting another."
+                )
+            payment = Payment(
+                order_id=order.id,
+                method=method,
+                status=PaymentStatus.PENDING,
+                amount=balance,
+                created_by_id=operator_id,
+                created_at=now,
+            )
             session.add(payment)
             session.flush()
             payment.idempotency_key = f"bo-{instance_id(session, now)}-pay-{payment.id}"
             if method == PaymentMethod.TERMINAL:
-                session.add(TerminalPayment(payment_id=payment.id, conference_id=order.conference_id,
-                                            reader_id=reader_id, payment_intent_id="", created_at=now,
-                                            updated_at=now))
+                session.add(
+                    TerminalPayment(
+                        payment_id=payment.id,
+                        conference_id=order.conference_id,
+                        reader_id=reader_id,
+                        payment_intent_id="",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
             customer_id, conference_id = order.customer_id, order.conference_id
-            log.info("card attempt #%d (%s) for order %s: %s", payment.id, method.value, order.reference, balance)
+            log.info(
+                "card attempt #%d (%s) for order %s: %s", payment.id, method.value, order.reference, balance
+            )
             payment_id = payment.id
         try:
             self.ensure_stripe_customer(customer_id, conference_id)
         except GatewayUnavailable:
-            pass   # the customer record is a convenience; the payment does not need it
+            pass  # the customer record is a convenience; the payment does not need it
         return payment_id
 
     def _attempt(self, payment_id: int) -> _Attempt:
@@ -368,20 +445,41 @@ class CardPaymentService:
             order = payment.order
             conference = order.conference
             detail = self._detail(session, payment)
-            customer = session.scalar(select(StripeCustomer.stripe_customer_id).where(
-                StripeCustomer.customer_id == order.customer_id, StripeCustomer.conference_id == conference.id))
+            customer = session.scalar(
+                select(StripeCustomer.stripe_customer_id).where(
+                    StripeCustomer.customer_id == order.customer_id,
+                    StripeCustomer.conference_id == conference.id,
+                )
+            )
             terminal = payment.method == PaymentMethod.TERMINAL
             metadata = {
-                "order_id": str(order.id), "reference": order.reference, "conference_id": str(conference.id),
-                "conference_slug": conference.slug, "terminal": "true" if terminal else "false",
-                "staff_user_id": str(payment.created_by_id or ""), "payment_id": str(payment.id),
-                "desk": self._ctx.desk_name, "boxoffice_instance": instance_id(session, now),
+                "order_id": str(order.id),
+                "reference": order.reference,
+                "conference_id": str(conference.id),
+                "conference_slug": conference.slug,
+                "terminal": "true" if terminal else "false",
+                "staff_user_id": str(payment.created_by_id or ""),
+                "payment_id": str(payment.id),
+                "desk": self._ctx.desk_name,
+                "boxoffice_instance": instance_id(session, now),
             }
-            description = (f"Order {order.reference} (terminal) for {conference.name}" if terminal
-                           else f"Order {order.reference} for {conference.name}")
-            return _Attempt(payment.id, payment.idempotency_key or "", payment.amount, conference.currency,
-                            payment.stripe_payment_intent_id, detail.reader_id if detail else "",
-                            payment.reference if not terminal else "", metadata, description, customer)
+            description = (
+                f"Order {order.reference} (terminal) for {conference.name}"
+                if terminal
+                else f"Order {order.reference} for {conference.name}"
+            )
+            return _Attempt(
+                payment.id,
+                payment.idempotency_key or "",
+                payment.amount,
+                conference.currency,
+                payment.stripe_payment_intent_id,
+                detail.reader_id if detail else "",
+                payment.reference if not terminal else "",
+                metadata,
+                description,
+                customer,
+            )
 
     def _record_success(self, payment_id: int, intent: GatewayIntent) -> CardAttemptView:
         """TRM-6 [FIX]: payment succeeded with card details; the order settles only when fully paid."""
@@ -406,11 +504,15 @@ class CardPaymentService:
                 if order.status == OrderStatus.PENDING:
                     order_state.settle_if_fully_paid(session, order)
                 else:
-                    order.needs_attention = (order.needs_attention + "\nCard money received for an order that "
-                                             f"is {order.status.value}: refund it.").strip()
+                    order.needs_attention = (
+                        order.needs_attention + "\nCard money received for an order that "
+                        f"is {order.status.value}: refund it."
+                    ).strip()
             return self._view(session, payment)
 
-    def _fail(self, payment_id: int, reason: str, capture: CaptureStatus = CaptureStatus.FAILED) -> CardAttemptView:
+    def _fail(
+        self, payment_id: int, reason: str, capture: CaptureStatus = CaptureStatus.FAILED
+    ) -> CardAttemptView:
         now = self._ctx.clock.now()
         with self._ctx.db.write() as session:
             payment = self._payment(session, payment_id, lock=True)
@@ -426,8 +528,9 @@ class CardPaymentService:
 
     def _cancel_intent_quietly(self, attempt: _Attempt, intent_id: str) -> None:
         try:
-            self._gw().cancel_payment_intent(intent_id, currency=attempt.currency,
-                                             idempotency_key=attempt.key + "-cancel")
+            self._gw().cancel_payment_intent(
+                intent_id, currency=attempt.currency, idempotency_key=attempt.key + "-cancel"
+            )
         except UserError as exc:
             log.warning("could not cancel %s after a failure: %s", intent_id, exc.message)
 
@@ -435,11 +538,21 @@ class CardPaymentService:
         order = payment.order
         detail = self._detail(session, payment)
         return CardAttemptView(
-            payment_id=payment.id, order_id=order.id, reference=order.reference, method=payment.method.value,
-            status=payment.status.value, amount=payment.amount, currency=order.conference.currency,
-            payment_intent_id=payment.stripe_payment_intent_id, reader_id=detail.reader_id if detail else "",
+            payment_id=payment.id,
+            order_id=order.id,
+            reference=order.reference,
+            method=payment.method.value,
+            status=payment.status.value,
+            amount=payment.amount,
+            currency=order.conference.currency,
+            payment_intent_id=payment.stripe_payment_intent_id,
+            reader_id=detail.reader_id if detail else "",
             checkout_session_id=payment.reference if payment.method == PaymentMethod.STRIPE else "",
-            checkout_url="", card_brand=payment.card_brand, card_last4=payment.card_last4,
-            failure_reason=payment.failure_reason, order_status=order.status.value,
-            paid_in_full=order.status != OrderStatus.PENDING or order_state.outstanding_balance(session, order) <= 0,
+            checkout_url="",
+            card_brand=payment.card_brand,
+            card_last4=payment.card_last4,
+            failure_reason=payment.failure_reason,
+            order_status=order.status.value,
+            paid_in_full=order.status != OrderStatus.PENDING
+            or order_state.outstanding_balance(session, order) <= 0,
         )

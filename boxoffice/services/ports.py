@@ -19,14 +19,14 @@ class GatewayUnavailable(PaymentError):
 @dataclass(frozen=True)
 class GatewayRefund:
     refund_id: str
-    status: str          # Stripe's refund status: pending, succeeded, failed, canceled
+    status: str  # Stripe's refund status: pending, succeeded, failed, canceled
     amount: Decimal
 
 
 @dataclass(frozen=True)
 class GatewayIntent:
     id: str
-    status: str          # requires_payment_method, requires_capture, processing, succeeded, canceled, ...
+    status: str  # requires_payment_method, requires_capture, processing, succeeded, canceled, ...
     amount: Decimal
     currency: str
     latest_charge: str = ""
@@ -41,12 +41,12 @@ class GatewayIntent:
 class GatewayReader:
     id: str
     label: str
-    status: str          # online / offline
+    status: str  # online / offline
     device_type: str
     location: str
     serial_number: str
     action_type: str = ""
-    action_status: str = ""      # in_progress, succeeded, failed, or "" when idle
+    action_status: str = ""  # in_progress, succeeded, failed, or "" when idle
     action_payment_intent: str = ""
     action_failure_message: str = ""
 
@@ -55,7 +55,7 @@ class GatewayReader:
 class GatewaySession:
     id: str
     url: str
-    status: str          # open, complete, expired
+    status: str  # open, complete, expired
     payment_status: str  # paid, unpaid, no_payment_required
     payment_intent: str = ""
     expires_at: int = 0
@@ -85,29 +85,52 @@ class CardGateway(PaymentGateway, Protocol):
     """Everything card payments at the desk need: Terminal, Checkout Sessions, customers."""
 
     def create_payment_intent(
-        self, *, amount: Decimal, currency: str, idempotency_key: str, metadata: dict[str, str],
-        description: str, card_present: bool = True, customer: str | None = None,
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+        description: str,
+        card_present: bool = True,
+        customer: str | None = None,
     ) -> GatewayIntent: ...
 
     def retrieve_payment_intent(self, intent_id: str, *, currency: str) -> GatewayIntent: ...
 
-    def capture_payment_intent(self, intent_id: str, *, currency: str, idempotency_key: str) -> GatewayIntent: ...
+    def capture_payment_intent(
+        self, intent_id: str, *, currency: str, idempotency_key: str
+    ) -> GatewayIntent: ...
 
-    def cancel_payment_intent(self, intent_id: str, *, currency: str, idempotency_key: str) -> GatewayIntent: ...
+    def cancel_payment_intent(
+        self, intent_id: str, *, currency: str, idempotency_key: str
+    ) -> GatewayIntent: ...
 
     def list_readers(self, *, location: str | None = None) -> list[GatewayReader]: ...
 
     def retrieve_reader(self, reader_id: str) -> GatewayReader: ...
 
-    def process_payment_intent(self, reader_id: str, intent_id: str, *, idempotency_key: str) -> GatewayReader: ...
+    def process_payment_intent(
+        self, reader_id: str, intent_id: str, *, idempotency_key: str
+    ) -> GatewayReader: ...
 
     def cancel_reader_action(self, reader_id: str, *, idempotency_key: str) -> GatewayReader: ...
 
     def create_checkout_session(
-        self, *, amount: Decimal, currency: str, item_name: str, idempotency_key: str,
-        metadata: dict[str, str], success_url: str, cancel_url: str, customer: str | None = None,
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        item_name: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+        success_url: str,
+        cancel_url: str,
+        customer: str | None = None,
     ) -> GatewaySession: ...
 
     def expire_checkout_session(self, session_id: str, *, idempotency_key: str) -> GatewaySession: ...
 
-    def create_customer(self, *, email: str, name: str, metadata: dict[str, str], idempotency_key: str) -> str: ...
+    def create_customer(
+        self, *, email: str, name: str, metadata: dict[str, str], idempotency_key: str
+    ) -> str: ...

@@ -21,10 +21,19 @@ UNREACHABLE_EXIT = 2
 
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="one catch-up, then exit (default: keep polling)")
-    parser.add_argument("--interval", type=float, default=30.0, metavar="SECONDS",
-                        help="seconds between polls when not --once (default 30)")
-    parser.add_argument("--conference", metavar="SLUG", default=None,
-                        help="use the keychain entry of this conference (default: the desk's key)")
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="seconds between polls when not --once (default 30)",
+    )
+    parser.add_argument(
+        "--conference",
+        metavar="SLUG",
+        default=None,
+        help="use the keychain entry of this conference (default: the desk's key)",
+    )
 
 
 def _summary(report: SyncReport) -> str:
@@ -34,12 +43,16 @@ def _summary(report: SyncReport) -> str:
     return json.dumps(data, separators=(", ", ": "))
 
 
-@command("sync", help="catch up with Stripe's events (BOXOFFICE_STRIPE_SECRET_KEY, BOXOFFICE_STRIPE_API_BASE)",
-         configure=_configure)
+@command(
+    "sync",
+    help="catch up with Stripe's events (BOXOFFICE_STRIPE_SECRET_KEY, BOXOFFICE_STRIPE_API_BASE)",
+    configure=_configure,
+)
 def sync_command(args: argparse.Namespace) -> int:
     settings = load_settings().settings
-    gateway = StripeGateway.from_environment(conference_slug=args.conference,
-                                             settings_api_base=settings.stripe_api_base)
+    gateway = StripeGateway.from_environment(
+        conference_slug=args.conference, settings_api_base=settings.stripe_api_base
+    )
     db = open_migrated(args)
     try:
         poller = Poller(ServiceContext(db=db, desk_name=settings.desk_name), gateway)

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from boxoffice.domain.models import SyncState
 from boxoffice.services.card_payments import INSTANCE_KEY, instance_id
 
+__all__ = ["INSTANCE_KEY", "acquire_lease", "advance_cursor", "instance_id", "read_cursor", "release_lease"]
+
 CURSOR_KEY = "stripe_events_cursor"
 LEASE_KEY = "stripe_poller_lease"
 LAST_POLL_KEY = "stripe_last_successful_poll"
@@ -61,8 +63,12 @@ def acquire_lease(session: Session, holder: str, now: datetime, seconds: int = 6
             held_by, until = "", now
         if held_by != holder and until > now:
             return False
-    _put(session, LEASE_KEY, json.dumps({"holder": holder, "until": (now + timedelta(seconds=seconds)).isoformat()}),
-         now)
+    _put(
+        session,
+        LEASE_KEY,
+        json.dumps({"holder": holder, "until": (now + timedelta(seconds=seconds)).isoformat()}),
+        now,
+    )
     return True
 
 

@@ -26,7 +26,7 @@ from boxoffice.stripe_sync import keys
 
 log = logging.getLogger(__name__)
 
-API_VERSION = "2024-12-18.acacia"   # STR-2: pinned
+API_VERSION = "2024-12-18.acacia"  # STR-2: pinned
 REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 
 UNREACHABLE = (
@@ -104,8 +104,9 @@ class StripeGateway:
         )
 
     @classmethod
-    def from_environment(cls, *, conference_slug: str | None = None, settings_api_base: str = "",
-                         **kwargs: Any) -> StripeGateway:
+    def from_environment(
+        cls, *, conference_slug: str | None = None, settings_api_base: str = "", **kwargs: Any
+    ) -> StripeGateway:
         """Key from BOXOFFICE_STRIPE_SECRET_KEY or the keychain, base from BOXOFFICE_STRIPE_API_BASE."""
         key = keys.load_secret_key(conference_slug)
         if not key:
@@ -115,7 +116,7 @@ class StripeGateway:
             )
         return cls(key, api_base=keys.load_api_base(settings_api_base), **kwargs)
 
-    def __repr__(self) -> str:   # never the key in logs or tracebacks
+    def __repr__(self) -> str:  # never the key in logs or tracebacks
         return f"StripeGateway(key={self.masked_key}, api_base={self.api_base or 'stripe'})"
 
     # ------------------------------------------------------------------ transport
@@ -130,13 +131,21 @@ class StripeGateway:
         if requestor is None or not hasattr(requestor, "request_raw"):
             return self._client.raw_request("get", path, **params).data  # type: ignore[no-any-return]
         rbody, rcode, rheaders = requestor.request_raw(
-            "get", path, params=params, options={}, base_address="api", api_mode="V1", usage=["raw_request"])
+            "get", path, params=params, options={}, base_address="api", api_mode="V1", usage=["raw_request"]
+        )
         if rcode >= 400 or not isinstance(rbody, (bytes, str)):
             return requestor._interpret_response(rbody, rcode, rheaders, "V1").data  # type: ignore[no-any-return]
         return json.loads(rbody)  # type: ignore[no-any-return]
 
-    def _request(self, method: str, path: str, params: dict[str, Any] | None = None, *,
-                 idempotency_key: str | None = None, lean: bool = False) -> dict[str, Any]:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        lean: bool = False,
+    ) -> dict[str, Any]:
         if method == "post" and not idempotency_key:
             raise ValueError("every Stripe POST needs an idempotency key")
         args = dict(params or {})
@@ -182,7 +191,8 @@ class StripeGateway:
                 err = exc.error
                 raise StripeRequestRefused(
                     f"Stripe refused the request: {exc.user_message or (err.message if err else '')}",
-                    code=_str(err.code if err else ""), param=_str(err.param if err else ""),
+                    code=_str(err.code if err else ""),
+                    param=_str(err.param if err else ""),
                     status=exc.http_status or 400,
                 ) from None
             except stripe.StripeError as exc:
@@ -202,16 +212,28 @@ class StripeGateway:
         error = data.get("last_payment_error") or {}
         amount = data.get("amount") or 0
         return GatewayIntent(
-            id=_str(data.get("id")), status=_str(data.get("status")),
-            amount=from_minor_units(int(amount), currency), currency=_str(data.get("currency")),
-            latest_charge=_id_of(charge), card_brand=brand, card_last4=last4, receipt_url=receipt,
+            id=_str(data.get("id")),
+            status=_str(data.get("status")),
+            amount=from_minor_units(int(amount), currency),
+            currency=_str(data.get("currency")),
+            latest_charge=_id_of(charge),
+            card_brand=brand,
+            card_last4=last4,
+            receipt_url=receipt,
             failure_message=_str(error.get("message")) if isinstance(error, dict) else "",
             metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
         )
 
     def create_payment_intent(
-        self, *, amount: Decimal, currency: str, idempotency_key: str, metadata: dict[str, str],
-        description: str, card_present: bool = True, customer: str | None = None,
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+        description: str,
+        card_present: bool = True,
+        customer: str | None = None,
     ) -> GatewayIntent:
         params: dict[str, Any] = {
             "amount": to_minor_units(amount, currency),
@@ -235,13 +257,18 @@ class StripeGateway:
         return self._intent(data, currency)
 
     def capture_payment_intent(self, intent_id: str, *, currency: str, idempotency_key: str) -> GatewayIntent:
-        data = self._request("post", f"/v1/payment_intents/{intent_id}/capture",
-                             {"expand": ["latest_charge"]}, idempotency_key=idempotency_key)
+        data = self._request(
+            "post",
+            f"/v1/payment_intents/{intent_id}/capture",
+            {"expand": ["latest_charge"]},
+            idempotency_key=idempotency_key,
+        )
         return self._intent(data, currency)
 
     def cancel_payment_intent(self, intent_id: str, *, currency: str, idempotency_key: str) -> GatewayIntent:
-        data = self._request("post", f"/v1/payment_intents/{intent_id}/cancel", {},
-                             idempotency_key=idempotency_key)
+        data = self._request(
+            "post", f"/v1/payment_intents/{intent_id}/cancel", {}, idempotency_key=idempotency_key
+        )
         return self._intent(data, currency)
 
     # ------------------------------------------------------------------ Terminal readers
@@ -251,9 +278,13 @@ class StripeGateway:
         action = data.get("action") or {}
         process = action.get("process_payment_intent") or {}
         return GatewayReader(
-            id=_str(data.get("id")), label=_str(data.get("label")), status=_str(data.get("status")),
-            device_type=_str(data.get("device_type")), location=_id_of(data.get("location")),
-            serial_number=_str(data.get("serial_number")), action_type=_str(action.get("type")),
+            id=_str(data.get("id")),
+            label=_str(data.get("label")),
+            status=_str(data.get("status")),
+            device_type=_str(data.get("device_type")),
+            location=_id_of(data.get("location")),
+            serial_number=_str(data.get("serial_number")),
+            action_type=_str(action.get("type")),
             action_status=_str(action.get("status")),
             action_payment_intent=_id_of(process.get("payment_intent")),
             action_failure_message=_str(action.get("failure_message")),
@@ -275,21 +306,36 @@ class StripeGateway:
     def retrieve_reader(self, reader_id: str) -> GatewayReader:
         return self._reader(self._request("get", f"/v1/terminal/readers/{reader_id}"))
 
-    def register_reader(self, *, registration_code: str, label: str, location: str,
-                        idempotency_key: str) -> GatewayReader:
-        data = self._request("post", "/v1/terminal/readers", {
-            "registration_code": registration_code, "label": label, "location": location,
-        }, idempotency_key=idempotency_key)
+    def register_reader(
+        self, *, registration_code: str, label: str, location: str, idempotency_key: str
+    ) -> GatewayReader:
+        data = self._request(
+            "post",
+            "/v1/terminal/readers",
+            {
+                "registration_code": registration_code,
+                "label": label,
+                "location": location,
+            },
+            idempotency_key=idempotency_key,
+        )
         return self._reader(data)
 
-    def process_payment_intent(self, reader_id: str, intent_id: str, *, idempotency_key: str) -> GatewayReader:
-        data = self._request("post", f"/v1/terminal/readers/{reader_id}/process_payment_intent",
-                             {"payment_intent": intent_id}, idempotency_key=idempotency_key)
+    def process_payment_intent(
+        self, reader_id: str, intent_id: str, *, idempotency_key: str
+    ) -> GatewayReader:
+        data = self._request(
+            "post",
+            f"/v1/terminal/readers/{reader_id}/process_payment_intent",
+            {"payment_intent": intent_id},
+            idempotency_key=idempotency_key,
+        )
         return self._reader(data)
 
     def cancel_reader_action(self, reader_id: str, *, idempotency_key: str) -> GatewayReader:
-        data = self._request("post", f"/v1/terminal/readers/{reader_id}/cancel_action", {},
-                             idempotency_key=idempotency_key)
+        data = self._request(
+            "post", f"/v1/terminal/readers/{reader_id}/cancel_action", {}, idempotency_key=idempotency_key
+        )
         return self._reader(data)
 
     # ------------------------------------------------------------------ Checkout Sessions
@@ -297,23 +343,38 @@ class StripeGateway:
     @staticmethod
     def _session(data: dict[str, Any]) -> GatewaySession:
         return GatewaySession(
-            id=_str(data.get("id")), url=_str(data.get("url")), status=_str(data.get("status")),
+            id=_str(data.get("id")),
+            url=_str(data.get("url")),
+            status=_str(data.get("status")),
             payment_status=_str(data.get("payment_status")),
             payment_intent=_id_of(data.get("payment_intent")),
             expires_at=int(data.get("expires_at") or 0),
         )
 
     def create_checkout_session(
-        self, *, amount: Decimal, currency: str, item_name: str, idempotency_key: str,
-        metadata: dict[str, str], success_url: str, cancel_url: str, customer: str | None = None,
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        item_name: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+        success_url: str,
+        cancel_url: str,
+        customer: str | None = None,
     ) -> GatewaySession:
         params: dict[str, Any] = {
             "mode": "payment",
-            "line_items": [{
-                "quantity": 1,
-                "price_data": {"currency": currency.lower(), "unit_amount": to_minor_units(amount, currency),
-                               "product_data": {"name": item_name}},
-            }],
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": currency.lower(),
+                        "unit_amount": to_minor_units(amount, currency),
+                        "product_data": {"name": item_name},
+                    },
+                }
+            ],
             "metadata": metadata,
             "payment_intent_data": {"metadata": metadata},
             "client_reference_id": metadata.get("reference", ""),
@@ -329,23 +390,29 @@ class StripeGateway:
         return self._session(self._request("get", f"/v1/checkout/sessions/{session_id}"))
 
     def expire_checkout_session(self, session_id: str, *, idempotency_key: str) -> GatewaySession:
-        data = self._request("post", f"/v1/checkout/sessions/{session_id}/expire", {},
-                             idempotency_key=idempotency_key)
+        data = self._request(
+            "post", f"/v1/checkout/sessions/{session_id}/expire", {}, idempotency_key=idempotency_key
+        )
         return self._session(data)
 
     # ------------------------------------------------------------------ customers, refunds
 
-    def create_customer(self, *, email: str, name: str, metadata: dict[str, str], idempotency_key: str) -> str:
+    def create_customer(
+        self, *, email: str, name: str, metadata: dict[str, str], idempotency_key: str
+    ) -> str:
         params: dict[str, Any] = {"name": name, "metadata": metadata}
         if email:
             params["email"] = email
         data = self._request("post", "/v1/customers", params, idempotency_key=idempotency_key)
         return _str(data.get("id"))
 
-    def refund_card(self, *, payment_intent_id: str, amount: Decimal, currency: str, reason: str,
-                    idempotency_key: str) -> GatewayRefund:
+    def refund_card(
+        self, *, payment_intent_id: str, amount: Decimal, currency: str, reason: str, idempotency_key: str
+    ) -> GatewayRefund:
         if not payment_intent_id:
-            raise PaymentError("This payment has no Stripe PaymentIntent, so it cannot be refunded to the card.")
+            raise PaymentError(
+                "This payment has no Stripe PaymentIntent, so it cannot be refunded to the card."
+            )
         params: dict[str, Any] = {
             "payment_intent": payment_intent_id,
             "amount": to_minor_units(amount, currency),
@@ -359,14 +426,21 @@ class StripeGateway:
         params["metadata"] = metadata
         data = self._request("post", "/v1/refunds", params, idempotency_key=idempotency_key)
         return GatewayRefund(
-            refund_id=_str(data.get("id")), status=_str(data.get("status")),
+            refund_id=_str(data.get("id")),
+            status=_str(data.get("status")),
             amount=from_minor_units(int(data.get("amount") or 0), currency),
         )
 
     # ------------------------------------------------------------------ events
 
-    def list_events_page(self, *, created_gte: int | None, starting_after: str | None,
-                         types: Sequence[str] = (), limit: int = 100) -> EventPage:
+    def list_events_page(
+        self,
+        *,
+        created_gte: int | None,
+        starting_after: str | None,
+        types: Sequence[str] = (),
+        limit: int = 100,
+    ) -> EventPage:
         """One page of /v1/events as plain dicts (no SDK objects: catching up must be lean)."""
         params: dict[str, Any] = {"limit": limit}
         if created_gte is not None:
@@ -381,7 +455,11 @@ class StripeGateway:
             # Some Stripe-compatible test servers do not know ``types``: list everything instead.
             if "types" in params and exc.status == 400 and "types" in str(exc):
                 self._types_supported = False
-                return self.list_events_page(created_gte=created_gte, starting_after=starting_after, limit=limit)
+                return self.list_events_page(
+                    created_gte=created_gte, starting_after=starting_after, limit=limit
+                )
             raise
         data = page.get("data")
-        return EventPage(events=list(data) if isinstance(data, list) else [], has_more=bool(page.get("has_more")))
+        return EventPage(
+            events=list(data) if isinstance(data, list) else [], has_more=bool(page.get("has_more"))
+        )

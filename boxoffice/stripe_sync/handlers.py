@@ -78,7 +78,10 @@ def _find_card_payment(session: Session, intent_id: str, meta: dict[str, str]) -
     if not intent_id:
         return None
     return session.scalar(
-        select(Payment).where(Payment.stripe_payment_intent_id == intent_id).order_by(Payment.id).limit(1)
+        select(Payment)
+        .where(Payment.stripe_payment_intent_id == intent_id)
+        .order_by(Payment.id)
+        .limit(1)
         .with_for_update()
     )
 
@@ -107,7 +110,7 @@ def record_intent_success(session: Session, intent: dict[str, Any], ctx: Handler
     if order is None:
         raise LookupError(f"order {order_id} named by {intent.get('id')} does not exist in this database")
     if meta.get("reference") and meta["reference"] != order.reference:
-        return False   # same id, different order: not ours
+        return False  # same id, different order: not ours
     intent_id = _s(intent.get("id"))
     amount = _amount(intent, "amount_received") or _amount(intent, "amount")
     charge = _s(intent.get("latest_charge"))
@@ -115,7 +118,7 @@ def record_intent_success(session: Session, intent: dict[str, Any], ctx: Handler
     if payment is not None and payment.order_id != order.id:
         payment = None
     if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
-        return True    # EVT-5 / TRM-8: already recorded (e.g. by the Terminal capture)
+        return True  # EVT-5 / TRM-8: already recorded (e.g. by the Terminal capture)
     if payment is not None and payment.status == PaymentStatus.REFUNDED:
         return True
     changed_money = True
@@ -132,20 +135,24 @@ def record_intent_success(session: Session, intent: dict[str, Any], ctx: Handler
     session.flush()
     detail = _terminal_detail(session, payment)
     if detail is not None and detail.capture_status != CaptureStatus.CAPTURED:
-        detail.capture_status, detail.captured_at = CaptureStatus.CAPTURED, ctx.now   # TRM-8 [DESK]
+        detail.capture_status, detail.captured_at = CaptureStatus.CAPTURED, ctx.now  # TRM-8 [DESK]
     currency = order.conference.currency
     if order.status == OrderStatus.PENDING:
         if not order_state.settle_if_fully_paid(session, order):
             log.info("order %s: card payment %s recorded, balance still due", order.reference, amount)
     elif changed_money:
-        _attention(order, f"Card money received ({format_money(amount, currency)}, {intent_id}) for an order "
-                          f"that is {order.status.value}: refund it or contact the buyer.")
+        _attention(
+            order,
+            f"Card money received ({format_money(amount, currency)}, {intent_id}) for an order "
+            f"that is {order.status.value}: refund it or contact the buyer.",
+        )
         log.warning("money received for %s order %s (%s)", order.status.value, order.reference, intent_id)
     return True
 
 
-def _mark_attempt_failed(session: Session, intent: dict[str, Any], ctx: HandlerContext, reason: str,
-                         capture: CaptureStatus) -> bool:
+def _mark_attempt_failed(
+    session: Session, intent: dict[str, Any], ctx: HandlerContext, reason: str, capture: CaptureStatus
+) -> bool:
     meta = _metadata(intent)
     if not meta.get("order_id") or _foreign(meta, ctx):
         return False
@@ -153,7 +160,7 @@ def _mark_attempt_failed(session: Session, intent: dict[str, Any], ctx: HandlerC
     if payment is None:
         log.warning("no local payment for %s (%s)", intent.get("id"), reason)
         return False
-    if payment.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):   # EVT-7: never downgrade
+    if payment.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):  # EVT-7: never downgrade
         payment.status = PaymentStatus.FAILED
         payment.failure_reason = reason
         detail = _terminal_detail(session, payment)
@@ -218,16 +225,20 @@ def apply_refund_object(session: Session, refund: dict[str, Any], ctx: HandlerCo
         return True
     intent_id = _s(refund.get("payment_intent"))
     if not intent_id:
-        return False     # EVT-8 (a): no intent, nothing of ours to match
+        return False  # EVT-8 (a): no intent, nothing of ours to match
     payment = _find_card_payment(session, intent_id, {})
     if payment is None:
         return False
     if status not in ("succeeded", "pending"):
         return True
     outside = Refund(
-        order_id=payment.order_id, payment_id=payment.id, amount=_amount(refund, "amount"),
-        method=RefundMethod.CARD, status=RefundStatus.SUCCEEDED if status == "succeeded" else RefundStatus.PENDING,
-        stripe_refund_id=_s(refund.get("id")), reason="Refunded outside Box Office (Stripe dashboard)",
+        order_id=payment.order_id,
+        payment_id=payment.id,
+        amount=_amount(refund, "amount"),
+        method=RefundMethod.CARD,
+        status=RefundStatus.SUCCEEDED if status == "succeeded" else RefundStatus.PENDING,
+        stripe_refund_id=_s(refund.get("id")),
+        reason="Refunded outside Box Office (Stripe dashboard)",
         created_at=ctx.now,
     )
     session.add(outside)
@@ -259,7 +270,7 @@ def on_charge_refunded(session: Session, charge: dict[str, Any], ctx: HandlerCon
             payment.status = PaymentStatus.REFUNDED
     order = session.get(Order, payment.order_id, with_for_update=True)
     assert order is not None
-    apply_refund_status(session, order)   # (b) never back from refunded; (d) order total decides
+    apply_refund_status(session, order)  # (b) never back from refunded; (d) order total decides
     return True
 
 
@@ -280,9 +291,12 @@ def on_dispute_created(session: Session, dispute: dict[str, Any], ctx: HandlerCo
     if order is None:
         return False
     order.disputed = True
-    _attention(order, f"The buyer disputed the card payment ({_s(dispute.get('reason')) or 'no reason given'}, "
-                      f"{format_money(_amount(dispute, 'amount'), order.conference.currency)}): answer it "
-                      "in the Stripe dashboard.")
+    _attention(
+        order,
+        f"The buyer disputed the card payment ({_s(dispute.get('reason')) or 'no reason given'}, "
+        f"{format_money(_amount(dispute, 'amount'), order.conference.currency)}): answer it "
+        "in the Stripe dashboard.",
+    )
     log.warning("dispute %s on order %s", dispute.get("id"), order.reference)
     return True
 
@@ -305,8 +319,11 @@ def _session_payment(session: Session, cs: dict[str, Any], ctx: HandlerContext) 
         return None
     payment = _find_card_payment(session, "", meta)
     if payment is None and cs.get("id"):
-        payment = session.scalar(select(Payment).where(
-            Payment.method == PaymentMethod.STRIPE, Payment.reference == _s(cs.get("id"))).with_for_update())
+        payment = session.scalar(
+            select(Payment)
+            .where(Payment.method == PaymentMethod.STRIPE, Payment.reference == _s(cs.get("id")))
+            .with_for_update()
+        )
     return payment
 
 
@@ -320,10 +337,14 @@ def on_checkout_paid(session: Session, cs: dict[str, Any], ctx: HandlerContext) 
         payment.stripe_payment_intent_id = intent_id
     if cs.get("payment_status") != "paid":
         if payment.status == PaymentStatus.PENDING:
-            payment.status = PaymentStatus.PROCESSING      # async method: money not there yet
+            payment.status = PaymentStatus.PROCESSING  # async method: money not there yet
         return True
-    fake_intent = {"id": intent_id, "amount": cs.get("amount_total"), "currency": cs.get("currency"),
-                   "metadata": {**_metadata(cs), "payment_id": str(payment.id), "order_id": str(payment.order_id)}}
+    fake_intent = {
+        "id": intent_id,
+        "amount": cs.get("amount_total"),
+        "currency": cs.get("currency"),
+        "metadata": {**_metadata(cs), "payment_id": str(payment.id), "order_id": str(payment.order_id)},
+    }
     return record_intent_success(session, fake_intent, ctx)
 
 
@@ -334,8 +355,11 @@ def on_checkout_failed(session: Session, cs: dict[str, Any], ctx: HandlerContext
         return False
     if payment.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):
         payment.status = PaymentStatus.FAILED
-        payment.failure_reason = ("The pay-on-phone link expired." if cs.get("status") == "expired"
-                                  else "The buyer's payment failed.")
+        payment.failure_reason = (
+            "The pay-on-phone link expired."
+            if cs.get("status") == "expired"
+            else "The buyer's payment failed."
+        )
     return True
 
 
@@ -379,12 +403,19 @@ def apply_event(session: Session, payload: dict[str, Any], ctx: HandlerContext) 
     """Run the handler of the event's type; False when the event is not about our objects (ignored)."""
     handler = HANDLERS.get(_s(payload.get("type")))
     if handler is None:
-        return False        # EVT-12: unknown kinds are marked processed with no effect
+        return False  # EVT-12: unknown kinds are marked processed with no effect
     return handler(session, event_object(payload), ctx)
 
 
-__all__ = ["HANDLED_TYPES", "HANDLERS", "HandlerContext", "apply_event", "event_object", "record_intent_success",
-           "SETTLED_STATUSES"]
+__all__ = [
+    "HANDLED_TYPES",
+    "HANDLERS",
+    "HandlerContext",
+    "apply_event",
+    "event_object",
+    "record_intent_success",
+    "SETTLED_STATUSES",
+]
 
 
 def _intent_ref(kind: str, obj: dict[str, Any]) -> str:
@@ -403,7 +434,7 @@ def not_ours(session: Session, events: list[tuple[int, dict[str, Any]]], instanc
     """
     ctx = HandlerContext(instance, datetime.min, {})
     ignored: set[int] = set()
-    lookups: list[tuple[int, str, str]] = []       # event id, intent id, charge id
+    lookups: list[tuple[int, str, str]] = []  # event id, intent id, charge id
     for event_id, payload in events:
         kind = _s(payload.get("type"))
         obj = event_object(payload)
@@ -413,7 +444,11 @@ def not_ours(session: Session, events: list[tuple[int, dict[str, Any]]], instanc
             meta = _metadata(obj)
             if not meta.get("order_id") or _foreign(meta, ctx):
                 ignored.add(event_id)
-        elif kind == "charge.refunded" or kind.startswith("charge.dispute.") or kind.startswith("terminal.reader."):
+        elif (
+            kind == "charge.refunded"
+            or kind.startswith("charge.dispute.")
+            or kind.startswith("terminal.reader.")
+        ):
             intent = _intent_ref(kind, obj)
             charge = _s(obj.get("charge")) if kind.startswith("charge.dispute.") else ""
             if not intent and not charge:
@@ -423,10 +458,24 @@ def not_ours(session: Session, events: list[tuple[int, dict[str, Any]]], instanc
     if lookups:
         intents = {i for _, i, _ in lookups if i}
         charges = {c for _, _, c in lookups if c}
-        known_intents = set(session.scalars(select(Payment.stripe_payment_intent_id).where(
-            Payment.stripe_payment_intent_id.in_(intents)))) if intents else set()
-        known_charges = set(session.scalars(select(Payment.stripe_charge_id).where(
-            Payment.stripe_charge_id.in_(charges)))) if charges else set()
+        known_intents = (
+            set(
+                session.scalars(
+                    select(Payment.stripe_payment_intent_id).where(
+                        Payment.stripe_payment_intent_id.in_(intents)
+                    )
+                )
+            )
+            if intents
+            else set()
+        )
+        known_charges = (
+            set(
+                session.scalars(select(Payment.stripe_charge_id).where(Payment.stripe_charge_id.in_(charges)))
+            )
+            if charges
+            else set()
+        )
         for event_id, intent, charge in lookups:
             if intent not in known_intents and charge not in known_charges:
                 ignored.add(event_id)

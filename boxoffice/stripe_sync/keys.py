@@ -83,7 +83,9 @@ def delete_secret_key(conference_slug: str | None = None) -> None:
     except PasswordDeleteError:
         pass
     except KeyringError as exc:
-        raise ConfigError(f"The Stripe key could not be removed from the keychain ({type(exc).__name__}).") from None
+        raise ConfigError(
+            f"The Stripe key could not be removed from the keychain ({type(exc).__name__})."
+        ) from None
 
 
 def load_api_base(settings_value: str = "") -> str:

@@ -15,23 +15,29 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import EventProcessingException, StripeEvent
-from boxoffice.services.context import ServiceContext
 from boxoffice.errors import ConfigError
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.ports import EventPage, GatewayUnavailable
 from boxoffice.stripe_sync import cursor
 from boxoffice.stripe_sync.handlers import HANDLED_TYPES, HandlerContext, apply_event, not_ours
 
 log = logging.getLogger(__name__)
 
-SAFETY_MARGIN_SECONDS = 300      # events can become visible a little after their ``created`` time
+SAFETY_MARGIN_SECONDS = 300  # events can become visible a little after their ``created`` time
 PAGE_SIZE = 100
 PROCESS_BATCH = 100
 MAX_BACKOFF = timedelta(hours=1)
 
 
 class EventSource(Protocol):
-    def list_events_page(self, *, created_gte: int | None, starting_after: str | None,
-                         types: Sequence[str] = (), limit: int = 100) -> EventPage: ...
+    def list_events_page(
+        self,
+        *,
+        created_gte: int | None,
+        starting_after: str | None,
+        types: Sequence[str] = (),
+        limit: int = 100,
+    ) -> EventPage: ...
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,13 @@ class SyncReport:
     finished_at: datetime | None = None
 
     def as_dict(self) -> dict[str, int]:
-        return {"fetched": self.fetched, "new": self.new, "processed": self.processed,
-                "ignored": self.ignored, "failed": self.failed}
+        return {
+            "fetched": self.fetched,
+            "new": self.new,
+            "processed": self.processed,
+            "ignored": self.ignored,
+            "failed": self.failed,
+        }
 
 
 @dataclass(frozen=True)
@@ -82,8 +93,15 @@ def retry_delay(attempts: int) -> timedelta:
 class Poller:
     """Catch up with Stripe's events and apply them; every step idempotent, memory flat."""
 
-    def __init__(self, ctx: ServiceContext, source: EventSource | None, *, holder: str | None = None,
-                 page_size: int = PAGE_SIZE, safety_margin: int = SAFETY_MARGIN_SECONDS) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        source: EventSource | None,
+        *,
+        holder: str | None = None,
+        page_size: int = PAGE_SIZE,
+        safety_margin: int = SAFETY_MARGIN_SECONDS,
+    ) -> None:
         self._ctx, self._source = ctx, source
         self._holder = holder or ctx.desk_name
         self._page_size, self._margin = page_size, safety_margin
@@ -115,8 +133,16 @@ class Poller:
         finally:
             with self._ctx.db.write() as session:
                 cursor.release_lease(session, self._holder, self._ctx.clock.now())
-        report = SyncReport(fetched, new, processed, ignored, failed, online=not problem, message=problem,
-                            finished_at=self._ctx.clock.now())
+        report = SyncReport(
+            fetched,
+            new,
+            processed,
+            ignored,
+            failed,
+            online=not problem,
+            message=problem,
+            finished_at=self._ctx.clock.now(),
+        )
         if fetched or processed or failed:
             log.info("stripe sync: %s", report.as_dict())
         return report
@@ -131,8 +157,12 @@ class Poller:
         fetched = new = settled = 0
         starting_after: str | None = None
         while True:
-            page = self._source.list_events_page(created_gte=created_gte, starting_after=starting_after,
-                                                 types=HANDLED_TYPES, limit=self._page_size)
+            page = self._source.list_events_page(
+                created_gte=created_gte,
+                starting_after=starting_after,
+                types=HANDLED_TYPES,
+                limit=self._page_size,
+            )
             if page.events:
                 fetched += len(page.events)
                 stored, ignored = self._store(page.events)
@@ -151,25 +181,37 @@ class Poller:
             customer = obj.get("customer") if isinstance(obj, dict) else None
             created = int(event.get("created") or 0)
             newest = max(newest, created)
-            rows.append({
-                "stripe_id": str(event["id"]), "kind": str(event.get("type") or ""),
-                "livemode": bool(event.get("livemode")), "payload": event,
-                "customer_id": customer if isinstance(customer, str) else "",
-                "api_version": str(event.get("api_version") or ""), "processed": False,
-                "created_at": now, "stripe_created": created, "ignored": False, "attempts": 0,
-            })
+            rows.append(
+                {
+                    "stripe_id": str(event["id"]),
+                    "kind": str(event.get("type") or ""),
+                    "livemode": bool(event.get("livemode")),
+                    "payload": event,
+                    "customer_id": customer if isinstance(customer, str) else "",
+                    "api_version": str(event.get("api_version") or ""),
+                    "processed": False,
+                    "created_at": now,
+                    "stripe_created": created,
+                    "ignored": False,
+                    "attempts": 0,
+                }
+            )
         with self._ctx.db.write() as session:
             ids = [r["stripe_id"] for r in rows]
             known = set(session.scalars(select(StripeEvent.stripe_id).where(StripeEvent.stripe_id.in_(ids))))
             fresh = [r for r in rows if r["stripe_id"] not in known]
             # Events certainly not about our objects are stored already settled as ignored: most of a
             # backlog never needs a second look (the same test the processing pass makes).
-            settled = not_ours(session, list(enumerate(r["payload"] for r in fresh)), self._instance_id(session))
+            settled = not_ours(
+                session, list(enumerate(r["payload"] for r in fresh)), self._instance_id(session)
+            )
             for index in settled:
                 fresh[index].update(processed=True, ignored=True, attempts=1)
             if fresh:
                 insert = pg_insert if self._ctx.db.is_postgresql else sqlite_insert
-                session.execute(insert(StripeEvent).on_conflict_do_nothing(index_elements=["stripe_id"]), fresh)
+                session.execute(
+                    insert(StripeEvent).on_conflict_do_nothing(index_elements=["stripe_id"]), fresh
+                )
             cursor.advance_cursor(session, newest, now)
         return len(fresh), len(settled)
 
@@ -189,23 +231,44 @@ class Poller:
             now = self._ctx.clock.now()
             with self._ctx.db.write() as session:
                 query = select(StripeEvent.id, StripeEvent.stripe_created, StripeEvent.stripe_id).where(
-                    StripeEvent.processed.is_(False))
+                    StripeEvent.processed.is_(False)
+                )
                 if only_due:
-                    query = query.where(or_(StripeEvent.next_attempt_at.is_(None),
-                                            StripeEvent.next_attempt_at <= now))
+                    query = query.where(
+                        or_(StripeEvent.next_attempt_at.is_(None), StripeEvent.next_attempt_at <= now)
+                    )
                 if after is not None:
-                    query = query.where(or_(StripeEvent.stripe_created > after[0], and_(
-                        StripeEvent.stripe_created == after[0], StripeEvent.stripe_id > after[1])))
-                batch = session.execute(query.order_by(StripeEvent.stripe_created, StripeEvent.stripe_id)
-                                        .limit(PROCESS_BATCH)).all()
+                    query = query.where(
+                        or_(
+                            StripeEvent.stripe_created > after[0],
+                            and_(StripeEvent.stripe_created == after[0], StripeEvent.stripe_id > after[1]),
+                        )
+                    )
+                batch = session.execute(
+                    query.order_by(StripeEvent.stripe_created, StripeEvent.stripe_id).limit(PROCESS_BATCH)
+                ).all()
                 payloads: dict[int, Any] = {}
                 if batch:
-                    payloads = {row[0]: row[1] for row in session.execute(select(
-                        StripeEvent.id, StripeEvent.payload).where(StripeEvent.id.in_([r[0] for r in batch])))}
+                    payloads = {
+                        row[0]: row[1]
+                        for row in session.execute(
+                            select(StripeEvent.id, StripeEvent.payload).where(
+                                StripeEvent.id.in_([r[0] for r in batch])
+                            )
+                        )
+                    }
                 skip = not_ours(session, list(payloads.items()), instance)
                 if skip:
-                    session.execute(update(StripeEvent).where(StripeEvent.id.in_(skip)).values(
-                        processed=True, ignored=True, attempts=StripeEvent.attempts + 1, next_attempt_at=None))
+                    session.execute(
+                        update(StripeEvent)
+                        .where(StripeEvent.id.in_(skip))
+                        .values(
+                            processed=True,
+                            ignored=True,
+                            attempts=StripeEvent.attempts + 1,
+                            next_attempt_at=None,
+                        )
+                    )
                     ignored += len(skip)
                 for event_id, created, stripe_id in batch:
                     after = (created, stripe_id)
@@ -245,13 +308,15 @@ class Poller:
                 event.processed, event.ignored = True, not ours
                 event.attempts += 1
                 event.next_attempt_at = None
-        except Exception as exc:   # the savepoint is rolled back: none of the handler's changes remain
+        except Exception as exc:  # the savepoint is rolled back: none of the handler's changes remain
             self._record_failure(session, event_id, payload, exc, now)
             return "failed"
         return "processed" if ours else "ignored"
 
     @staticmethod
-    def _record_failure(session: Session, event_id: int, payload: Any, exc: BaseException, now: datetime) -> None:
+    def _record_failure(
+        session: Session, event_id: int, payload: Any, exc: BaseException, now: datetime
+    ) -> None:
         """EVT-3: the exception row, the attempt count and the next try survive the handler's rollback."""
         text = "".join(traceback.format_exception(exc))
         log.warning("stripe event #%d failed: %s", event_id, type(exc).__name__)
@@ -260,8 +325,15 @@ class Poller:
             return
         event.attempts += 1
         event.next_attempt_at = now + retry_delay(event.attempts)
-        session.add(EventProcessingException(event_id=event.id, data=repr(payload)[:100_000],
-                                             message=text[:500], traceback=text, created_at=now))
+        session.add(
+            EventProcessingException(
+                event_id=event.id,
+                data=repr(payload)[:100_000],
+                message=text[:500],
+                traceback=text,
+                created_at=now,
+            )
+        )
         session.flush()
 
     # ------------------------------------------------------------------ Sync screen use cases
@@ -272,8 +344,9 @@ class Poller:
 
     def retry_all(self) -> SyncReport:
         with self._ctx.db.write() as session:
-            session.execute(update(StripeEvent).where(StripeEvent.processed.is_(False))
-                            .values(next_attempt_at=None))
+            session.execute(
+                update(StripeEvent).where(StripeEvent.processed.is_(False)).values(next_attempt_at=None)
+            )
         processed, ignored, failed = self.process_pending(only_due=False)
         return SyncReport(0, 0, processed, ignored, failed, finished_at=self._ctx.clock.now())
 
@@ -292,8 +365,20 @@ def list_events(ctx: ServiceContext, *, failed_only: bool = False, limit: int = 
                 .order_by(EventProcessingException.id)
             ):
                 last[ev_id] = message
-        return [EventView(e.id, e.stripe_id, e.kind, e.stripe_created, e.processed, e.ignored, e.attempts,
-                          e.next_attempt_at, last.get(e.id, "") if not e.processed else "") for e in events]
+        return [
+            EventView(
+                e.id,
+                e.stripe_id,
+                e.kind,
+                e.stripe_created,
+                e.processed,
+                e.ignored,
+                e.attempts,
+                e.next_attempt_at,
+                last.get(e.id, "") if not e.processed else "",
+            )
+            for e in events
+        ]
 
 
 def list_exceptions(ctx: ServiceContext, *, limit: int = 200) -> list[ExceptionView]:
@@ -301,7 +386,10 @@ def list_exceptions(ctx: ServiceContext, *, limit: int = 200) -> list[ExceptionV
         rows = session.execute(
             select(EventProcessingException, StripeEvent.stripe_id, StripeEvent.kind)
             .outerjoin(StripeEvent, StripeEvent.id == EventProcessingException.event_id)
-            .order_by(EventProcessingException.id.desc()).limit(limit)
+            .order_by(EventProcessingException.id.desc())
+            .limit(limit)
         ).all()
-        return [ExceptionView(x.id, x.event_id, sid or "", kind or "", x.message, x.traceback, x.created_at)
-                for x, sid, kind in rows]
+        return [
+            ExceptionView(x.id, x.event_id, sid or "", kind or "", x.message, x.traceback, x.created_at)
+            for x, sid, kind in rows
+        ]

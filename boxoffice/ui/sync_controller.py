@@ -1,4 +1,4 @@
-"""Runs Stripe event sync on a timer off the GUI thread: fast while a card payment is in flight, slow when idle."""
+"""Runs Stripe event sync on a timer off the GUI thread: fast while a card payment waits, slow otherwise."""
 
 from __future__ import annotations
 
@@ -31,8 +31,15 @@ class SyncController(QObject):
     sync_failed = Signal(str)
     status_changed = Signal(bool, object)
 
-    def __init__(self, tasks: TaskRunner, poll: Callable[[], SyncReport], *, fast_ms: int = FAST_MS,
-                 slow_ms: int = SLOW_MS, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        poll: Callable[[], SyncReport],
+        *,
+        fast_ms: int = FAST_MS,
+        slow_ms: int = SLOW_MS,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._tasks, self._poll = tasks, poll
         self._fast_ms, self._slow_ms = fast_ms, slow_ms
@@ -68,7 +75,7 @@ class SyncController(QObject):
         self._timer.setInterval(self._fast_ms if self._fast_reasons else self._slow_ms)
 
     def poll_now(self) -> None:
-        if self._busy:      # never two polls at once
+        if self._busy:  # never two polls at once
             return
         self._busy = True
         self._tasks.read(self._poll, self._on_poll_done, self._on_poll_error, owner=self)

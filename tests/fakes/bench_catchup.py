@@ -49,7 +49,9 @@ def floor(url: str, page_size: int) -> tuple[int, float]:
     fetched, after = 0, None
     start = time.perf_counter()
     while True:
-        query = [("limit", page_size), ("created[gte]", 0)] + [(f"types[{i}]", t) for i, t in enumerate(HANDLED_TYPES)]
+        query = [("limit", page_size), ("created[gte]", 0)] + [
+            (f"types[{i}]", t) for i, t in enumerate(HANDLED_TYPES)
+        ]
         if after:
             query.append(("starting_after", after))
         conn.request("GET", "/v1/events?" + urlencode(query), headers=headers)
@@ -92,7 +94,7 @@ def run(events: int = 10_000, page_size: int = 100) -> dict[str, float]:
         finally:
             fake.stop()
         peaks = {}
-        for size in (events // 5, events):   # peak memory with a small and the full backlog
+        for size in (events // 5, events):  # peak memory with a small and the full backlog
             fake = FakeStripe().start()
             try:
                 fill(fake, size)

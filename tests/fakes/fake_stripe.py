@@ -27,8 +27,16 @@ DECLINE_NUMBER = "4000000000000002"
 
 
 class StripeFailure(Exception):
-    def __init__(self, status: int, type_: str, message: str, *, code: str = "", param: str = "",
-                 decline_code: str = "") -> None:
+    def __init__(
+        self,
+        status: int,
+        type_: str,
+        message: str,
+        *,
+        code: str = "",
+        param: str = "",
+        decline_code: str = "",
+    ) -> None:
         super().__init__(message)
         self.status, self.body = status, {"error": {"type": type_, "message": message}}
         for key, value in (("code", code), ("param", param), ("decline_code", decline_code)):
@@ -40,7 +48,7 @@ class StripeFailure(Exception):
 class Fault:
     method: str
     path_prefix: str
-    kind: str   # "status"/"card" (answer an error without acting), "drop"/"delay" (act, then lose/slow the answer)
+    kind: str  # "status"/"card": an error, nothing done; "drop"/"delay": done, answer lost or slow
     status: int = 500
     seconds: float = 0.0
     remaining: int = 1
@@ -77,7 +85,7 @@ class FakeStripe:
         self.events: list[dict[str, Any]] = []
         self.idempotency: dict[str, tuple[str, str, int, str]] = {}
         self.faults: list[Fault] = []
-        self.requests: list[tuple[str, str, str]] = []   # (method, path, idempotency key)
+        self.requests: list[tuple[str, str, str]] = []  # (method, path, idempotency key)
         self.clock = itertools.count(1_800_000_000)
         self.now = 1_800_000_000
         self.types_supported = True
@@ -85,8 +93,14 @@ class FakeStripe:
         self._server: ThreadingHTTPServer | None = None
         self.url = ""
         for reader_id, label in (("tmr_desk1", "Desk 1"), ("tmr_desk2", "Desk 2")):
-            reader = self._new("terminal.reader", id=reader_id, label=label, action=None,
-                               location="tml_venue", serial_number=f"WSC-{reader_id[-1]}")
+            reader = self._new(
+                "terminal.reader",
+                id=reader_id,
+                label=label,
+                action=None,
+                location="tml_venue",
+                serial_number=f"WSC-{reader_id[-1]}",
+            )
             reader["status"] = "online"
 
     # ------------------------------------------------------------------ lifecycle
@@ -96,7 +110,7 @@ class FakeStripe:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            wbufsize = 1 << 16               # headers and body leave in one write (no delayed-ACK stalls)
+            wbufsize = 1 << 16  # headers and body leave in one write (no delayed-ACK stalls)
             disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:
@@ -114,7 +128,9 @@ class FakeStripe:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -123,8 +139,16 @@ class FakeStripe:
             self._server.server_close()
             self._server = None
 
-    def add_fault(self, method: str, path_prefix: str, kind: str = "status", *, status: int = 500,
-                  seconds: float = 0.0, times: int = 1) -> None:
+    def add_fault(
+        self,
+        method: str,
+        path_prefix: str,
+        kind: str = "status",
+        *,
+        status: int = 500,
+        seconds: float = 0.0,
+        times: int = 1,
+    ) -> None:
         with self.lock:
             self.faults.append(Fault(method, path_prefix, kind, status, seconds, times))
 
@@ -149,8 +173,13 @@ class FakeStripe:
             self.requests.append((method, split.path, key))
         fault = self._take_fault(method, split.path)
         if fault is not None and fault.kind == "card":
-            err = StripeFailure(402, "card_error", "Your card has insufficient funds.", code="card_declined",
-                                decline_code="insufficient_funds")
+            err = StripeFailure(
+                402,
+                "card_error",
+                "Your card has insufficient funds.",
+                code="card_declined",
+                decline_code="insufficient_funds",
+            )
             self._reply(handler, err.status, json.dumps(err.body), {})
             return
         if fault is not None and fault.kind == "status":
@@ -166,7 +195,7 @@ class FakeStripe:
         if fault is not None and fault.kind == "drop":
             handler.close_connection = True
             handler.wfile.flush()
-            return   # the work was done, the answer is lost
+            return  # the work was done, the answer is lost
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)
         try:
@@ -186,8 +215,9 @@ class FakeStripe:
         handler.end_headers()
         handler.wfile.write(data)
 
-    def _dispatch(self, method: str, path: str, params: dict[str, Any], key: str,
-                  handler: BaseHTTPRequestHandler) -> tuple[int, str, dict[str, str]]:
+    def _dispatch(
+        self, method: str, path: str, params: dict[str, Any], key: str, handler: BaseHTTPRequestHandler
+    ) -> tuple[int, str, dict[str, str]]:
         auth = handler.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else ""
         if token not in self.api_keys:
@@ -201,9 +231,11 @@ class FakeStripe:
                 if seen is not None:
                     if seen[0] != fingerprint:
                         err = StripeFailure(
-                            400, "idempotency_error",
+                            400,
+                            "idempotency_error",
                             "Keys for idempotent requests can only be used with the same parameters "
-                            "they were first used with.")
+                            "they were first used with.",
+                        )
                         return err.status, json.dumps(err.body), {}
                     return seen[2], seen[3], {"Idempotent-Replayed": "true"}
             try:
@@ -222,9 +254,16 @@ class FakeStripe:
 
     def _new(self, kind: str, **fields: Any) -> dict[str, Any]:
         obj = copy.deepcopy(FIXTURES[kind])
-        prefix = {"payment_intent": "pi", "charge": "ch", "refund": "re", "dispute": "dp",
-                  "checkout.session": "cs_test", "terminal.reader": "tmr", "customer": "cus",
-                  "event": "evt"}[kind]
+        prefix = {
+            "payment_intent": "pi",
+            "charge": "ch",
+            "refund": "re",
+            "dispute": "dp",
+            "checkout.session": "cs_test",
+            "terminal.reader": "tmr",
+            "customer": "cus",
+            "event": "evt",
+        }[kind]
         obj["id"] = f"{prefix}_{secrets.token_hex(12)}"
         if "created" in obj:
             obj["created"] = self._tick()
@@ -239,11 +278,16 @@ class FakeStripe:
         """Record an event with a snapshot of ``obj`` (tests may call it to inject any event)."""
         with self.lock:
             event = copy.deepcopy(FIXTURES["event"])
-            event.update(id=f"evt_{secrets.token_hex(12)}", type=type_, livemode=False,
-                         created=created if created is not None else self._tick(),
-                         api_version="2024-12-18.acacia", pending_webhooks=0,
-                         request={"id": None, "idempotency_key": None},
-                         data={"object": copy.deepcopy(obj)})
+            event.update(
+                id=f"evt_{secrets.token_hex(12)}",
+                type=type_,
+                livemode=False,
+                created=created if created is not None else self._tick(),
+                api_version="2024-12-18.acacia",
+                pending_webhooks=0,
+                request={"id": None, "idempotency_key": None},
+                data={"object": copy.deepcopy(obj)},
+            )
             self.events.append(event)
             return event
 
@@ -251,8 +295,13 @@ class FakeStripe:
         try:
             return self.objects[object_id]
         except KeyError:
-            raise StripeFailure(404, "invalid_request_error", f"No such object: '{object_id}'",
-                                code="resource_missing", param="id") from None
+            raise StripeFailure(
+                404,
+                "invalid_request_error",
+                f"No such object: '{object_id}'",
+                code="resource_missing",
+                param="id",
+            ) from None
 
     def count(self, kind: str) -> int:
         return sum(1 for o in self.objects.values() if o.get("object") == kind)
@@ -260,13 +309,14 @@ class FakeStripe:
     # ------------------------------------------------------------------ routing
 
     def _route(self, method: str, path: str, p: dict[str, Any]) -> dict[str, Any]:
-        parts = path.strip("/").split("/")[1:]   # drop "v1"
+        parts = path.strip("/").split("/")[1:]  # drop "v1"
         if parts[:1] == ["events"] and method == "get":
             return self._list_events(p) if len(parts) == 1 else self.get(parts[1])
         if parts[:1] == ["customers"]:
             if method == "post" and len(parts) == 1:
-                return self._new("customer", email=p.get("email"), name=p.get("name"),
-                                 metadata=p.get("metadata") or {})
+                return self._new(
+                    "customer", email=p.get("email"), name=p.get("name"), metadata=p.get("metadata") or {}
+                )
             return self.get(parts[1])
         if parts[:1] == ["payment_intents"]:
             return self._payment_intents(method, parts[1:], p)
@@ -280,7 +330,9 @@ class FakeStripe:
             if method == "post" and len(parts) == 1:
                 return self._create_refund(p)
             return self.get(parts[1])
-        raise StripeFailure(404, "invalid_request_error", f"Unrecognized request URL ({method.upper()}: {path})")
+        raise StripeFailure(
+            404, "invalid_request_error", f"Unrecognized request URL ({method.upper()}: {path})"
+        )
 
     def _expand(self, obj: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(obj)
@@ -297,17 +349,30 @@ class FakeStripe:
                 amount = int(p["amount"])
                 currency = p["currency"]
             except (KeyError, ValueError):
-                raise StripeFailure(400, "invalid_request_error", "Missing required param: amount.",
-                                    param="amount") from None
+                raise StripeFailure(
+                    400, "invalid_request_error", "Missing required param: amount.", param="amount"
+                ) from None
             if amount < 1:
                 raise StripeFailure(400, "invalid_request_error", "Amount must be at least 1", param="amount")
             intent = self._new(
-                "payment_intent", amount=amount, currency=currency, status="requires_payment_method",
-                capture_method=p.get("capture_method", "automatic_async"), metadata=p.get("metadata") or {},
-                description=p.get("description"), customer=p.get("customer"),
-                payment_method_types=p.get("payment_method_types") or ["card"], latest_charge=None,
-                amount_capturable=0, amount_received=0, last_payment_error=None, canceled_at=None,
-                cancellation_reason=None, next_action=None, payment_method=None, processing=None,
+                "payment_intent",
+                amount=amount,
+                currency=currency,
+                status="requires_payment_method",
+                capture_method=p.get("capture_method", "automatic_async"),
+                metadata=p.get("metadata") or {},
+                description=p.get("description"),
+                customer=p.get("customer"),
+                payment_method_types=p.get("payment_method_types") or ["card"],
+                latest_charge=None,
+                amount_capturable=0,
+                amount_received=0,
+                last_payment_error=None,
+                canceled_at=None,
+                cancellation_reason=None,
+                next_action=None,
+                payment_method=None,
+                processing=None,
             )
             intent["client_secret"] = f"{intent['id']}_secret_{secrets.token_hex(8)}"
             self.emit("payment_intent.created", intent)
@@ -318,11 +383,14 @@ class FakeStripe:
             return self._expand(intent, p)
         if action == "capture":
             if intent["status"] != "requires_capture":
-                raise StripeFailure(400, "invalid_request_error",
-                                    "This PaymentIntent could not be captured because it has a status of "
-                                    f"{intent['status']}. Only a PaymentIntent with one of the following "
-                                    "statuses may be captured: requires_capture.",
-                                    code="payment_intent_unexpected_state")
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    "This PaymentIntent could not be captured because it has a status of "
+                    f"{intent['status']}. Only a PaymentIntent with one of the following "
+                    "statuses may be captured: requires_capture.",
+                    code="payment_intent_unexpected_state",
+                )
             charge = self.objects[intent["latest_charge"]]
             charge.update(captured=True, amount_captured=charge["amount"], status="succeeded")
             intent.update(status="succeeded", amount_received=intent["amount"], amount_capturable=0)
@@ -331,29 +399,58 @@ class FakeStripe:
             return self._expand(intent, p)
         if action == "cancel":
             if intent["status"] in ("succeeded", "canceled"):
-                raise StripeFailure(400, "invalid_request_error",
-                                    "You cannot cancel this PaymentIntent because it has a status of "
-                                    f"{intent['status']}.", code="payment_intent_unexpected_state")
-            intent.update(status="canceled", canceled_at=self._tick(),
-                          cancellation_reason=p.get("cancellation_reason") or "requested_by_customer")
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}.",
+                    code="payment_intent_unexpected_state",
+                )
+            intent.update(
+                status="canceled",
+                canceled_at=self._tick(),
+                cancellation_reason=p.get("cancellation_reason") or "requested_by_customer",
+            )
             self.emit("payment_intent.canceled", intent)
             return intent
         raise StripeFailure(404, "invalid_request_error", "Unrecognized request URL")
 
-    def _new_charge(self, intent: dict[str, Any], *, captured: bool, brand: str = "visa",
-                    last4: str = "4242", card_present: bool = True) -> dict[str, Any]:
+    def _new_charge(
+        self,
+        intent: dict[str, Any],
+        *,
+        captured: bool,
+        brand: str = "visa",
+        last4: str = "4242",
+        card_present: bool = True,
+    ) -> dict[str, Any]:
         charge = self._new("charge")
         details = copy.deepcopy(charge.get("payment_method_details") or {})
         card = {"brand": brand, "last4": last4, "exp_month": 12, "exp_year": 2030, "funding": "credit"}
-        details = {"type": "card_present" if card_present else "card",
-                   ("card_present" if card_present else "card"): card}
+        details = {
+            "type": "card_present" if card_present else "card",
+            ("card_present" if card_present else "card"): card,
+        }
         charge.update(
-            amount=intent["amount"], amount_captured=intent["amount"] if captured else 0, amount_refunded=0,
-            captured=captured, currency=intent["currency"], paid=True, status="succeeded", refunded=False,
-            payment_intent=intent["id"], metadata=dict(intent.get("metadata") or {}),
-            payment_method_details=details, customer=intent.get("customer"),
-            receipt_url=f"https://pay.stripe.com/receipts/{charge['id']}", disputed=False,
-            refunds={"object": "list", "data": [], "has_more": False, "url": f"/v1/charges/{charge['id']}/refunds"},
+            amount=intent["amount"],
+            amount_captured=intent["amount"] if captured else 0,
+            amount_refunded=0,
+            captured=captured,
+            currency=intent["currency"],
+            paid=True,
+            status="succeeded",
+            refunded=False,
+            payment_intent=intent["id"],
+            metadata=dict(intent.get("metadata") or {}),
+            payment_method_details=details,
+            customer=intent.get("customer"),
+            receipt_url=f"https://pay.stripe.com/receipts/{charge['id']}",
+            disputed=False,
+            refunds={
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "url": f"/v1/charges/{charge['id']}/refunds",
+            },
         )
         intent["latest_charge"] = charge["id"]
         return charge
@@ -368,11 +465,19 @@ class FakeStripe:
             return self._page(readers, p, "/v1/terminal/readers")
         if method == "post" and not rest:
             if p.get("registration_code") in (None, "", "invalid"):
-                raise StripeFailure(400, "invalid_request_error",
-                                    "The registration code is invalid or has expired.",
-                                    code="terminal_reader_invalid_registration_code")
-            reader = self._new("terminal.reader", label=p.get("label", ""), location=p.get("location"),
-                               action=None, serial_number=f"WSC-{secrets.token_hex(3)}")
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    "The registration code is invalid or has expired.",
+                    code="terminal_reader_invalid_registration_code",
+                )
+            reader = self._new(
+                "terminal.reader",
+                label=p.get("label", ""),
+                location=p.get("location"),
+                action=None,
+                serial_number=f"WSC-{secrets.token_hex(3)}",
+            )
             reader["status"] = "online"
             return reader
         reader = self.get(rest[0])
@@ -382,21 +487,35 @@ class FakeStripe:
         if action == "process_payment_intent":
             intent = self.get(p.get("payment_intent", ""))
             if reader.get("action") and reader["action"].get("status") == "in_progress":
-                raise StripeFailure(400, "invalid_request_error",
-                                    "Reader is currently busy processing another request.",
-                                    code="terminal_reader_busy")
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    "Reader is currently busy processing another request.",
+                    code="terminal_reader_busy",
+                )
             if intent["status"] not in ("requires_payment_method", "requires_confirmation"):
-                raise StripeFailure(400, "invalid_request_error",
-                                    f"PaymentIntent has a status of {intent['status']}.",
-                                    code="payment_intent_unexpected_state")
-            reader["action"] = {"type": "process_payment_intent", "status": "in_progress",
-                                "failure_code": None, "failure_message": None,
-                                "process_payment_intent": {"payment_intent": intent["id"]}}
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    f"PaymentIntent has a status of {intent['status']}.",
+                    code="payment_intent_unexpected_state",
+                )
+            reader["action"] = {
+                "type": "process_payment_intent",
+                "status": "in_progress",
+                "failure_code": None,
+                "failure_message": None,
+                "process_payment_intent": {"payment_intent": intent["id"]},
+            }
             return reader
         if action == "cancel_action":
             if not reader.get("action") or reader["action"].get("status") != "in_progress":
-                raise StripeFailure(400, "invalid_request_error", "Reader has no in-progress action to cancel.",
-                                    code="terminal_reader_action_unexpected_state")
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    "Reader has no in-progress action to cancel.",
+                    code="terminal_reader_action_unexpected_state",
+                )
             reader["action"] = None
             return reader
         raise StripeFailure(404, "invalid_request_error", "Unrecognized request URL")
@@ -407,21 +526,32 @@ class FakeStripe:
             reader = self.get(reader_id)
             action = reader.get("action") or {}
             if action.get("status") != "in_progress":
-                raise StripeFailure(400, "invalid_request_error", "Reader has no in-progress action.",
-                                    code="terminal_reader_action_unexpected_state")
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    "Reader has no in-progress action.",
+                    code="terminal_reader_action_unexpected_state",
+                )
             intent = self.objects[action["process_payment_intent"]["payment_intent"]]
             if number == DECLINE_NUMBER:
                 message = "Your card was declined."
-                intent.update(status="requires_payment_method", last_payment_error={
-                    "code": "card_declined", "decline_code": "generic_decline", "message": message,
-                    "type": "card_error"})
+                intent.update(
+                    status="requires_payment_method",
+                    last_payment_error={
+                        "code": "card_declined",
+                        "decline_code": "generic_decline",
+                        "message": message,
+                        "type": "card_error",
+                    },
+                )
                 action.update(status="failed", failure_code="card_declined", failure_message=message)
                 self.emit("payment_intent.payment_failed", intent)
                 self.emit("terminal.reader.action_failed", reader)
             else:
                 self._new_charge(intent, captured=False)
-                intent.update(status="requires_capture", amount_capturable=intent["amount"],
-                              last_payment_error=None)
+                intent.update(
+                    status="requires_capture", amount_capturable=intent["amount"], last_payment_error=None
+                )
                 action.update(status="succeeded")
                 self.emit("payment_intent.amount_capturable_updated", intent)
                 self.emit("terminal.reader.action_succeeded", reader)
@@ -433,15 +563,25 @@ class FakeStripe:
         if method == "post" and not rest:
             items = p.get("line_items") or []
             if not items:
-                raise StripeFailure(400, "invalid_request_error", "Missing required param: line_items.",
-                                    param="line_items")
+                raise StripeFailure(
+                    400, "invalid_request_error", "Missing required param: line_items.", param="line_items"
+                )
             total = sum(int(i["price_data"]["unit_amount"]) * int(i.get("quantity", 1)) for i in items)
             currency = items[0]["price_data"]["currency"]
             session = self._new(
-                "checkout.session", mode="payment", status="open", payment_status="unpaid",
-                amount_total=total, amount_subtotal=total, currency=currency, payment_intent=None,
-                metadata=p.get("metadata") or {}, client_reference_id=p.get("client_reference_id"),
-                success_url=p.get("success_url"), cancel_url=p.get("cancel_url"), customer=p.get("customer"),
+                "checkout.session",
+                mode="payment",
+                status="open",
+                payment_status="unpaid",
+                amount_total=total,
+                amount_subtotal=total,
+                currency=currency,
+                payment_intent=None,
+                metadata=p.get("metadata") or {},
+                client_reference_id=p.get("client_reference_id"),
+                success_url=p.get("success_url"),
+                cancel_url=p.get("cancel_url"),
+                customer=p.get("customer"),
             )
             session["expires_at"] = session["created"] + 86400
             session["url"] = f"https://checkout.stripe.com/c/pay/{session['id']}"
@@ -453,10 +593,13 @@ class FakeStripe:
             return self._public(session)
         if action == "expire":
             if session["status"] != "open":
-                raise StripeFailure(400, "invalid_request_error",
-                                    f"Only Checkout Sessions with a status of open can be expired. This "
-                                    f"Checkout Session has a status of {session['status']}.",
-                                    code="checkout_session_unexpected_state")
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    f"Only Checkout Sessions with a status of open can be expired. This "
+                    f"Checkout Session has a status of {session['status']}.",
+                    code="checkout_session_unexpected_state",
+                )
             self._expire(session)
             return self._public(session)
         raise StripeFailure(404, "invalid_request_error", "Unrecognized request URL")
@@ -477,16 +620,24 @@ class FakeStripe:
         """The customer pays on their phone; ``delayed`` plays an async method (e.g. a bank debit)."""
         with self.lock:
             session = self.get(session_id)
-            intent = self._new("payment_intent", amount=session["amount_total"], currency=session["currency"],
-                               metadata=dict(session["_pi_metadata"]), capture_method="automatic_async",
-                               status="processing" if delayed else "succeeded", latest_charge=None,
-                               customer=session.get("customer"), last_payment_error=None)
+            intent = self._new(
+                "payment_intent",
+                amount=session["amount_total"],
+                currency=session["currency"],
+                metadata=dict(session["_pi_metadata"]),
+                capture_method="automatic_async",
+                status="processing" if delayed else "succeeded",
+                latest_charge=None,
+                customer=session.get("customer"),
+                last_payment_error=None,
+            )
             intent["amount_received"] = 0 if delayed else intent["amount"]
             session["payment_intent"] = intent["id"]
             session["status"] = "complete"
             if not delayed:
-                charge = self._new_charge(intent, captured=True, card_present=False, brand="mastercard",
-                                          last4="4444")
+                charge = self._new_charge(
+                    intent, captured=True, card_present=False, brand="mastercard", last4="4444"
+                )
                 session["payment_status"] = "paid"
                 self.emit("charge.succeeded", charge)
                 self.emit("payment_intent.succeeded", intent)
@@ -504,8 +655,10 @@ class FakeStripe:
                 self.emit("payment_intent.succeeded", intent)
                 self.emit("checkout.session.async_payment_succeeded", self._public(session))
             else:
-                intent.update(status="requires_payment_method",
-                              last_payment_error={"message": "The bank debit failed.", "type": "card_error"})
+                intent.update(
+                    status="requires_payment_method",
+                    last_payment_error={"message": "The bank debit failed.", "type": "card_error"},
+                )
                 self.emit("payment_intent.payment_failed", intent)
                 self.emit("checkout.session.async_payment_failed", self._public(session))
 
@@ -515,27 +668,48 @@ class FakeStripe:
         if p.get("payment_intent"):
             intent = self.get(p["payment_intent"])
             if not intent.get("latest_charge") or intent["status"] != "succeeded":
-                raise StripeFailure(400, "invalid_request_error",
-                                    f"This PaymentIntent ({intent['id']}) does not have a successful charge to refund.",
-                                    code="charge_not_refundable")
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    f"This PaymentIntent ({intent['id']}) does not have a successful charge to refund.",
+                    code="charge_not_refundable",
+                )
             charge = self.objects[intent["latest_charge"]]
         elif p.get("charge"):
             charge = self.get(p["charge"])
         else:
-            raise StripeFailure(400, "invalid_request_error", "One of the following params should be "
-                                "provided for this request: payment_intent or charge.")
+            raise StripeFailure(
+                400,
+                "invalid_request_error",
+                "One of the following params should be provided for this request: payment_intent or charge.",
+            )
         remaining = charge["amount"] - charge["amount_refunded"]
         amount = int(p.get("amount", remaining))
         if remaining <= 0:
-            raise StripeFailure(400, "invalid_request_error", f"Charge {charge['id']} has already been refunded.",
-                                code="charge_already_refunded")
+            raise StripeFailure(
+                400,
+                "invalid_request_error",
+                f"Charge {charge['id']} has already been refunded.",
+                code="charge_already_refunded",
+            )
         if amount > remaining:
-            raise StripeFailure(400, "invalid_request_error",
-                                f"Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})",
-                                code="amount_too_large", param="amount")
-        refund = self._new("refund", amount=amount, charge=charge["id"], currency=charge["currency"],
-                           payment_intent=charge.get("payment_intent"), reason=p.get("reason"),
-                           status="succeeded", metadata=p.get("metadata") or {})
+            raise StripeFailure(
+                400,
+                "invalid_request_error",
+                f"Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})",
+                code="amount_too_large",
+                param="amount",
+            )
+        refund = self._new(
+            "refund",
+            amount=amount,
+            charge=charge["id"],
+            currency=charge["currency"],
+            payment_intent=charge.get("payment_intent"),
+            reason=p.get("reason"),
+            status="succeeded",
+            metadata=p.get("metadata") or {},
+        )
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
         charge["refunds"]["data"].insert(0, copy.deepcopy(refund))
@@ -560,9 +734,15 @@ class FakeStripe:
     def open_dispute(self, charge_id: str) -> dict[str, Any]:
         with self.lock:
             charge = self.get(charge_id)
-            dispute = self._new("dispute", charge=charge_id, amount=charge["amount"], currency=charge["currency"],
-                                payment_intent=charge.get("payment_intent"), reason="fraudulent",
-                                status="needs_response")
+            dispute = self._new(
+                "dispute",
+                charge=charge_id,
+                amount=charge["amount"],
+                currency=charge["currency"],
+                payment_intent=charge.get("payment_intent"),
+                reason="fraudulent",
+                status="needs_response",
+            )
             charge["disputed"] = True
             self.emit("charge.dispute.created", dispute)
             return dispute
@@ -579,26 +759,44 @@ class FakeStripe:
         try:
             limit = int(p.get("limit", 10))
         except ValueError:
-            raise StripeFailure(400, "invalid_request_error", "Invalid integer: limit", param="limit") from None
+            raise StripeFailure(
+                400, "invalid_request_error", "Invalid integer: limit", param="limit"
+            ) from None
         if not 1 <= limit <= self.max_page:
-            raise StripeFailure(400, "invalid_request_error",
-                                f"This value must be less than or equal to {self.max_page}.", param="limit")
+            raise StripeFailure(
+                400,
+                "invalid_request_error",
+                f"This value must be less than or equal to {self.max_page}.",
+                param="limit",
+            )
         start = 0
         after = p.get("starting_after")
         if after:
             ids = [i["id"] for i in items]
             if after not in ids:
-                raise StripeFailure(400, "invalid_request_error", f"No such object: '{after}'",
-                                    param="starting_after", code="resource_missing")
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    f"No such object: '{after}'",
+                    param="starting_after",
+                    code="resource_missing",
+                )
             start = ids.index(after) + 1
-        chunk = items[start:start + limit]
-        return {"object": "list", "url": url, "has_more": start + limit < len(items),
-                "data": [self._public(i) if i.get("object") == "checkout.session" else copy.deepcopy(i)
-                         for i in chunk]}
+        chunk = items[start : start + limit]
+        return {
+            "object": "list",
+            "url": url,
+            "has_more": start + limit < len(items),
+            "data": [
+                self._public(i) if i.get("object") == "checkout.session" else copy.deepcopy(i) for i in chunk
+            ],
+        }
 
     def _list_events(self, p: dict[str, Any]) -> dict[str, Any]:
         if "types" in p and not self.types_supported:
-            raise StripeFailure(400, "invalid_request_error", "Received unknown parameter: types", param="types")
+            raise StripeFailure(
+                400, "invalid_request_error", "Received unknown parameter: types", param="types"
+            )
         events = self.events
         created = p.get("created")
         if isinstance(created, dict) and created.get("gte") is not None:

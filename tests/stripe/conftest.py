@@ -1,4 +1,4 @@
-"""Stripe fixtures: our fake Stripe server per test, a gateway pointed at it, pending orders made by the services."""
+"""Stripe fixtures: our fake Stripe per test, a gateway pointed at it, pending orders made by the services."""
 
 from __future__ import annotations
 
@@ -68,6 +68,7 @@ def make_order(ctx: ServiceContext, db: Database, conference_id: int) -> Callabl
         carts = CartService(ctx)
         cart = carts.open_cart(conference_id, customer.id)
         from boxoffice.domain.models import TicketType
+
         with db.read() as session:
             ticket_id = session.query(TicketType.id).filter_by(conference_id=conference_id).scalar()
         carts.add_ticket(cart.id, ticket_id, quantity)

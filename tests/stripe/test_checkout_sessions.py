@@ -1,4 +1,4 @@
-"""Pay on your phone: Checkout Sessions completed, paid asynchronously, failed, expired (PAY-8 [FIX], PAY-11)."""
+"""Pay on your phone: Checkout Sessions completed, paid later, failed, expired (PAY-8 [FIX], PAY-11)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ def test_session_for_the_balance_completes_by_event_sync(cards, fake, make_order
     order = make_order(1)
     PaymentService(ctx).pay_cash(order.id, Decimal("25.00"))
     attempt = cards.start_checkout_session(order.id)
-    assert attempt.checkout_url.startswith("https://checkout.stripe.com/") and attempt.amount == Decimal("75.00")
+    assert attempt.checkout_url.startswith("https://checkout.stripe.com/") and attempt.amount == Decimal(
+        "75.00"
+    )
     session = fake.objects[attempt.checkout_session_id]
     assert session["amount_total"] == 7500 and session["metadata"]["payment_id"] == str(attempt.payment_id)
     fake.pay_session(attempt.checkout_session_id)
@@ -71,6 +73,7 @@ def test_desk_expires_the_link_early_then_can_take_another_method(cards, fake, m
 def test_resume_after_a_lost_answer_returns_the_same_session(cards, fake, make_order, ctx, db):
     from boxoffice.services.card_payments import CardPaymentService
     from tests.stripe.conftest import make_gateway
+
     order = make_order(1)
     fake.add_fault("post", "/v1/checkout/sessions", "drop")
     flaky = CardPaymentService(ctx, make_gateway(fake.url, max_network_retries=0))

@@ -41,7 +41,9 @@ def test_trm8_success_event_after_capture_creates_no_second_payment(cards, fake,
         assert s.query(StripeEvent).filter_by(processed=False).count() == 0
 
 
-def test_trm8_capture_done_but_local_update_lost_is_completed_by_sync(cards, fake, make_order, poller, gateway, db):
+def test_trm8_capture_done_but_local_update_lost_is_completed_by_sync(
+    cards, fake, make_order, poller, gateway, db
+):
     order = make_order(1)
     attempt = cards.start_terminal_payment(order.id, "tmr_desk1")
     fake.present_payment_method("tmr_desk1")
@@ -58,13 +60,15 @@ def test_trm8_capture_done_but_local_update_lost_is_completed_by_sync(cards, fak
 def test_evt1_duplicate_events_are_stored_once_and_applied_once(cards, fake, make_order, poller, db):
     _paid_by_terminal(cards, fake, make_order)
     first = poller.poll_once()
-    second = poller.poll_once()     # the safety margin fetches the same events again
+    second = poller.poll_once()  # the safety margin fetches the same events again
     assert second.fetched == first.fetched and second.new == 0 and second.processed == 0
     with db.read() as s:
         assert s.query(StripeEvent).count() == first.fetched
 
 
-def test_evt8_full_refund_processed_before_an_older_partial_one_never_downgrades(cards, fake, make_order, poller, db):
+def test_evt8_full_refund_processed_before_an_older_partial_one_never_downgrades(
+    cards, fake, make_order, poller, db
+):
     order, attempt = _paid_by_terminal(cards, fake, make_order)
     poller.poll_once()
     with fake.lock:
@@ -74,7 +78,7 @@ def test_evt8_full_refund_processed_before_an_older_partial_one_never_downgrades
     later = fake.now + 10
     fake.emit("charge.refunded", full, created=later)
     poller.poll_once()
-    fake.emit("charge.refunded", partial, created=later - 5)   # older, but seen later
+    fake.emit("charge.refunded", partial, created=later - 5)  # older, but seen later
     report = poller.poll_once()
     assert report.processed == 1
     with db.read() as s:
@@ -88,8 +92,12 @@ def test_events_are_processed_in_created_order_not_list_order(cards, fake, make_
     t = fake.now + 100
     # Listed newest first, the failure (t) would come before the success (t+1); applied in order it is
     # failed -> succeeded, and the success wins; the other way round a failure could never downgrade (EVT-7).
-    fake.emit("payment_intent.succeeded", {**intent, "status": "succeeded", "amount_received": 10000}, created=t + 1)
-    fake.emit("payment_intent.payment_failed", {**intent, "last_payment_error": {"message": "Declined"}}, created=t)
+    fake.emit(
+        "payment_intent.succeeded", {**intent, "status": "succeeded", "amount_received": 10000}, created=t + 1
+    )
+    fake.emit(
+        "payment_intent.payment_failed", {**intent, "last_payment_error": {"message": "Declined"}}, created=t
+    )
     poller.poll_once()
     with db.read() as s:
         payment = s.get(Payment, attempt.payment_id)
@@ -99,12 +107,23 @@ def test_events_are_processed_in_created_order_not_list_order(cards, fake, make_
 
 
 def test_unknown_payment_intent_is_stored_and_ignored(fake, poller, db):
-    fake.emit("payment_intent.succeeded", {"id": "pi_not_ours", "object": "payment_intent", "amount": 500,
-                                           "currency": "usd", "metadata": {}})
-    fake.emit("payment_intent.succeeded", {"id": "pi_other_install", "amount": 500, "currency": "usd",
-                                           "metadata": {"order_id": "1", "boxoffice_instance": "someoneelse"}})
-    fake.emit("charge.refunded", {"id": "ch_x", "payment_intent": "", "amount": 500, "amount_refunded": 500,
-                                  "currency": "usd"})
+    fake.emit(
+        "payment_intent.succeeded",
+        {"id": "pi_not_ours", "object": "payment_intent", "amount": 500, "currency": "usd", "metadata": {}},
+    )
+    fake.emit(
+        "payment_intent.succeeded",
+        {
+            "id": "pi_other_install",
+            "amount": 500,
+            "currency": "usd",
+            "metadata": {"order_id": "1", "boxoffice_instance": "someoneelse"},
+        },
+    )
+    fake.emit(
+        "charge.refunded",
+        {"id": "ch_x", "payment_intent": "", "amount": 500, "amount_refunded": 500, "currency": "usd"},
+    )
     report = poller.poll_once()
     assert (report.fetched, report.new, report.ignored, report.failed) == (3, 3, 3, 0)
     with db.read() as s:
@@ -112,11 +131,19 @@ def test_unknown_payment_intent_is_stored_and_ignored(fake, poller, db):
 
 
 def test_evt3_handler_failure_is_recorded_and_retried_with_backoff_until_it_succeeds(
-        fake, poller, make_order, db, clock):
+    fake, poller, make_order, db, clock
+):
     with db.read() as s:
         next_id = (s.query(Order.id).order_by(Order.id.desc()).limit(1).scalar() or 0) + 1
-    intent = {"id": "pi_early", "object": "payment_intent", "amount": 10000, "amount_received": 10000,
-              "currency": "usd", "status": "succeeded", "metadata": {"order_id": str(next_id)}}
+    intent = {
+        "id": "pi_early",
+        "object": "payment_intent",
+        "amount": 10000,
+        "amount_received": 10000,
+        "currency": "usd",
+        "status": "succeeded",
+        "metadata": {"order_id": str(next_id)},
+    }
     fake.emit("payment_intent.succeeded", intent)
     first = poller.poll_once()
     assert first.failed == 1
@@ -128,7 +155,7 @@ def test_evt3_handler_failure_is_recorded_and_retried_with_backoff_until_it_succ
         assert "LookupError" in exc.traceback and "pi_early" in exc.data
     order = make_order(1)
     assert order.id == next_id
-    assert poller.poll_once().failed == 0 and poller.poll_once().processed == 0   # backing off
+    assert poller.poll_once().failed == 0 and poller.poll_once().processed == 0  # backing off
     clock.advance(seconds=11)
     assert poller.poll_once().processed == 1
     with db.read() as s:
@@ -137,8 +164,10 @@ def test_evt3_handler_failure_is_recorded_and_retried_with_backoff_until_it_succ
 
 
 def test_evt13_retry_now_records_a_new_exception_on_renewed_failure(fake, poller, db):
-    fake.emit("payment_intent.succeeded", {"id": "pi_x", "amount": 100, "currency": "usd",
-                                           "metadata": {"order_id": "777"}})
+    fake.emit(
+        "payment_intent.succeeded",
+        {"id": "pi_x", "amount": 100, "currency": "usd", "metadata": {"order_id": "777"}},
+    )
     poller.poll_once()
     event_id = list_events(poller._ctx, failed_only=True)[0].id
     assert poller.retry(event_id) == "failed"
@@ -149,22 +178,33 @@ def test_evt13_retry_now_records_a_new_exception_on_renewed_failure(fake, poller
 
 def test_evt5_fix_money_for_a_cancelled_order_is_recorded_and_flagged(fake, poller, make_order, db, ctx):
     from boxoffice.services.orders import OrderService
+
     order = make_order(1)
     OrderService(ctx).cancel(order.id)
-    fake.emit("payment_intent.succeeded", {"id": "pi_late", "amount": 10000, "currency": "usd",
-                                           "metadata": {"order_id": str(order.id), "reference": order.reference}})
+    fake.emit(
+        "payment_intent.succeeded",
+        {
+            "id": "pi_late",
+            "amount": 10000,
+            "currency": "usd",
+            "metadata": {"order_id": str(order.id), "reference": order.reference},
+        },
+    )
     poller.poll_once()
     with db.read() as s:
         row = s.get(Order, order.id)
-        assert row.status == OrderStatus.CANCELLED        # never revived
+        assert row.status == OrderStatus.CANCELLED  # never revived
         assert "cancelled" in row.needs_attention
         assert s.query(Payment).filter_by(order_id=order.id, status=PaymentStatus.SUCCEEDED).count() == 1
 
 
-def test_card_refund_through_refund_service_and_its_events_agree(cards, fake, make_order, poller, ctx, gateway, db):
+def test_card_refund_through_refund_service_and_its_events_agree(
+    cards, fake, make_order, poller, ctx, gateway, db
+):
     order, attempt = _paid_by_terminal(cards, fake, make_order)
-    result = RefundService(ctx, gateway).refund(order.id, Decimal("40.00"), method=RefundMethod.CARD,
-                                                reason="requested_by_customer")
+    result = RefundService(ctx, gateway).refund(
+        order.id, Decimal("40.00"), method=RefundMethod.CARD, reason="requested_by_customer"
+    )
     assert result.status == "succeeded"
     poller.poll_once()
     with db.read() as s:
@@ -181,7 +221,7 @@ def test_refund_answer_lost_is_confirmed_by_sync(cards, fake, make_order, poller
         RefundService(ctx, flaky).refund(order.id, Decimal("100.00"), method=RefundMethod.CARD, reason="")
     except Exception:
         pass
-    with db.read() as s:   # the refund happened at Stripe, but the desk could not know
+    with db.read() as s:  # the refund happened at Stripe, but the desk could not know
         assert s.query(Refund).one().status != RefundStatus.SUCCEEDED
     poller.poll_once()
     with db.read() as s:
@@ -215,7 +255,9 @@ def test_evt9_disputes_flag_the_order(cards, fake, make_order, poller, db):
 
 def test_pagination_walks_every_page_and_cursor_moves_forward(fake, ctx, gateway, db):
     for n in range(7):
-        fake.emit("payment_intent.succeeded", {"id": f"pi_{n}", "amount": 1, "currency": "usd", "metadata": {}})
+        fake.emit(
+            "payment_intent.succeeded", {"id": f"pi_{n}", "amount": 1, "currency": "usd", "metadata": {}}
+        )
     report = Poller(ctx, gateway, page_size=2).poll_once()
     assert (report.fetched, report.new, report.ignored) == (7, 7, 7)
     with db.read() as s:

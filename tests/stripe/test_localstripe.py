@@ -1,4 +1,4 @@
-"""Against localstripe (a real Stripe-like server, oldest-first lists, no ``types``): intents, refunds, events."""
+"""Against localstripe (a Stripe-like server: oldest-first lists, no ``types``): intents, refunds, events."""
 
 from __future__ import annotations
 
@@ -34,8 +34,11 @@ def localstripe_url() -> Iterator[str]:
     if not exe.exists():
         pytest.skip("localstripe is not installed (pip install -e '.[test]')")
     port = _free_port()
-    proc = subprocess.Popen([str(exe), "--port", str(port), "--from-scratch"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(exe), "--port", str(port), "--from-scratch"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while True:
@@ -43,7 +46,7 @@ def localstripe_url() -> Iterator[str]:
             urllib.request.urlopen(url + "/v1/events", timeout=1)
             break
         except urllib.error.HTTPError:
-            break      # it answers (401 without a key): up
+            break  # it answers (401 without a key): up
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
@@ -62,8 +65,9 @@ def ls_gateway(localstripe_url: str) -> StripeGateway:
 def _browser_confirms(url: str, intent_id: str, number: str) -> None:
     """What the buyer's browser (Stripe.js) would do: attach a card and confirm the intent."""
     client = stripe.StripeClient(KEY, base_addresses={"api": url})
-    pm = client.v1.payment_methods.create(params={"type": "card", "card": {
-        "number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+    pm = client.v1.payment_methods.create(
+        params={"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"}}
+    )
     try:
         # localstripe confirms only a payment method already on the intent
         client.v1.payment_intents.update(intent_id, params={"payment_method": pm.id})
@@ -74,8 +78,14 @@ def _browser_confirms(url: str, intent_id: str, number: str) -> None:
 
 def _card_attempt(db, order_id: int, intent_id: str, amount: Decimal) -> int:
     with db.write() as s:
-        payment = Payment(order_id=order_id, method=PaymentMethod.STRIPE, status=PaymentStatus.PENDING,
-                          amount=amount, stripe_payment_intent_id=intent_id, idempotency_key=f"ls-{intent_id}")
+        payment = Payment(
+            order_id=order_id,
+            method=PaymentMethod.STRIPE,
+            status=PaymentStatus.PENDING,
+            amount=amount,
+            stripe_payment_intent_id=intent_id,
+            idempotency_key=f"ls-{intent_id}",
+        )
         s.add(payment)
         s.flush()
         return payment.id
@@ -85,21 +95,28 @@ def _metadata(order, db) -> dict[str, str]:
     """As the card service tags its intents: localstripe is shared by every test (each its own database)."""
     from boxoffice.services.card_payments import instance_id
     from boxoffice.timeutil import SystemClock
+
     with db.write() as s:
         instance = instance_id(s, SystemClock().now())
     return {"order_id": str(order.id), "reference": order.reference, "boxoffice_instance": instance}
 
 
-def test_evt5_online_intent_succeeds_and_sync_pays_the_order(ls_gateway, localstripe_url, make_order, ctx: ServiceContext,
-                                                             db):
+def test_evt5_online_intent_succeeds_and_sync_pays_the_order(
+    ls_gateway, localstripe_url, make_order, ctx: ServiceContext, db
+):
     order = make_order(1)
-    intent = ls_gateway.create_payment_intent(amount=Decimal("100.00"), currency="USD", card_present=False,
-                                              idempotency_key=f"pi-{order.reference}", metadata=_metadata(order, db),
-                                              description="")   # localstripe refuses descriptions
+    intent = ls_gateway.create_payment_intent(
+        amount=Decimal("100.00"),
+        currency="USD",
+        card_present=False,
+        idempotency_key=f"pi-{order.reference}",
+        metadata=_metadata(order, db),
+        description="",
+    )  # localstripe refuses descriptions
     assert intent.status == "requires_payment_method" and intent.amount == Decimal("100.00")
     payment_id = _card_attempt(db, order.id, intent.id, Decimal("100.00"))
     _browser_confirms(localstripe_url, intent.id, "4242424242424242")
-    report = Poller(ctx, ls_gateway, page_size=5).poll_once()   # oldest-first pages, no ``types`` support
+    report = Poller(ctx, ls_gateway, page_size=5).poll_once()  # oldest-first pages, no ``types`` support
     assert report.online and report.failed == 0 and report.processed >= 1
     with db.read() as s:
         assert s.get(Payment, payment_id).status == PaymentStatus.SUCCEEDED
@@ -109,9 +126,14 @@ def test_evt5_online_intent_succeeds_and_sync_pays_the_order(ls_gateway, localst
 
 def test_evt6_declined_card_fails_the_attempt_with_reason(ls_gateway, localstripe_url, make_order, ctx, db):
     order = make_order(1)
-    intent = ls_gateway.create_payment_intent(amount=Decimal("100.00"), currency="USD", card_present=False,
-                                              idempotency_key=f"pi-{order.reference}", metadata=_metadata(order, db),
-                                              description="")
+    intent = ls_gateway.create_payment_intent(
+        amount=Decimal("100.00"),
+        currency="USD",
+        card_present=False,
+        idempotency_key=f"pi-{order.reference}",
+        metadata=_metadata(order, db),
+        description="",
+    )
     payment_id = _card_attempt(db, order.id, intent.id, Decimal("100.00"))
     _browser_confirms(localstripe_url, intent.id, "4000000000000341")  # localstripe: declined when charged
     Poller(ctx, ls_gateway).poll_once()
@@ -123,20 +145,37 @@ def test_evt6_declined_card_fails_the_attempt_with_reason(ls_gateway, localstrip
 
 def test_refund_card_partials_with_distinct_keys(ls_gateway, localstripe_url, make_order, db):
     from boxoffice.errors import PaymentError
+
     order = make_order(1)
-    intent = ls_gateway.create_payment_intent(amount=Decimal("100.00"), currency="USD", card_present=False,
-                                              idempotency_key=f"pi-{order.reference}", metadata=_metadata(order, db),
-                                              description="")
+    intent = ls_gateway.create_payment_intent(
+        amount=Decimal("100.00"),
+        currency="USD",
+        card_present=False,
+        idempotency_key=f"pi-{order.reference}",
+        metadata=_metadata(order, db),
+        description="",
+    )
     _browser_confirms(localstripe_url, intent.id, "4242424242424242")
-    refund = ls_gateway.refund_card(payment_intent_id=intent.id, amount=Decimal("30.50"), currency="USD",
-                                    reason="", idempotency_key=f"r-{intent.id}-1")
+    refund = ls_gateway.refund_card(
+        payment_intent_id=intent.id,
+        amount=Decimal("30.50"),
+        currency="USD",
+        reason="",
+        idempotency_key=f"r-{intent.id}-1",
+    )
     assert refund.refund_id.startswith("re_") and refund.amount == Decimal("30.50")
-    again = ls_gateway.refund_card(payment_intent_id=intent.id, amount=Decimal("30.50"), currency="USD",
-                                   reason="", idempotency_key=f"r-{intent.id}-2")
-    assert again.refund_id != refund.refund_id     # STR-5 [FIX]: equal partial refunds, distinct keys
+    again = ls_gateway.refund_card(
+        payment_intent_id=intent.id,
+        amount=Decimal("30.50"),
+        currency="USD",
+        reason="",
+        idempotency_key=f"r-{intent.id}-2",
+    )
+    assert again.refund_id != refund.refund_id  # STR-5 [FIX]: equal partial refunds, distinct keys
     with pytest.raises(PaymentError, match="no Stripe PaymentIntent"):
-        ls_gateway.refund_card(payment_intent_id="", amount=Decimal("1.00"), currency="USD", reason="",
-                               idempotency_key="r-none")
+        ls_gateway.refund_card(
+            payment_intent_id="", amount=Decimal("1.00"), currency="USD", reason="", idempotency_key="r-none"
+        )
 
 
 def test_sk_key_is_masked_and_never_in_repr(ls_gateway):

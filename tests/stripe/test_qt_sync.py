@@ -1,4 +1,4 @@
-"""Qt pieces of Stripe: the sync controller, the Sync screen and the card dialogs, on real services + fake Stripe."""
+"""Qt pieces of Stripe: sync controller, Sync screen and card dialogs, on real services and fake Stripe."""
 
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ from boxoffice.ui.tasks import TaskRunner  # noqa: E402
 from tests.fakes.fake_stripe import DECLINE_NUMBER  # noqa: E402
 from tests.stripe.conftest import make_gateway  # noqa: E402
 
-
-_RUNNERS: list[TaskRunner] = []   # kept alive for the session: no runner is deleted while Qt may still call it
+_RUNNERS: list[TaskRunner] = []  # kept alive for the session: no runner is deleted while Qt may still call it
 
 
 @pytest.fixture
@@ -29,7 +28,7 @@ def tasks(qtbot) -> Iterator[TaskRunner]:
     _RUNNERS.append(runner)
     yield runner
     runner.wait_idle()
-    qtbot.wait(10)    # deliver the last callbacks while their widgets still exist
+    qtbot.wait(10)  # deliver the last callbacks while their widgets still exist
 
 
 def test_controller_polls_off_the_gui_thread_and_reports(qtbot, tasks, poller, fake, make_order, cards):
@@ -61,7 +60,10 @@ def test_controller_says_offline_and_keeps_going(qtbot, tasks, ctx, fake):
 
 
 def test_events_model_passes_the_model_tester(qtmodeltester, fake, poller, ctx):
-    fake.emit("payment_intent.succeeded", {"id": "pi_a", "amount": 1, "currency": "usd", "metadata": {"order_id": "9"}})
+    fake.emit(
+        "payment_intent.succeeded",
+        {"id": "pi_a", "amount": 1, "currency": "usd", "metadata": {"order_id": "9"}},
+    )
     fake.emit("payment_intent.succeeded", {"id": "pi_b", "amount": 1, "currency": "usd", "metadata": {}})
     poller.poll_once()
     model = EventsModel()
@@ -71,12 +73,19 @@ def test_events_model_passes_the_model_tester(qtmodeltester, fake, poller, ctx):
 
 
 def test_sync_screen_lists_failures_and_retry_records_a_new_exception(qtbot, tasks, fake, poller, ctx):
-    fake.emit("payment_intent.succeeded", {"id": "pi_a", "amount": 1, "currency": "usd", "metadata": {"order_id": "9"}})
+    fake.emit(
+        "payment_intent.succeeded",
+        {"id": "pi_a", "amount": 1, "currency": "usd", "metadata": {"order_id": "9"}},
+    )
     poller.poll_once()
     messages = RecordingMessages()
-    backend = SyncBackend(events=lambda failed_only: list_events(ctx, failed_only=failed_only),
-                          exceptions=lambda: list_exceptions(ctx), retry=poller.retry, retry_all=poller.retry_all,
-                          sync_now=poller.poll_once)
+    backend = SyncBackend(
+        events=lambda failed_only: list_events(ctx, failed_only=failed_only),
+        exceptions=lambda: list_exceptions(ctx),
+        retry=poller.retry,
+        retry_all=poller.retry_all,
+        sync_now=poller.poll_once,
+    )
     screen = SyncScreen(backend, tasks, messages)
     qtbot.addWidget(screen)
     with qtbot.waitSignal(screen.refreshed, timeout=10_000):
@@ -95,7 +104,9 @@ def test_card_reader_dialog_happy_path(qtbot, tasks, cards, fake, make_order):
     dialog = CardReaderDialog(cards, tasks, order_id=order.id, reader_id="tmr_desk1", check_ms=20)
     qtbot.addWidget(dialog)
     dialog.start()
-    qtbot.waitUntil(lambda: dialog.attempt is not None and dialog.attempt.payment_intent_id != "", timeout=10_000)
+    qtbot.waitUntil(
+        lambda: dialog.attempt is not None and dialog.attempt.payment_intent_id != "", timeout=10_000
+    )
     assert "tap" in dialog.status.text()
     with qtbot.waitSignal(dialog.payment_finished, timeout=10_000) as blocker:
         fake.present_payment_method("tmr_desk1")
@@ -124,7 +135,9 @@ def test_card_reader_dialog_cancel(qtbot, tasks, cards, fake, make_order):
     assert cards.in_flight(order.id) is None and fake.objects["tmr_desk1"]["action"] is None
 
 
-def test_phone_dialog_shows_a_qr_and_closes_when_sync_sees_the_payment(qtbot, tasks, cards, fake, make_order, poller):
+def test_phone_dialog_shows_a_qr_and_closes_when_sync_sees_the_payment(
+    qtbot, tasks, cards, fake, make_order, poller
+):
     order = make_order(1)
     dialog = CardPhoneDialog(cards, tasks, order_id=order.id, check_ms=20)
     qtbot.addWidget(dialog)

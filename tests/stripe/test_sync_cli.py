@@ -1,4 +1,4 @@
-"""``boxoffice sync --once``: headless by environment, one JSON line, non-zero exit only when Stripe is unreachable."""
+"""``boxoffice sync --once``: headless by environment, one JSON line, non-zero exit only if Stripe is down."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ def sync_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_sync_once_prints_a_json_summary_and_is_idempotent(fake: FakeStripe, sync_env: Path, monkeypatch,
-                                                           capsys) -> None:
+def test_sync_once_prints_a_json_summary_and_is_idempotent(
+    fake: FakeStripe, sync_env: Path, monkeypatch, capsys
+) -> None:
     monkeypatch.setenv("BOXOFFICE_STRIPE_API_BASE", fake.url)
     fake.emit("payment_intent.succeeded", {"id": "pi_a", "amount": 100, "currency": "usd", "metadata": {}})
     fake.emit("charge.refunded", {"id": "ch_a", "payment_intent": "", "amount": 100, "currency": "usd"})
@@ -45,11 +46,19 @@ def test_sync_once_exits_non_zero_only_when_stripe_is_unreachable(sync_env: Path
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
-    env.update(BOXOFFICE_HOME=str(sync_env / "home"), BOXOFFICE_STRIPE_SECRET_KEY=FAKE_KEY,
-               BOXOFFICE_STRIPE_API_BASE=f"http://127.0.0.1:{port}",
-               BOXOFFICE_DATABASE_URL=str(sync_env / "desk.sqlite3"))
-    result = subprocess.run([sys.executable, "-m", "boxoffice", "sync", "--once"], capture_output=True, text=True,
-                            env=env, timeout=120)
+    env.update(
+        BOXOFFICE_HOME=str(sync_env / "home"),
+        BOXOFFICE_STRIPE_SECRET_KEY=FAKE_KEY,
+        BOXOFFICE_STRIPE_API_BASE=f"http://127.0.0.1:{port}",
+        BOXOFFICE_DATABASE_URL=str(sync_env / "desk.sqlite3"),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "boxoffice", "sync", "--once"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode != 0
     summary = json.loads(result.stdout)
     assert summary["fetched"] == 0 and "cannot be reached" in summary["error"]
@@ -60,8 +69,9 @@ def test_sync_without_a_key_says_how_to_configure_it(sync_env: Path, monkeypatch
     monkeypatch.delenv("BOXOFFICE_STRIPE_SECRET_KEY")
     import keyring
     from keyring.backends.null import Keyring as NullKeyring
+
     previous = keyring.get_keyring()
-    keyring.set_keyring(NullKeyring())        # never read the real OS keychain in a test
+    keyring.set_keyring(NullKeyring())  # never read the real OS keychain in a test
     try:
         assert main(["sync", "--once"]) == 1
     finally:

@@ -6,7 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from boxoffice.domain.models import CaptureStatus, Order, OrderStatus, Payment, StripeCustomer, TerminalPayment
+from boxoffice.domain.models import (
+    CaptureStatus,
+    Order,
+    OrderStatus,
+    Payment,
+    StripeCustomer,
+    TerminalPayment,
+)
 from boxoffice.errors import OrderStateError, PaymentError
 from boxoffice.services.card_payments import CardPaymentService
 from boxoffice.services.payments import PaymentService
@@ -23,15 +30,20 @@ def test_trm_happy_path_captures_records_card_and_pays_order(cards, fake, make_o
     assert intent["capture_method"] == "manual" and intent["payment_method_types"] == ["card_present"]
     assert intent["amount"] == 20000 and intent["metadata"]["order_id"] == str(order.id)
     assert fake.objects["tmr_desk1"]["action"]["process_payment_intent"]["payment_intent"] == intent["id"]
-    assert cards.check_terminal_payment(attempt.payment_id).status == "pending"   # card not tapped yet
+    assert cards.check_terminal_payment(attempt.payment_id).status == "pending"  # card not tapped yet
     fake.present_payment_method("tmr_desk1")
     done = cards.check_terminal_payment(attempt.payment_id)
-    assert (done.status, done.card_brand, done.card_last4, done.order_status) == ("succeeded", "visa", "4242", "paid")
+    assert (done.status, done.card_brand, done.card_last4, done.order_status) == (
+        "succeeded",
+        "visa",
+        "4242",
+        "paid",
+    )
     with db.read() as s:
         detail = s.query(TerminalPayment).one()
         assert detail.capture_status == CaptureStatus.CAPTURED and detail.card_last4 == "4242"
         assert s.get(Order, order.id).hold_expires_at is None
-        assert s.query(StripeCustomer).count() == 1   # STR-3: the buyer's Stripe customer, created once
+        assert s.query(StripeCustomer).count() == 1  # STR-3: the buyer's Stripe customer, created once
 
 
 def test_trm3_charges_only_the_outstanding_balance(cards, fake, make_order, ctx):
@@ -73,7 +85,7 @@ def test_trm11_declined_card_leaves_order_pending_with_reason(cards, fake, make_
     assert fake.objects[attempt.payment_intent_id]["status"] == "canceled"
     with db.read() as s:
         assert s.query(TerminalPayment).one().capture_status == CaptureStatus.FAILED
-    again = cards.start_terminal_payment(order.id, "tmr_desk1")   # a new attempt may follow
+    again = cards.start_terminal_payment(order.id, "tmr_desk1")  # a new attempt may follow
     assert again.status == "pending"
 
 
@@ -115,14 +127,18 @@ def test_desk5_lost_answer_then_restart_and_resume_does_not_charge_twice(ctx, fa
     flaky = CardPaymentService(ctx, make_gateway(fake.url, max_network_retries=0))
     with pytest.raises(GatewayUnavailable, match="saved"):
         flaky.start_terminal_payment(order.id, "tmr_desk1")
-    assert fake.count("payment_intent") == 1            # it did happen at Stripe
+    assert fake.count("payment_intent") == 1  # it did happen at Stripe
     with db.read() as s:
         payment = s.query(Payment).one()
-        assert payment.status.value == "pending" and payment.idempotency_key and not payment.stripe_payment_intent_id
+        assert (
+            payment.status.value == "pending"
+            and payment.idempotency_key
+            and not payment.stripe_payment_intent_id
+        )
         payment_id, key = payment.id, payment.idempotency_key
-    restarted = CardPaymentService(ctx, make_gateway(fake.url))   # "after restart": a new service and client
+    restarted = CardPaymentService(ctx, make_gateway(fake.url))  # "after restart": a new service and client
     resumed = restarted.resume(payment_id)
-    assert fake.count("payment_intent") == 1            # replayed by idempotency key, not created again
+    assert fake.count("payment_intent") == 1  # replayed by idempotency key, not created again
     assert resumed.payment_intent_id in fake.objects
     assert [k for m, p, k in fake.requests if p == "/v1/payment_intents"] == [key, key]
     fake.present_payment_method("tmr_desk1")
@@ -155,7 +171,10 @@ def test_500_then_success_and_429_with_retry(cards, fake, make_order):
     fake.add_fault("post", "/v1/terminal/readers", status=429, times=2)
     attempt = cards.start_terminal_payment(order.id, "tmr_desk1")
     assert fake.count("payment_intent") == 1
-    assert fake.objects["tmr_desk1"]["action"]["process_payment_intent"]["payment_intent"] == attempt.payment_intent_id
+    assert (
+        fake.objects["tmr_desk1"]["action"]["process_payment_intent"]["payment_intent"]
+        == attempt.payment_intent_id
+    )
 
 
 def test_reader_busy_fails_the_attempt_with_a_clear_message(cards, fake, make_order):
@@ -173,6 +192,7 @@ def test_list_readers(cards):
 def test_restricted_key_works_and_wrong_key_is_a_clear_config_error(fake):
     from boxoffice.errors import ConfigError
     from boxoffice.stripe_sync.gateway import StripeGateway
+
     restricted = StripeGateway("rk_test_fake_9999", api_base=fake.url)
     assert [r.id for r in restricted.list_readers()] == ["tmr_desk1", "tmr_desk2"]
     assert restricted.masked_key == "****9999" and "rk_test_fake" not in repr(restricted)
@@ -184,7 +204,9 @@ def test_restricted_key_works_and_wrong_key_is_a_clear_config_error(fake):
 
 def test_card_errors_become_payment_declined(gateway, fake):
     from boxoffice.errors import PaymentDeclined
+
     fake.add_fault("post", "/v1/payment_intents", "card")
     with pytest.raises(PaymentDeclined, match="insufficient funds"):
-        gateway.create_payment_intent(amount=Decimal("1.00"), currency="usd", idempotency_key="d1",
-                                      metadata={}, description="x")
+        gateway.create_payment_intent(
+            amount=Decimal("1.00"), currency="usd", idempotency_key="d1", metadata={}, description="x"
+        )

@@ -34,8 +34,16 @@ class CardPhoneDialog(QDialog):
     payment_finished = Signal(object)
     in_flight_changed = Signal(bool)
 
-    def __init__(self, cards: CardPaymentService, tasks: TaskRunner, *, order_id: int,
-                 operator_id: int | None = None, check_ms: int = CHECK_MS, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        cards: CardPaymentService,
+        tasks: TaskRunner,
+        *,
+        order_id: int,
+        operator_id: int | None = None,
+        check_ms: int = CHECK_MS,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Pay on your phone")
         self._cards, self._tasks = cards, tasks
@@ -62,8 +70,12 @@ class CardPhoneDialog(QDialog):
     def start(self) -> None:
         order_id, operator_id = self._order_id, self._operator_id
         self.in_flight_changed.emit(True)
-        self._tasks.read(lambda: self._cards.start_checkout_session(order_id, operator_id=operator_id),
-                         self._on_started, self._on_error, owner=self)
+        self._tasks.read(
+            lambda: self._cards.start_checkout_session(order_id, operator_id=operator_id),
+            self._on_started,
+            self._on_error,
+            owner=self,
+        )
 
     def _on_started(self, attempt: Any) -> None:
         self.attempt = attempt
@@ -100,7 +112,7 @@ class CardPhoneDialog(QDialog):
     def _on_error(self, exc: BaseException) -> None:
         self._finish(str(exc) if isinstance(exc, UserError) else "Unexpected error; see the log.")
 
-    def done(self, result: int) -> None:   # closing by any route stops the checks
+    def done(self, result: int) -> None:  # closing by any route stops the checks
         self._timer.stop()
         super().done(result)
 

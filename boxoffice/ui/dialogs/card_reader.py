@@ -23,8 +23,17 @@ class CardReaderDialog(QDialog):
     payment_finished = Signal(object)
     in_flight_changed = Signal(bool)
 
-    def __init__(self, cards: CardPaymentService, tasks: TaskRunner, *, order_id: int, reader_id: str,
-                 operator_id: int | None = None, check_ms: int = CHECK_MS, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        cards: CardPaymentService,
+        tasks: TaskRunner,
+        *,
+        order_id: int,
+        reader_id: str,
+        operator_id: int | None = None,
+        check_ms: int = CHECK_MS,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Card payment")
         self._cards, self._tasks = cards, tasks
@@ -58,8 +67,12 @@ class CardReaderDialog(QDialog):
     def start(self) -> None:
         self._set_waiting("Sending the amount to the card reader…")
         order_id, reader_id, operator_id = self._order_id, self._reader_id, self._operator_id
-        self._tasks.read(lambda: self._cards.start_terminal_payment(order_id, reader_id, operator_id=operator_id),
-                         self._on_started, self._on_error, owner=self)
+        self._tasks.read(
+            lambda: self._cards.start_terminal_payment(order_id, reader_id, operator_id=operator_id),
+            self._on_started,
+            self._on_error,
+            owner=self,
+        )
 
     def _set_waiting(self, text: str) -> None:
         self.status.setText(text)
@@ -72,8 +85,10 @@ class CardReaderDialog(QDialog):
 
     def _on_started(self, attempt: Any) -> None:
         self.attempt = attempt
-        self.status.setText(f"{format_money(attempt.amount, attempt.currency)} on the reader. "
-                            "Ask the buyer to tap, insert or swipe their card.")
+        self.status.setText(
+            f"{format_money(attempt.amount, attempt.currency)} on the reader. "
+            "Ask the buyer to tap, insert or swipe their card."
+        )
         self._timer.start()
 
     def _check(self) -> None:
@@ -81,23 +96,32 @@ class CardReaderDialog(QDialog):
             return
         self._checking = True
         payment_id = self.attempt.payment_id
-        self._tasks.read(lambda: self._cards.check_terminal_payment(payment_id), self._on_checked,
-                         self._on_check_error, owner=self)
+        self._tasks.read(
+            lambda: self._cards.check_terminal_payment(payment_id),
+            self._on_checked,
+            self._on_check_error,
+            owner=self,
+        )
 
     def _on_checked(self, attempt: Any) -> None:
         self._checking = False
         self.attempt = attempt
         if attempt.status == "succeeded":
-            self._finish(f"Paid {format_money(attempt.amount, attempt.currency)} by "
-                         f"{attempt.card_brand or 'card'} ending {attempt.card_last4 or '????'}.")
+            self._finish(
+                f"Paid {format_money(attempt.amount, attempt.currency)} by "
+                f"{attempt.card_brand or 'card'} ending {attempt.card_last4 or '????'}."
+            )
             self.payment_finished.emit(attempt)
             self.accept()
         elif attempt.status == "failed":
-            self._finish(f"{attempt.failure_reason or 'The payment failed.'} The order is still open: try "
-                         "again or take another payment method.", failed=True)
+            self._finish(
+                f"{attempt.failure_reason or 'The payment failed.'} The order is still open: try "
+                "again or take another payment method.",
+                failed=True,
+            )
 
     def _on_check_error(self, exc: BaseException) -> None:
-        self._checking = False     # network trouble: keep waiting, the next tick tries again
+        self._checking = False  # network trouble: keep waiting, the next tick tries again
         if isinstance(exc, UserError):
             self.status.setText(f"{exc} Still waiting for the reader…")
 
@@ -108,16 +132,20 @@ class CardReaderDialog(QDialog):
             return
         payment_id = self.attempt.payment_id
         self.status.setText("Cancelling on the reader…")
-        self._tasks.read(lambda: self._cards.cancel(payment_id), self._on_cancelled, self._on_error, owner=self)
+        self._tasks.read(
+            lambda: self._cards.cancel(payment_id), self._on_cancelled, self._on_error, owner=self
+        )
 
     def _on_cancelled(self, attempt: Any) -> None:
         self.attempt = attempt
         self._finish("Payment cancelled. Nothing was charged; the order is still open.", failed=True)
 
     def _on_error(self, exc: BaseException) -> None:
-        self._finish(str(exc) if isinstance(exc, UserError) else "Unexpected error; see the log.", failed=True)
+        self._finish(
+            str(exc) if isinstance(exc, UserError) else "Unexpected error; see the log.", failed=True
+        )
 
-    def done(self, result: int) -> None:   # closing by any route stops the checks
+    def done(self, result: int) -> None:  # closing by any route stops the checks
         self._timer.stop()
         super().done(result)
 

@@ -50,10 +50,14 @@ class EventsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(Column)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(HEADERS):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(HEADERS)
+        ):
             return HEADERS[section]
         return None
 
@@ -64,12 +68,16 @@ class EventsModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return row
         if role == SORT_ROLE:
-            return (row.stripe_created, row.kind, state_of(row), row.attempts, row.stripe_id,
-                    row.last_error)[column]
+            return (row.stripe_created, row.kind, state_of(row), row.attempts, row.stripe_id, row.last_error)[
+                column
+            ]
         if role == Qt.ItemDataRole.DisplayRole:
             if column == Column.CREATED:
-                return datetime.fromtimestamp(row.stripe_created, timezone.utc).astimezone().strftime(
-                    "%Y-%m-%d %H:%M:%S")
+                return (
+                    datetime.fromtimestamp(row.stripe_created, timezone.utc)
+                    .astimezone()
+                    .strftime("%Y-%m-%d %H:%M:%S")
+                )
             if column == Column.ERROR:
                 return row.last_error.strip().splitlines()[-1] if row.last_error.strip() else ""
             return (None, row.kind, state_of(row), str(row.attempts), row.stripe_id)[column]

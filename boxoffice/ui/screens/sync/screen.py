@@ -25,12 +25,24 @@ from boxoffice.ui.tasks import TaskRunner
 
 
 class SyncBackend:
-    """What the screen calls (all run off the GUI thread): plain callables, so the screen never sees a session."""
+    """What the screen calls (all off the GUI thread): plain callables, so the screen never sees a session."""
 
-    def __init__(self, *, events: Callable[[bool], list[Any]], exceptions: Callable[[], list[Any]],
-                 retry: Callable[[int], str], retry_all: Callable[[], Any], sync_now: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        *,
+        events: Callable[[bool], list[Any]],
+        exceptions: Callable[[], list[Any]],
+        retry: Callable[[int], str],
+        retry_all: Callable[[], Any],
+        sync_now: Callable[[], Any],
+    ) -> None:
         self.events, self.exceptions, self.retry, self.retry_all, self.sync_now = (
-            events, exceptions, retry, retry_all, sync_now)
+            events,
+            exceptions,
+            retry,
+            retry_all,
+            sync_now,
+        )
 
 
 class SyncScreen(QWidget):
@@ -38,8 +50,9 @@ class SyncScreen(QWidget):
 
     refreshed = Signal()
 
-    def __init__(self, backend: SyncBackend, tasks: TaskRunner, messages: Messages,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, backend: SyncBackend, tasks: TaskRunner, messages: Messages, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._backend, self._tasks, self._messages = backend, tasks, messages
         self.status = QLabel("")
@@ -82,14 +95,21 @@ class SyncScreen(QWidget):
 
     def refresh(self) -> None:
         failed_only = self.failed_only.isChecked()
-        self._tasks.read(lambda: (self._backend.events(failed_only), self._backend.exceptions()),
-                         self._show, self._messages.show_error, key="sync-screen", owner=self)
+        self._tasks.read(
+            lambda: (self._backend.events(failed_only), self._backend.exceptions()),
+            self._show,
+            self._messages.show_error,
+            key="sync-screen",
+            owner=self,
+        )
 
     def _show(self, result: Any) -> None:
         events, exceptions = result
         self.model.set_rows(events)
         failing = sum(1 for e in events if not e.processed and e.attempts)
-        self.status.setText(f"{len(events)} events shown · {failing} failing · {len(exceptions)} exception records")
+        self.status.setText(
+            f"{len(events)} events shown · {failing} failing · {len(exceptions)} exception records"
+        )
         self.retry_all_button.setEnabled(failing > 0)
         self._on_selection_changed()
         self.refreshed.emit()
@@ -104,15 +124,18 @@ class SyncScreen(QWidget):
         self.details.setPlainText(event.last_error if event is not None else "")
 
     def _on_sync_clicked(self) -> None:
-        self._tasks.read(self._backend.sync_now, lambda _r: self.refresh(), self._messages.show_error, owner=self)
+        self._tasks.read(
+            self._backend.sync_now, lambda _r: self.refresh(), self._messages.show_error, owner=self
+        )
 
     def _on_retry_clicked(self) -> None:
         event = self.selected_event()
         if event is None:
             return
         event_id = event.id
-        self._tasks.write(lambda: self._backend.retry(event_id), self._after_retry, self._messages.show_error,
-                          owner=self)
+        self._tasks.write(
+            lambda: self._backend.retry(event_id), self._after_retry, self._messages.show_error, owner=self
+        )
 
     def _on_retry_all_clicked(self) -> None:
         self._tasks.write(self._backend.retry_all, self._after_retry, self._messages.show_error, owner=self)
