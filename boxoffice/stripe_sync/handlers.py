@@ -12,7 +12,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import (
-    SETTLED_STATUSES,
     CaptureStatus,
     Order,
     OrderStatus,
@@ -121,7 +120,6 @@ def record_intent_success(session: Session, intent: dict[str, Any], ctx: Handler
         return True  # EVT-5 / TRM-8: already recorded (e.g. by the Terminal capture)
     if payment is not None and payment.status == PaymentStatus.REFUNDED:
         return True
-    changed_money = True
     if payment is None:
         method = PaymentMethod.TERMINAL if meta.get("terminal") == "true" else PaymentMethod.STRIPE
         payment = Payment(order_id=order.id, method=method, amount=amount, created_at=ctx.now)
@@ -140,7 +138,7 @@ def record_intent_success(session: Session, intent: dict[str, Any], ctx: Handler
     if order.status == OrderStatus.PENDING:
         if not order_state.settle_if_fully_paid(session, order):
             log.info("order %s: card payment %s recorded, balance still due", order.reference, amount)
-    elif changed_money:
+    else:  # new money on a settled, cancelled or refunded order: never revive it, alert staff
         _attention(
             order,
             f"Card money received ({format_money(amount, currency)}, {intent_id}) for an order "
@@ -414,7 +412,7 @@ __all__ = [
     "apply_event",
     "event_object",
     "record_intent_success",
-    "SETTLED_STATUSES",
+    "not_ours",
 ]
 
 
