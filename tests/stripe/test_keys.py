@@ -1,4 +1,4 @@
-"""STR-2 [DESK]: secret keys from the environment or the keychain, never in clear in output; masked display."""
+"""STR-2 [DESK]: secret keys from the environment or the keychain, never shown in clear; masked display."""
 
 from __future__ import annotations
 
