@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import and_, bindparam, case, func, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import (
@@ -246,23 +246,8 @@ def card_payment_in_flight(session: Session, order_id: int) -> bool:
     ) > 0
 
 
-def cancel_order(session: Session, order: Order, *, sweeping: bool = False) -> CancelResult:
-    """ORD-1 with the fixes of ORD-3/4/5: refuse while money is in; restore each credit exactly."""
-    if order.status != OrderStatus.PENDING:
-        raise OrderStateError(
-            f"Only pending orders can be cancelled; order {order.reference} is {order.status.value}."
-        )
-    received = non_credit_money_received(session, order.id)
-    if received > 0:
-        raise OrderStateError(
-            f"Order {order.reference} has {received} paid in cash or card. Refund that money or take "
-            "the rest of the payment before cancelling."
-        )
-    if card_payment_in_flight(session, order.id):
-        raise OrderStateError(
-            f"A card payment for order {order.reference} is still in progress. Cancel it on the "
-            "payment screen first."
-        )
+def _restore_credits(session: Session, order: Order) -> Decimal:
+    """ORD-4 with the ORD-5 fix: each credit payment gives back exactly what it drew on its credit."""
     restored = ZERO
     credit_payments = session.scalars(
         select(Payment)
@@ -288,10 +273,34 @@ def cancel_order(session: Session, order: Order, *, sweeping: bool = False) -> C
                 credit.status = CreditStatus.AVAILABLE
             if credit.applied_to_order_id == order.id:
                 credit.applied_to_order_id = None
+    return restored
+
+
+def cancel_order(session: Session, order: Order, *, sweeping: bool = False) -> CancelResult:
+    """ORD-1 with the fixes of ORD-3/4/5: refuse while money is in; restore each credit exactly."""
+    if order.status != OrderStatus.PENDING:
+        raise OrderStateError(
+            f"Only pending orders can be cancelled; order {order.reference} is {order.status.value}."
+        )
+    received = non_credit_money_received(session, order.id)
+    if received > 0:
+        raise OrderStateError(
+            f"Order {order.reference} has {received} paid in cash or card. Refund that money or take "
+            "the rest of the payment before cancelling."
+        )
+    if card_payment_in_flight(session, order.id):
+        raise OrderStateError(
+            f"A card payment for order {order.reference} is still in progress. Cancel it on the "
+            "payment screen first."
+        )
+    restored = _restore_credits(session, order)
     transition(session, order, OrderStatus.CANCELLED, hold_expires_at=None)
     released = release_voucher_use(session, order.conference_id, order.voucher_code)
     log.info("order %s cancelled%s", order.reference, " by the stale sweep" if sweeping else "")
     return CancelResult(order.id, order.reference, restored, released)
+
+
+STALE_NOTE = "Hold lapsed with money received or a card payment in progress: check this order."
 
 
 def sweep_stale_orders(session: Session, conference_id: int, now: datetime) -> list[CancelResult]:
@@ -299,6 +308,8 @@ def sweep_stale_orders(session: Session, conference_id: int, now: datetime) -> l
 
     Orders with card money in flight or cash/card received are not cancelled; they are flagged
     for staff attention instead (their hold is left, so their stock is released by CAT-1 anyway).
+    The work is batched: a constant number of queries decides and moves the counters, however many
+    holds lapsed while the desk was closed.
     """
     stale = session.scalars(
         select(Order)
@@ -311,14 +322,73 @@ def sweep_stale_orders(session: Session, conference_id: int, now: datetime) -> l
         .order_by(Order.id)
         .with_for_update()
     ).all()
-    results = []
+    if not stale:
+        return []
+    ids = [order.id for order in stale]
+    blocked = set(
+        session.scalars(
+            select(Payment.order_id)
+            .where(
+                Payment.order_id.in_(ids),
+                or_(
+                    and_(
+                        Payment.status == PaymentStatus.SUCCEEDED,
+                        Payment.method.not_in([PaymentMethod.CREDIT, PaymentMethod.COMP]),
+                        Payment.amount > 0,
+                    ),
+                    and_(
+                        Payment.method.in_([PaymentMethod.STRIPE, PaymentMethod.TERMINAL]),
+                        Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING]),
+                    ),
+                ),
+            )
+            .distinct()
+        )
+    )
+    with_credit = set(
+        session.scalars(
+            select(Payment.order_id)
+            .where(
+                Payment.order_id.in_(ids),
+                Payment.method == PaymentMethod.CREDIT,
+                Payment.status == PaymentStatus.SUCCEEDED,
+            )
+            .distinct()
+        )
+    )
+    cancel = [order for order in stale if order.id not in blocked]
     for order in stale:
-        if non_credit_money_received(session, order.id) > 0 or card_payment_in_flight(session, order.id):
-            note = "Hold lapsed with money received or a card payment in progress: check this order."
-            if order.needs_attention != note:
-                order.needs_attention = note
-            continue
-        results.append(cancel_order(session, order, sweeping=True))
+        if order.id in blocked and order.needs_attention != STALE_NOTE:
+            order.needs_attention = STALE_NOTE
+    if not cancel:
+        return []
+    cancel_ids = [order.id for order in cancel]
+    lines = [
+        (r[0], r[1], r[2])
+        for r in session.execute(
+            select(OrderLineItem.ticket_type_id, OrderLineItem.addon_id, OrderLineItem.quantity).where(
+                OrderLineItem.order_id.in_(cancel_ids)
+            )
+        )
+    ]
+    apply_counter_delta(session, conference_id, lines, "held", -1)  # every one is pending with a hold
+    uses: dict[str, int] = {}
+    results = []
+    for order in cancel:
+        restored = _restore_credits(session, order) if order.id in with_credit else ZERO
+        order.status = OrderStatus.CANCELLED
+        order.hold_expires_at = None
+        if order.voucher_code:
+            uses[order.voucher_code.upper()] = uses.get(order.voucher_code.upper(), 0) + 1
+        results.append(CancelResult(order.id, order.reference, restored, bool(order.voucher_code)))
+    for code, count in uses.items():
+        # VCH-12 once per order, never below zero.
+        session.execute(
+            update(Voucher)
+            .where(Voucher.conference_id == conference_id, func.upper(Voucher.code) == code)
+            .values(times_used=case((Voucher.times_used > count, Voucher.times_used - count), else_=0))
+        )
+    log.info("stale sweep cancelled %d order(s), flagged %d", len(cancel), len(stale) - len(cancel))
     return results
 
 
