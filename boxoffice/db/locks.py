@@ -209,6 +209,11 @@ class PollerLease:
         conn, self._pg_conn = self._pg_conn, None
         if conn is not None:
             try:
+                # Unlock first: the server frees a closed session's locks only once its backend exits.
+                conn.execute(text("SELECT pg_advisory_unlock_all()"))
+            except Exception:
+                log.debug("lease %s: unlock on a dead connection", self.name, exc_info=True)
+            try:
                 conn.close()  # ends the session: the server frees the advisory lock
             except Exception:
                 log.debug("lease %s: closing a dead connection", self.name, exc_info=True)

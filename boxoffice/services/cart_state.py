@@ -329,6 +329,13 @@ _HEADER = (
     .where(Cart.id == bindparam("cart_id"))
 )
 _HEADER_LOCKED = _HEADER.with_for_update(of=[Cart.__table__, Conference.__table__], key_share=True)
+# PostgreSQL lock order: the conference row alone first, then carts, so an operation that touches a
+# second cart (assign_customer abandons the customer's other carts) cannot deadlock with another desk.
+_LOCK_CONFERENCE = (
+    select(Conference.id)
+    .where(Conference.id == select(Cart.conference_id).where(Cart.id == bindparam("cart_id")).scalar_subquery())
+    .with_for_update(key_share=True)
+)
 _ITEMS = (
     select(CartItem.id, CartItem.quantity, CartItem.ticket_type_id, CartItem.addon_id, *_TICKET_COLS, *_ADDON_COLS)
     .outerjoin(TicketType, TicketType.id == CartItem.ticket_type_id)
@@ -353,6 +360,8 @@ def load_cart(session: Session, cart_id: int, *, lock: bool = False) -> CartStat
     (SQLite writers already hold the database lock from BEGIN IMMEDIATE).
     """
     c = conn(session)
+    if lock and c.dialect.name == "postgresql":
+        c.execute(_LOCK_CONFERENCE, {"cart_id": cart_id})
     row = c.execute(_HEADER_LOCKED if lock else _HEADER, {"cart_id": cart_id}).first()
     if row is None:
         raise NotFound(f"Cart #{cart_id} does not exist (any more). Open a new cart.")

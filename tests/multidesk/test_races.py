@@ -91,6 +91,12 @@ def settled_units(db: Database, ticket_type_id: int, customer_id: int | None = N
         return int(s.scalar(query) or 0)
 
 
+def _orders_of(db: Database, customer_id: int) -> list[tuple[str, int]]:
+    with db.read() as s:
+        return [(o.status.value, sum(li.quantity for li in o.line_items))
+                for o in s.scalars(select(Order).where(Order.customer_id == customer_id))]
+
+
 def test_eight_desks_sell_exactly_the_500_seats_DESK_4_CAP_5(pg_db: Database, spawn: SpawnContext) -> None:
     conf = factories.conference(pg_db)
     tt = factories.ticket_type(pg_db, conf.id, total_quantity=500, limit_per_user=10)
@@ -143,7 +149,7 @@ def test_limit_per_attendee_holds_across_desks_CART_7_CART_8(pg_db: Database, sp
     assert outcome["LimitExceeded"] > 0
     assert set(outcome) <= {"ok", "LimitExceeded", "CartError", "OrderStateError", "PaymentError"}, outcome
     for customer_id in customers:
-        assert settled_units(pg_db, tt.id, customer_id) == 3
+        assert settled_units(pg_db, tt.id, customer_id) == 3, (outcome, _orders_of(pg_db, customer_id))
     with pg_db.read() as s:
         assert recount(s) == []
 

@@ -47,7 +47,7 @@ def _services(url: str, desk: int) -> tuple[Database, Any]:
 
 
 class Desk:
-    """One desk's sales loop: a walk-up cart (kept while a sale fails) or the named customer's cart."""
+    """One desk's sales loop on its own engine and services."""
 
     def __init__(self, url: str, desk: int, conference_id: int, ticket_type_id: int,
                  voucher: str | None) -> None:
@@ -56,24 +56,27 @@ class Desk:
         self.walkup_cart: int | None = None
 
     def sale(self, customer_id: int | None) -> int:
-        """Cart, one ticket, optional voucher, checkout, cash. Returns the order id."""
-        if customer_id is not None:
-            cart_id = self.carts.open_cart(self.conference_id, customer_id).id
-        else:
-            if self.walkup_cart is None:
-                self.walkup_cart = self.carts.new_walkup_cart(self.conference_id).id
-            cart_id = self.walkup_cart
-        self.carts.add_ticket(cart_id, self.ticket_type_id, 1)
+        """Walk-up cart, one ticket, optionally handed to a named customer (limit re-checked), optional
+        voucher, checkout, cash. Returns the order id. A cart whose checkout failed is abandoned."""
+        from boxoffice.errors import UserError
+
+        if self.walkup_cart is None:
+            self.walkup_cart = self.carts.new_walkup_cart(self.conference_id).id
+        cart_id = self.walkup_cart
+        self.carts.add_ticket(cart_id, self.ticket_type_id, 1)  # refused: the empty cart is kept
+        self.walkup_cart = None
         try:
+            if customer_id is not None:
+                self.carts.assign_customer(cart_id, customer_id)
             if self.voucher:
                 self.carts.apply_voucher(cart_id, self.voucher)
             order = self.checkout.checkout(cart_id)
-        except Exception:
-            if customer_id is None:  # start the next walk-up sale with a fresh cart
+        except UserError:
+            try:
                 self.carts.abandon(cart_id)
-                self.walkup_cart = None
+            except UserError:
+                pass  # already abandoned by another desk (the customer's newer cart won)
             raise
-        self.walkup_cart = None
         if order.total > 0:
             self.payments.pay_cash(order.id, order.total)
         else:
