@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -103,7 +104,8 @@ class Poller:
         safety_margin: int = SAFETY_MARGIN_SECONDS,
     ) -> None:
         self._ctx, self._source = ctx, source
-        self._holder = holder or ctx.desk_name
+        # Unique per process: two desks may share a name, and a restarted desk must not reuse a lease.
+        self._holder = holder or f"{ctx.desk_name}#{uuid.uuid4().hex[:8]}"
         self._page_size, self._margin = page_size, safety_margin
         self._instance_cache: str | None = None
 

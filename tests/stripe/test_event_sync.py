@@ -277,3 +277,13 @@ def test_unreachable_stripe_reports_offline_and_still_processes_stored_events(fa
     fake.stop()
     report = Poller(ctx, make_gateway(url, max_network_retries=0)).poll_once()
     assert not report.online and "cannot be reached" in report.message
+
+
+def test_one_poller_per_database_at_a_time(fake, ctx, gateway, db, clock):
+    fake.emit("payment_intent.succeeded", {"id": "pi_1", "amount": 1, "currency": "usd", "metadata": {}})
+    with db.write() as session:
+        assert cursor.acquire_lease(session, "other desk", clock.now())
+    busy = Poller(ctx, gateway).poll_once()
+    assert busy.fetched == 0 and "another desk" in busy.message
+    clock.advance(seconds=61)  # the other desk's lease lapsed (it crashed)
+    assert Poller(ctx, gateway).poll_once().fetched == 1
