@@ -6,11 +6,10 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from alembic.util.exc import CommandError
 from sqlalchemy.exc import DBAPIError
 
 from boxoffice.db.engine import Database, translate_error
-from boxoffice.db.migrate import upgrade
+from boxoffice.db.migrate import UnknownSchema, upgrade
 from boxoffice.errors import DatabaseUnavailable
 from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import Clock, SystemClock
@@ -79,7 +78,7 @@ def open_database(database_url: str) -> tuple[Database, str | None]:
                 "that the server is running, then try again."
             ) from exc
         raise error from exc
-    except CommandError as exc:
+    except UnknownSchema as exc:
         db.dispose()
         raise DatabaseUnavailable(
             f"The database at {db.display_url} has a schema this version of Box Office does not know "

@@ -9,7 +9,6 @@ from boxoffice.app import AppServices, build_app
 from boxoffice.cli.common import database_url
 from boxoffice.cli.registry import command
 from boxoffice.config import LoadedSettings, load_settings
-from boxoffice.demo.seed import seed_if_empty
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,11 @@ def run_command(args: argparse.Namespace) -> int:
     loaded = load_settings()
     app = build_app(database_url(args), desk_name=loaded.settings.desk_name or "Desk 1")
     try:
-        seeded = seed_if_empty(app.ctx)
+        seeded = None
+        if not app.conferences.list():
+            from boxoffice.demo.seed import seed_if_empty  # only needed on an empty database
+
+            seeded = seed_if_empty(app.ctx)
         if seeded is not None:
             print(f"First start: demo conference seeded into {app.db.display_url}.")
         if getattr(args, "no_gui", False):
