@@ -29,7 +29,7 @@ from boxoffice.services import order_state
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.orders import OrderSummary, check_operator, get_order, operator_label, summarize
 from boxoffice.services.payments import amount_input
-from boxoffice.services.ports import PaymentGateway
+from boxoffice.services.ports import GatewayUnavailable, PaymentGateway
 
 log = logging.getLogger(__name__)
 
@@ -320,6 +320,15 @@ class RefundService:
                     payment_intent_id=chunk.payment_intent_id, amount=chunk.amount, currency=currency,
                     reason=stripe_reason, idempotency_key=chunk.idempotency_key,
                 )
+            except GatewayUnavailable as exc:
+                # DESK-5: Stripe may have refunded before the answer was lost: pending, not failed.
+                log.warning("card refund #%d: Stripe unreachable (%s)", chunk.refund_id, exc.message)
+                failure = (
+                    "Stripe could not be reached, so whether this part was refunded is not known yet; it "
+                    "stays pending until the next sync with Stripe confirms it."
+                )
+                outcomes.append((chunk.refund_id, "pending", ""))
+                continue
             except UserError as exc:
                 failure = exc.message
                 outcomes.append((chunk.refund_id, "failed", ""))

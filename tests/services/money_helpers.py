@@ -15,7 +15,7 @@ from boxoffice.services import order_state
 from boxoffice.services.cart import CartService
 from boxoffice.services.checkout import CheckoutService
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.ports import GatewayRefund
+from boxoffice.services.ports import GatewayUnavailable, GatewayRefund
 from tests import factories
 
 _refs = itertools.count(1)
@@ -136,6 +136,7 @@ class FakeGateway:
 
     status: str = "succeeded"
     fail_on_call: int | None = None  # 1-based call number that raises PaymentError
+    unreachable_on_call: int | None = None  # 1-based call number that raises GatewayUnavailable
     calls: list[dict[str, object]] = field(default_factory=list)
 
     def refund_card(
@@ -145,4 +146,6 @@ class FakeGateway:
                                reason=reason, idempotency_key=idempotency_key))
         if self.fail_on_call == len(self.calls):
             raise PaymentError("Your card was declined.")
+        if self.unreachable_on_call == len(self.calls):
+            raise GatewayUnavailable("Stripe did not answer in time.")
         return GatewayRefund(f"re_{len(self.calls)}", self.status, amount)

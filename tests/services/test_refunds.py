@@ -142,6 +142,17 @@ def test_gateway_failure_marks_refund_failed_and_keeps_order(ctx, db, s) -> None
     assert RefundService(ctx).refundable(order_id).by_method["card"] == D("100.00")  # failed ones free it again
 
 
+def test_unreachable_stripe_leaves_the_refund_pending_not_failed_DESK5(ctx, db, s) -> None:  # type: ignore[no-untyped-def]
+    order_id = _paid_by_card(ctx, db, s)
+    with pytest.raises(RefundError, match="stays pending until the next sync"):
+        RefundService(ctx, FakeGateway(unreachable_on_call=1)).refund(order_id, D("40.00"), method="card")
+    with db.read() as session:
+        refund = session.scalars(select(Refund)).one()
+        assert refund.status == RefundStatus.PENDING  # Stripe may have refunded: sync settles it
+        assert session.get(Order, order_id).status.value == "paid"
+    assert RefundService(ctx).refundable(order_id).by_method["card"] == D("60.00")  # reserved meanwhile
+
+
 def test_partial_failure_across_intents(ctx, db, s) -> None:  # type: ignore[no-untyped-def]
     order_id = _paid_by_card(ctx, db, s, tickets=2, intents=("pi_A", "pi_B"))
     with pytest.raises(RefundError, match=r"\$100.00 went back to the card"):
