@@ -1,4 +1,4 @@
-"""``boxoffice db upgrade|current|check``: schema migrations and consistency checks, headless."""
+"""``boxoffice db upgrade|current|check|copy|compare``: schema, consistency and moving databases."""
 
 from __future__ import annotations
 
@@ -23,9 +23,20 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     check.set_defaults(db_handler=_check)
     for sub in (up, current, check):
         add_database_option(sub, suppress_default=True)
+    copy = actions.add_parser(
+        "copy", help="copy every row into an empty database (e.g. SQLite -> PostgreSQL), then compare"
+    )
+    copy.set_defaults(db_handler=_copy)
+    compare = actions.add_parser("compare", help="compare row counts and per-table checksums of two databases")
+    compare.set_defaults(db_handler=_compare)
+    from boxoffice.db.copy import configure_compare, configure_copy
+
+    configure_copy(copy)
+    configure_compare(compare)
 
 
-@command("db", help="database schema and consistency (upgrade, current, check)", configure=_configure)
+@command("db", help="database schema, consistency and copies (upgrade, current, check, copy, compare)",
+         configure=_configure)
 def db_command(args: argparse.Namespace) -> int:
     return int(args.db_handler(args))
 
@@ -81,3 +92,15 @@ def _check(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
 
+
+
+def _copy(args: argparse.Namespace) -> int:
+    from boxoffice.db.copy import run_copy
+
+    return run_copy(args)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from boxoffice.db.copy import run_compare
+
+    return run_compare(args)

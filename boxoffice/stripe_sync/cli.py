@@ -6,13 +6,15 @@ import argparse
 import json
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from boxoffice.cli.common import open_migrated
 from boxoffice.cli.registry import command
 from boxoffice.config import load_settings
 from boxoffice.services.context import ServiceContext
-from boxoffice.stripe_sync.gateway import StripeGateway
-from boxoffice.stripe_sync.poller import Poller, SyncReport
+
+if TYPE_CHECKING:
+    from boxoffice.stripe_sync.poller import SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,10 @@ def _summary(report: SyncReport) -> str:
     configure=_configure,
 )
 def sync_command(args: argparse.Namespace) -> int:
+    # Imported here: building the command line (every start of the desk) must not load the Stripe SDK.
+    from boxoffice.stripe_sync.gateway import StripeGateway
+    from boxoffice.stripe_sync.poller import Poller
+
     settings = load_settings().settings
     gateway = StripeGateway.from_environment(
         conference_slug=args.conference, settings_api_base=settings.stripe_api_base
