@@ -94,8 +94,10 @@ class CheckoutService:
                                     (billing_company, "company", 200)):
             _text(value, "", field, limit)  # rejected before the transaction starts
         now = self._ctx.clock.now()
-        with self._ctx.db.write() as session:
-            return self._checkout(session, cart_id, now, billing_name, billing_email, billing_company)
+        # A deadlock or serialization failure between desks is retried transparently (issue 5).
+        return self._ctx.db.run_write(
+            lambda session: self._checkout(session, cart_id, now, billing_name, billing_email, billing_company)
+        )
 
     def _checkout(self, session: Session, cart_id: int, now: datetime, billing_name: str | None,
                   billing_email: str | None, billing_company: str | None) -> OrderSummary:
