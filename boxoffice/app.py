@@ -10,11 +10,12 @@ from sqlalchemy.exc import DBAPIError
 
 from boxoffice.db.engine import Database, translate_error
 from boxoffice.db.migrate import UnknownSchema, upgrade
-from boxoffice.errors import DatabaseUnavailable
+from boxoffice.errors import ConfigError, DatabaseUnavailable
 from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import Clock, SystemClock
 
 if TYPE_CHECKING:
+    from boxoffice.services.card_payments import CardPaymentService
     from boxoffice.services.cart import CartService
     from boxoffice.services.catalog import CatalogService
     from boxoffice.services.checkout import CheckoutService
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from boxoffice.services.ports import PaymentGateway
     from boxoffice.services.refunds import RefundService
     from boxoffice.services.staff import StaffService
+    from boxoffice.stripe_sync.gateway import StripeGateway
+    from boxoffice.stripe_sync.poller import Poller
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,9 @@ class AppServices:
     staff: StaffService
     conferences: ConferenceService
     schema_revision: str | None = None
+    card_payments: CardPaymentService | None = None   # None: no Stripe key, see card_status
+    poller: Poller | None = None
+    card_status: str = ""   # why card payments are off ("" when they are on)
 
     @property
     def db(self) -> Database:
@@ -88,14 +94,47 @@ def open_database(database_url: str) -> tuple[Database, str | None]:
     return db, revision
 
 
+def stripe_gateway_from_environment(
+    *, conference_slug: str | None = None, settings_api_base: str = ""
+) -> tuple[StripeGateway | None, str]:
+    """The Stripe gateway when a key is configured, else ``(None, why card payments are off)``.
+
+    The key is looked up first (environment, then keychain) with no Stripe import, so a desk
+    without Stripe never loads the SDK at start-up.
+    """
+    from boxoffice.stripe_sync import keys
+
+    try:
+        if not keys.load_secret_key(conference_slug):
+            return None, f"no Stripe secret key configured (set it in the keychain or {keys.SECRET_KEY_ENV})"
+        from boxoffice.stripe_sync.gateway import StripeGateway
+
+        gateway = StripeGateway.from_environment(
+            conference_slug=conference_slug, settings_api_base=settings_api_base
+        )
+    except ConfigError as exc:
+        log.warning("card payments off: %s", exc)
+        return None, str(exc)
+    log.info("card payments on: %r", gateway)
+    return gateway, ""
+
+
 def build_app(
     database_url: str,
     *,
     clock: Clock | None = None,
     desk_name: str = "Desk 1",
     gateway: PaymentGateway | None = None,
+    stripe_api_base: str = "",
+    conference_slug: str | None = None,
+    use_stripe: bool = True,
 ) -> AppServices:
-    """Open ``database_url`` (migrations applied automatically) and wire every service to it."""
+    """Open ``database_url`` (migrations applied automatically) and wire every service to it.
+
+    Without ``gateway`` the Stripe gateway comes from the environment or keychain (when
+    ``use_stripe``); with no key the desk still sells for cash, comp and credit and
+    ``card_status`` says why card payments are off.
+    """
     # Imported here so the command line's database commands need no service module at all.
     from boxoffice.services.cart import CartService
     from boxoffice.services.catalog import CatalogService
@@ -110,6 +149,21 @@ def build_app(
 
     db, revision = open_database(database_url)
     ctx = ServiceContext(db=db, clock=clock or SystemClock(), desk_name=desk_name)
+    card_status = ""
+    if gateway is None:
+        if use_stripe:
+            gateway, card_status = stripe_gateway_from_environment(
+                conference_slug=conference_slug, settings_api_base=stripe_api_base
+            )
+        else:
+            card_status = "Stripe is not used on this desk"
+    cards = poller = None
+    if gateway is not None:
+        from boxoffice.services.card_payments import CardPaymentService
+        from boxoffice.stripe_sync.poller import Poller
+
+        cards = CardPaymentService(ctx, gateway)  # type: ignore[arg-type]
+        poller = Poller(ctx, gateway)  # type: ignore[arg-type]
     return AppServices(
         ctx=ctx,
         customers=CustomerService(ctx),
@@ -123,4 +177,7 @@ def build_app(
         staff=StaffService(ctx),
         conferences=ConferenceService(ctx),
         schema_revision=revision,
+        card_payments=cards,
+        poller=poller,
+        card_status=card_status,
     )

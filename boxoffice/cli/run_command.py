@@ -35,7 +35,8 @@ def _launch(app: AppServices, loaded: LoadedSettings) -> int:
 @command("run", help="start the desk (the default when no command is given)", configure=_configure)
 def run_command(args: argparse.Namespace) -> int:
     loaded = load_settings()
-    app = build_app(database_url(args), desk_name=loaded.settings.desk_name or "Desk 1")
+    app = build_app(database_url(args), desk_name=loaded.settings.desk_name or "Desk 1",
+                    stripe_api_base=loaded.settings.stripe_api_base)
     try:
         seeded = None
         if not app.conferences.list():

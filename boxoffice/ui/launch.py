@@ -18,6 +18,7 @@ from boxoffice.ui.dialogs.first_start import FirstStartChoice, FirstStartDialog
 from boxoffice.ui.formatting import Display
 from boxoffice.ui.main_window import MainWindow
 from boxoffice.ui.messages import Messages
+from boxoffice.ui.stripe_wiring import install_stripe
 from boxoffice.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,8 @@ def apply_first_start(services: Any, settings: Settings, choice: FirstStartChoic
     if choice.database:
         url = normalise_database_url(choice.database)
         if url != services.db.url:
-            services = build_app(url, desk_name=settings.desk_name or "Desk 1")
+            services = build_app(url, desk_name=settings.desk_name or "Desk 1",
+                                 stripe_api_base=settings.stripe_api_base)
             owned = True
             settings = replace(settings, database_url=url)
     if choice.conference_file:
@@ -92,13 +94,14 @@ def launch(services: Any, loaded: LoadedSettings) -> int:
                 display=Display(conference.currency, conference.timezone), operator_id=operator.id,
                 operator_name=operator.name, quick_cash_notes=tuple(settings.quick_cash_notes))
     window = MainWindow(desk, conference_name=conference.name, database_label=services.db.display_url)
+    install_stripe(window, reader_id=settings.stripe_reader_id)
     window.resize(1280, 820)
     window.show()
     if loaded.problem and not loaded.first_start:
         messages.info(loaded.problem)
     try:
         return int(app.exec())
-    except Exception:  # noqa: BLE001 - last resort: log, tell the operator, exit non-zero
+    except Exception:  # last resort: log, tell the operator, exit non-zero
         log.exception("the desk stopped unexpectedly")
         QMessageBox.critical(None, "Box Office", "Box Office stopped unexpectedly; see the log file.")
         return 1

@@ -1,4 +1,4 @@
-"""The main window: navigation (F1 Sell, F2 Orders, F3 Credits), a message banner and the status bar."""
+"""The main window: navigation (F1 Sell, F2 Orders, F3 Credits, more via add_screen), a banner, the status bar."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ from boxoffice.ui.widgets.inline_message import Banner
 
 
 class MainWindow(QMainWindow):
-    """Hosts the three screens. ``status_sync`` is the status-bar slot the Stripe sync fills."""
+    """Hosts the screens (Sell, Orders, Credits; Sync when Stripe is on).
+
+    ``status_sync`` is the status-bar slot the Stripe sync fills (see ``boxoffice.ui.stripe_wiring``).
+    """
 
     def __init__(self, desk: Desk, *, conference_name: str, database_label: str) -> None:
         super().__init__()
@@ -31,6 +34,8 @@ class MainWindow(QMainWindow):
         nav = QFrame()
         nav.setObjectName("navBar")
         nav_layout = QHBoxLayout(nav)
+        self._nav_layout = nav_layout
+        self.sync_controller: Any | None = None   # set by boxoffice.ui.stripe_wiring when Stripe is on
         self.banner = Banner()
         desk.messages.set_banner(self.banner, self)
         self.stack = QStackedWidget()
@@ -39,18 +44,9 @@ class MainWindow(QMainWindow):
         self.credits = CreditsScreen(desk)
         self._group = QButtonGroup(self)
         self.nav_buttons: list[QPushButton] = []
-        for index, (label, key, screen) in enumerate(
-                (("Sell", "F1", self.sell), ("Orders", "F2", self.orders), ("Credits", "F3", self.credits))):
-            button = QPushButton(f"{label}  [{key}]")
-            button.setCheckable(True)
-            button.setProperty("role", "nav")
-            button.setToolTip(f"{label} ({key})")
-            self._group.addButton(button, index)
-            nav_layout.addWidget(button)
-            self.nav_buttons.append(button)
-            self.stack.addWidget(screen)
-            QShortcut(QKeySequence(key), self, lambda i=index: self.show_screen(i),
-                      context=Qt.ShortcutContext.ApplicationShortcut)
+        for label, key, screen in (
+                ("Sell", "F1", self.sell), ("Orders", "F2", self.orders), ("Credits", "F3", self.credits)):
+            self.add_screen(label, key, screen)
         nav_layout.addStretch(1)
         hint = QLabel("Ctrl+Enter: pay · Scan a code into the voucher or search field")
         nav_layout.addWidget(hint)
@@ -76,6 +72,21 @@ class MainWindow(QMainWindow):
         self.credits.apply_requested.connect(self._on_credits_apply_requested)
         self.show_screen(0)
 
+    def add_screen(self, label: str, key: str, screen: QWidget) -> int:
+        """Append a screen with its nav button and shortcut; ``refresh()`` is called when it is shown."""
+        index = len(self.nav_buttons)
+        button = QPushButton(f"{label}  [{key}]")
+        button.setCheckable(True)
+        button.setProperty("role", "nav")
+        button.setToolTip(f"{label} ({key})")
+        self._group.addButton(button, index)
+        self._nav_layout.insertWidget(index, button)
+        self.nav_buttons.append(button)
+        self.stack.addWidget(screen)
+        QShortcut(QKeySequence(key), self, lambda i=index: self.show_screen(i),
+                  context=Qt.ShortcutContext.ApplicationShortcut)
+        return index
+
     def set_sync_state(self, text: str) -> None:
         """Stripe sync state for the status bar (filled by the sync controller)."""
         self.status_sync.setText(text)
@@ -91,7 +102,9 @@ class MainWindow(QMainWindow):
             self.orders.refresh()
             self.orders.search.setFocus()
         else:
-            self.credits.refresh()
+            refresh = getattr(screen, "refresh", None)
+            if refresh is not None:
+                refresh()
 
     def _on_sell_order_scanned(self, reference: str) -> None:
         self.show_screen(1)
@@ -106,5 +119,7 @@ class MainWindow(QMainWindow):
         self.sell.use_credit_of(credit)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.sync_controller is not None:
+            self.sync_controller.stop()
         self.desk.tasks.wait_idle(5000)
         super().closeEvent(event)
