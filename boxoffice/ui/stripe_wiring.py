@@ -48,7 +48,8 @@ class _CardPage(QWidget):
                 order=order, payment_id=attempt.payment_id, method=attempt.method, applied=attempt.amount,
                 change_due=Decimal(0), paid_in_full=attempt.paid_in_full))
 
-        self.host.desk.tasks.read(lambda: orders.get(order_id), done, self.host.desk.messages.show_error)
+        self.host.desk.tasks.read(lambda: orders.get(order_id), done, self.host.desk.messages.show_error,
+                                  owner=self)
 
 
 class CardReaderPage(_CardPage):
@@ -71,7 +72,7 @@ class CardReaderPage(_CardPage):
         self.reload.clicked.connect(self.activate)
 
     def activate(self) -> None:
-        self.host.desk.tasks.read(self.cards.list_readers, self._show_readers, self._on_list_failed)
+        self.host.desk.tasks.read(self.cards.list_readers, self._show_readers, self._on_list_failed, owner=self)
 
     def _show_readers(self, readers: Any) -> None:
         current = self.readers.currentData() or self.preferred_reader

@@ -132,3 +132,26 @@ def test_without_stripe_status_says_card_payments_off_and_no_card_buttons(qtbot,
         assert set(dialog.method_buttons) == {"cash", "credit", "comp", "manual"}
     finally:
         close_desk(qtbot, services, window)
+
+
+def test_card_reader_method_lists_readers_and_takes_the_payment(qtbot, db_path, clock, fake, monkeypatch) -> None:
+    """PAY-11: the desk's reader is preselected; a tap on it pays the order and closes the payment dialog."""
+    monkeypatch.setenv(SECRET_KEY_ENV, FAKE_KEY)
+    monkeypatch.setenv(API_BASE_ENV, fake.url)
+    services, window = open_desk(qtbot, db_path, clock, reader_id="tmr_desk2", fast_ms=50, slow_ms=60_000)
+    try:
+        dialog = PaymentDialog(window.desk, make_order(window), parent=window)
+        qtbot.addWidget(dialog)
+        dialog.choose("card_reader")
+        page = dialog.pages.currentWidget()
+        qtbot.waitUntil(lambda: page.readers.count() == 2, timeout=10_000)
+        assert page.readers.currentData() == "tmr_desk2"
+        with qtbot.waitSignal(dialog.paid, timeout=15_000) as paid:
+            dialog.submit()
+            qtbot.waitUntil(lambda: page.dialog is not None and page.dialog.attempt is not None, timeout=10_000)
+            assert window.sync_controller is not None and window.sync_controller.interval_ms == 50
+            fake.present_payment_method("tmr_desk2")
+        result = paid.args[0]
+        assert result.method == "terminal" and result.applied == Decimal("100.00") and result.order.balance == 0
+    finally:
+        close_desk(qtbot, services, window)
