@@ -14,15 +14,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 
 from boxoffice.ui.formatting import Display, status_label
+from boxoffice.ui.models.rows_model import ROW_ROLE, SORT_ROLE, Index
 from boxoffice.ui.tasks import TaskRunner
 
 PAGE_SIZE = 200
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-ROW_ROLE = Qt.ItemDataRole.UserRole + 2
-Index = QModelIndex | QPersistentModelIndex
 
 
 class Column(enum.IntEnum):
