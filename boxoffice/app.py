@@ -15,6 +15,10 @@ from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import Clock, SystemClock
 
 if TYPE_CHECKING:
+    from boxoffice.services.audit import AuditService
+    from boxoffice.services.auth import AuthService
+    from boxoffice.services.catalog_admin import CatalogAdminService
+    from boxoffice.services.shifts import ShiftService
     from boxoffice.services.card_payments import CardPaymentService
     from boxoffice.services.cart import CartService
     from boxoffice.services.catalog import CatalogService
@@ -48,6 +52,10 @@ class AppServices:
     credits: CreditService
     staff: StaffService
     conferences: ConferenceService
+    auth: AuthService
+    audit: AuditService
+    shifts: ShiftService
+    catalog_admin: CatalogAdminService
     schema_revision: str | None = None
     card_payments: CardPaymentService | None = None   # None: no Stripe key, see card_status
     poller: Poller | None = None
@@ -136,6 +144,10 @@ def build_app(
     ``card_status`` says why card payments are off.
     """
     # Imported here so the command line's database commands need no service module at all.
+    from boxoffice.services.audit import AuditService
+    from boxoffice.services.auth import AuthService
+    from boxoffice.services.catalog_admin import CatalogAdminService
+    from boxoffice.services.shifts import ShiftService
     from boxoffice.services.cart import CartService
     from boxoffice.services.catalog import CatalogService
     from boxoffice.services.checkout import CheckoutService
@@ -176,6 +188,10 @@ def build_app(
         credits=CreditService(ctx),
         staff=StaffService(ctx),
         conferences=ConferenceService(ctx),
+        auth=AuthService(ctx),
+        audit=AuditService(ctx),
+        shifts=ShiftService(ctx),
+        catalog_admin=CatalogAdminService(ctx),
         schema_revision=revision,
         card_payments=cards,
         poller=poller,

@@ -86,6 +86,35 @@ class ConcurrentChange(UserError):
     """Another desk changed the same record first."""
 
 
+class NotSignedIn(UserError):
+    """A service was called with nobody signed in at the desk."""
+
+
+class PermissionDenied(UserError):
+    """The acting operator's role does not allow this; a lead or admin may approve it."""
+
+    def __init__(self, message: str, *, permission: str = "", needs: str = "") -> None:
+        super().__init__(message)
+        self.permission = permission   # the Permission value that was refused
+        self.needs = needs             # the lowest role that may do it
+
+
+class SignInFailed(UserError):
+    """Wrong name, PIN or password."""
+
+
+class AccountLocked(SignInFailed):
+    """Too many wrong PINs or passwords in a row; sign-in refused until ``until``."""
+
+
+class NoOpenShift(UserError):
+    """Cash moved at a desk with no open cash drawer shift."""
+
+
+class ShiftError(UserError):
+    """A cash shift cannot be opened or closed in its present state."""
+
+
 class ImportError_(UserError):
     """A conference file could not be imported; nothing was written."""
 

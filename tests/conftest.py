@@ -11,6 +11,7 @@ import pytest
 
 from boxoffice.db.engine import Database, sqlite_url
 from boxoffice.db.migrate import upgrade
+from boxoffice.services.access import Actor, Role, acting_as
 from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import FixedClock
 
@@ -27,6 +28,22 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         os.environ.pop("BOXOFFICE_HOME", None)
     else:
         os.environ["BOXOFFICE_HOME"] = old
+
+
+TEST_ADMIN = Actor(staff_id=None, name="test admin", role=Role.ADMIN)
+
+
+@pytest.fixture(autouse=True)
+def _acting_operator(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Service calls in tests act as an admin unless the test says otherwise.
+
+    Tests of permissions mark themselves ``@pytest.mark.no_default_actor`` and choose the actor.
+    """
+    if request.node.get_closest_marker("no_default_actor"):
+        yield
+        return
+    with acting_as(TEST_ADMIN):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -98,6 +98,7 @@ class PaymentStatus(str, enum.Enum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     REFUNDED = "refunded"
+    VOIDED = "voided"      # [ISSUE 6] recorded by mistake and voided by a lead; counts for nothing
 
 
 class CreditStatus(str, enum.Enum):
@@ -198,12 +199,97 @@ class Staff(TimestampMixin, Base):
 
     __tablename__ = "staff"
 
+    __table_args__ = (
+        CheckConstraint("role IN ('volunteer', 'lead', 'admin')", name="role_known"),
+        CheckConstraint("secret_kind IN ('', 'pin', 'password')", name="secret_kind_known"),
+        CheckConstraint("failed_attempts >= 0", name="failed_attempts_nonneg"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # [ISSUE 6] sign-in: role, a scrypt hash of the PIN (volunteers) or password (leads, admins)
+    # as "scrypt$n$r$p$salt_hex$hash_hex", and the lockout state after repeated failures.
+    role: Mapped[str] = mapped_column(String(16), default="volunteer", server_default="volunteer")
+    secret_kind: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    secret_hash: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     def __str__(self) -> str:
         return self.name
+
+
+class AuditEntry(Base):
+    """[ISSUE 6] One sensitive action: who (and who approved it), what, on what, amounts, desk.
+
+    Append-only: database triggers refuse UPDATE and DELETE. Written by the services in the
+    same transaction as the change it records (``services/audit.py: record``).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_at", "at"),
+        Index("ix_audit_action_at", "action", "at"),
+        Index("ix_audit_actor_at", "actor_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    desk: Mapped[str] = mapped_column(String(100), default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), default=None)
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+    actor_role: Mapped[str] = mapped_column(String(16), default="")
+    approver_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), default=None
+    )
+    approver_name: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(60))
+    target_type: Mapped[str] = mapped_column(String(60), default="")
+    target_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    target_label: Mapped[str] = mapped_column(String(300), default="")
+    amount_before: Mapped[Decimal | None] = mapped_column(default=None)
+    amount_after: Mapped[Decimal | None] = mapped_column(default=None)
+    detail: Mapped[str] = mapped_column(Text, default="")   # JSON object of further before/after values
+
+
+class CashShift(Base):
+    """[ISSUE 6] A desk's cash drawer from opening float to counted close.
+
+    Cash payments and cash refunds taken while it is open point at it (``shift_id``). At most
+    one open shift per desk (partial unique index). ``expected_cash`` is stored at close.
+    """
+
+    __tablename__ = "cash_shift"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'closed')", name="status_known"),
+        CheckConstraint("opening_float >= 0", name="float_nonneg"),
+        CheckConstraint("counted_cash IS NULL OR counted_cash >= 0", name="counted_nonneg"),
+        CheckConstraint("status = 'open' OR closed_at IS NOT NULL", name="closed_has_time"),
+        Index("uq_cash_shift_open_desk", "desk_name", unique=True,
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index("ix_cash_shift_desk_opened", "desk_name", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    desk_name: Mapped[str] = mapped_column(String(100))
+    conference_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conference.id", ondelete="SET NULL"), default=None
+    )
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    opened_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), default=None
+    )
+    opening_float: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    closed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), default=None
+    )
+    expected_cash: Mapped[Decimal | None] = mapped_column(default=None)
+    counted_cash: Mapped[Decimal | None] = mapped_column(default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -497,6 +583,7 @@ class Payment(Base):
         CheckConstraint("amount_tendered IS NULL OR amount_tendered >= 0", name="tendered_nonneg"),
         CheckConstraint("change_given >= 0", name="change_nonneg"),
         Index("ix_payment_order", "order_id"),
+        Index("ix_payment_shift", "shift_id"),
         Index("ix_payment_intent", "stripe_payment_intent_id"),
         Index("ix_payment_charge", "stripe_charge_id"),
         Index("uq_payment_idempotency_key", "idempotency_key", unique=True,
@@ -531,6 +618,8 @@ class Payment(Base):
     card_brand: Mapped[str] = mapped_column(String(40), default="")
     card_last4: Mapped[str] = mapped_column(String(4), default="")
     failure_reason: Mapped[str] = mapped_column(Text, default="")
+    # [ISSUE 6] the cash drawer shift a cash payment went into
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("cash_shift.id", ondelete="SET NULL"), default=None)
 
     order: Mapped[Order] = relationship(back_populates="payments")
     created_by: Mapped[Staff | None] = relationship()
@@ -547,6 +636,7 @@ class Refund(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_pos"),
         Index("ix_refund_order", "order_id"),
+        Index("ix_refund_shift", "shift_id"),
         Index("ix_refund_stripe_id", "stripe_refund_id"),
     )
 
@@ -566,6 +656,8 @@ class Refund(Base):
         ForeignKey("staff.id", ondelete="SET NULL"), default=None
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    # [ISSUE 6] the cash drawer shift a cash refund was paid out of
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("cash_shift.id", ondelete="SET NULL"), default=None)
 
     order: Mapped[Order] = relationship(back_populates="refunds")
     payment: Mapped[Payment | None] = relationship()

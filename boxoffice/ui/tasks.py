@@ -8,6 +8,7 @@ search typed quickly shows only the answer to the last text.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import logging
 from collections.abc import Callable
@@ -84,7 +85,10 @@ class TaskRunner(QObject):
         self._pending[task_id] = (on_success, on_error, key, owner)
         if key is not None:
             self._latest[key] = task_id
-        pool.start(_Job(fn, lambda result, error: self._done.emit(task_id, result, error)))
+        # The worker runs in a copy of the caller's context: the signed-in operator (or a lead's
+        # one-off approval set around this call) is who the service sees.
+        context = contextvars.copy_context()
+        pool.start(_Job(lambda: context.run(fn), lambda result, error: self._done.emit(task_id, result, error)))
         if was_idle:
             self.busy_changed.emit(True)
         return task_id
