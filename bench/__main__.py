@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=("core", "gui", "multidesk"), action="append",
                         help="run only these groups (repeatable)")
     args = parser.parse_args(argv)
+    from boxoffice.services.access import SYSTEM, set_operator
+
+    set_operator(SYSTEM)  # benchmarks call the services directly, as the command line does
     groups = args.only or ["core", "gui", "multidesk"]
     info = datagen.cached()
     results: dict[str, float] = {}

@@ -107,6 +107,9 @@ def desk(kind: str, url: str, number: int, conference_id: int, ticket_type_id: i
     from boxoffice.services.checkout import CheckoutService
     from boxoffice.services.context import ServiceContext
 
+    from boxoffice.services.access import SYSTEM, set_operator
+
+    set_operator(SYSTEM)
     db = Database(url)
     checkout = CheckoutService(ServiceContext(db=db, desk_name=f"Desk {number}"))
     with db.engine.connect():

@@ -25,6 +25,7 @@ from boxoffice.services.cart_state import (
     sweep_if_lapsed,
 )
 from boxoffice.services.catalog import check_id
+from boxoffice.services.access import Permission, authorize
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.customers import create_anonymous_customer, load_customer
 
@@ -121,6 +122,7 @@ class CartService:
 
     def open_cart(self, conference_id: int, customer_id: int) -> CartView:
         """CART-1: expire stale open carts, reuse the newest open one, else create one."""
+        authorize(Permission.SELL)
         check_id(conference_id, "conference")
         check_id(customer_id, "customer")
         now = self._ctx.clock.now()
@@ -148,6 +150,7 @@ class CartService:
 
     def new_walkup_cart(self, conference_id: int) -> CartView:
         """DEC-5: a fresh anonymous customer and a new cart for them."""
+        authorize(Permission.SELL)
         check_id(conference_id, "conference")
         now = self._ctx.clock.now()
         with self._ctx.db.write() as session:
@@ -164,6 +167,7 @@ class CartService:
 
     def abandon(self, cart_id: int) -> CartView:
         """DEC-4: the operator clears the cart to serve the next person."""
+        authorize(Permission.SELL)
         check_id(cart_id, "cart")
         now = self._ctx.clock.now()
         with self._ctx.db.write() as session:
@@ -180,6 +184,7 @@ class CartService:
         The customer's other open carts for this conference are abandoned, so this cart is their
         one usable cart (CART-1).
         """
+        authorize(Permission.SELL)
         check_id(cart_id, "cart")
         check_id(customer_id, "customer")
         now = self._ctx.clock.now()
@@ -206,6 +211,7 @@ class CartService:
 
     def add_ticket(self, cart_id: int, ticket_type_id: int, quantity: int = 1) -> CartView:
         """CART-5 with the CART-8 fix (held pending orders count toward the per-customer limit)."""
+        authorize(Permission.SELL)
         check_id(cart_id, "cart")
         check_id(ticket_type_id, "ticket type")
         quantity = check_quantity(quantity)
@@ -229,6 +235,7 @@ class CartService:
 
     def add_addon(self, cart_id: int, addon_id: int, quantity: int = 1) -> CartView:
         """CART-9 with the CART-13 fix (held pending orders count at cart time too)."""
+        authorize(Permission.SELL)
         check_id(cart_id, "cart")
         check_id(addon_id, "add-on")
         quantity = check_quantity(quantity)
@@ -250,6 +257,7 @@ class CartService:
 
     def set_quantity(self, cart_id: int, item_id: int, quantity: int) -> CartView:
         """CART-15: an absolute quantity; 0 or less removes the line as CART-14 does."""
+        authorize(Permission.SELL)
         check_id(cart_id, "cart")
         check_id(item_id, "cart item")
         if isinstance(quantity, bool) or not isinstance(quantity, int):
@@ -275,6 +283,7 @@ class CartService:
 
     def remove_item(self, cart_id: int, item_id: int) -> CartView:
         """CART-14: removing a ticket line also drops add-ons whose prerequisites are gone."""
+        authorize(Permission.SELL)
         check_id(cart_id, "cart")
         check_id(item_id, "cart item")
         now = self._ctx.clock.now()
@@ -288,6 +297,7 @@ class CartService:
 
     def apply_voucher(self, cart_id: int, code: str) -> CartView:
         """VCH-4/5 with DEC-8: trimmed, case-insensitive; replaces any voucher; no expiry change."""
+        authorize(Permission.SELL)
         check_id(cart_id, "cart")
         normalized = normalize_code(code)
         now = self._ctx.clock.now()
@@ -312,6 +322,7 @@ class CartService:
 
     def remove_voucher(self, cart_id: int) -> CartView:
         """VCH-4 [DESK]: an open cart may drop its voucher (hidden tickets are re-checked at checkout)."""
+        authorize(Permission.SELL)
         check_id(cart_id, "cart")
         now = self._ctx.clock.now()
         with self._ctx.db.write() as session:

@@ -25,6 +25,7 @@ from boxoffice.services import order_state
 from boxoffice.services.cart import price_inputs
 from boxoffice.services.cart_state import CartState, Lapsed, conn, load_cart, purchased_by_customer, sweep_if_lapsed
 from boxoffice.services.catalog import check_id
+from boxoffice.services.access import Permission, authorize
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.orders import OrderSummary
 
@@ -89,6 +90,7 @@ class CheckoutService:
     def checkout(self, cart_id: int, *, billing_name: str | None = None, billing_email: str | None = None,
                  billing_company: str | None = None) -> OrderSummary:
         """CHK-1..14: re-validate everything, snapshot the lines, hold the stock, count the voucher."""
+        authorize(Permission.SELL)
         check_id(cart_id, "cart")
         for value, field, limit in ((billing_name, "name", 200), (billing_email, "email", 254),
                                     (billing_company, "company", 200)):

@@ -40,6 +40,8 @@ from boxoffice.domain.models import (
 from boxoffice.errors import InvalidInput, NotFound
 from boxoffice.money import ZERO, quantize
 from boxoffice.services import order_state
+from boxoffice.services import audit
+from boxoffice.services.access import Permission, authorize
 from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import UTC, ensure_aware
 
@@ -474,11 +476,19 @@ class OrderService:
 
     def cancel(self, order_id: int, *, operator_id: int | None = None) -> OrderSummary:
         """ORD-1: cancel a pending order (refused while cash or card money is in, ORD-3)."""
+        authorize(Permission.CANCEL_ORDER)
         with self._ctx.db.write() as session:
             check_operator(session, operator_id)
             order = get_order(session, order_id, lock=True)
+            before = order.status.value
             order_state.cancel_order(session, order)
-            return summarize(session, order)
+            summary = summarize(session, order)
+            audit.record(
+                session, self._ctx, audit.CANCEL_ORDER, target_type="order", target_id=order.id,
+                target_label=order.reference, amount_before=summary.total, amount_after=Decimal("0.00"),
+                detail={"status_before": before, "status_after": order.status.value},
+            )
+            return summary
 
     def sweep_stale(self, conference_id: int) -> int:
         """ORD-6/8: cancel the conference's pending orders whose hold lapsed; returns how many."""

@@ -41,6 +41,9 @@ def _services(url: str, desk: int) -> tuple[Database, Any]:
     from boxoffice.services.context import ServiceContext
     from boxoffice.services.payments import PaymentService
 
+    from boxoffice.services.access import SYSTEM, set_operator
+
+    set_operator(SYSTEM)  # a fresh process: act as the system operator
     db = Database(url)
     ctx = ServiceContext(db=db, desk_name=f"Desk {desk}")
     return db, (CartService(ctx), CheckoutService(ctx), PaymentService(ctx))

@@ -13,6 +13,7 @@ from boxoffice.domain.models import Order, OrderLineItem, TicketType
 from boxoffice.errors import SoldOut
 from boxoffice.services import order_state
 from boxoffice.services.cart import CartService
+from boxoffice.services.access import SYSTEM, set_operator
 from boxoffice.services.checkout import CheckoutService
 from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import FixedClock
@@ -21,6 +22,7 @@ from tests import factories as f
 
 def _desk(path: str, cart_ids: list[int], start: object, results: object) -> None:
     """One desk in its own process: waits for the start signal, then checks out its carts."""
+    set_operator(SYSTEM)  # a fresh process: nobody is signed in until the desk says who acts
     db = Database(sqlite_url(path))
     service = CheckoutService(ServiceContext(db=db, clock=FixedClock()))
     start.wait(30)  # type: ignore[attr-defined]
