@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from boxoffice.db.engine import Database
-from boxoffice.domain.models import AddOn, Conference, Customer, Staff, TicketType, Voucher, VoucherType
+from boxoffice.domain.models import AddOn, CashShift, Conference, Customer, Staff, TicketType, Voucher, VoucherType
 
 
 def _add(db: Database, obj: Any) -> Any:
@@ -75,6 +75,13 @@ def customer(db: Database, **kw: Any) -> Customer:
 
 def staff(db: Database, name: str = "Grace") -> Staff:
     return _add(db, Staff(name=name))
+
+
+def open_shift(db: Database, desk_name: str = "Desk 1", opening_float: Decimal = Decimal("100.00"),
+               conference_id: int | None = None) -> CashShift:
+    """An open cash drawer shift at ``desk_name`` (cash sales and refunds need one)."""
+    return _add(db, CashShift(desk_name=desk_name, opening_float=opening_float, status="open",
+                              conference_id=conference_id))
 
 
 def at(text: str) -> datetime:

@@ -47,6 +47,7 @@ def catalogue(services: AppServices) -> Catalogue:
     factories.voucher(db, conf.id, code="SPRING", discount_value=Decimal("25.00"),
                       ticket_types=[regular.id], addons=[workshop.id])
     operator = services.staff.get_or_create("Grace")
+    factories.open_shift(db, services.ctx.desk_name, conference_id=conf.id)  # the cash drawer is open
     return Catalogue(conf.id, regular.id, last.id, workshop.id, operator.id)
 
 
