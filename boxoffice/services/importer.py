@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,9 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from boxoffice.domain import catalog_rules
+from boxoffice.domain.catalog_rules import slugify
 from boxoffice.domain.models import AddOn, Conference, TicketType
 from boxoffice.errors import ImportError_
-from boxoffice.money import CENT, MAX_AMOUNT
+from boxoffice.money import CENT
 from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import UTC, zone
 
@@ -77,13 +78,6 @@ class _Plan:
     skipped: list[str] = field(default_factory=list)
 
 
-def slugify(name: str) -> str:
-    """DESK-7: lower-case; keep letters, digits, ``_``, space, ``-``; runs of spaces/hyphens → ``-``."""
-    value = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
-    value = re.sub(r"[^\w\s-]", "", value)
-    return re.sub(r"[-\s]+", "-", value).strip("-")
-
-
 # --------------------------------------------------------------------------- validation
 
 
@@ -139,20 +133,18 @@ def _text(table: dict[str, Any], key: str, path: str, *, required: bool = False,
 
 def _count(table: dict[str, Any], key: str, path: str, default: int) -> int:
     value = _get(table, key, path, int, default=default)
-    if value < 0 or value > 10_000_000:
-        raise _fail(f"{path}.{key}", f"must be a whole number from 0 to 10000000, not {value}")
+    problem = catalog_rules.quantity_problem(value)
+    if problem:
+        raise _fail(f"{path}.{key}", problem)
     return int(value)
 
 
 def _price(table: dict[str, Any], key: str, path: str) -> Decimal:
     value = _get(table, key, path, (Decimal, int), required=True)
     amount = Decimal(value)
-    if not amount.is_finite() or amount < 0:
-        raise _fail(f"{path}.{key}", f"must be an amount of 0 or more, not {value}")
-    if amount != amount.quantize(CENT):
-        raise _fail(f"{path}.{key}", f"{value} has more than two decimals")
-    if amount > MAX_AMOUNT:
-        raise _fail(f"{path}.{key}", f"{value} is larger than the largest amount allowed ({MAX_AMOUNT})")
+    problem = catalog_rules.price_problem(amount)
+    if problem:
+        raise _fail(f"{path}.{key}", problem)
     return amount.quantize(CENT)
 
 
@@ -176,8 +168,9 @@ def _window(table: dict[str, Any], path: str, tz_name: str) -> tuple[datetime | 
     closes = available.get("closes")
     start = _moment(opens, f"{path}.available.opens", tz_name, end_of_day=False) if opens is not None else None
     end = _moment(closes, f"{path}.available.closes", tz_name, end_of_day=True) if closes is not None else None
-    if start is not None and end is not None and end < start:
-        raise _fail(f"{path}.available", "closes is before opens")
+    problem = catalog_rules.window_problem(start, end)
+    if problem:
+        raise _fail(f"{path}.available", problem)
     return start, end
 
 
