@@ -146,14 +146,17 @@ def install_stripe(window: Any, *, reader_id: str = "", fast_ms: int | None = No
         reason = getattr(services, "card_status", "") or "Stripe is not configured"
         window.set_sync_state(f"Card payments off: {reason}")
         return None
+    from boxoffice.db.locks import PollerLease, new_holder_id
     from boxoffice.stripe_sync.poller import list_events, list_exceptions
     from boxoffice.ui.screens.sync.screen import SyncBackend, SyncScreen
     from boxoffice.ui.sync_controller import SyncController
 
     timing = {k: v for k, v in (("fast_ms", fast_ms), ("slow_ms", slow_ms)) if v is not None}
     desk = window.desk
-    controller = SyncController(desk.tasks, poller.poll_once, parent=window, **timing)
     ctx = services.ctx
+    # Exactly one desk polls Stripe; this one takes the lease whenever it is free (each tick).
+    lease = PollerLease(services.db, holder=new_holder_id(ctx.desk_name))
+    controller = SyncController(desk.tasks, poller.poll_once, lease=lease, parent=window, **timing)
     backend = SyncBackend(
         events=lambda failed_only: list_events(ctx, failed_only=failed_only),
         exceptions=lambda: list_exceptions(ctx),

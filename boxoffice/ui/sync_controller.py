@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -17,6 +17,15 @@ log = logging.getLogger(__name__)
 
 FAST_MS = 2_000
 SLOW_MS = 30_000
+ANOTHER_DESK = "another desk is syncing"
+
+
+class Lease(Protocol):
+    """What the controller needs of ``boxoffice.db.locks.PollerLease``."""
+
+    def ensure(self) -> bool: ...
+
+    def release(self) -> None: ...
 
 
 class SyncController(QObject):
@@ -25,6 +34,11 @@ class SyncController(QObject):
     Signals: ``sync_finished(SyncReport)`` after every poll that reached Stripe,
     ``sync_failed(str)`` when Stripe could not be reached (the desk keeps selling cash, comp, credit),
     ``status_changed(bool, object)`` online flag and the time of the last successful poll (or None).
+
+    With a ``lease`` (the single-poller lease of several desks), every tick first calls
+    ``lease.ensure()`` on the worker thread: the desk polls only while it holds the lease, and a desk
+    that lost it (another desk took over, or the database restarted) takes it again once it is free.
+    ``stop()`` gives the lease up so another desk can take over at once.
     """
 
     sync_finished = Signal(object)
@@ -38,10 +52,12 @@ class SyncController(QObject):
         *,
         fast_ms: int = FAST_MS,
         slow_ms: int = SLOW_MS,
+        lease: Lease | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._tasks, self._poll = tasks, poll
+        self._tasks, self._poll, self._lease = tasks, poll, lease
+        self.holds_lease: bool | None = None  # None until the first tick (or without a lease)
         self._fast_ms, self._slow_ms = fast_ms, slow_ms
         self._busy = False
         self._fast_reasons: set[str] = set()
@@ -65,6 +81,12 @@ class SyncController(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+        if self._lease is not None:
+            try:
+                self._lease.release()
+            except Exception:  # closing the desk must not fail because the database went away
+                log.warning("could not release the poller lease", exc_info=True)
+            self.holds_lease = False
 
     def set_payment_in_flight(self, reason: str, in_flight: bool) -> None:
         """Poll every ~2 s while any card payment waits for Stripe (each caller names its reason)."""
@@ -78,11 +100,21 @@ class SyncController(QObject):
         if self._busy:  # never two polls at once
             return
         self._busy = True
-        self._tasks.read(self._poll, self._on_poll_done, self._on_poll_error, owner=self)
+        self._tasks.read(self._tick, self._on_poll_done, self._on_poll_error, owner=self)
+
+    def _tick(self) -> tuple[bool | None, SyncReport]:
+        """Worker thread: (re)take the lease when there is one, then poll only if this desk holds it."""
+        if self._lease is not None and not self._lease.ensure():
+            return False, SyncReport(0, 0, 0, 0, 0, message=ANOTHER_DESK, finished_at=datetime.now(UTC))
+        return (None if self._lease is None else True), self._poll()
 
     def _on_poll_done(self, result: Any) -> None:
         self._busy = False
-        report: SyncReport = result
+        holds, report = result
+        self.holds_lease = holds
+        if holds is False:  # another desk polls; this one stays online and tries again next tick
+            self._set_online(True)
+            return
         if not report.online:
             self._set_online(False)
             self.sync_failed.emit(report.message)
@@ -105,6 +137,8 @@ class SyncController(QObject):
     def status_text(self) -> str:
         """For the status bar: 'Stripe online · last sync 12:04:31' or 'Stripe offline (cash still works)'."""
         when = self.last_success.astimezone().strftime("%H:%M:%S") if self.last_success else "never"
+        if self.online and self.holds_lease is False:
+            return "Stripe online · another desk syncs events"
         if self.online:
             return f"Stripe online · last sync {when}"
         return f"Stripe offline: card payments wait; cash, comp and credit still work · last sync {when}"

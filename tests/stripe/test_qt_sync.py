@@ -147,3 +147,43 @@ def test_phone_dialog_shows_a_qr_and_closes_when_sync_sees_the_payment(
     fake.pay_session(dialog.attempt.checkout_session_id)
     with qtbot.waitSignal(dialog.payment_finished, timeout=10_000):
         poller.poll_once()
+
+
+def test_controllers_of_two_desks_share_the_poller_lease_and_take_it_back_when_free(
+    qtbot, tasks, ctx, db, clock, fake, gateway
+):
+    """Only the lease holder polls; a desk that lost the lease re-acquires it at a tick once it is free."""
+    from boxoffice.db.locks import PollerLease
+
+    lease_a = PollerLease(db, holder="desk-a", lease_seconds=30, clock=clock)
+    lease_b = PollerLease(db, holder="desk-b", lease_seconds=30, clock=clock)
+    desk_a = SyncController(tasks, Poller(ctx, gateway).poll_once, lease=lease_a, slow_ms=600_000)
+    desk_b = SyncController(tasks, Poller(ctx, gateway).poll_once, lease=lease_b, slow_ms=600_000)
+    fake.emit("payment_intent.succeeded", {"id": "pi_x", "amount": 1, "currency": "usd", "metadata": {}})
+
+    with qtbot.waitSignal(desk_a.sync_finished, timeout=10_000) as first:
+        desk_a.poll_now()
+    assert desk_a.holds_lease is True and first.args[0].fetched == 1
+
+    finished_b: list[object] = []
+    desk_b.sync_finished.connect(finished_b.append)
+    with qtbot.waitSignal(desk_b.status_changed, timeout=10_000):
+        desk_b.poll_now()
+    assert desk_b.holds_lease is False and finished_b == []  # desk B did not poll
+    assert desk_b.online and "another desk" in desk_b.status_text()
+
+    clock.advance(seconds=31)  # desk A stopped renewing (hung): its lease row lapsed, desk B takes over
+    with qtbot.waitSignal(desk_b.sync_finished, timeout=10_000):
+        desk_b.poll_now()
+    assert desk_b.holds_lease is True and lease_b.held
+
+    with qtbot.waitSignal(desk_a.status_changed, timeout=10_000):
+        desk_a.poll_now()  # desk A wakes up: its renewal fails, it does not poll beside desk B
+    assert desk_a.holds_lease is False and not lease_a.held
+
+    desk_b.stop()  # desk B closes: the lease is given up at once
+    assert desk_b.holds_lease is False and lease_a.holder_info() is None
+    with qtbot.waitSignal(desk_a.sync_finished, timeout=10_000):
+        desk_a.poll_now()  # the next tick of desk A takes the free lease back and polls again
+    assert desk_a.holds_lease is True and lease_a.holder_info().holder == "desk-a"
+    desk_a.stop()
