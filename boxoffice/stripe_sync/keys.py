@@ -1,4 +1,8 @@
-"""Stripe secret keys: read from the environment or the OS keychain, never stored in clear, shown masked."""
+"""Stripe secret keys: read from the environment or the OS keychain, never stored in clear, shown masked.
+
+``change_secret_key`` is the admin-only way to replace the key: it checks the permission, saves the
+key to the keychain and writes a STRIPE_KEY_CHANGE audit row holding only the masked keys.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ import logging
 import os
 
 from boxoffice.errors import ConfigError
+from boxoffice.services import audit
+from boxoffice.services.access import Permission, authorize
+from boxoffice.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +27,16 @@ def mask(secret: str | None) -> str:
     if not secret or len(secret) < 4:
         return "****"
     return "****" + secret[-4:]
+
+
+def describe(secret: str | None) -> str:
+    """The key's kind and last 4 characters (``sk_test_...4242``); nothing in between, ever."""
+    if not secret or len(secret) < 16:
+        return mask(secret) if secret else ""
+    for kind in ("sk_test_", "sk_live_", "rk_test_", "rk_live_", "sk_", "rk_"):
+        if secret.startswith(kind):
+            return f"{kind}...{secret[-4:]}"
+    return mask(secret)
 
 
 def _account(conference_slug: str | None) -> str:
@@ -91,3 +108,34 @@ def delete_secret_key(conference_slug: str | None = None) -> None:
 def load_api_base(settings_value: str = "") -> str:
     """BOXOFFICE_STRIPE_API_BASE, else the settings value, else empty (Stripe's own API)."""
     return (os.environ.get(API_BASE_ENV, "").strip() or settings_value.strip()).rstrip("/")
+
+
+def env_key_overrides() -> bool:
+    """True when BOXOFFICE_STRIPE_SECRET_KEY is set: it wins over the keychain."""
+    return bool(os.environ.get(SECRET_KEY_ENV, "").strip())
+
+
+def current_key_display(conference_slug: str | None = None) -> str:
+    """The configured key described for the Settings screen, or "" when there is none."""
+    try:
+        return describe(load_secret_key(conference_slug))
+    except ConfigError:
+        return "(the configured key is not valid)"
+
+
+def change_secret_key(ctx: ServiceContext, secret: str, conference_slug: str | None = None) -> str:
+    """Admins: save a new Stripe secret key to the keychain and audit it (masked); returns its description."""
+    authorize(Permission.MANAGE_STRIPE_KEY)
+    cleaned = validate_secret_key(secret)
+    try:
+        before = load_secret_key(conference_slug)
+    except ConfigError:
+        before = None
+    with ctx.db.write() as session:
+        audit.record(
+            session, ctx, audit.STRIPE_KEY_CHANGE, target_type="stripe_key",
+            target_label=conference_slug or "this desk",
+            detail={"key_before": describe(before), "key_after": describe(cleaned)},
+        )
+        store_secret_key(cleaned, conference_slug)  # a keychain failure rolls the audit row back
+    return describe(cleaned)

@@ -77,3 +77,42 @@ def test_api_base_from_environment_else_settings(monkeypatch) -> None:
     assert keys.load_api_base("http://127.0.0.1:9/") == "http://127.0.0.1:9"
     monkeypatch.setenv(keys.API_BASE_ENV, "http://127.0.0.1:8420")
     assert keys.load_api_base("http://other") == "http://127.0.0.1:8420"
+
+
+def _audit_rows(ctx) -> list:
+    from sqlalchemy import select
+
+    from boxoffice.domain.models import AuditEntry
+
+    with ctx.db.read() as session:
+        rows = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+        session.expunge_all()
+        return rows
+
+
+def test_an_admin_changes_the_key_and_the_audit_row_holds_only_the_masked_keys(
+        memory_keyring: MemoryKeyring, ctx) -> None:
+    keys.store_secret_key("sk_test_oldoldoldold1111")
+    shown = keys.change_secret_key(ctx, " sk_test_newnewnewnew4242 ")
+    assert shown == "sk_test_...4242" == keys.current_key_display()
+    assert keys.load_secret_key() == "sk_test_newnewnewnew4242"
+    (row,) = _audit_rows(ctx)
+    assert row.action == "stripe_key_change" and row.actor_name == "test admin"
+    assert "sk_test_...1111" in row.detail and "sk_test_...4242" in row.detail
+    assert "newnewnew" not in row.detail and "oldoldold" not in row.detail
+
+
+@pytest.mark.no_default_actor
+def test_only_an_admin_may_change_the_key(memory_keyring: MemoryKeyring, ctx) -> None:
+    from boxoffice.errors import PermissionDenied
+    from boxoffice.services.access import Actor, Role, acting_as
+
+    with acting_as(Actor(7, "Linus", Role.LEAD)), pytest.raises(PermissionDenied, match="needs an admin"):
+        keys.change_secret_key(ctx, "sk_test_newnewnewnew4242")
+    assert keys.load_secret_key() is None and _audit_rows(ctx) == []
+
+
+def test_a_bad_key_is_refused_without_an_audit_row(memory_keyring: MemoryKeyring, ctx) -> None:
+    with pytest.raises(ConfigError, match="does not look like"):
+        keys.change_secret_key(ctx, "pk_test_publishable_key")
+    assert _audit_rows(ctx) == []

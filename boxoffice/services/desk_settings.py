@@ -1,0 +1,76 @@
+"""Desk settings changes (admins): validate, save the settings file, and audit what changed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from boxoffice.config import Settings, save_settings
+from boxoffice.errors import InvalidInput
+from boxoffice.services import audit
+from boxoffice.services.access import Permission, authorize
+from boxoffice.services.context import ServiceContext
+
+MAX_IDLE_LOCK_MINUTES = 240
+MAX_QUICK_NOTES = 8
+AUDITED_FIELDS = ("desk_name", "idle_lock_minutes", "quick_cash_notes", "stripe_reader_id")
+
+
+def parse_quick_cash_notes(text: str) -> tuple[int, ...]:
+    """``"5, 10, 20"`` -> ``(5, 10, 20)``: whole amounts, sorted, no repeats."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    try:
+        notes = sorted({int(p) for p in parts})
+    except ValueError:
+        raise InvalidInput("Quick cash notes are whole amounts separated by commas, e.g. 5, 10, 20, 50.",
+                           field="quick_cash_notes") from None
+    if not notes or len(notes) > MAX_QUICK_NOTES or notes[0] < 1 or notes[-1] > 100_000:
+        raise InvalidInput(f"Give 1 to {MAX_QUICK_NOTES} quick cash notes between 1 and 100,000.",
+                           field="quick_cash_notes")
+    return tuple(notes)
+
+
+class DeskSettingsService:
+    """Change this desk's settings file; every change leaves a SETTINGS_CHANGE audit row."""
+
+    def __init__(self, ctx: ServiceContext, path: Path | None = None) -> None:
+        self._ctx = ctx
+        self._path = path
+
+    def save(self, current: Settings, *, desk_name: str, idle_lock_minutes: int,
+             quick_cash_notes: tuple[int, ...] | str, stripe_reader_id: str) -> Settings:
+        """Validate and save; returns the new settings (``current`` itself when nothing changed)."""
+        authorize(Permission.MANAGE_SETTINGS)
+        name = " ".join(str(desk_name).split())
+        if not name or len(name) > 100:
+            raise InvalidInput("Give the desk a name of 1 to 100 characters (it is printed on shift reports).",
+                               field="desk_name")
+        if isinstance(idle_lock_minutes, bool) or not isinstance(idle_lock_minutes, int) \
+                or not 0 <= idle_lock_minutes <= MAX_IDLE_LOCK_MINUTES:
+            raise InvalidInput(f"The idle lock is 0 (never) to {MAX_IDLE_LOCK_MINUTES} minutes.",
+                               field="idle_lock_minutes")
+        notes = parse_quick_cash_notes(quick_cash_notes) if isinstance(quick_cash_notes, str) \
+            else parse_quick_cash_notes(",".join(str(n) for n in quick_cash_notes))
+        reader = stripe_reader_id.strip()
+        if len(reader) > 100 or " " in reader:
+            raise InvalidInput("The card reader id is the tmr_… id from the Stripe dashboard (no spaces).",
+                               field="stripe_reader_id")
+        new = replace(current, desk_name=name, idle_lock_minutes=idle_lock_minutes, quick_cash_notes=notes,
+                      stripe_reader_id=reader)
+        changed: dict[str, Any] = {}
+        for field in AUDITED_FIELDS:
+            before, after = getattr(current, field), getattr(new, field)
+            if before != after:
+                changed[field] = {"before": _plain(before), "after": _plain(after)}
+        if not changed:
+            return current
+        with self._ctx.db.write() as session:
+            audit.record(session, self._ctx, audit.SETTINGS_CHANGE, target_type="settings",
+                         target_label=f"{name} settings", detail=changed)
+            save_settings(new, self._path)   # a failed save rolls the audit row back
+        return new
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value

@@ -1,0 +1,63 @@
+"""Desk settings changes: admins only, validated, saved atomically, audited with before and after."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from boxoffice.config import Settings, load_settings
+from boxoffice.domain.models import AuditEntry
+from boxoffice.errors import InvalidInput, PermissionDenied
+from boxoffice.services.access import Actor, Role, acting_as
+from boxoffice.services.desk_settings import DeskSettingsService, parse_quick_cash_notes
+
+
+def _rows(ctx) -> list[AuditEntry]:
+    with ctx.db.read() as session:
+        rows = list(session.scalars(select(AuditEntry)))
+        session.expunge_all()
+        return rows
+
+
+def test_saving_changes_writes_the_file_and_one_audit_row(ctx, tmp_path) -> None:
+    path = tmp_path / "settings.json"
+    service = DeskSettingsService(ctx, path)
+    new = service.save(Settings(), desk_name=" Desk  2 ", idle_lock_minutes=3, quick_cash_notes="50, 5 ,20",
+                       stripe_reader_id="tmr_123")
+    assert (new.desk_name, new.idle_lock_minutes, new.quick_cash_notes) == ("Desk 2", 3, (5, 20, 50))
+    assert load_settings(path).settings == new
+    (row,) = _rows(ctx)
+    assert row.action == "settings_change" and row.actor_name == "test admin"
+    detail = json.loads(row.detail)
+    assert detail["idle_lock_minutes"] == {"before": 10, "after": 3}
+    assert set(detail) == {"desk_name", "idle_lock_minutes", "quick_cash_notes", "stripe_reader_id"}
+    assert service.save(new, desk_name="Desk 2", idle_lock_minutes=3, quick_cash_notes=(5, 20, 50),
+                        stripe_reader_id="tmr_123") is new
+    assert len(_rows(ctx)) == 1                       # nothing changed: no row
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("desk_name", "  "), ("idle_lock_minutes", -1), ("idle_lock_minutes", 999),
+    ("quick_cash_notes", "5, ten"), ("quick_cash_notes", ""), ("stripe_reader_id", "tmr 1"),
+])
+def test_bad_values_are_refused_and_nothing_is_saved(ctx, tmp_path, field, value) -> None:
+    path = tmp_path / "settings.json"
+    values = {"desk_name": "Desk 1", "idle_lock_minutes": 10, "quick_cash_notes": "5", "stripe_reader_id": ""}
+    values[field] = value
+    with pytest.raises(InvalidInput) as exc:
+        DeskSettingsService(ctx, path).save(Settings(), **values)
+    assert exc.value.field == field
+    assert not path.exists() and _rows(ctx) == []
+
+
+@pytest.mark.no_default_actor
+def test_a_lead_may_not_change_settings(ctx, tmp_path) -> None:
+    with acting_as(Actor(3, "Linus", Role.LEAD)), pytest.raises(PermissionDenied, match="needs an admin"):
+        DeskSettingsService(ctx, tmp_path / "s.json").save(
+            Settings(), desk_name="X", idle_lock_minutes=1, quick_cash_notes="5", stripe_reader_id="")
+
+
+def test_quick_notes_are_sorted_and_unique() -> None:
+    assert parse_quick_cash_notes("100 20;20,5") == (5, 20, 100)
