@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -65,3 +66,35 @@ def stock_floor_problem(total_quantity: int, sold: int, held: int) -> str | None
     if total_quantity != 0 and total_quantity < floor:
         return f"{floor} are already sold or held; the stock can't be lower than {floor}"
     return None
+
+
+# --------------------------------------------------------------------------- voucher codes
+
+# No 0/O, 1/I/L: codes are read aloud and typed from paper at the desk.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_CHARS_RE = re.compile(r"^[A-Z0-9_-]+$")
+MAX_GENERATED = 10_000
+MAX_PREFIX = 20
+MIN_CODE_LENGTH, MAX_CODE_LENGTH = 4, 32
+
+
+def code_problem(code: str) -> str | None:
+    """A typed voucher code (already trimmed and upper-cased)."""
+    if not code:
+        return "must not be empty"
+    if not CODE_CHARS_RE.match(code):
+        return f"'{code}' may only contain letters, digits, '-' and '_'"
+    return None
+
+
+def prefix_problem(prefix: str) -> str | None:
+    if len(prefix) > MAX_PREFIX:
+        return f"is longer than {MAX_PREFIX} characters"
+    if prefix and not CODE_CHARS_RE.match(prefix):
+        return f"'{prefix}' may only contain letters, digits, '-' and '_'"
+    return None
+
+
+def draw_code(prefix: str, length: int, randbelow: Callable[[int], int]) -> str:
+    """One code: ``prefix`` + ``length`` characters of ``CODE_ALPHABET`` (``randbelow`` from ``secrets``)."""
+    return prefix + "".join(CODE_ALPHABET[randbelow(len(CODE_ALPHABET))] for _ in range(length))
