@@ -84,6 +84,15 @@ def open_shift(db: Database, desk_name: str = "Desk 1", opening_float: Decimal =
                               conference_id=conference_id))
 
 
+def ensure_open_shift(db: Database, desk_name: str = "Desk 1") -> int:
+    """The open shift at ``desk_name``, opened with a 100.00 float when there is none."""
+    from boxoffice.services.shifts import open_shift_id
+
+    with db.read() as session:
+        existing = open_shift_id(session, desk_name)
+    return existing if existing is not None else open_shift(db, desk_name).id
+
+
 def at(text: str) -> datetime:
     """``at("2027-05-01 12:00")`` → aware UTC datetime."""
     return datetime.fromisoformat(text).replace(tzinfo=__import__("datetime").timezone.utc)

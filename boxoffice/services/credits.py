@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import Conference, Credit, CreditStatus, Customer, Order
 from boxoffice.errors import CreditError, InvalidInput, NotFound
+from boxoffice.services import audit
+from boxoffice.services.access import Permission, authorize, operator_id_for
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.orders import check_operator, operator_label, pairs
 from boxoffice.services.payments import amount_input
@@ -143,7 +145,9 @@ class CreditService:
         expires_at: datetime | None = None,
         operator_id: int | None = None,
     ) -> CreditView:
-        """A goodwill credit: available, remaining = amount (MOD-CR-2), optional expiry (DEC-3)."""
+        """A goodwill credit: available, remaining = amount (MOD-CR-2), optional expiry (DEC-3). Needs a lead."""
+        authorize(Permission.ISSUE_CREDIT)
+        operator_id = operator_id_for(operator_id)
         amount = amount_input(amount, "credit amount")
         if amount <= 0:
             raise InvalidInput("A store credit must be worth more than 0.00.", field="amount")
@@ -173,11 +177,19 @@ class CreditService:
             )
             session.add(credit)
             session.flush()
+            audit.record(
+                session, self._ctx, audit.CREDIT_ISSUE, target_type="credit", target_id=credit.id,
+                target_label=f"Store credit #{credit.id} for customer #{customer_id}", amount_before=None,
+                amount_after=amount, detail={"customer_id": customer_id, "note": text,
+                                             "expires_at": expires_at.isoformat() if expires_at else None},
+            )
             log.info("credit #%d of %s issued to customer %d", credit.id, amount, customer_id)
             return credit_views(session, [credit])[0]
 
     def expire(self, credit_id: int, *, operator_id: int | None = None) -> CreditView:
         """DEC-3: a lead expires a credit by hand; its remaining balance can no longer be spent."""
+        authorize(Permission.EXPIRE_CREDIT)
+        operator_id = operator_id_for(operator_id)
         now = self._ctx.clock.now()
         with self._ctx.db.write() as session:
             check_operator(session, operator_id)
@@ -196,6 +208,11 @@ class CreditService:
                 f"Expired by hand by {by}" if by else "Expired by hand"
             )
             session.flush()
+            audit.record(
+                session, self._ctx, audit.CREDIT_EXPIRE, target_type="credit", target_id=credit.id,
+                target_label=f"Store credit #{credit.id}", amount_before=credit.remaining_amount,
+                amount_after=Decimal("0.00"), detail={"customer_id": credit.customer_id},
+            )
             log.info("credit #%d expired by hand", credit.id)
             return credit_views(session, [credit])[0]
 

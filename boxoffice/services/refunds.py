@@ -25,11 +25,13 @@ from boxoffice.domain.models import (
 )
 from boxoffice.errors import InvalidInput, RefundError, UserError
 from boxoffice.money import ZERO, format_money, quantize
-from boxoffice.services import order_state
+from boxoffice.services import audit, order_state
+from boxoffice.services.access import Permission, authorize, operator_id_for
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.orders import OrderSummary, check_operator, get_order, operator_label, summarize
 from boxoffice.services.payments import amount_input
 from boxoffice.services.ports import GatewayUnavailable, PaymentGateway
+from boxoffice.services.shifts import open_shift_id, require_open_shift
 
 log = logging.getLogger(__name__)
 
@@ -144,16 +146,21 @@ def apply_refund_status(session: Session, order: Order) -> None:
 
 
 def record_gateway_outcome(session: Session, refund_id: int, gateway_status: str, stripe_refund_id: str = "") -> Refund:
-    """Store what Stripe said about a card refund (also used by event sync) and update the order status."""
-    refund = session.get(Refund, refund_id, with_for_update=True)
-    if refund is None:
+    """Store what Stripe said about a card refund (also used by event sync) and update the order status.
+
+    Locks the order before the refund, the order every other writer uses (no deadlock).
+    """
+    order_id = session.scalar(select(Refund.order_id).where(Refund.id == refund_id))
+    if order_id is None:
         raise RefundError(f"Refund #{refund_id} does not exist.")
+    order = get_order(session, order_id, lock=True)
+    refund = session.get(Refund, refund_id, with_for_update=True)
+    assert refund is not None
     status = _GATEWAY_STATUS.get(gateway_status, RefundStatus.PENDING)
     if stripe_refund_id:
         refund.stripe_refund_id = stripe_refund_id
     if refund.status != RefundStatus.SUCCEEDED:  # a succeeded refund never goes back
         refund.status = status
-    order = get_order(session, refund.order_id, lock=True)
     apply_refund_status(session, order)
     return refund
 
@@ -181,7 +188,12 @@ class RefundService:
         reason: str = "",
         operator_id: int | None = None,
     ) -> RefundResult:
-        """Refund ``amount`` of a paid or partially refunded order by ``method`` (REF-1..9, DEC-1/2)."""
+        """Refund ``amount`` of a paid or partially refunded order by ``method`` (REF-1..9, DEC-1/2).
+
+        Needs a lead. Cash comes out of this desk's open drawer shift (NoOpenShift without one).
+        """
+        authorize(Permission.REFUND)
+        operator_id = operator_id_for(operator_id)
         try:
             how = RefundMethod(method)
         except ValueError:
@@ -198,24 +210,40 @@ class RefundService:
                     "store credit, or set up Stripe in Settings."
                 )
             return self._refund_card(order_id, amount, reason, operator_id)
-        with self._ctx.db.write() as session:
+
+        def refund_now(session: Session) -> RefundResult:
             check_operator(session, operator_id)
             order = self._checked(session, order_id, amount, how)
+            if how == RefundMethod.CASH:
+                shift_id: int | None = require_open_shift(session, self._ctx.desk_name)
+            else:
+                shift_id = open_shift_id(session, self._ctx.desk_name)
             credit_id = None
             if how == RefundMethod.CREDIT:
                 credit_id = self._issue_credit(session, order, amount, reason, operator_id)
+            refundable_before = refundable_amounts(session, order).total_refundable
             refund = Refund(
                 order_id=order.id, amount=amount, method=how, status=RefundStatus.SUCCEEDED,
-                reason=reason, credit_id=credit_id, created_by_id=operator_id,
+                reason=reason, credit_id=credit_id, created_by_id=operator_id, shift_id=shift_id,
                 created_at=self._ctx.clock.now(),
             )
             session.add(refund)
             apply_refund_status(session, order)
+            session.flush()
+            audit.record(
+                session, self._ctx, audit.REFUND, target_type="order", target_id=order.id,
+                target_label=order.reference, amount_before=refundable_before,
+                amount_after=refundable_before - amount,
+                detail={"refund_id": refund.id, "amount": amount, "method": how.value, "reason": reason,
+                        "credit_id": credit_id, "status": RefundStatus.SUCCEEDED.value},
+            )
             log.info("%s refund of %s on order %s", how.value, amount, order.reference)
             return RefundResult(
                 summarize(session, order), refund.id, credit_id, amount, how.value,
                 RefundStatus.SUCCEEDED.value, (refund.id,),
             )
+
+        return self._ctx.db.run_write(refund_now)
 
     # ----------------------------------------------------------------- helpers
 
@@ -264,6 +292,8 @@ class RefundService:
         with self._ctx.db.write() as session:
             check_operator(session, operator_id)
             order = self._checked(session, order_id, amount, RefundMethod.CARD)
+            refundable_before = refundable_amounts(session, order).total_refundable
+            shift_id = open_shift_id(session, self._ctx.desk_name)
             payments = session.scalars(
                 select(Payment)
                 .where(Payment.order_id == order.id, Payment.method.in_(CARD_METHODS),
@@ -290,7 +320,7 @@ class RefundService:
                 refund = Refund(
                     order_id=order.id, payment_id=payment.id, amount=take, method=RefundMethod.CARD,
                     status=RefundStatus.PENDING, reason=reason, created_by_id=operator_id,
-                    created_at=self._ctx.clock.now(),
+                    shift_id=shift_id, created_at=self._ctx.clock.now(),
                 )
                 session.add(refund)
                 session.flush()
@@ -304,6 +334,14 @@ class RefundService:
                     f"order {order.reference} can be traced to a Stripe payment. Refund the rest in cash or "
                     "as store credit."
                 )
+            # The operator's decision is recorded with the pending rows, whatever Stripe answers next.
+            audit.record(
+                session, self._ctx, audit.REFUND, target_type="order", target_id=order.id,
+                target_label=order.reference, amount_before=refundable_before,
+                amount_after=refundable_before - amount,
+                detail={"refund_ids": [c.refund_id for c in chunks], "amount": amount, "method": "card",
+                        "reason": reason, "status": "requested"},
+            )
             return chunks, order.conference.currency, stripe_reason
 
     def _refund_card(self, order_id: int, amount: Decimal, reason: str, operator_id: int | None) -> RefundResult:

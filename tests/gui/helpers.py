@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from tests import factories
+
 
 def paid_cash_sale(services: Any, conference_id: int, *, name: str, email: str,
                    tickets: dict[int, int], addons: dict[int, int] | None = None) -> Any:
@@ -15,6 +17,7 @@ def paid_cash_sale(services: Any, conference_id: int, *, name: str, email: str,
     for addon_id, quantity in (addons or {}).items():
         services.carts.add_addon(cart.id, addon_id, quantity)
     order = services.checkout.checkout(cart.id)
+    factories.ensure_open_shift(services.db, services.ctx.desk_name)
     result = services.payments.pay_cash(order.id, order.total + Decimal("0.00"))
     assert result.paid_in_full
     return result.order

@@ -46,6 +46,9 @@ def _services(url: str, desk: int) -> tuple[Database, Any]:
     set_operator(SYSTEM)  # a fresh process: act as the system operator
     db = Database(url)
     ctx = ServiceContext(db=db, desk_name=f"Desk {desk}")
+    from tests import factories
+
+    factories.ensure_open_shift(db, ctx.desk_name)  # cash goes into this desk's open drawer
     return db, (CartService(ctx), CheckoutService(ctx), PaymentService(ctx))
 
 

@@ -16,6 +16,7 @@ from boxoffice.db.migrate import current_revision, head_revision
 from boxoffice.demo.seed import DEMO_OPERATOR, seed_demo, seed_if_empty
 from boxoffice.errors import DatabaseUnavailable
 from boxoffice.timeutil import UTC, FixedClock
+from tests import factories
 
 TODAY = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -60,6 +61,7 @@ def test_demo_conference_sells_today_with_its_vouchers(app: AppServices) -> None
     assert cart.total == Decimal("25.00")  # STUDENT unlocks without a discount (VCH-10)
 
     order = app.checkout.checkout(cart.id, billing_name="Sam Student")
+    factories.ensure_open_shift(app.db, app.ctx.desk_name)
     paid = app.payments.pay_cash(order.id, Decimal("30.00"), operator_id=demo.operator_id)
     assert paid.change_due == Decimal("5.00") and paid.order.status == "paid"
     remaining = app.catalog.remaining_all(demo.conference_id)

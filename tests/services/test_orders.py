@@ -80,6 +80,7 @@ def test_sort_paging_and_filters(ctx, clock, s, people) -> None:  # type: ignore
     assert [o.reference for o in page2] == newest_first[2:]
     by_name = orders.search(s.conference_id, sort="reference", descending=False)
     assert [o.reference for o in by_name] == sorted(newest_first)
+    factories.ensure_open_shift(ctx.db)
     PaymentService(ctx).pay_cash(people["ORD-XY98ZZ76"], D("100"))
     assert _refs(orders.search(s.conference_id, statuses=["paid"])) == ["ORD-XY98ZZ76"]
     assert orders.count(s.conference_id, statuses=["pending"]) == 3
@@ -124,6 +125,7 @@ def test_detail_lists_everything(ctx, db, s) -> None:  # type: ignore[no-untyped
     order_id = checked_out(ctx, s, tickets=1, addons=1)  # 125.00
     PaymentService(ctx).apply_credit(order_id, credit.id, operator_id=s.staff_id)
     card_payment(db, order_id, D("50.00"), "pi_A")
+    factories.ensure_open_shift(ctx.db)
     PaymentService(ctx).pay_cash(order_id, D("60.00"), operator_id=s.staff_id)
     RefundService(ctx, FakeGateway()).refund(order_id, D("10.00"), method="card", operator_id=s.staff_id)
     RefundService(ctx).refund(order_id, D("5.00"), method="credit")
@@ -153,6 +155,7 @@ def test_cancel_pending_order_ORD1_and_refusals_ORD3(ctx, db, s) -> None:  # typ
     with pytest.raises(OrderStateError, match="Only pending"):
         OrderService(ctx).cancel(order_id)
     partly_cash = checked_out(ctx, s)
+    factories.ensure_open_shift(ctx.db)
     PaymentService(ctx).pay_cash(partly_cash, D("10"))
     with pytest.raises(OrderStateError, match="paid in cash or card"):
         OrderService(ctx).cancel(partly_cash)

@@ -40,6 +40,7 @@ def _ticket_counters(db, ticket_type_id):  # type: ignore[no-untyped-def]
 
 def test_cash_records_applied_amount_and_change_PAY5(ctx, db, clock, s) -> None:  # type: ignore[no-untyped-def]
     order_id = pending_order(db, s, clock.now())
+    factories.ensure_open_shift(ctx.db)
     result = PaymentService(ctx).pay_cash(order_id, D("150.00"), operator_id=s.staff_id)
     assert (result.applied, result.change_due, result.paid_in_full) == (D("100.00"), D("50.00"), True)
     assert result.method == "cash"
@@ -56,6 +57,7 @@ def test_cash_records_applied_amount_and_change_PAY5(ctx, db, clock, s) -> None:
 
 def test_partial_cash_keeps_order_pending_with_hold_PAY7(ctx, db, clock, s) -> None:  # type: ignore[no-untyped-def]
     order_id = pending_order(db, s, clock.now())
+    factories.ensure_open_shift(ctx.db)
     result = PaymentService(ctx).pay_cash(order_id, "60")
     assert result.order.status == "pending" and result.order.balance == D("40.00")
     assert result.order.hold_expires_at is not None
@@ -91,6 +93,7 @@ def test_invalid_amounts_rejected_before_writing(ctx, db, clock, s, bad) -> None
     with pytest.raises(InvalidInput):
         PaymentService(ctx).pay_manual(order_id, bad)
     with pytest.raises(InvalidInput):
+        factories.ensure_open_shift(ctx.db)
         PaymentService(ctx).pay_cash(order_id, bad)
     with db.read() as session:
         assert session.scalars(select(Payment)).all() == []
@@ -99,8 +102,10 @@ def test_invalid_amounts_rejected_before_writing(ctx, db, clock, s, bad) -> None
 def test_unknown_order_and_operator(ctx, db, clock, s) -> None:  # type: ignore[no-untyped-def]
     order_id = pending_order(db, s, clock.now())
     with pytest.raises(NotFound):
+        factories.ensure_open_shift(ctx.db)
         PaymentService(ctx).pay_cash(9999, D("10"))
     with pytest.raises(NotFound, match="Staff member"):
+        factories.ensure_open_shift(ctx.db)
         PaymentService(ctx).pay_cash(order_id, D("10"), operator_id=9999)
 
 
@@ -120,6 +125,7 @@ def test_comp_zero_total_PAY2_and_free_order_DESK3(ctx, db, clock, s) -> None:  
 
 def test_comp_of_a_balance_needs_a_reason(ctx, db, clock, s) -> None:  # type: ignore[no-untyped-def]
     order_id = pending_order(db, s, clock.now())
+    factories.ensure_open_shift(ctx.db)
     PaymentService(ctx).pay_cash(order_id, D("30"))
     with pytest.raises(InvalidInput, match="reason"):
         PaymentService(ctx).comp(order_id, reason="  ")
@@ -160,6 +166,7 @@ def test_split_payment_credit_then_cash(ctx, db, clock, s) -> None:  # type: ign
     c = _credit(ctx, s, "40.00")
     svc = PaymentService(ctx)
     assert not svc.apply_credit(order_id, c.id).paid_in_full
+    factories.ensure_open_shift(ctx.db)
     r = svc.pay_cash(order_id, D("100.00"))
     assert (r.applied, r.change_due, r.paid_in_full) == (D("85.00"), D("15.00"), True)
     assert r.order.paid == D("125.00")
@@ -178,6 +185,7 @@ def test_credit_preconditions_CRD2_CRD9(ctx, db, clock, s) -> None:  # type: ign
         PaymentService(ctx).apply_credit(order_id, elsewhere.id)
     with pytest.raises(NotFound):
         PaymentService(ctx).apply_credit(order_id, 4242)
+    factories.ensure_open_shift(ctx.db)
     PaymentService(ctx).pay_cash(order_id, D("100"))
     mine = _credit(ctx, s, "10")
     with pytest.raises(PaymentError, match="pending"):
@@ -224,6 +232,7 @@ def test_cash_on_a_cancelled_order_is_refused(ctx, db, clock, s) -> None:  # typ
     order_id = pending_order(db, s, clock.now())
     OrderService(ctx).cancel(order_id)
     with pytest.raises(PaymentError, match="cancelled"):
+        factories.ensure_open_shift(ctx.db)
         PaymentService(ctx).pay_cash(order_id, D("100"))
     with db.read() as session:
         assert session.get(Order, order_id).status == OrderStatus.CANCELLED

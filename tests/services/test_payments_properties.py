@@ -50,6 +50,7 @@ def test_money_balances_to_the_cent(ctx, db, clock, payments, refunds, price) ->
         before = OrderService(ctx).get(order_id)
         try:
             if method == "cash":
+                factories.ensure_open_shift(ctx.db)
                 r = pay.pay_cash(order_id, amount)
                 assert r.applied + r.change_due == amount and r.applied <= before.balance
             elif method == "manual":

@@ -118,6 +118,7 @@ def test_terminal_money_is_card_money_REF8(ctx, db, s) -> None:  # type: ignore[
 def test_card_refund_limited_to_card_money_DEC2(ctx, db, s) -> None:  # type: ignore[no-untyped-def]
     order_id = checked_out(ctx, s, tickets=1, addons=2)  # 150.00
     card_payment(db, order_id, D("100.00"), "pi_A")
+    factories.ensure_open_shift(ctx.db)
     PaymentService(ctx).pay_cash(order_id, D("50.00"))
     view = RefundService(ctx).refundable(order_id)
     assert view.total_refundable == D("150.00")
@@ -171,6 +172,7 @@ def test_pending_gateway_refund_reserves_money(ctx, db, s) -> None:  # type: ign
 
 def test_refund_as_store_credit_DEC2(ctx, db, s) -> None:  # type: ignore[no-untyped-def]
     order_id = checked_out(ctx, s)
+    factories.ensure_open_shift(ctx.db)
     PaymentService(ctx).pay_cash(order_id, D("100.00"))
     result = RefundService(ctx).refund(order_id, D("30.00"), method="credit", reason="moved", operator_id=s.staff_id)
     assert result.order.status == "partially_refunded" and result.credit_id is not None
@@ -196,6 +198,7 @@ def test_refund_eligibility_REF1(ctx, db, s) -> None:  # type: ignore[no-untyped
     order_id = checked_out(ctx, s)
     with pytest.raises(RefundError, match="Only paid or partially refunded orders"):
         RefundService(ctx).refund(order_id, D("10.00"), method="cash")
+    factories.ensure_open_shift(ctx.db)
     PaymentService(ctx).pay_cash(order_id, D("100.00"))
     with pytest.raises(InvalidInput):
         RefundService(ctx).refund(order_id, D("0.00"), method="cash")
@@ -217,6 +220,7 @@ def test_comp_orders_have_nothing_to_refund(ctx, db, s) -> None:  # type: ignore
 def test_refunds_do_not_release_voucher_VCH13(ctx, db, s) -> None:  # type: ignore[no-untyped-def]
     factories.voucher(db, s.conference_id, code="HALF", discount_value=D("50.00"))
     order_id = checked_out(ctx, s, voucher="HALF")
+    factories.ensure_open_shift(ctx.db)
     PaymentService(ctx).pay_cash(order_id, D("50.00"))
     RefundService(ctx).refund(order_id, D("50.00"), method="cash")
     with db.read() as session:

@@ -6,10 +6,12 @@ from decimal import Decimal
 
 from boxoffice.domain.models import Order, OrderStatus, Payment, PaymentMethod, PaymentStatus
 from boxoffice.services.payments import PaymentService
+from tests import factories
 
 
 def test_session_for_the_balance_completes_by_event_sync(cards, fake, make_order, poller, ctx, db):
     order = make_order(1)
+    factories.ensure_open_shift(ctx.db)
     PaymentService(ctx).pay_cash(order.id, Decimal("25.00"))
     attempt = cards.start_checkout_session(order.id)
     assert attempt.checkout_url.startswith("https://checkout.stripe.com/") and attempt.amount == Decimal(
@@ -66,6 +68,7 @@ def test_desk_expires_the_link_early_then_can_take_another_method(cards, fake, m
     attempt = cards.start_checkout_session(order.id)
     assert cards.cancel(attempt.payment_id).status == "failed"
     assert fake.objects[attempt.checkout_session_id]["status"] == "expired"
+    factories.ensure_open_shift(ctx.db)
     result = PaymentService(ctx).pay_cash(order.id, Decimal("100.00"))
     assert result.paid_in_full
 

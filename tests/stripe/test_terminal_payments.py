@@ -17,6 +17,7 @@ from boxoffice.domain.models import (
 from boxoffice.errors import OrderStateError, PaymentError
 from boxoffice.services.card_payments import CardPaymentService
 from boxoffice.services.payments import PaymentService
+from tests import factories
 from boxoffice.services.ports import GatewayUnavailable
 from tests.fakes.fake_stripe import DECLINE_NUMBER
 from tests.stripe.conftest import make_gateway
@@ -48,6 +49,7 @@ def test_trm_happy_path_captures_records_card_and_pays_order(cards, fake, make_o
 
 def test_trm3_charges_only_the_outstanding_balance(cards, fake, make_order, ctx):
     order = make_order(1)
+    factories.ensure_open_shift(ctx.db)
     PaymentService(ctx).pay_cash(order.id, Decimal("30.00"))
     attempt = cards.start_terminal_payment(order.id, "tmr_desk1")
     assert attempt.amount == Decimal("70.00")
@@ -58,6 +60,7 @@ def test_trm3_refuses_paid_orders_and_trm2_needs_a_reader(cards, make_order, ctx
     order = make_order(1)
     with pytest.raises(PaymentError, match="reader"):
         cards.start_terminal_payment(order.id, "")
+    factories.ensure_open_shift(ctx.db)
     PaymentService(ctx).pay_cash(order.id, Decimal("100.00"))
     with pytest.raises(OrderStateError, match="not pending"):
         cards.start_terminal_payment(order.id, "tmr_desk1")
