@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench dist clean
+.PHONY: run test bench dist dist-onefile dist-lean clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,23 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench
 
+# The installer for staff laptops: dist/boxoffice-<version>/ (one folder), checked with its own --self-test.
+PYINSTALLER := $(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN
+
 dist: $(STAMP)
-	$(PY) -m pip install --quiet pyinstaller
-	$(VENV)/bin/pyinstaller --noconfirm --clean build.spec
+	rm -rf dist/boxoffice-*
+	$(PYINSTALLER) build.spec
+	du -sh dist/boxoffice-*/
+	QT_QPA_PLATFORM=offscreen BOXOFFICE_HOME="$$(mktemp -d)" dist/boxoffice-*/boxoffice --self-test
+
+# Variants: one self-extracting file; a lean folder without PostgreSQL and the Linux Secret Service keychain.
+dist-onefile: $(STAMP)
+	BOXOFFICE_ONEFILE=1 $(PYINSTALLER) build.spec
+	du -sh dist/boxoffice
+
+dist-lean: $(STAMP)
+	BOXOFFICE_LEAN=1 $(PYINSTALLER) --distpath dist/lean build.spec
+	du -sh dist/lean/boxoffice-*/
 
 clean:
 	rm -rf build dist .pytest_cache

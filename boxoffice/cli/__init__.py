@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "boxoffice.cli.db_commands",
     "boxoffice.cli.conference_commands",
     "boxoffice.stripe_sync.cli",
+    "boxoffice.cli.selftest_command",
 )
 DEFAULT_COMMAND = "run"
 

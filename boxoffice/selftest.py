@@ -1,0 +1,226 @@
+"""``boxoffice --self-test``: prove an installed (or frozen) desk works end to end, without touching user data.
+
+It builds a temporary database, runs the migrations, imports the demo conference, runs a cash sale
+through the services (acting as the system operator, with a cash shift open), renders every screen
+of the main window offscreen, and checks that the log redacts secrets. One line per check; exit
+code 0 when every check passed, 1 with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+from boxoffice import __version__, paths
+
+log = logging.getLogger(__name__)
+
+MIN_SCREEN_WIDTH, MIN_SCREEN_HEIGHT = 300, 200
+
+
+class CheckFailed(Exception):
+    """A self-test check did not hold; the message says what was expected."""
+
+
+@dataclass
+class SelfTest:
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    passed: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def ok(self, what: str) -> None:
+        self.passed += 1
+        print(f"ok    {what}", file=self.out, flush=True)
+
+    def fail(self, what: str, reason: str) -> None:
+        self.failures.append(f"{what}: {reason}")
+        print(f"FAIL  {what}: {reason}", file=self.out, flush=True)
+
+    def check(self, what: str, condition: bool, reason: str) -> None:
+        if condition:
+            self.ok(what)
+        else:
+            self.fail(what, reason)
+            raise CheckFailed(f"{what}: {reason}")
+
+
+def _bundle_checks(t: SelfTest) -> None:
+    from boxoffice.db.migrate import MIGRATIONS_DIR, packaged_head
+
+    frozen = bool(getattr(sys, "frozen", False))
+    t.ok(f"Box Office {__version__} on Python {platform.python_version()} "
+         f"({platform.system()} {platform.machine()}{', frozen build' if frozen else ''})")
+    resources = paths.resources_dir()
+    missing = [n for n in ("style.qss", "icon.svg", "icon.png") if not (resources / n).is_file()]
+    t.check(f"resources present in {resources}", not missing, f"missing {', '.join(missing)}")
+    t.check(f"migrations shipped up to revision {packaged_head()}", (MIGRATIONS_DIR / "env.py").is_file(),
+            f"{MIGRATIONS_DIR / 'env.py'} is missing")
+    demo = paths.demo_conference_file()
+    t.check("demo conference file shipped", demo.is_file(), f"{demo} is missing")
+
+
+def _database_checks(t: SelfTest, url: str) -> tuple[Any, int]:
+    from boxoffice.app import build_app
+    from boxoffice.db.migrate import packaged_head, stored_revision
+    from boxoffice.demo.seed import seed_demo
+
+    services = build_app(url, desk_name="Self-test desk", use_stripe=False)
+    revision = stored_revision(services.db)
+    t.check(f"temporary database created and migrated to {revision}", revision == packaged_head(),
+            f"schema is at {revision}, expected {packaged_head()}")
+    report = seed_demo(services.ctx)
+    catalog = services.catalog.list_products(report.conference_id)
+    conference = services.conferences.get(report.conference_id)
+    t.check(f"demo conference imported: {conference.name}, {len(catalog.tickets)} ticket types, "
+            f"{len(catalog.addons)} add-ons", len(catalog.tickets) > 0, "the demo has no ticket types")
+    return services, report.conference_id
+
+
+def _open_cash_shift(services: Any, conference_id: int, opening_float: Decimal) -> None:
+    opener: Callable[..., Any] | None = getattr(services.shifts, "open", None)
+    if opener is not None:
+        opener(opening_float, conference_id=conference_id)
+        return
+    from boxoffice.domain.models import CashShift   # until ShiftService.open lands
+
+    with services.db.write() as session:
+        session.add(CashShift(desk_name=services.ctx.desk_name, conference_id=conference_id, status="open",
+                              opening_float=opening_float, opened_at=services.ctx.clock.now()))
+
+
+def _cash_sale(t: SelfTest, services: Any, conference_id: int) -> None:
+    _open_cash_shift(services, conference_id, Decimal("100.00"))
+    t.ok(f"cash shift open at {services.ctx.desk_name} with a float of 100.00")
+    catalog = services.catalog.list_products(conference_id)
+    ticket = next((p for p in catalog.tickets if p.allowed and p.price > 0), None)
+    if ticket is None:
+        raise CheckFailed("no demo ticket type is on sale")
+    cart = services.carts.new_walkup_cart(conference_id)
+    services.carts.add_ticket(cart.id, ticket.id, 1)
+    order = services.checkout.checkout(cart.id, billing_name="Self Test", billing_email="selftest@example.org")
+    t.check(f"checkout of 1 × {ticket.name}: order {order.reference} for {order.total}",
+            order.total == ticket.price and order.status == "pending",
+            f"order total {order.total} ({order.status}), expected {ticket.price} pending")
+    tendered = (order.total / 50).to_integral_value(rounding="ROUND_CEILING") * 50 + 50
+    paid = services.payments.pay_cash(order.id, tendered)
+    t.check(f"cash payment of {tendered}: paid in full, change {paid.change_due}",
+            paid.paid_in_full and paid.change_due == tendered - order.total,
+            f"paid_in_full={paid.paid_in_full}, change {paid.change_due}")
+    stored = services.orders.get(order.id)
+    t.check(f"order {stored.reference} stored as {stored.status}", stored.status == "paid" and stored.balance == 0,
+            f"status {stored.status}, balance {stored.balance}")
+
+
+def _render_screens(t: SelfTest, services: Any, conference_id: int) -> None:
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtWidgets import QApplication
+
+    from boxoffice.ui.desk import Desk
+    from boxoffice.ui.formatting import Display
+    from boxoffice.ui.launch import application
+    from boxoffice.ui.main_window import MainWindow
+    from boxoffice.ui.messages import RecordingMessages
+    from boxoffice.ui.stripe_wiring import install_stripe
+    from boxoffice.ui.tasks import TaskRunner
+
+    app = application()
+    t.ok(f"Qt {QApplication.platformName()} platform, style sheet {len(app.styleSheet())} characters")
+    conference = services.conferences.get(conference_id)
+    operator = services.staff.get_or_create("Self-test operator")
+    tasks = TaskRunner()
+    messages = RecordingMessages()
+    desk = Desk(services=services, tasks=tasks, messages=messages, conference_id=conference.id,
+                display=Display(conference.currency, conference.timezone), operator_id=operator.id,
+                operator_name=operator.name)
+    window = MainWindow(desk, conference_name=conference.name, database_label=services.db.display_url)
+    install_stripe(window)
+    window.resize(1280, 820)
+    window.show()
+    try:
+        count = window.stack.count()
+        t.check(f"main window built with {count} screens", count > 0, "the window has no screens")
+        for index in range(count):
+            label = window.nav_buttons[index].text() if index < len(window.nav_buttons) else f"screen {index}"
+            before = len(messages.shown)
+            window.show_screen(index)
+            _settle(app, tasks)
+            screen = window.stack.widget(index)
+            pixmap = screen.grab()
+            size = screen.size()
+            errors = [s.text for s in messages.shown[before:] if s.kind != "info"]
+            t.check(f"screen {label.split('  ')[0]} ({type(screen).__name__}) rendered {size.width()}×{size.height()}",
+                    not pixmap.isNull() and size.width() >= MIN_SCREEN_WIDTH
+                    and size.height() >= MIN_SCREEN_HEIGHT and not errors,
+                    f"pixmap null={pixmap.isNull()}, size {size.width()}×{size.height()}, errors {errors}")
+    finally:
+        window.close()
+        tasks.wait_idle(5000)
+        window.deleteLater()
+        app.processEvents()
+
+
+def _settle(app: Any, tasks: Any, timeout: float = 10.0) -> None:
+    """Process events until the screen's background loads have delivered (bounded)."""
+    deadline = time.monotonic() + timeout
+    app.processEvents()
+    while time.monotonic() < deadline:
+        tasks.wait_idle(100)
+        app.processEvents()
+        if not tasks.is_busy():
+            app.processEvents()
+            return
+    raise CheckFailed(f"background loads still running after {timeout:.0f} s")
+
+
+def _log_checks(t: SelfTest) -> None:
+    from boxoffice.logging_setup import redact
+
+    key = "sk_live_" + "51SelfTestAbCdEfGhIjKlMnOp"
+    card = "4242 4242 4242 4242"
+    cleaned = redact(f"key={key} card={card} cvc=123")
+    t.check("log redaction masks Stripe keys, card numbers and CVC",
+            key not in cleaned and "4242 4242" not in cleaned and "cvc=123" not in cleaned, cleaned)
+
+
+def run(out: TextIO | None = None) -> int:
+    """Run every check; returns the process exit code (0 only when all passed)."""
+    from boxoffice.services.access import SYSTEM, acting_as
+
+    t = SelfTest(out=out or sys.stdout)
+    started = time.monotonic()
+    services = None
+    with tempfile.TemporaryDirectory(prefix="boxoffice-selftest-") as tmp, acting_as(SYSTEM):
+        try:
+            _bundle_checks(t)
+            from boxoffice.db.engine import sqlite_url
+
+            services, conference_id = _database_checks(t, sqlite_url(Path(tmp) / "selftest.sqlite3"))
+            _cash_sale(t, services, conference_id)
+            _render_screens(t, services, conference_id)
+            _log_checks(t)
+        except CheckFailed:
+            pass
+        except Exception as exc:  # noqa: BLE001 - any failure is a failed self-test, with its reason
+            log.exception("self-test failed")
+            t.fail("unexpected error", f"{type(exc).__name__}: {exc}")
+            traceback.print_exc(file=t.out)
+        finally:
+            if services is not None:
+                services.close()
+    seconds = time.monotonic() - started
+    if t.failures:
+        print(f"SELF-TEST FAILED: {len(t.failures)} failed, {t.passed} passed in {seconds:.1f} s — "
+              f"{t.failures[0]}", file=t.out, flush=True)
+        return 1
+    print(f"SELF-TEST PASSED: {t.passed} checks in {seconds:.1f} s", file=t.out, flush=True)
+    return 0
