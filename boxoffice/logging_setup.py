@@ -14,34 +14,69 @@ MAX_BYTES = 2_000_000
 BACKUP_COUNT = 5
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
-# Stripe keys and webhook secrets, passwords inside database URLs, card-number-like digit runs.
+# Stripe secret/restricted/publishable keys and webhook secrets, Authorization header values,
+# passwords inside database URLs, CVC fields; card numbers are matched below (Luhn-checked).
+_KEY_CHARS = r"[A-Za-z0-9_]"
 _SECRET_PATTERNS = (
-    (re.compile(r"\b((?:sk|rk|pk)_(?:live|test)_)[A-Za-z0-9]{6,}"), r"\1***"),
-    (re.compile(r"\b(whsec_)[A-Za-z0-9]{6,}"), r"\1***"),
+    (re.compile(rf"\b((?:sk|rk|pk)_(?:live|test)_){_KEY_CHARS}{{4,}}"), r"\1***"),
+    (re.compile(rf"\b(whsec_){_KEY_CHARS}{{4,}}"), r"\1***"),
+    (re.compile(r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?)(?:(bearer|basic)\s+)?[^\s\"',;}]+"),
+     lambda m: f"{m.group(1)}{m.group(2) + ' ' if m.group(2) else ''}[redacted]"),
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1[redacted]"),
     (re.compile(r"(://[^:/@\s]+:)[^@\s]+@"), r"\1***@"),
-    (re.compile(r"\b(?:\d[ -]?){13,19}\b"), "[card number removed]"),
+    # cvc=123, "cvc": "123", card[cvc]=123, card%5Bcvc%5D=123, cvv2: 1234, security_code=123
+    (re.compile(r"(?i)(?:\b|(?<=%5B))((?:cvc|cvv|cvc2|cvv2|cid|security_code)(?:%5D|\])?[\"']?\s*[:=]\s*[\"']?)\d{3,4}\b"),
+     r"\1[redacted]"),
 )
+# 13-19 digits, optionally grouped by single spaces or dashes (also inside URL-encoded text).
+_CARD_CANDIDATE = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
+CARD_REPLACEMENT = "[card number removed]"
+
+
+def luhn_valid(digits: str) -> bool:
+    """True when ``digits`` passes the Luhn check used by every payment card number."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    digits = re.sub(r"[ -]", "", match.group(0))
+    return CARD_REPLACEMENT if luhn_valid(digits) else match.group(0)
 
 
 def redact(text: str) -> str:
-    """Mask API keys, webhook secrets, URL passwords and card numbers in ``text``."""
+    """Mask API keys, webhook secrets, Authorization values, URL passwords, CVCs and card numbers."""
     for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
+        text = pattern.sub(replacement, text)  # type: ignore[arg-type]
+    return _CARD_CANDIDATE.sub(_mask_card, text)
 
 
 class RedactingFilter(logging.Filter):
-    """Formats the record's message once and masks secrets in it (and in any traceback text)."""
+    """Masks secrets in a record's message, arguments, traceback and stack text before any handler writes it.
+
+    The message is formatted once (so a secret passed as an argument is caught too) and the record
+    keeps the cleaned text with no arguments.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string must not lose the record or leak args
+            message = f"{record.msg!s} {record.args!r}"
         cleaned = redact(message)
-        if cleaned != message:
+        if cleaned != message or record.args:
             record.msg, record.args = cleaned, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
