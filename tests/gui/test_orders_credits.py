@@ -149,3 +149,44 @@ def test_credits_model_passes_the_model_tester(qtmodeltester, services, catalogu
     model.set_rows([credit])
     assert model.index(0, 1).data() == "$15.00"
     qtmodeltester.check(model)
+
+
+def test_another_desks_sale_appears_in_orders_keeping_selection_and_scroll(qtbot, desk, services, catalogue,
+                                                                           db_path, clock) -> None:
+    """Desk 2 sells while desk 1 looks at an order further down: the new order shows, the view stays."""
+    from boxoffice.app import build_app
+    from boxoffice.db.engine import sqlite_url
+
+    for i in range(30):
+        clock.advance(seconds=60)
+        paid_cash_sale(services, catalogue.conference_id, name=f"Buyer {i:02d}", email=f"b{i}@example.org",
+                       tickets={catalogue.regular: 1})
+    screen = OrdersScreen(desk)
+    qtbot.addWidget(screen)
+    screen.resize(1100, 420)
+    screen.show()
+    screen.refresh()
+    qtbot.waitUntil(lambda: screen.model.rowCount() == 30)
+    screen.changes.set_interval(50)
+    qtbot.waitUntil(lambda: screen.changes.checks >= 1)  # the feed has its baseline
+    screen.table.scrollTo(screen.model.index(12, 0), screen.table.ScrollHint.PositionAtTop)
+    qtbot.waitUntil(lambda: screen.table.rowAt(0) == 12)
+    top_id = screen.model.row_of(12).id
+    screen.table.selectRow(14)
+    chosen = screen.model.row_of(14)
+    qtbot.waitUntil(lambda: screen.detail is not None and screen.detail.summary.id == chosen.id)
+
+    other = build_app(sqlite_url(db_path), clock=clock, desk_name="Desk 2")
+    try:
+        clock.advance(seconds=60)
+        newest = paid_cash_sale(other, catalogue.conference_id, name="Zed Other", email="zed@example.org",
+                                tickets={catalogue.regular: 2})
+    finally:
+        other.close()
+    qtbot.waitUntil(lambda: screen.model.total == 31 and screen.count_label.text() == "31 orders", timeout=5000)
+    assert screen.model.row_of(0).id == newest.id  # newest first
+    assert screen.model.row_of(screen.table.rowAt(0)).id == top_id  # same orders in view
+    selected = screen.table.selectionModel().selectedRows()
+    assert [screen.model.row_of(i.row()).id for i in selected] == [chosen.id]
+    assert screen.table.currentIndex().row() == 15
+    assert screen.detail.summary.id == chosen.id

@@ -152,3 +152,38 @@ def test_walkup_cash_sale_takes_three_keys_and_clicks_plus_the_amount(qtbot, des
     qtbot.waitUntil(lambda: screen.confirmation is not None)
     assert interactions == 4
     assert services.orders.get(screen.confirmation.result.order.id).status == "paid"
+
+
+def test_another_desks_sale_updates_the_tiles_and_keeps_the_cart(qtbot, desk, services, catalogue, db_path,
+                                                                 clock) -> None:
+    """Two desks on one database file: desk 2 sells 3 Regular; desk 1's tile shows it, its cart stays."""
+    from boxoffice.app import build_app
+    from boxoffice.db.engine import sqlite_url
+    from tests.gui.helpers import paid_cash_sale
+
+    screen = make_screen(qtbot, desk)
+    screen.changes.set_interval(50)
+    qtbot.waitUntil(lambda: screen.changes.checks >= 1)  # the feed has its baseline
+    attendee = screen.cart_panel.attendee
+    qtbot.keyClicks(attendee.name, "Ada Lovelace")
+    click_tile(qtbot, screen, "Regular", 1)
+    cart_id = screen.cart.id
+    tile = screen.catalog.tile("Regular")
+    tile.setFocus()
+    assert tile.status_text == "400 left"
+
+    other = build_app(sqlite_url(db_path), clock=clock, desk_name="Desk 2")
+    try:
+        paid_cash_sale(other, catalogue.conference_id, name="Bob Byte", email="bob@example.org",
+                       tickets={catalogue.regular: 3})
+        qtbot.waitUntil(lambda: screen.catalog.tile("Regular").status_text == "397 left", timeout=5000)
+        paid_cash_sale(other, catalogue.conference_id, name="Cy Press", email="cy@example.org",
+                       tickets={catalogue.last_one: 1})
+        qtbot.waitUntil(lambda: screen.catalog.tile("Last One").status_text == "Sold out", timeout=5000)
+    finally:
+        other.close()
+    assert screen.catalog.tile("Regular") is tile and tile.hasFocus()  # updated in place, focus kept
+    assert not screen.catalog.tile("Last One").isEnabled()
+    assert screen.cart.id == cart_id and cart_count(screen) == 1
+    assert screen.cart_panel.row("Regular").quantity.value() == 1
+    assert attendee.name.text() == "Ada Lovelace"

@@ -10,6 +10,7 @@ Signals: ``loaded()`` after a query (first page and count) has arrived; ``failed
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from boxoffice.ui.models.rows_model import ROW_ROLE, SORT_ROLE, Index
 from boxoffice.ui.tasks import TaskRunner
 
 PAGE_SIZE = 200
+MAX_RELOAD_ROWS = 1_000  # an in-place reload re-reads at most this many rows (the ones fetched so far)
 
 
 class Column(enum.IntEnum):
@@ -92,6 +94,44 @@ class OrdersModel(QAbstractTableModel):
     def refresh(self) -> None:
         self.set_query(self._query)
 
+    def reload(self, on_done: Callable[[], None] | None = None) -> None:
+        """Re-read the rows shown so far for the same query and swap them in place.
+
+        Unlike ``set_query`` this keeps the view's selection and current row on the same orders
+        (persistent indexes follow the order ids), so another desk's sale can appear while the
+        operator works. A newer query started meanwhile wins; the reload is then dropped.
+        """
+        generation, service, conference, query = (
+            self._generation, self._service, self._conference_id, self._query)
+        wanted = min(max(len(self._rows), PAGE_SIZE), MAX_RELOAD_ROWS)
+
+        def work() -> tuple[int, list[Any]]:
+            total = service.count(conference, query.text, statuses=query.statuses,
+                                  created_from=query.created_from, created_to=query.created_to)
+            return total, self._page(service, conference, query, 0, wanted)
+
+        def done(result: tuple[int, list[Any]]) -> None:
+            if generation != self._generation or self._fetching:
+                return  # a new search or a page fetch is under way: its answer is newer
+            self._swap_rows(result[0], result[1])
+            if on_done is not None:
+                on_done()
+
+        self._tasks.read(work, done, self._on_failed, key=f"orders-reload-{id(self)}", owner=self)
+
+    def _swap_rows(self, total: int, rows: list[Any]) -> None:
+        self.layoutAboutToBeChanged.emit()
+        new_rows = {summary.id: row for row, summary in enumerate(rows)}
+        old_ids = [summary.id for summary in self._rows]
+        persistent = self.persistentIndexList()
+        moved = []
+        for index in persistent:
+            row = new_rows.get(old_ids[index.row()], -1) if 0 <= index.row() < len(old_ids) else -1
+            moved.append(self.index(row, index.column()) if row >= 0 else QModelIndex())
+        self._total, self._rows = total, rows
+        self.changePersistentIndexList(persistent, moved)
+        self.layoutChanged.emit()
+
     def row_of(self, row: int) -> Any:
         return self._rows[row]
 
@@ -110,11 +150,12 @@ class OrdersModel(QAbstractTableModel):
                                   [Qt.ItemDataRole.DisplayRole, SORT_ROLE, ROW_ROLE])
 
     @staticmethod
-    def _page(service: Any, conference: int, query: OrderQuery, offset: int) -> list[Any]:
+    def _page(service: Any, conference: int, query: OrderQuery, offset: int,
+              limit: int = PAGE_SIZE) -> list[Any]:
         return list(service.search(conference, query.text, statuses=query.statuses,
                                    created_from=query.created_from, created_to=query.created_to,
                                    sort=query.sort, descending=query.descending, offset=offset,
-                                   limit=PAGE_SIZE))
+                                   limit=limit))
 
     def _on_first_page(self, generation: int, result: tuple[int, list[Any]]) -> None:
         if generation != self._generation:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from boxoffice.timeutil import UTC
 from boxoffice.ui.desk import Desk, looks_like_reference
 from boxoffice.ui.dialogs.refund import RefundDialog
+from boxoffice.ui.models.change_feed import ChangeFeed
 from boxoffice.ui.models.orders_model import ROW_ROLE, Column, OrderQuery, OrdersModel
 from boxoffice.ui.receipt import write_receipt_pdf
 from boxoffice.ui.screens.orders.detail_pane import detail_html
@@ -125,6 +126,8 @@ class OrdersScreen(QWidget):
         self.save_pdf.clicked.connect(self._on_save_pdf_clicked)
         self.print_button.clicked.connect(self._on_print_clicked)
         self._show_detail(None)
+        # Another desk's sale or payment: reload the rows in place (selection and scroll kept).
+        self.changes = ChangeFeed.for_screen(self, desk, self._on_data_changed)
 
     # ------------------------------------------------------------------ search
 
@@ -137,6 +140,21 @@ class OrdersScreen(QWidget):
     def refresh(self) -> None:
         self._search_timer.stop()
         self.model.set_query(self.current_query())
+
+    def _on_data_changed(self) -> None:
+        if not self.isVisible() or self._search_timer.isActive():  # shown or typed: a full search follows
+            return
+        top = self.table.rowAt(0)
+        top_id = self.model.row_of(top).id if top > 0 else None  # at the very top: new orders show
+        self.model.reload(lambda: self._after_reload(top_id))
+
+    def _after_reload(self, top_id: int | None) -> None:
+        total = self.model.total
+        self.count_label.setText(f"{total:,} order{'s' if total != 1 else ''}")
+        if top_id is not None and (row := self.model.find_row(top_id)) >= 0:
+            self.table.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+        if self.detail is not None and self.model.find_row(self.detail.summary.id) >= 0:
+            self._load_detail(self.model.find_row(self.detail.summary.id))  # its payments may have changed
 
     def show_reference(self, reference: str) -> None:
         """Find and select one order (a scanned receipt, or the Sell screen's scan)."""

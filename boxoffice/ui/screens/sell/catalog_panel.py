@@ -21,12 +21,22 @@ class ProductTile(QToolButton):
 
     def __init__(self, product: Any, display: Display, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.product = product
+        self._display = display
         self.setObjectName("tile")
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMinimumSize(QSize(170, 96))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.show_product(product)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.product.kind, self.product.id
+
+    def show_product(self, product: Any) -> None:
+        """Show the product's current price, stock and state (in place: focus stays on the tile)."""
+        self.product = product
+        display = self._display
         if product.state == "on_sale":
             if product.remaining is None:
                 status = "Available"
@@ -54,7 +64,7 @@ class CatalogPanel(QFrame):
         self._display = display
         self.tiles: list[ProductTile] = []
         outer = QVBoxLayout(self)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         body = QWidget()
@@ -78,12 +88,21 @@ class CatalogPanel(QFrame):
         outer.addWidget(scroll)
 
     def set_catalog(self, catalog: Any) -> None:
+        """Show ``catalog``; when it lists the same products (a refresh after a sale anywhere) the tiles
+        are updated in place, so keyboard focus and the scroll position stay where the operator left them."""
+        products = [*catalog.tickets, *catalog.addons]
+        if [tile.key for tile in self.tiles] == [(p.kind, p.id) for p in products]:
+            for tile, product in zip(self.tiles, products, strict=True):
+                tile.show_product(product)
+            return
+        position = self.scroll.verticalScrollBar().value()
         for tile in self.tiles:
             tile.deleteLater()
         self.tiles = []
         self._fill(self._tickets, catalog.tickets)
         self._fill(self._addons, catalog.addons)
         self._addons_title.setVisible(bool(catalog.addons))
+        self.scroll.verticalScrollBar().setValue(position)
 
     def tile(self, name: str) -> ProductTile:
         for tile in self.tiles:
@@ -94,6 +113,6 @@ class CatalogPanel(QFrame):
     def _fill(self, grid: QGridLayout, products: Any) -> None:
         for index, product in enumerate(products):
             tile = ProductTile(product, self._display)
-            tile.clicked.connect(lambda _=False, p=product: self.product_chosen.emit(p.kind, p.id))
+            tile.clicked.connect(lambda _=False, t=tile: self.product_chosen.emit(*t.key))
             grid.addWidget(tile, index // COLUMNS, index % COLUMNS)
             self.tiles.append(tile)

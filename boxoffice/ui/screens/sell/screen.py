@@ -18,6 +18,7 @@ from boxoffice.errors import NotFound
 from boxoffice.ui.desk import Desk, looks_like_reference
 from boxoffice.ui.dialogs.confirmation import ConfirmationDialog
 from boxoffice.ui.dialogs.payment import PaymentDialog
+from boxoffice.ui.models.change_feed import ChangeFeed
 from boxoffice.ui.screens.sell.cart_panel import CartPanel
 from boxoffice.ui.screens.sell.catalog_panel import CatalogPanel
 from boxoffice.ui.widgets.inline_message import InlineMessage
@@ -82,6 +83,8 @@ class SellScreen(QWidget):
         self.voucher_button.clicked.connect(self._on_voucher_entered)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, self._on_pay_shortcut, context=Qt.ShortcutContext.ApplicationShortcut)
+        # Another desk's sale: the tiles' counts refresh in place; the cart and attendee stay as they are.
+        self.changes = ChangeFeed.for_screen(self, desk, self._on_data_changed)
 
     # ------------------------------------------------------------------ loading
 
@@ -91,6 +94,10 @@ class SellScreen(QWidget):
         self.desk.tasks.read(
             lambda: self._catalog_service.list_products(conference_id, cart_id=cart_id),
             self.catalog.set_catalog, self.desk.messages.show_error, key="sell-catalog")
+
+    def _on_data_changed(self) -> None:
+        if self.isVisible():  # a hidden screen is refreshed when it is shown
+            self.refresh_catalog()
 
     def reset(self) -> None:
         """Back to an empty screen for the next customer."""
