@@ -33,8 +33,10 @@ from boxoffice.domain.models import (
 from boxoffice.errors import NotFound, OrderStateError, PaymentError, UserError
 from boxoffice.money import format_money
 from boxoffice.services import order_state
+from boxoffice.services.access import Permission, authorize, operator_id_for
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.ports import CardGateway, GatewayIntent, GatewayReader, GatewayUnavailable
+from boxoffice.services.shifts import open_shift_id
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +127,7 @@ class CardPaymentService:
         self, order_id: int, reader_id: str, *, operator_id: int | None = None
     ) -> CardAttemptView:
         """TRM-3/5: charge the outstanding balance on ``reader_id``; the intent is dispatched once."""
+        authorize(Permission.SELL)
         if not reader_id.strip():
             raise PaymentError("Choose a card reader first (Settings > Card reader).")  # TRM-2
         self._gw()
@@ -210,6 +213,7 @@ class CardPaymentService:
         operator_id: int | None = None,
     ) -> CardAttemptView:
         """PAY-8 [FIX]: a Checkout Session for the outstanding balance; completion arrives by event sync."""
+        authorize(Permission.SELL)
         self._gw()
         payment_id = self._new_attempt(order_id, PaymentMethod.STRIPE, operator_id)
         return self._continue_checkout(payment_id, success_url, cancel_url)
@@ -242,6 +246,7 @@ class CardPaymentService:
 
     def cancel(self, payment_id: int) -> CardAttemptView:
         """TRM-7: cancel on the stored reader, then the intent; a Checkout Session is expired early."""
+        authorize(Permission.SELL)
         gw = self._gw()
         view = self.get(payment_id)
         if view.finished:
@@ -299,6 +304,7 @@ class CardPaymentService:
 
     def resume(self, payment_id: int) -> CardAttemptView:
         """After a crash or a lost answer: repeat the same calls with the same keys (no double charge)."""
+        authorize(Permission.SELL)
         view = self.get(payment_id)
         if view.finished:
             return view
@@ -410,7 +416,8 @@ class CardPaymentService:
                 method=method,
                 status=PaymentStatus.PENDING,
                 amount=balance,
-                created_by_id=operator_id,
+                created_by_id=operator_id_for(operator_id),
+                shift_id=open_shift_id(session, self._ctx.desk_name),  # the desk's shift report counts it
                 created_at=now,
             )
             session.add(payment)
