@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError
 
+from boxoffice.db.backup import BackupFailed, backup_if_migrating
 from boxoffice.db.engine import Database, translate_error
 from boxoffice.db.migrate import UnknownSchema, upgrade
 from boxoffice.errors import ConfigError, DatabaseUnavailable
@@ -70,13 +71,25 @@ class AppServices:
 
 
 def open_database(database_url: str) -> tuple[Database, str | None]:
-    """Create the engine and bring the schema to the newest revision (a no-op when it already is)."""
+    """Create the engine and bring the schema to the newest revision (a no-op when it already is).
+
+    An existing SQLite file at an older revision is first copied with SQLite's online backup API
+    into the user data directory's backups folder (the newest ``KEEP_BACKUPS`` are kept).
+    """
     try:
         db = Database(database_url)
     except ValueError as exc:
         raise DatabaseUnavailable(str(exc)) from None
     try:
+        backup_if_migrating(db)
         revision = upgrade(db)
+    except BackupFailed as exc:
+        db.dispose()
+        raise DatabaseUnavailable(
+            f"The database at {db.display_url} needs an upgrade for this version of Box Office, but the "
+            f"backup copy taken first failed ({exc}). Nothing was changed. Free some disk space or check "
+            "the permissions of the user data folder, then start again."
+        ) from exc
     except DBAPIError as exc:
         db.dispose()
         error = translate_error(exc)
