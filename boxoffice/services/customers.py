@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import Customer
 from boxoffice.errors import InvalidInput, NotFound
+from boxoffice.services.access import Permission, authorize
 from boxoffice.services.context import ServiceContext
 
 MAX_FIND = 100
@@ -102,6 +103,7 @@ class CustomerService:
 
     def get_or_create(self, *, name: str, email: str | None, company: str = "") -> CustomerView:
         """DEC-5: an e-mail matches the existing customer ignoring case; without one, a new record."""
+        authorize(Permission.SELL)
         name = _clean(name, "name", 200)
         company = _clean(company, "company", 200)
         mail = _clean(email, "e-mail", 254).lower()
@@ -128,6 +130,7 @@ class CustomerService:
 
     def create_anonymous(self) -> CustomerView:
         """DEC-5: a fresh anonymous customer for one walk-up sale."""
+        authorize(Permission.SELL)
         with self._ctx.db.write() as session:
             return create_anonymous_customer(session, self._ctx.clock.now())
 

@@ -1,0 +1,228 @@
+"""Issue 6 permission matrix: every service operation x every role (and nobody signed in).
+
+Each case builds the same small world as an admin, then calls one operation as one role.
+Allowed: the call succeeds. Denied: it raises PermissionDenied (NotSignedIn without an
+operator) and the database is exactly as before (row counts of every table, audit included).
+A last test walks every public method of every service on AppServices, so an operation added
+later without an entry here (or an explicit reason to be open) fails the suite.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, inspect as sa_inspect, select, table
+
+from boxoffice.app import AppServices, build_app
+from boxoffice.db.engine import sqlite_url
+from boxoffice.errors import NotSignedIn, PermissionDenied
+from boxoffice.services.access import SYSTEM, Actor, Permission, Role, acting_as
+from boxoffice.timeutil import FixedClock
+from tests import factories
+
+pytestmark = pytest.mark.no_default_actor
+
+D = Decimal
+
+
+@dataclass
+class World:
+    app: AppServices
+    conference_id: int
+    ticket_id: int
+    addon_id: int
+    voucher_code: str
+    customer_id: int
+    cart_id: int
+    cart_item_id: int
+    pending_order_id: int
+    free_order_id: int
+    paid_order_id: int
+    cash_payment_id: int
+    credit_id: int
+    shift_id: int
+    volunteer_id: int
+    tmp: Path
+
+
+def _world(db_path: Path, clock: FixedClock, tmp: Path) -> World:
+    app = build_app(sqlite_url(db_path), clock=clock, use_stripe=False)
+    db = app.db
+    with acting_as(SYSTEM):
+        conf = factories.conference(db, total_capacity=100)
+        ticket = factories.ticket_type(db, conf.id, price=D("50.00"), total_quantity=50)
+        free = factories.ticket_type(db, conf.id, name="Speaker", price=D("0.00"), total_quantity=10)
+        addon = factories.addon(db, conf.id, price=D("10.00"), total_quantity=20)
+        factories.voucher(db, conf.id, code="HALF", discount_value=D("5.00"), ticket_types=[ticket.id])
+        shift_id = factories.open_shift(db, app.ctx.desk_name, conference_id=conf.id).id
+        volunteer = factories.staff(db, "Val Volunteer")
+        customer = app.customers.get_or_create(name="Ada", email="ada@example.org", company="")
+
+        def order_of(ticket_id: int) -> int:
+            cart = app.carts.open_cart(conf.id, customer.id)
+            app.carts.add_ticket(cart.id, ticket_id, 1)
+            return app.checkout.checkout(cart.id).id
+
+        paid = order_of(ticket.id)
+        cash = app.payments.pay_cash(paid, D("50.00"))
+        pending = order_of(ticket.id)
+        free_order = order_of(free.id)
+        credit = app.credits.issue(customer.id, conf.id, D("20.00"), note="goodwill")
+        cart = app.carts.open_cart(conf.id, customer.id)
+        cart = app.carts.add_ticket(cart.id, ticket.id, 1)
+    return World(app, conf.id, ticket.id, addon.id, "HALF", customer.id, cart.id, cart.lines[0].item_id,
+                 pending, free_order, paid, cash.payment_id, credit.id, shift_id, volunteer.id, tmp)
+
+
+Op = Callable[[World], Any]
+
+# name -> (permission needed, the call). Reads that any signed-in or anonymous caller may make are
+# listed in OPEN below with the reason.
+OPERATIONS: dict[str, tuple[Permission, Op]] = {
+    "carts.open_cart": (Permission.SELL, lambda w: w.app.carts.open_cart(w.conference_id, w.customer_id)),
+    "carts.new_walkup_cart": (Permission.SELL, lambda w: w.app.carts.new_walkup_cart(w.conference_id)),
+    "carts.add_ticket": (Permission.SELL, lambda w: w.app.carts.add_ticket(w.cart_id, w.ticket_id, 1)),
+    "carts.add_addon": (Permission.SELL, lambda w: w.app.carts.add_addon(w.cart_id, w.addon_id, 1)),
+    "carts.set_quantity": (Permission.SELL, lambda w: w.app.carts.set_quantity(w.cart_id, w.cart_item_id, 2)),
+    "carts.remove_item": (Permission.SELL, lambda w: w.app.carts.remove_item(w.cart_id, w.cart_item_id)),
+    "carts.apply_voucher": (Permission.SELL, lambda w: w.app.carts.apply_voucher(w.cart_id, w.voucher_code)),
+    "carts.remove_voucher": (Permission.SELL, lambda w: w.app.carts.remove_voucher(w.cart_id)),
+    "carts.assign_customer": (Permission.SELL, lambda w: w.app.carts.assign_customer(
+        w.cart_id, w.app.customers.create_anonymous().id)),
+    "carts.abandon": (Permission.SELL, lambda w: w.app.carts.abandon(w.cart_id)),
+    "checkout.checkout": (Permission.SELL, lambda w: w.app.checkout.checkout(w.cart_id)),
+    "customers.get_or_create": (Permission.SELL, lambda w: w.app.customers.get_or_create(
+        name="Grace", email="grace@example.org", company="Navy")),
+    "customers.create_anonymous": (Permission.SELL, lambda w: w.app.customers.create_anonymous()),
+    "payments.pay_cash": (Permission.SELL, lambda w: w.app.payments.pay_cash(w.pending_order_id, D("60.00"))),
+    "payments.apply_credit": (Permission.SELL, lambda w: w.app.payments.apply_credit(
+        w.pending_order_id, w.credit_id)),
+    "payments.complete_free_order": (Permission.SELL, lambda w: w.app.payments.complete_free_order(
+        w.free_order_id)),
+    "payments.pay_manual": (Permission.MANUAL_PAYMENT, lambda w: w.app.payments.pay_manual(
+        w.pending_order_id, D("50.00"), reference="BANK-1")),
+    "payments.comp": (Permission.COMP, lambda w: w.app.payments.comp(w.pending_order_id, reason="speaker")),
+    "payments.void": (Permission.VOID_PAYMENT, lambda w: w.app.payments.void(
+        w.cash_payment_id, reason="keyed twice")),
+    "refunds.refund": (Permission.REFUND, lambda w: w.app.refunds.refund(
+        w.paid_order_id, D("10.00"), method="cash", reason="left early")),
+    "orders.cancel": (Permission.CANCEL_ORDER, lambda w: w.app.orders.cancel(w.pending_order_id)),
+    "credits.issue": (Permission.ISSUE_CREDIT, lambda w: w.app.credits.issue(
+        w.customer_id, w.conference_id, D("5.00"), note="sorry")),
+    "credits.expire": (Permission.EXPIRE_CREDIT, lambda w: w.app.credits.expire(w.credit_id)),
+    "audit.search": (Permission.VIEW_AUDIT, lambda w: w.app.audit.search()),
+    "audit.count": (Permission.VIEW_AUDIT, lambda w: w.app.audit.count()),
+    "audit.export_csv": (Permission.VIEW_AUDIT, lambda w: w.app.audit.export_csv(w.tmp / "audit.csv")),
+}
+
+# Public methods that need no role, and why.
+OPEN: dict[str, str] = {
+    "catalog.list_products": "read: what is on sale",
+    "catalog.remaining_all": "read: stock left",
+    "customers.find": "read: customer look-up",
+    "customers.get": "read",
+    "carts.get": "read",
+    "orders.search": "read",
+    "orders.count": "read",
+    "orders.by_reference": "read",
+    "orders.get": "read",
+    "orders.detail": "read",
+    "orders.sweep_stale": "housekeeping run by the desk's timer: releases lapsed holds (ORD-6)",
+    "credits.list": "read",
+    "credits.available_for": "read",
+    "credits.sweep_expired": "housekeeping run by the desk's timer: expires credits past their date (DEC-3)",
+    "refunds.refundable": "read",
+    "conferences.list": "read",
+    "conferences.get": "read",
+    "staff.list": "read: names for the sign-in list",
+}
+
+ROLES: dict[str, Actor | None] = {
+    "nobody": None,
+    "volunteer": Actor(staff_id=None, name="Val Volunteer", role=Role.VOLUNTEER),
+    "lead": Actor(staff_id=None, name="Lee Lead", role=Role.LEAD),
+    "admin": Actor(staff_id=None, name="Ada Admin", role=Role.ADMIN),
+}
+
+
+def _fingerprint(app: AppServices) -> dict[str, int]:
+    """Row count of every table: a refused call must leave all of them as they were."""
+    with app.db.read() as session:
+        names = sa_inspect(session.connection()).get_table_names()
+        return {n: int(session.scalar(select(func.count()).select_from(table(n))) or 0) for n in names}
+
+
+def _allowed(role: str, permission: Permission) -> bool:
+    actor = ROLES[role]
+    return actor is not None and actor.role.rank >= permission.min_role.rank
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+def test_permission_matrix(operation: str, role: str, db_path: Path, clock: FixedClock, tmp_path: Path) -> None:
+    permission, call = OPERATIONS[operation]
+    world = _world(db_path, clock, tmp_path)
+    try:
+        before = _fingerprint(world.app)
+        with acting_as(ROLES[role]):
+            if _allowed(role, permission):
+                call(world)
+                return
+            expected = NotSignedIn if ROLES[role] is None else PermissionDenied
+            with pytest.raises(expected) as refused:
+                call(world)
+        assert _fingerprint(world.app) == before, "a refused call changed the database"
+        if expected is PermissionDenied:
+            assert refused.value.needs == permission.min_role.value
+            assert permission.min_role.value in str(refused.value)
+    finally:
+        world.app.close()
+
+
+def test_the_role_table_is_the_one_the_issue_describes() -> None:
+    volunteer = {p for p in Permission if p.min_role == Role.VOLUNTEER}
+    lead = {p for p in Permission if p.min_role == Role.LEAD}
+    assert volunteer == {Permission.SELL, Permission.OPEN_SHIFT}
+    assert {Permission.REFUND, Permission.COMP, Permission.CANCEL_ORDER, Permission.ISSUE_CREDIT,
+            Permission.EXPIRE_CREDIT, Permission.VOID_PAYMENT} <= lead
+    assert {Permission.MANAGE_CATALOG, Permission.MANAGE_VOUCHERS, Permission.MANAGE_STAFF,
+            Permission.MANAGE_SETTINGS, Permission.MANAGE_STRIPE_KEY} == {
+        p for p in Permission if p.min_role == Role.ADMIN}
+
+
+def test_an_override_lets_a_volunteer_do_one_lead_action(db_path: Path, clock: FixedClock, tmp_path: Path) -> None:
+    world = _world(db_path, clock, tmp_path)
+    try:
+        volunteer, lead = ROLES["volunteer"], ROLES["lead"]
+        assert volunteer is not None and lead is not None
+        with acting_as(volunteer.approved_by(lead)):
+            world.app.orders.cancel(world.pending_order_id)
+        with acting_as(volunteer), pytest.raises(PermissionDenied):
+            world.app.credits.expire(world.credit_id)   # the approval was for one call only
+        with acting_as(SYSTEM):
+            rows = world.app.audit.search(actions=["cancel_order"])
+        assert [(r.actor_name, r.approver_name) for r in rows] == [("Val Volunteer", "Lee Lead")]
+    finally:
+        world.app.close()
+
+
+def test_every_public_service_operation_is_in_the_matrix(db_path: Path, clock: FixedClock) -> None:
+    app = build_app(sqlite_url(db_path), clock=clock, use_stripe=False)
+    try:
+        missing = []
+        for attr in ("carts", "checkout", "customers", "catalog", "orders", "payments", "refunds", "credits",
+                     "staff", "conferences", "audit"):
+            service = getattr(app, attr)
+            for name, member in inspect.getmembers(type(service), inspect.isfunction):
+                key = f"{attr}.{name}"
+                if not name.startswith("_") and key not in OPERATIONS and key not in OPEN:
+                    missing.append(key)
+        assert missing == [], f"service operations with no permission decision in the matrix: {missing}"
+    finally:
+        app.close()
