@@ -15,12 +15,15 @@ from boxoffice.domain.models import (
     Order,
     OrderStatus,
     Payment,
+    PaymentMethod,
+    PaymentStatus,
     TicketType,
 )
-from boxoffice.errors import CreditError, InvalidInput, NotFound, PaymentError
+from boxoffice.errors import CreditError, InvalidInput, NoOpenShift, NotFound, OrderStateError, PaymentError
 from boxoffice.services.credits import CreditService
 from boxoffice.services.orders import OrderService
 from boxoffice.services.payments import PaymentService
+from boxoffice.services.refunds import RefundService
 from tests import factories
 from tests.services.money_helpers import counters_consistent, pending_order, shop
 
@@ -236,3 +239,69 @@ def test_cash_on_a_cancelled_order_is_refused(ctx, db, clock, s) -> None:  # typ
         PaymentService(ctx).pay_cash(order_id, D("100"))
     with db.read() as session:
         assert session.get(Order, order_id).status == OrderStatus.CANCELLED
+
+
+# --------------------------------------------------------------------------- issue 6: shifts and voids
+
+
+def test_cash_without_an_open_shift_is_refused_and_records_nothing(ctx, db, clock, s) -> None:  # type: ignore[no-untyped-def]
+    order_id = pending_order(db, s, clock.now())
+    with pytest.raises(NoOpenShift, match="Open a shift"):
+        PaymentService(ctx).pay_cash(order_id, D("100.00"))
+    with db.read() as session:
+        assert session.scalars(select(Payment).where(Payment.order_id == order_id)).all() == []
+    shift_id = factories.ensure_open_shift(db, ctx.desk_name)
+    result = PaymentService(ctx).pay_cash(order_id, D("100.00"))
+    manual_order = pending_order(db, s, clock.now())
+    manual = PaymentService(ctx).pay_manual(manual_order, D("100.00"))
+    with db.read() as session:
+        assert session.get(Payment, result.payment_id).shift_id == shift_id
+        assert session.get(Payment, manual.payment_id).shift_id == shift_id  # the shift report counts it
+
+
+def test_voiding_the_cash_that_paid_an_order_puts_it_back_to_pending(ctx, db, clock, s) -> None:  # type: ignore[no-untyped-def]
+    order_id = pending_order(db, s, clock.now())
+    factories.ensure_open_shift(db, ctx.desk_name)
+    paid = PaymentService(ctx).pay_cash(order_id, D("120.00"))
+    assert _ticket_counters(db, s.ticket_type_id) == (1, 0)
+    with pytest.raises(InvalidInput, match="why"):
+        PaymentService(ctx).void(paid.payment_id, reason=" ")
+    voided = PaymentService(ctx).void(paid.payment_id, reason="keyed on the wrong order")
+    assert voided.order.status == "pending" and voided.order.balance == D("100.00")
+    assert voided.order.hold_expires_at is not None
+    assert _ticket_counters(db, s.ticket_type_id) == (0, 1)
+    assert counters_consistent(db)
+    with db.read() as session:
+        row = session.get(Payment, paid.payment_id)
+        assert row.status == PaymentStatus.VOIDED and "keyed on the wrong order" in row.note
+    with pytest.raises(PaymentError, match="voided"):
+        PaymentService(ctx).void(paid.payment_id, reason="again")
+
+
+def test_voiding_a_credit_payment_gives_the_credit_back(ctx, db, clock, s) -> None:  # type: ignore[no-untyped-def]
+    order_id = pending_order(db, s, clock.now())
+    c = _credit(ctx, s, "30.00")
+    r = PaymentService(ctx).apply_credit(order_id, c.id)
+    PaymentService(ctx).void(r.payment_id, reason="customer wants to keep the credit")
+    with db.read() as session:
+        row = session.get(Credit, c.id)
+        assert (row.remaining_amount, row.status) == (D("30.00"), CreditStatus.AVAILABLE)
+    again = PaymentService(ctx).apply_credit(order_id, c.id)  # usable again
+    assert again.applied == D("30.00")
+
+
+def test_refunded_orders_and_card_payments_cannot_be_voided(ctx, db, clock, s) -> None:  # type: ignore[no-untyped-def]
+    order_id = pending_order(db, s, clock.now())
+    factories.ensure_open_shift(db, ctx.desk_name)
+    paid = PaymentService(ctx).pay_cash(order_id, D("100.00"))
+    RefundService(ctx).refund(order_id, D("10.00"), method="cash")
+    with pytest.raises(OrderStateError, match="Refund instead"):
+        PaymentService(ctx).void(paid.payment_id, reason="mistake")
+    card_order = pending_order(db, s, clock.now())
+    with db.write() as session:
+        session.add(Payment(order_id=card_order, method=PaymentMethod.TERMINAL, status=PaymentStatus.SUCCEEDED,
+                            amount=D("100.00"), created_at=clock.now()))
+        session.flush()
+        card_id = max(p.id for p in session.scalars(select(Payment)))
+    with pytest.raises(PaymentError, match="refund the card"):
+        PaymentService(ctx).void(card_id, reason="mistake")
