@@ -1,0 +1,1 @@
+"""Audit log screen (leads and admins): filter, read and export who did what."""

@@ -1,0 +1,1 @@
+"""Catalog administration screen (admins): ticket types, add-ons and vouchers."""
