@@ -10,11 +10,15 @@ Card methods (Stripe Terminal, payment link) live outside this module. They regi
 (``PaymentHost`` in ``payment_pages``): ``host.order`` is the current ``OrderSummary`` (its ``balance``
 is what is still due), ``host.desk`` gives services, task runner and presenter, ``host.record(work)``
 runs ``work()`` (which must return a ``PaymentResult``) on the writer thread and handles the result,
-and ``host.fail(text)`` shows an input problem. The page may define ``activate()`` (called when it
+``host.record_cash(work)`` does the same for cash (when no cash shift is open it asks for one and
+tries once more), and ``host.fail(text)`` shows an input problem. The page may define ``activate()`` (called when it
 is shown) and ``submit()`` (called by the Take payment button and Enter); a page that finishes on
 its own, e.g. when a reader reports a capture, calls ``host.accept_result(result)`` with the
 ``PaymentResult``. Signals: ``paid(PaymentResult)`` once the order is paid in full;
 ``left_pending(OrderSummary)`` when the dialog closes without full payment (or after Cancel sale).
+
+When the dialog opens and no cash shift is open at the desk it asks for one first (the
+open-shift dialog, ``shift_prompt``); the sale goes on whether or not the operator opens one.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from boxoffice.errors import NoOpenShift
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.dialogs.payment_pages import CashPage, CompPage, CreditPage, ManualPage
+from boxoffice.ui.dialogs.shift_open import ShiftOpenDialog, shift_notifier
 from boxoffice.ui.widgets.inline_message import InlineMessage
 
 
@@ -55,6 +61,7 @@ class PaymentDialog(QDialog):
         self.order = order
         self._busy = False
         self._done = False
+        self.shift_prompt: ShiftOpenDialog | None = None
         self.setWindowTitle(f"Payment for {order.reference}")
         self.setModal(True)
         self.setMinimumWidth(620)
@@ -117,6 +124,7 @@ class PaymentDialog(QDialog):
             button.setAutoDefault(False)   # Enter belongs to the page (tendered field, reason...)
         self._show_order()
         self.choose("comp" if order.balance <= 0 else "cash")
+        self._check_shift()
 
     # ------------------------------------------------------------------ PaymentHost
 
@@ -127,11 +135,50 @@ class PaymentDialog(QDialog):
         self.message.clear_message()
         self.desk.tasks.write(work, self.accept_result, self._on_record_failed)
 
+    def record_cash(self, work: Callable[[], Any]) -> None:
+        """``record`` for cash: without an open shift, ask for one, then take the cash once more."""
+        if self._busy:
+            return
+        self._set_busy(True)
+        self.message.clear_message()
+
+        def failed(exc: BaseException) -> None:
+            if not isinstance(exc, NoOpenShift):
+                self._on_record_failed(exc)
+                return
+            self._set_busy(False)
+            self.prompt_open_shift(str(exc), then=lambda: self.record(work))
+
+        self.desk.tasks.write(work, self.accept_result, failed)
+
+    def prompt_open_shift(self, reason: str = "", *, then: Callable[[], None] | None = None) -> None:
+        """Ask for the starting float and open the desk's shift; ``then()`` runs once it is open."""
+        if self.shift_prompt is not None or self._done:
+            return
+        text = reason or (f"No cash shift is open at {self.desk.services.ctx.desk_name}. Count the starting "
+                          "float into the drawer and open a shift to take cash; card, credit and comp "
+                          "payments work without one.")
+        dialog = ShiftOpenDialog(self.desk, self, reason=text)
+
+        def opened(shift: Any) -> None:
+            self.desk.messages.info(
+                f"Shift #{shift.id} opened with a float of {self.desk.display.money(shift.opening_float)}. "
+                "Carry on with the sale.", near=self.message)
+            if then is not None:
+                then()
+
+        dialog.opened.connect(opened)
+        dialog.finished.connect(lambda _code: setattr(self, "shift_prompt", None))
+        self.shift_prompt = dialog
+        dialog.open()
+
     def fail(self, text: str) -> None:
         self.desk.messages.error_text(text, near=self.message)
 
     def accept_result(self, result: Any) -> None:
         self._set_busy(False)
+        if result.method == "cash":
+            shift_notifier().cash_moved.emit()
         self.order = result.order
         self.last_result = result
         self._show_order()
@@ -182,6 +229,14 @@ class PaymentDialog(QDialog):
             self._done = True
             self.left_pending.emit(self.order)
         super().reject()
+
+    def _check_shift(self) -> None:
+        shifts = self.desk.services.shifts
+        self.desk.tasks.read(shifts.current, self._on_shift_checked, lambda _exc: None, owner=self)
+
+    def _on_shift_checked(self, shift: Any) -> None:
+        if shift is None and not self._done and self.order.balance > 0:
+            self.prompt_open_shift()
 
     def _on_cancel_sale_clicked(self) -> None:
         order_id, operator = self.order.id, self.desk.operator_id

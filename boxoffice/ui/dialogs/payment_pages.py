@@ -24,6 +24,9 @@ class PaymentHost(Protocol):
     def record(self, work: Any) -> None:
         """Run ``work()`` (returning a PaymentResult) on the writer; the dialog handles the result."""
 
+    def record_cash(self, work: Any) -> None:
+        """``record`` for cash into the drawer: asks to open a cash shift when none is open."""
+
     def fail(self, text: str) -> None:
         """Show a problem the page found itself (bad input) next to the Pay button."""
 
@@ -105,7 +108,7 @@ class CashPage(QWidget):
             return
         order_id, operator = self._host.order.id, self._host.desk.operator_id
         payments = self._host.desk.services.payments
-        self._host.record(lambda: payments.pay_cash(order_id, tendered, operator_id=operator))
+        self._host.record_cash(lambda: payments.pay_cash(order_id, tendered, operator_id=operator))
 
 
 class CreditPage(QWidget):

@@ -1,4 +1,8 @@
-"""Refund an order in full or in part, to the original method or as store credit (REF-*, DEC-1/2)."""
+"""Refund an order in full or in part, to the original method or as store credit (REF-*, DEC-1/2).
+
+A cash refund needs the desk's cash shift open: when the service says none is, the open-shift
+dialog (``shift_prompt``) asks for the float and the refund is tried once more.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,10 @@ from PySide6.QtWidgets import (
     QPushButton, QVBoxLayout, QWidget,
 )
 
+from boxoffice.errors import NoOpenShift
 from boxoffice.money import parse_amount
 from boxoffice.ui.desk import Desk
+from boxoffice.ui.dialogs.shift_open import ShiftOpenDialog, shift_notifier
 from boxoffice.ui.widgets.inline_message import InlineMessage
 
 METHOD_TEXT = {"credit": "Store credit", "cash": "Cash from the drawer", "card": "Back to the card",
@@ -27,6 +33,7 @@ class RefundDialog(QDialog):
     def __init__(self, desk: Desk, detail: Any, refundable: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk, self.detail, self.refundable = desk, detail, refundable
+        self.shift_prompt: ShiftOpenDialog | None = None
         money = desk.display.money
         self.setWindowTitle(f"Refund {detail.summary.reference}")
         self.setMinimumWidth(520)
@@ -71,7 +78,7 @@ class RefundDialog(QDialog):
         buttons.addWidget(self.confirm)
         layout.addLayout(buttons)
         cancel.clicked.connect(self.reject)
-        self.confirm.clicked.connect(self.submit)
+        self.confirm.clicked.connect(lambda: self.submit())
         self.full.clicked.connect(lambda: self.amount.setText(str(refundable.total_refundable)))
         self.lines.itemChanged.connect(self._on_lines_item_changed)
 
@@ -84,7 +91,7 @@ class RefundDialog(QDialog):
             raise KeyError(key)
         self.method.setCurrentIndex(index)
 
-    def submit(self) -> None:
+    def submit(self, *, retried: bool = False) -> None:
         try:
             amount = parse_amount(self.amount.text())
         except ValueError as exc:
@@ -99,15 +106,30 @@ class RefundDialog(QDialog):
         self.confirm.setEnabled(False)
 
         def done(result: Any) -> None:
+            if result.method == "cash":
+                shift_notifier().cash_moved.emit()
             self.refunded.emit(result)
             self.accept()
 
         def failed(exc: BaseException) -> None:
             self.confirm.setEnabled(True)
+            if isinstance(exc, NoOpenShift) and not retried:
+                self.prompt_open_shift(str(exc))
+                return
             self.desk.messages.show_error(exc, near=self.message)
 
         self.desk.tasks.write(lambda: refunds.refund(order_id, amount, method=method, reason=reason,
                                                      operator_id=operator), done, failed, owner=self)
+
+    def prompt_open_shift(self, reason: str) -> None:
+        """Ask for the float and open the shift, then refund once more (cash needs an open drawer)."""
+        if self.shift_prompt is not None:
+            return
+        dialog = ShiftOpenDialog(self.desk, self, reason=reason)
+        dialog.opened.connect(lambda _shift: self.submit(retried=True))
+        dialog.finished.connect(lambda _code: setattr(self, "shift_prompt", None))
+        self.shift_prompt = dialog
+        dialog.open()
 
     def _on_lines_item_changed(self, _item: QListWidgetItem) -> None:
         total = sum((Decimal(self.lines.item(i).data(Qt.ItemDataRole.UserRole))

@@ -1,0 +1,1 @@
+"""The Shifts screen: this desk's cash drawer shift, past shifts and their reports."""

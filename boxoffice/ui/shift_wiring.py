@@ -1,0 +1,70 @@
+"""Plugs cash shifts into a main window: the Shifts screen (F6) and the drawer state in the status bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QWidget
+
+from boxoffice.ui.desk import Desk
+from boxoffice.ui.dialogs.shift_open import shift_notifier
+from boxoffice.ui.screens.shifts.screen import ShiftsScreen
+
+REFRESH_MS = 30_000
+
+
+class ShiftStatus(QLabel):
+    """"Drawer: shift #12 since 09:14 · expected $240.00", or that no shift is open."""
+
+    def __init__(self, desk: Desk, parent: QWidget | None = None, *, refresh_ms: int = REFRESH_MS) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.setObjectName("shiftStatus")
+        self.setText("Drawer: …")
+        self._timer = QTimer(self)
+        self._timer.setInterval(refresh_ms)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        shift_notifier().changed.connect(self._on_shift_changed)
+        shift_notifier().cash_moved.connect(self.refresh)
+
+    def _on_shift_changed(self, _shift: Any) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.desk.tasks.read(self.desk.services.shifts.current, self.show_shift, self._on_failed,
+                             key="shift-status", owner=self)
+
+    def show_shift(self, shift: Any) -> None:
+        if shift is None:
+            self.setText("Drawer: no shift open")
+            self.setToolTip("Open a shift (Shifts screen) before taking cash.")
+            return
+        display = self.desk.display
+        self.setText(f"Drawer: shift #{shift.id} since {display.when(shift.opened_at)[-5:]} · "
+                     f"expected {display.money(shift.expected)}")
+        self.setToolTip(f"Float {display.money(shift.opening_float)}, cash in {display.money(shift.cash_in)}, "
+                        f"cash out {display.money(shift.cash_out)}")
+
+    def _on_failed(self, _exc: BaseException) -> None:
+        self.setText("Drawer: —")   # e.g. nobody signed in; the next refresh tries again
+
+
+def install_shifts(window: Any, *, refresh_ms: int = REFRESH_MS) -> ShiftsScreen:
+    """Add the Shifts screen (F6) to ``window`` and the open shift to its status bar; returns the screen."""
+    desk = window.desk
+    screen = ShiftsScreen(desk)
+    window.add_screen("Shifts", "F6", screen)
+    window.shifts_screen = screen
+    status = ShiftStatus(desk, refresh_ms=refresh_ms)
+    window.statusBar().addWidget(status)
+    window.status_shift = status
+    sell = getattr(window, "sell", None)
+    if sell is not None and hasattr(sell, "sale_completed"):
+        sell.sale_completed.connect(lambda _order: status.refresh())
+    orders = getattr(window, "orders", None)
+    if orders is not None and hasattr(orders, "credit_issued"):
+        orders.credit_issued.connect(status.refresh)
+    status.refresh()
+    return screen
