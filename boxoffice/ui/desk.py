@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from boxoffice.services.access import Actor, set_operator
 from boxoffice.ui.formatting import Display
 from boxoffice.ui.messages import Messages
 from boxoffice.ui.tasks import TaskRunner
@@ -34,3 +35,12 @@ class Desk:
     operator_id: int | None = None
     operator_name: str = ""
     quick_cash_notes: tuple[int, ...] = (5, 10, 20, 50, 100)
+    operator_role: str = ""
+    idle_lock_minutes: int = 10
+
+    def set_operator(self, actor: Actor | None) -> None:
+        """The operator signed in at this desk (``None``: locked); services see them from now on."""
+        set_operator(actor)
+        self.operator_id = actor.staff_id if actor is not None else None
+        self.operator_name = actor.name if actor is not None else ""
+        self.operator_role = actor.role.value if actor is not None else ""

@@ -1,4 +1,8 @@
-"""Start the desk GUI: QApplication, style, first-start dialog when needed, then the main window."""
+"""Start the desk GUI: QApplication, style, first-start set-up and first admin when needed, then the main window.
+
+The window opens locked: nobody sells before signing in (the command line's SYSTEM operator is
+cleared first).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from boxoffice import paths
 from boxoffice.config import LoadedSettings, Settings, normalise_database_url, save_settings
 from boxoffice.errors import UserError
+from boxoffice.services.access import set_operator
 from boxoffice.ui.desk import Desk
-from boxoffice.ui.dialogs.first_start import FirstStartChoice, FirstStartDialog
+from boxoffice.ui.dialogs.first_start import FirstAdminDialog, FirstStartChoice, FirstStartDialog
 from boxoffice.ui.formatting import Display
 from boxoffice.ui.main_window import MainWindow
 from boxoffice.ui.messages import Messages
+from boxoffice.ui.screens.settings.wiring import install_admin_screens
 from boxoffice.ui.stripe_wiring import install_stripe
 from boxoffice.ui.tasks import TaskRunner
 
@@ -40,7 +46,7 @@ def application() -> QApplication:
 
 
 def apply_first_start(services: Any, settings: Settings, choice: FirstStartChoice) -> tuple[Any, Settings, bool]:
-    """Open the chosen database, load the conference, record the operator; returns (services, settings, owned)."""
+    """Open the chosen database and load the conference; returns (services, settings, owned)."""
     from boxoffice.app import build_app   # the wiring module, only on first start
     from boxoffice.demo.seed import seed_demo
     from boxoffice.services.importer import import_conference
@@ -58,13 +64,20 @@ def apply_first_start(services: Any, settings: Settings, choice: FirstStartChoic
     else:
         existing = services.conferences.list()
         conference_id = existing[0].id if existing else seed_demo(services.ctx).conference_id
-    services.staff.get_or_create(choice.operator_name)
-    return services, replace(settings, conference_id=conference_id, operator_name=choice.operator_name), owned
+    return services, replace(settings, conference_id=conference_id), owned
+
+
+def ensure_first_admin(services: Any) -> bool:
+    """On a database without an admin, ask for the first one; False when the operator quits."""
+    if not services.auth.needs_first_admin():
+        return True
+    dialog = FirstAdminDialog(services.auth.create_first_admin)
+    return dialog.exec() == FirstAdminDialog.DialogCode.Accepted
 
 
 def _needs_setup(services: Any, loaded: LoadedSettings) -> bool:
     settings = loaded.settings
-    if loaded.first_start or not settings.operator_name:
+    if loaded.first_start:
         return True
     ids = {c.id for c in services.conferences.list()}
     return settings.conference_id not in ids
@@ -73,6 +86,7 @@ def _needs_setup(services: Any, loaded: LoadedSettings) -> bool:
 def launch(services: Any, loaded: LoadedSettings) -> int:
     """Run the desk until the window closes; returns the process exit code."""
     app = application()
+    set_operator(None)   # the desk acts for whoever signs in, never as the command line's SYSTEM
     settings = loaded.settings
     owned = False
     if _needs_setup(services, loaded):
@@ -86,15 +100,19 @@ def launch(services: Any, loaded: LoadedSettings) -> int:
             except UserError as exc:
                 dialog.message.show_message(str(exc))
         save_settings(settings)
+    if not ensure_first_admin(services):
+        if owned:
+            services.close()
+        return 0
     conference = services.conferences.get(settings.conference_id)
-    operator = services.staff.get_or_create(settings.operator_name)
     tasks = TaskRunner()
     messages = Messages()
     desk = Desk(services=services, tasks=tasks, messages=messages, conference_id=conference.id,
-                display=Display(conference.currency, conference.timezone), operator_id=operator.id,
-                operator_name=operator.name, quick_cash_notes=tuple(settings.quick_cash_notes))
+                display=Display(conference.currency, conference.timezone),
+                quick_cash_notes=tuple(settings.quick_cash_notes), idle_lock_minutes=settings.idle_lock_minutes)
     window = MainWindow(desk, conference_name=conference.name, database_label=services.db.display_url)
     install_stripe(window, reader_id=settings.stripe_reader_id)
+    install_admin_screens(window, settings)   # the desk-wide Stripe key, as build_app reads it
     window.resize(1280, 820)
     window.show()
     if loaded.problem and not loaded.first_start:

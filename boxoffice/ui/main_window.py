@@ -1,32 +1,49 @@
-"""The main window: navigation (F1 Sell, F2 Orders, F3 Credits, more via add_screen), a banner, the status bar."""
+"""The main window: navigation (F1 Sell, F2 Orders, F3 Credits, more via add_screen), a banner, the status bar.
+
+It also owns the desk's sign-in state: with nobody signed in, a lock screen covers the content
+(the screens and the sale in progress stay as they are underneath). Lock (Ctrl+L) and the idle
+timer lock the desk; whoever signs in next becomes the operator. Screens added with a
+``permission`` show their nav button only to operators whose role has it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QButtonGroup, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout,
-    QWidget,
+    QApplication, QButtonGroup, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QStackedWidget,
+    QVBoxLayout, QWidget,
 )
 
+from boxoffice.services.access import Actor, Permission, Role, current_actor
 from boxoffice.ui.desk import Desk
+from boxoffice.ui.dialogs.override import install_override
+from boxoffice.ui.idle import IdleWatcher
 from boxoffice.ui.screens.credits.screen import CreditsScreen
 from boxoffice.ui.screens.orders.screen import OrdersScreen
 from boxoffice.ui.screens.sell.screen import SellScreen
 from boxoffice.ui.widgets.inline_message import Banner
+from boxoffice.ui.widgets.lock_screen import LockScreen
 
 
 class MainWindow(QMainWindow):
     """Hosts the screens (Sell, Orders, Credits; Sync when Stripe is on).
 
     ``status_sync`` is the status-bar slot the Stripe sync fills (see ``boxoffice.ui.stripe_wiring``).
+    Signals: ``operator_changed(object)`` with the new ``Actor`` after a sign-in, ``None`` on lock.
+    The window starts locked unless an operator is already acting (tests, the self-test).
+    ``idle_ms`` overrides the idle lock interval (``desk.idle_lock_minutes``; 0 turns it off).
     """
 
-    def __init__(self, desk: Desk, *, conference_name: str, database_label: str) -> None:
+    operator_changed = Signal(object)
+
+    def __init__(self, desk: Desk, *, conference_name: str, database_label: str,
+                 idle_ms: int | None = None) -> None:
         super().__init__()
         self.desk = desk
+        self._screen_permissions: dict[int, Permission] = {}
         self.setWindowTitle(f"Box Office — {conference_name}")
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -50,15 +67,32 @@ class MainWindow(QMainWindow):
         nav_layout.addStretch(1)
         hint = QLabel("Ctrl+Enter: pay · Scan a code into the voucher or search field")
         nav_layout.addWidget(hint)
+        self.lock_button = QPushButton("Lock / switch  [Ctrl+L]")
+        self.lock_button.setObjectName("lockButton")
+        self.lock_button.setToolTip("Lock the desk now; the next person to sign in becomes the operator (Ctrl+L)")
+        nav_layout.addWidget(self.lock_button)
         self._group.idClicked.connect(self.show_screen)
         layout.addWidget(nav)
         layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
+        self.content = central
+        self.lock_screen = LockScreen(desk)
+        self._root = QStackedWidget()
+        self._root.addWidget(central)
+        self._root.addWidget(self.lock_screen)
+        self.setCentralWidget(self._root)
+        self.lock_button.clicked.connect(lambda: self.lock())
+        QShortcut(QKeySequence("Ctrl+L"), self, lambda: self.lock(),
+                  context=Qt.ShortcutContext.ApplicationShortcut)
+        self.lock_screen.signed_in.connect(self._on_lock_screen_signed_in)
+        minutes_ms = IdleWatcher.minutes_to_ms(desk.idle_lock_minutes)
+        self.idle = IdleWatcher(minutes_ms if idle_ms is None else idle_ms, self)
+        self.idle.idle.connect(self._on_idle)
+        install_override(desk.tasks, desk.services.auth, self)
 
         bar = self.statusBar()
         self.status_conference = QLabel(f"Conference: {conference_name}")
-        self.status_operator = QLabel(f"Operator: {desk.operator_name or '—'}")
+        self.status_operator = QLabel()
         self.status_database = QLabel(f"Database: {database_label}")
         self.status_sync = QLabel("")
         for label in (self.status_conference, self.status_operator, self.status_database):
@@ -70,10 +104,81 @@ class MainWindow(QMainWindow):
         self.orders.take_payment_requested.connect(self._on_orders_take_payment)
         self.orders.credit_issued.connect(lambda: self.credits.refresh())
         self.credits.apply_requested.connect(self._on_credits_apply_requested)
-        self.show_screen(0)
+        actor = current_actor()
+        if actor is None:
+            self.lock(reason="Sign in to start selling.")
+        else:
+            if not desk.operator_role:
+                desk.operator_role = actor.role.value
+            self._show_operator()
+            self.idle.start()
+            self.show_screen(0)
 
-    def add_screen(self, label: str, key: str, screen: QWidget) -> int:
-        """Append a screen with its nav button and shortcut; ``refresh()`` is called when it is shown."""
+    # --- sign-in state ------------------------------------------------------------------------
+
+    def is_locked(self) -> bool:
+        return self._root.currentWidget() is self.lock_screen
+
+    def lock(self, reason: str = "") -> None:
+        """Lock the desk now: nobody is signed in until the next sign-in (the sale stays as it is)."""
+        if self.is_locked():
+            return
+        previous = self.desk.operator_name
+        self.desk.set_operator(None)
+        self.idle.stop()
+        self.content.setEnabled(False)
+        self._root.setCurrentWidget(self.lock_screen)
+        self.lock_screen.prepare(
+            reason=reason or (f"{previous} locked the desk. Sign in to continue; the sale in progress is kept."
+                              if previous else "Sign in to continue."),
+            previous=previous)
+        self._show_operator()
+        self.operator_changed.emit(None)
+
+    def sign_in_as(self, actor: Actor) -> None:
+        """Make ``actor`` the operator and show the screens their role allows."""
+        self.desk.set_operator(actor)
+        self.content.setEnabled(True)
+        self._root.setCurrentWidget(self.content)
+        self._show_operator()
+        self._apply_permissions()
+        current = self.stack.currentIndex()
+        self.show_screen(current if current >= 0 and not self.nav_buttons[current].isHidden() else 0)
+        self.idle.start()
+        self.operator_changed.emit(actor)
+
+    def _on_lock_screen_signed_in(self, actor: Actor) -> None:
+        self.sign_in_as(actor)
+
+    def _on_idle(self) -> None:
+        if QApplication.activeModalWidget() is not None:   # a payment in progress: wait for it to close
+            self.idle.start()
+            return
+        minutes = self.desk.idle_lock_minutes
+        self.lock(reason=f"Locked after {minutes} minute{'s' if minutes != 1 else ''} without use. "
+                  "Sign in to continue; the sale in progress is kept.")
+
+    def _show_operator(self) -> None:
+        desk = self.desk
+        if not desk.operator_name and self.is_locked():
+            self.status_operator.setText("Desk locked")
+        else:
+            role = f" ({Role(desk.operator_role).label})" if desk.operator_role else ""
+            self.status_operator.setText(f"Operator: {desk.operator_name or '—'}{role}")
+
+    def _apply_permissions(self) -> None:
+        actor = current_actor()
+        for index, permission in self._screen_permissions.items():
+            self.nav_buttons[index].setVisible(actor is not None and actor.may(permission))
+
+    # --- screens ---------------------------------------------------------------------------------
+
+    def add_screen(self, label: str, key: str, screen: QWidget, *, permission: Permission | None = None) -> int:
+        """Append a screen with its nav button and shortcut; ``refresh()`` is called when it is shown.
+
+        With ``permission`` the screen is offered only to operators who have it (the services still
+        check every call).
+        """
         index = len(self.nav_buttons)
         button = QPushButton(f"{label}  [{key}]")
         button.setCheckable(True)
@@ -85,6 +190,10 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(screen)
         QShortcut(QKeySequence(key), self, lambda i=index: self.show_screen(i),
                   context=Qt.ShortcutContext.ApplicationShortcut)
+        if permission is not None:
+            self._screen_permissions[index] = permission
+            actor = current_actor()
+            button.setVisible(actor is not None and actor.may(permission))
         return index
 
     def set_sync_state(self, text: str) -> None:
@@ -92,6 +201,9 @@ class MainWindow(QMainWindow):
         self.status_sync.setText(text)
 
     def show_screen(self, index: int) -> None:
+        if self.is_locked() or not 0 <= index < len(self.nav_buttons) \
+                or self.nav_buttons[index].isHidden():
+            return
         self.nav_buttons[index].setChecked(True)
         self.stack.setCurrentIndex(index)
         screen = self.stack.currentWidget()
@@ -119,6 +231,7 @@ class MainWindow(QMainWindow):
         self.sell.use_credit_of(credit)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.idle.detach()
         if self.sync_controller is not None:
             self.sync_controller.stop()
         self.desk.tasks.wait_idle(5000)

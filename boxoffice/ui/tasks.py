@@ -4,6 +4,11 @@ Writes go to a pool with one thread (one SQLite writer, ordered like the operato
 reads and network go to a reader pool. Each callback runs on the GUI thread. A task started
 with a ``key`` makes earlier tasks with the same key stale: their results are dropped, so a
 search typed quickly shows only the answer to the last text.
+
+A write refused with ``PermissionDenied`` can be approved once by a lead: when an override
+handler is installed (``set_override_handler``, done by the main window), it is asked on the GUI
+thread; on approval the same callable runs once more as the operator approved by the lead, and
+its result goes to the original ``on_success``; on cancel the original error goes to ``on_error``.
 """
 
 from __future__ import annotations
@@ -12,15 +17,33 @@ import contextvars
 import itertools
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from boxoffice.errors import PermissionDenied
+from boxoffice.services.access import Actor, acting_as, current_actor
+
 log = logging.getLogger(__name__)
 
 SuccessFn = Callable[[Any], None]
 ErrorFn = Callable[[BaseException], None]
+ResumeFn = Callable[[Actor | None], None]
+# Shows the approval dialog for a refused write; calls ``resume(approver)`` or ``resume(None)`` later.
+OverrideHandler = Callable[[PermissionDenied, ResumeFn], None]
+
+
+@dataclass
+class _Pending:
+    on_success: SuccessFn | None
+    on_error: ErrorFn | None
+    key: str | None
+    owner: QObject | None
+    fn: Callable[[], object]
+    actor: Actor | None          # who started it (the override approves this operator)
+    approvable: bool            # a write that may be re-run once with a lead's approval
 
 
 class _Job(QRunnable):
@@ -55,21 +78,29 @@ class TaskRunner(QObject):
         self._reader = QThreadPool(self)
         self._reader.setMaxThreadCount(max(2, QThreadPool.globalInstance().maxThreadCount()))
         self._ids = itertools.count(1)
-        self._pending: dict[int, tuple[SuccessFn | None, ErrorFn | None, str | None, QObject | None]] = {}
+        self._pending: dict[int, _Pending] = {}
         self._latest: dict[str, int] = {}
+        self._override: OverrideHandler | None = None
         self._done.connect(self._deliver)  # receiver lives on the GUI thread: queued delivery
 
     def write(self, fn: Callable[[], object], on_success: SuccessFn | None = None,
           on_error: ErrorFn | None = None, *, key: str | None = None,
-          owner: QObject | None = None) -> int:
-        """Run a change (one transaction) on the single writer thread."""
-        return self._start(self._writer, fn, on_success, on_error, key, owner)
+          owner: QObject | None = None, approvable: bool = True) -> int:
+        """Run a change (one transaction) on the single writer thread.
+
+        ``approvable=False``: a refusal goes straight to ``on_error`` (sign-in and approval calls).
+        """
+        return self._start(self._writer, fn, on_success, on_error, key, owner, approvable)
+
+    def set_override_handler(self, handler: OverrideHandler | None) -> None:
+        """Who asks a lead to approve a refused write (``None``: refusals go to ``on_error``)."""
+        self._override = handler
 
     def read(self, fn: Callable[[], object], on_success: SuccessFn | None = None,
          on_error: ErrorFn | None = None, *, key: str | None = None,
          owner: QObject | None = None) -> int:
         """Run a query or other I/O on the reader pool."""
-        return self._start(self._reader, fn, on_success, on_error, key, owner)
+        return self._start(self._reader, fn, on_success, on_error, key, owner, False)
 
     def is_busy(self) -> bool:
         return bool(self._pending)
@@ -79,10 +110,10 @@ class TaskRunner(QObject):
         return self._writer.waitForDone(msecs) and self._reader.waitForDone(msecs)
 
     def _start(self, pool: QThreadPool, fn: Callable[[], object], on_success: SuccessFn | None,
-               on_error: ErrorFn | None, key: str | None, owner: QObject | None) -> int:
+               on_error: ErrorFn | None, key: str | None, owner: QObject | None, approvable: bool) -> int:
         task_id = next(self._ids)
         was_idle = not self._pending
-        self._pending[task_id] = (on_success, on_error, key, owner)
+        self._pending[task_id] = _Pending(on_success, on_error, key, owner, fn, current_actor(), approvable)
         if key is not None:
             self._latest[key] = task_id
         # The worker runs in a copy of the caller's context: the signed-in operator (or a lead's
@@ -95,7 +126,8 @@ class TaskRunner(QObject):
 
     @Slot(int, object, object)
     def _deliver(self, task_id: int, result: object, error: object) -> None:
-        on_success, on_error, key, owner = self._pending.pop(task_id)
+        pending = self._pending.pop(task_id)
+        on_success, on_error, key, owner = pending.on_success, pending.on_error, pending.key, pending.owner
         try:
             if key is not None and self._latest.get(key) != task_id:
                 log.debug("dropping stale result of task %s (%s)", task_id, key)
@@ -103,6 +135,10 @@ class TaskRunner(QObject):
             callback = on_success if error is None else on_error
             if not _alive(owner) or not _alive(getattr(callback, "__self__", None)):
                 log.debug("dropping result of task %s: its screen was closed", task_id)
+                return
+            if (isinstance(error, PermissionDenied) and pending.approvable and self._override is not None
+                    and pending.actor is not None):
+                self._ask_override(pending, error)
                 return
             if key is not None:
                 self._latest.pop(key, None)
@@ -117,6 +153,28 @@ class TaskRunner(QObject):
         finally:
             if not self._pending:
                 self.busy_changed.emit(False)
+
+    def _ask_override(self, pending: _Pending, error: PermissionDenied) -> None:
+        """Ask a lead to approve; re-run once as the approved operator, or hand back the refusal."""
+        assert self._override is not None and pending.actor is not None
+        operator, fn = pending.actor, pending.fn
+
+        def resume(approver: Actor | None) -> None:
+            if approver is None:
+                if pending.on_error is not None and _alive(pending.owner) \
+                        and _alive(getattr(pending.on_error, "__self__", None)):
+                    pending.on_error(error)
+                return
+            approved = operator.approved_by(approver)
+
+            def run_approved() -> object:
+                with acting_as(approved):
+                    return fn()
+
+            self._start(self._writer, run_approved, pending.on_success, pending.on_error, pending.key,
+                        pending.owner, False)
+
+        self._override(error, resume)
 
 
 def _alive(obj: object) -> bool:

@@ -62,3 +62,32 @@ def desk(qtbot: Any, services: AppServices, catalogue: Catalogue) -> Iterator[De
                operator_name="Grace")
     tasks.wait_idle()
     qtbot.waitUntil(lambda: not tasks.is_busy(), timeout=5000)
+
+
+@dataclass
+class StaffTeam:
+    admin: Any      # StaffAccount of "Ada" (password ADMIN_PASSWORD)
+    lead: Any       # "Linus" (password LEAD_PASSWORD)
+    volunteer: Any  # "Vera" (PIN VOLUNTEER_PIN)
+
+
+ADMIN_PASSWORD = "admin password"
+LEAD_PASSWORD = "lead password"
+VOLUNTEER_PIN = "4321"
+
+
+@pytest.fixture
+def staff_team(services: AppServices) -> Iterator[StaffTeam]:
+    """An admin, a lead and a volunteer who sign in through the real AuthService.
+
+    Whoever the test signs in at the desk is signed out again afterwards (the operator is desk-wide).
+    """
+    from boxoffice.services.access import Role, acting_as, current_actor, set_operator
+
+    previous = current_actor()
+    admin = services.auth.create_first_admin("Ada", ADMIN_PASSWORD)
+    with acting_as(admin.actor()):
+        lead = services.auth.add_staff("Linus", Role.LEAD, LEAD_PASSWORD)
+        volunteer = services.auth.add_staff("Vera", Role.VOLUNTEER, VOLUNTEER_PIN)
+    yield StaffTeam(admin, lead, volunteer)
+    set_operator(previous)

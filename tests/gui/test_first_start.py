@@ -1,9 +1,13 @@
-"""First start: a corrupt settings file falls back to the set-up dialog with its message, never a crash."""
+"""First start: a corrupt settings file falls back to the set-up dialog with its message, never a crash;
+a database without an admin asks for the first admin (no default password)."""
 
 from __future__ import annotations
 
+import pytest
+
 from boxoffice.config import load_settings
-from boxoffice.ui.dialogs.first_start import FirstStartChoice, FirstStartDialog
+from boxoffice.services.access import Role
+from boxoffice.ui.dialogs.first_start import FirstAdminDialog, FirstStartChoice, FirstStartDialog
 from boxoffice.ui.launch import _needs_setup, apply_first_start
 
 
@@ -15,8 +19,9 @@ def test_corrupt_settings_show_the_problem_in_the_first_start_dialog(qtbot, tmp_
     dialog = FirstStartDialog(database_label="boxoffice.sqlite3", problem=loaded.problem)
     qtbot.addWidget(dialog)
     assert dialog.problem.text() == loaded.problem
+    dialog.import_file.setChecked(True)
     dialog.start.click()
-    assert "name" in dialog.message.text()      # the operator's name is required
+    assert "conference file" in dialog.message.text()      # no file chosen: the dialog stays open
     assert dialog.result() == 0
 
 
@@ -24,9 +29,32 @@ def test_first_start_opens_the_demo_and_names_the_operator(services, tmp_path) -
     loaded = load_settings(tmp_path / "missing.json")
     assert _needs_setup(services, loaded)
     new_services, settings, owned = apply_first_start(
-        services, loaded.settings, FirstStartChoice(database="", conference_file="", operator_name="Grace"))
+        services, loaded.settings, FirstStartChoice(database="", conference_file=""))
     assert not owned and new_services is services
     conference = services.conferences.get(settings.conference_id)
     assert conference.name == "PyDesk Conf 2027"
-    assert settings.operator_name == "Grace"
-    assert [s.name for s in services.staff.list()].count("Grace") == 1
+
+
+@pytest.mark.no_default_actor
+def test_first_admin_dialog_needs_matching_passwords_then_creates_the_only_admin(qtbot, services) -> None:
+    assert services.auth.needs_first_admin()
+    dialog = FirstAdminDialog(services.auth.create_first_admin)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.name, "Ada")
+    qtbot.keyClicks(dialog.password, "short")
+    qtbot.keyClicks(dialog.repeat, "short")
+    dialog.create.click()
+    assert "at least 8" in dialog.message.text() and dialog.result() == 0
+    dialog.password.clear()
+    dialog.repeat.clear()
+    qtbot.keyClicks(dialog.password, "long enough pw")
+    qtbot.keyClicks(dialog.repeat, "long enough pX")
+    dialog.create.click()
+    assert "differ" in dialog.message.text() and dialog.result() == 0
+    assert dialog.repeat.text() == ""                  # cleared for the second try
+    qtbot.keyClicks(dialog.repeat, "long enough pw")
+    dialog.create.click()
+    assert dialog.result() == FirstAdminDialog.DialogCode.Accepted
+    assert dialog.account.role is Role.ADMIN and dialog.account.name == "Ada"
+    assert not services.auth.needs_first_admin()
+    assert services.auth.sign_in("ada", "long enough pw").role is Role.ADMIN

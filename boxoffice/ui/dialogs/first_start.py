@@ -1,15 +1,22 @@
-"""First start: choose or create the database, import a conference file or open the demo, name the operator."""
+"""First start: choose or create the database, import a conference file or open the demo; create the first admin.
+
+There is no default password: on a database without an admin, ``FirstAdminDialog`` asks for the
+first admin's name and a password (typed twice) before anyone can sign in.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import (
     QButtonGroup, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
     QRadioButton, QVBoxLayout, QWidget,
 )
 
+from boxoffice.errors import UserError
+from boxoffice.services.auth import MIN_PASSWORD_LENGTH
 from boxoffice.ui.widgets.inline_message import InlineMessage
 
 
@@ -17,7 +24,6 @@ from boxoffice.ui.widgets.inline_message import InlineMessage
 class FirstStartChoice:
     database: str          # a file path or database URL; empty keeps the database already open
     conference_file: str   # empty: the demo conference (or the conference already in the database)
-    operator_name: str
 
 
 class FirstStartDialog(QDialog):
@@ -31,7 +37,7 @@ class FirstStartDialog(QDialog):
         self.problem = InlineMessage()
         self.problem.show_message(problem)
         layout.addWidget(self.problem)
-        layout.addWidget(QLabel("Set up this desk. You can change these later in the settings file."))
+        layout.addWidget(QLabel("Set up this desk. An admin can change the desk settings later."))
         form = QFormLayout()
         self.database = QLineEdit()
         self.database.setPlaceholderText(database_label)
@@ -54,15 +60,12 @@ class FirstStartDialog(QDialog):
         conf_row.addWidget(browse_conf)
         form.addRow("Conference", self.demo)
         form.addRow("", conf_row)
-        self.operator = QLineEdit()
-        self.operator.setPlaceholderText("Your name, as it appears on payments")
-        form.addRow("&Operator", self.operator)
         layout.addLayout(form)
         self.message = InlineMessage()
         layout.addWidget(self.message)
         buttons = QHBoxLayout()
         quit_button = QPushButton("Quit")
-        self.start = QPushButton("Start selling")
+        self.start = QPushButton("Continue")
         self.start.setProperty("role", "primary")
         self.start.setDefault(True)
         buttons.addWidget(quit_button)
@@ -77,14 +80,10 @@ class FirstStartDialog(QDialog):
 
     def choice(self) -> FirstStartChoice:
         conference = self.conference_path.text().strip() if self.import_file.isChecked() else ""
-        return FirstStartChoice(self.database.text().strip(), conference, self.operator.text().strip())
+        return FirstStartChoice(self.database.text().strip(), conference)
 
     def _on_start_clicked(self) -> None:
         choice = self.choice()
-        if not choice.operator_name:
-            self.message.show_message("Type your name so payments record who took them.")
-            self.operator.setFocus()
-            return
         if self.import_file.isChecked() and not Path(choice.conference_file).is_file():
             self.message.show_message("Choose the conference file to import (a .toml file), or pick the demo.")
             return
@@ -102,3 +101,66 @@ class FirstStartDialog(QDialog):
         if name:
             self.conference_path.setText(name)
             self.import_file.setChecked(True)
+
+
+class FirstAdminDialog(QDialog):
+    """Create the first admin of a new database: name and a password typed twice.
+
+    ``create(name, password)`` is called on Create (``AuthService.create_first_admin``); its
+    ``UserError`` is shown in the dialog. ``account`` holds the created admin after ``accept()``.
+    """
+
+    def __init__(self, create: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._create = create
+        self.account: Any = None
+        self.setWindowTitle("Create the first admin")
+        self.setMinimumWidth(520)
+        layout = QVBoxLayout(self)
+        intro = QLabel("This database has no admin yet. Create yours: the admin adds volunteers and leads, "
+                       f"changes the catalog and the settings. Use a password of at least {MIN_PASSWORD_LENGTH} "
+                       "characters; there is no default password.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("Your name")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat = QLineEdit()
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("&Name", self.name)
+        form.addRow("&Password", self.password)
+        form.addRow("&Repeat password", self.repeat)
+        layout.addLayout(form)
+        self.message = InlineMessage()
+        layout.addWidget(self.message)
+        buttons = QHBoxLayout()
+        quit_button = QPushButton("Quit")
+        self.create = QPushButton("Create admin")
+        self.create.setProperty("role", "primary")
+        self.create.setDefault(True)
+        buttons.addWidget(quit_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.create)
+        layout.addLayout(buttons)
+        quit_button.clicked.connect(self.reject)
+        self.create.clicked.connect(self._on_create_clicked)
+
+    def _on_create_clicked(self) -> None:
+        name, password = self.name.text().strip(), self.password.text()
+        if not name:
+            self.message.show_message("Type your name.")
+            self.name.setFocus()
+            return
+        if password != self.repeat.text():
+            self.message.show_message("The two passwords differ. Type the same password twice.")
+            self.repeat.clear()
+            self.repeat.setFocus()
+            return
+        try:
+            self.account = self._create(name, password)
+        except UserError as exc:
+            self.message.show_message(str(exc))
+            return
+        self.accept()

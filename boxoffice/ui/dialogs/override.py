@@ -1,0 +1,85 @@
+"""A lead approves one refused action on the operator's screen with their PIN or password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from boxoffice.errors import PermissionDenied, UserError
+from boxoffice.services.access import Permission, Role
+from boxoffice.ui.dialogs.sign_in import SignInForm
+from boxoffice.ui.tasks import ResumeFn, TaskRunner
+
+
+class OverrideDialog(QDialog):
+    """Asks for a lead's name and secret; the operator stays signed in.
+
+    Signals: ``approved(Actor)`` with the approver once ``AuthService.verify_override`` accepts.
+    """
+
+    approved = Signal(object)
+
+    def __init__(self, auth: Any, tasks: TaskRunner, error: PermissionDenied,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("overrideDialog")
+        self.setWindowTitle("Approval needed")
+        self.setMinimumWidth(520)
+        self._auth, self._tasks = auth, tasks
+        self.permission = Permission(error.permission)
+        needs = Role(error.needs or self.permission.min_role.value)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(10)
+        self.title = QLabel(f"{self.permission.label} needs {needs.article} {needs.value}.")
+        self.title.setObjectName("sectionTitle")
+        self.title.setWordWrap(True)
+        explain = QLabel(f"{needs.article.capitalize()} {needs.value} can approve this once: they type their name "
+                         "and PIN or password here. You stay signed in.")
+        explain.setWordWrap(True)
+        self.form = SignInForm("Approve")
+        layout.addWidget(self.title)
+        layout.addWidget(explain)
+        layout.addWidget(self.form)
+        row = QHBoxLayout()
+        self.cancel = QPushButton("Cancel")
+        row.addWidget(self.cancel)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.cancel.clicked.connect(self.reject)
+        self.form.submitted.connect(self._on_form_submitted)
+        self._tasks.read(auth.sign_in_names, self.form.set_names, lambda _exc: None, owner=self)
+        self.form.name.setFocus()
+
+    def _on_form_submitted(self, name: str, secret: str) -> None:
+        auth, permission = self._auth, self.permission
+        self._tasks.write(lambda: auth.verify_override(name, secret, permission), self._on_verified,
+                          self._on_failed, owner=self, approvable=False)
+
+    def _on_verified(self, approver: Any) -> None:
+        self.approved.emit(approver)
+        self.accept()
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.form.show_error(str(exc) if isinstance(exc, UserError) else
+                             "The approval could not be checked; try again.")
+
+
+def install_override(tasks: TaskRunner, auth: Any, parent: QWidget) -> None:
+    """Every refused write started on ``tasks`` offers the override dialog (window-modal, not blocking)."""
+
+    def ask(error: PermissionDenied, resume: ResumeFn) -> None:
+        try:
+            dialog = OverrideDialog(auth, tasks, error, parent)
+        except ValueError:          # an unknown permission: nothing a lead can approve here
+            resume(None)
+            return
+        outcome: dict[str, Any] = {}
+        dialog.approved.connect(lambda approver: outcome.setdefault("approver", approver))
+        dialog.finished.connect(lambda _code: resume(outcome.get("approver")))
+        dialog.finished.connect(dialog.deleteLater)
+        parent.override_dialog = dialog  # type: ignore[attr-defined]  # tests and screenshots find it here
+        dialog.open()
+
+    tasks.set_override_handler(ask)

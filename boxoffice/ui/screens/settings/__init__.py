@@ -1,0 +1,1 @@
+"""Desk settings screen (admins) and the wiring of the admin screens."""

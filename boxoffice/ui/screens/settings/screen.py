@@ -1,0 +1,199 @@
+"""Settings screen (admins): desk name, idle lock, quick cash notes, card reader, the Stripe key (masked)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from boxoffice.config import Settings
+from boxoffice.errors import UserError
+from boxoffice.services.desk_settings import MAX_IDLE_LOCK_MINUTES, DeskSettingsService
+from boxoffice.stripe_sync import keys
+from boxoffice.ui.widgets.inline_message import InlineMessage
+
+
+class StripeKeyDialog(QDialog):
+    """Paste a new secret key; shown as dots, never echoed back."""
+
+    def __init__(self, submit: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Change the Stripe secret key")
+        self.setMinimumWidth(520)
+        self._submit = submit
+        layout = QVBoxLayout(self)
+        hint = QLabel("Paste the secret key (sk_… or a restricted rk_… key) from the Stripe dashboard, "
+                      "Developers › API keys. It is saved in the system keychain, never in a file.")
+        hint.setWordWrap(True)
+        self.key = QLineEdit()
+        self.key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key.setPlaceholderText("sk_live_…")
+        self.message = InlineMessage()
+        layout.addWidget(hint)
+        layout.addWidget(self.key)
+        layout.addWidget(self.message)
+        row = QHBoxLayout()
+        cancel = QPushButton("Cancel")
+        self.save = QPushButton("Save key")
+        self.save.setProperty("role", "primary")
+        self.save.setDefault(True)
+        row.addWidget(cancel)
+        row.addStretch(1)
+        row.addWidget(self.save)
+        layout.addLayout(row)
+        cancel.clicked.connect(self.reject)
+        self.save.clicked.connect(self._on_save_clicked)
+
+    def _on_save_clicked(self) -> None:
+        if not self.key.text().strip():
+            self.fail("Paste the key first.")
+            return
+        self.save.setEnabled(False)
+        self._submit(self.key.text())
+
+    def fail(self, text: str) -> None:
+        self.save.setEnabled(True)
+        self.message.show_message(text)
+
+
+class SettingsScreen(QWidget):
+    """Edits this desk's settings file through ``DeskSettingsService`` (admins; audited).
+
+    Signals: ``settings_saved(Settings)`` after a save that changed something.
+    """
+
+    settings_saved = Signal(object)
+
+    def __init__(self, desk: Any, settings: Settings, *, settings_path: Path | None = None,
+                 conference_slug: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.desk, self.settings, self._slug = desk, settings, conference_slug
+        self._service = DeskSettingsService(desk.services.ctx, settings_path)
+        self.key_dialog: StripeKeyDialog | None = None
+        outer = QVBoxLayout(self)
+        title = QLabel("Settings")
+        title.setObjectName("sectionTitle")
+        outer.addWidget(title)
+        panel = QFrame()
+        panel.setObjectName("panel")
+        panel.setMaximumWidth(760)
+        form = QFormLayout(panel)
+        form.setContentsMargins(16, 16, 16, 16)
+        form.setVerticalSpacing(10)
+        self.desk_name = QLineEdit()
+        self.idle_minutes = QSpinBox()
+        self.idle_minutes.setRange(0, MAX_IDLE_LOCK_MINUTES)
+        self.idle_minutes.setSuffix(" min")
+        self.idle_minutes.setSpecialValueText("Never")
+        self.quick_notes = QLineEdit()
+        self.quick_notes.setPlaceholderText("5, 10, 20, 50, 100")
+        self.reader_id = QLineEdit()
+        self.reader_id.setPlaceholderText("tmr_… (empty: choose the reader at each payment)")
+        form.addRow("&Desk name", self.desk_name)
+        form.addRow("&Lock when idle after", self.idle_minutes)
+        form.addRow("&Quick cash notes", self.quick_notes)
+        form.addRow("Card &reader id", self.reader_id)
+        self.message = InlineMessage()
+        form.addRow("", self.message)
+        self.save = QPushButton("Save settings")
+        self.save.setProperty("role", "primary")
+        save_row = QHBoxLayout()
+        save_row.addStretch(1)
+        save_row.addWidget(self.save)
+        form.addRow("", save_row)
+        self.restart_note = QLabel("A new desk name and card reader take effect when Box Office restarts.")
+        self.restart_note.setObjectName("muted")
+        self.restart_note.setWordWrap(True)
+        form.addRow("", self.restart_note)
+        outer.addWidget(panel)
+
+        stripe = QFrame()
+        stripe.setObjectName("panel")
+        stripe.setMaximumWidth(760)
+        stripe_layout = QVBoxLayout(stripe)
+        stripe_layout.setContentsMargins(16, 16, 16, 16)
+        stripe_title = QLabel("Stripe")
+        stripe_title.setObjectName("sectionTitle")
+        key_row = QHBoxLayout()
+        self.key_label = QLabel()
+        self.change_key = QPushButton("Change key…")
+        key_row.addWidget(self.key_label, 1)
+        key_row.addWidget(self.change_key)
+        self.key_message = InlineMessage()
+        stripe_layout.addWidget(stripe_title)
+        stripe_layout.addLayout(key_row)
+        stripe_layout.addWidget(self.key_message)
+        outer.addWidget(stripe)
+        outer.addStretch(1)
+        self.save.clicked.connect(self._on_save_clicked)
+        self.change_key.clicked.connect(self._on_change_key_clicked)
+        self._fill()
+
+    def refresh(self) -> None:
+        self._fill()
+        slug = self._slug
+        self.desk.tasks.read(lambda: keys.current_key_display(slug), self._show_key, lambda _e: None, owner=self)
+
+    def _fill(self) -> None:
+        s = self.settings
+        self.desk_name.setText(s.desk_name)
+        self.idle_minutes.setValue(s.idle_lock_minutes)
+        self.quick_notes.setText(", ".join(str(n) for n in s.quick_cash_notes))
+        self.reader_id.setText(s.stripe_reader_id)
+
+    def _show_key(self, shown: str) -> None:
+        text = f"Secret key: {shown}" if shown else "Secret key: none (card payments are off)"
+        if keys.env_key_overrides():
+            text += f"  (the {keys.SECRET_KEY_ENV} environment variable is used instead of the keychain)"
+        self.key_label.setText(text)
+
+    def _on_save_clicked(self) -> None:
+        service, current = self._service, self.settings
+        name, minutes = self.desk_name.text(), self.idle_minutes.value()
+        notes, reader = self.quick_notes.text(), self.reader_id.text()
+        self.save.setEnabled(False)
+        self.desk.tasks.write(
+            lambda: service.save(current, desk_name=name, idle_lock_minutes=minutes, quick_cash_notes=notes,
+                                 stripe_reader_id=reader),
+            self._on_saved, self._on_save_failed, owner=self)
+
+    def _on_saved(self, new: Settings) -> None:
+        self.save.setEnabled(True)
+        if new is self.settings:
+            self.message.show_message("Nothing changed.", kind="info")
+            return
+        self.settings = new
+        self._fill()
+        self.message.show_message("Settings saved.", kind="info")
+        self.settings_saved.emit(new)
+
+    def _on_save_failed(self, exc: BaseException) -> None:
+        self.save.setEnabled(True)
+        self.desk.messages.show_error(exc, near=self.message)
+
+    def _on_change_key_clicked(self) -> None:
+        ctx, slug = self.desk.services.ctx, self._slug
+        holder: dict[str, StripeKeyDialog] = {}
+
+        def submit(secret: str) -> None:
+            self.desk.tasks.write(lambda: keys.change_secret_key(ctx, secret, slug), done, failed,
+                                  owner=holder["dialog"])
+
+        def done(shown: str) -> None:
+            holder["dialog"].accept()
+            self._show_key(shown)
+            self.key_message.show_message(
+                f"Stripe key {shown} saved. Restart Box Office to take card payments with it.", kind="info")
+
+        def failed(exc: BaseException) -> None:
+            holder["dialog"].fail(str(exc) if isinstance(exc, UserError) else "The key could not be saved.")
+
+        dialog = StripeKeyDialog(submit, self)
+        holder["dialog"] = dialog
+        self.key_dialog = dialog
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()

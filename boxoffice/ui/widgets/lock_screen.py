@@ -1,0 +1,71 @@
+"""The lock screen: covers the main window's content until someone signs in (start, Lock, idle)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+from boxoffice.errors import UserError
+from boxoffice.ui.dialogs.sign_in import SignInForm
+
+
+class LockScreen(QWidget):
+    """Signs an operator in through ``AuthService.sign_in`` on the task runner.
+
+    Signals: ``signed_in(Actor)`` after a successful sign-in.
+    """
+
+    signed_in = Signal(object)
+
+    def __init__(self, desk: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lockScreen")
+        self.desk = desk
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        panel = QFrame()
+        panel.setObjectName("panel")
+        panel.setFixedWidth(520)
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(28, 24, 28, 24)
+        layout.setSpacing(12)
+        self.title = QLabel("Desk locked")
+        self.title.setObjectName("lockTitle")
+        self.hint = QLabel()
+        self.hint.setObjectName("muted")
+        self.hint.setWordWrap(True)
+        self.form = SignInForm("Sign in")
+        layout.addWidget(self.title)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.form)
+        outer.addWidget(panel, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+        self.form.submitted.connect(self._on_form_submitted)
+
+    def prepare(self, *, reason: str, previous: str = "") -> None:
+        """Show the screen for a new sign-in; ``previous`` names the operator who was signed in."""
+        self.hint.setText(reason)
+        self.form.reset()
+        if previous:
+            self.form.name.setText(previous)
+            self.form.secret.setFocus()
+        self.desk.tasks.read(self.desk.services.auth.sign_in_names, self.form.set_names,
+                             lambda _exc: None, owner=self)
+
+    def _on_form_submitted(self, name: str, secret: str) -> None:
+        auth = self.desk.services.auth
+        self.desk.tasks.write(lambda: auth.sign_in(name, secret), self._on_signed_in, self._on_failed,
+                              owner=self, approvable=False)
+
+    def _on_signed_in(self, actor: Any) -> None:
+        self.form.reset()
+        self.signed_in.emit(actor)
+
+    def _on_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, UserError):
+            self.form.show_error(str(exc))
+        else:
+            self.form.set_busy(False)
+            self.desk.messages.show_error(exc)
