@@ -98,3 +98,31 @@ def test_callbacks_of_a_deleted_widget_are_not_called(qtbot) -> None:
     qtbot.waitUntil(lambda: not shiboken6.isValid(label))
     gate.set()
     qtbot.waitUntil(lambda: not runner.is_busy())   # no RuntimeError from a deleted C++ object
+
+
+def test_a_refused_write_reruns_once_as_the_approved_operator(qtbot) -> None:
+    from boxoffice.errors import PermissionDenied
+    from boxoffice.services.access import Actor, Permission, Role, acting_as, authorize, current_actor
+
+    runner = TaskRunner()
+    lead = Actor(2, "Linus", Role.LEAD)
+    asked: list[str] = []
+    runner.set_override_handler(lambda error, resume: (asked.append(error.needs), resume(lead)))
+    seen: list[object] = []
+
+    def refund() -> object:
+        authorize(Permission.REFUND)
+        return current_actor()
+
+    with acting_as(Actor(1, "Vera", Role.VOLUNTEER)):
+        runner.write(refund, seen.append, seen.append)
+    qtbot.waitUntil(lambda: len(seen) == 1)
+    assert asked == ["lead"]
+    assert seen[0] == Actor(1, "Vera", Role.VOLUNTEER, approver=lead)
+
+    runner.set_override_handler(lambda error, resume: resume(None))   # the lead does not approve
+    with acting_as(Actor(1, "Vera", Role.VOLUNTEER)):
+        runner.write(refund, seen.append, seen.append)
+        runner.write(refund, seen.append, seen.append, approvable=False)
+    qtbot.waitUntil(lambda: len(seen) == 3)
+    assert all(isinstance(e, PermissionDenied) for e in seen[1:])
