@@ -80,9 +80,13 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(*, level: int = logging.INFO, log_dir: Path | None = None,
-                      console: bool = False) -> Path:
-    """Send Box Office's log records to a rotating file; returns the file's path. Safe to call twice."""
+def configure_logging(*, level: int = logging.INFO, log_dir: Path | None = None, console: bool = False,
+                      max_bytes: int = MAX_BYTES, backup_count: int = BACKUP_COUNT) -> Path:
+    """Send Box Office's log records to a rotating file; returns the file's path. Safe to call twice.
+
+    Every handler masks secrets (``RedactingFilter``): Stripe keys, webhook secrets, Authorization
+    values, URL passwords, CVCs and card numbers never reach the file or the console.
+    """
     directory = log_dir or paths.log_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / LOG_FILE_NAME
@@ -92,7 +96,7 @@ def configure_logging(*, level: int = logging.INFO, log_dir: Path | None = None,
             root.removeHandler(handler)
             handler.close()
     file_handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+        path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
     )
     handlers: list[logging.Handler] = [file_handler]
     if console:
