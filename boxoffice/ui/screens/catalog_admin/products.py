@@ -113,6 +113,7 @@ class ProductTab(QWidget):
         editor_layout.addStretch(1)
         editor_layout.addLayout(buttons)
         scroll = QScrollArea()
+        self.editor_panel = scroll    # hidden while the operator may not change the catalog
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(editor_box)
@@ -184,6 +185,7 @@ class ProductTab(QWidget):
     def _set_usable(self, usable: bool) -> None:
         for widget in (self.editor, self.new_button, self.save_button, self.deactivate_button):
             widget.setEnabled(usable)
+        self.editor_panel.setVisible(usable)
         if usable:
             self.deactivate_button.setEnabled(self.current is not None)
 

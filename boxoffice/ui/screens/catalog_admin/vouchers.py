@@ -250,6 +250,7 @@ class VouchersTab(QWidget):
         editor_layout.addStretch(1)
         editor_layout.addLayout(buttons)
         scroll = QScrollArea()
+        self.editor_panel = scroll    # hidden while the operator may not change the catalog
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(editor_box)
@@ -312,6 +313,7 @@ class VouchersTab(QWidget):
         for widget in (self.editor, self.new_button, self.save_button, self.deactivate_button,
                        self.generate_button, self.export_button, self.search):
             widget.setEnabled(usable)
+        self.editor_panel.setVisible(usable)
         if usable:
             self.deactivate_button.setEnabled(self.current is not None)
 
