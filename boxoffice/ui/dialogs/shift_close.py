@@ -11,10 +11,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog, QFileDialog, QFormLayout, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-    QSpinBox, QStackedWidget, QVBoxLayout, QWidget,
+    QSizePolicy, QSpinBox, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from boxoffice.money import ZERO, parse_amount
@@ -134,13 +134,18 @@ class ShiftCloseDialog(QDialog):
         layout.addWidget(figures)
 
         self.steps = QStackedWidget()
-        self.steps.addWidget(self._count_page())
-        self.steps.addWidget(self._confirm_page())
-        self.steps.addWidget(self._done_page())
+        self.steps.setObjectName("shiftSteps")
+        # The steps are transparent: the dialog's background shows through, as around the figures.
+        self.setStyleSheet("QStackedWidget#shiftSteps, QWidget#shiftStep { background: transparent; }")
+        for page in (self._count_page(), self._confirm_page(), self._done_page()):
+            page.setObjectName("shiftStep")
+            self.steps.addWidget(page)
+        self.steps.currentChanged.connect(self._on_step_changed)
         layout.addWidget(self.steps, 1)
         self.message = InlineMessage()
         layout.addWidget(self.message)
         self._update_difference()
+        self._on_step_changed(0)
         self.counted.setFocus()
 
     # ------------------------------------------------------------------ pages
@@ -160,7 +165,9 @@ class ShiftCloseDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.counted, 1)
         row.addWidget(self.count_toggle)
-        form.addRow("&Counted cash", row)
+        caption = QLabel("&Counted cash")
+        caption.setBuddy(self.counted)
+        form.addRow(caption, row)
         layout.addLayout(form)
 
         self.denominations = QFrame()
@@ -339,13 +346,29 @@ class ShiftCloseDialog(QDialog):
         self.counted.setFocus()
         self.counted.selectAll()
 
+    def _on_step_changed(self, index: int) -> None:
+        # Size the dialog to the step shown, not to the tallest step (the denomination count).
+        for i in range(self.steps.count()):
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            self.steps.widget(i).setSizePolicy(policy, policy)
+        self.steps.updateGeometry()
+        QTimer.singleShot(0, self._fit)
+
+    def _fit(self) -> None:
+        layout = self.layout()
+        layout.activate()
+        height = self.sizeHint().height()
+        if layout.hasHeightForWidth():   # wrapped text (the confirmation) needs its wrapped height
+            height = max(height, layout.totalHeightForWidth(self.width()))
+        self.resize(self.width(), height + 12)
+
     def _on_count_toggled(self, on: bool) -> None:
         self.denominations.setVisible(on)
         self.counted.setReadOnly(on)
         if on:
             self._on_denomination_changed()
             next(iter(self.count_boxes.values())).setFocus()
-        self.adjustSize()
+        QTimer.singleShot(0, self._fit)
 
     def _on_denomination_changed(self, _value: int = 0) -> None:
         if not self.count_toggle.isChecked():

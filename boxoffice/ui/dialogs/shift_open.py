@@ -52,7 +52,7 @@ class ShiftOpenDialog(QDialog):
         self._busy = False
         self.setWindowTitle("Open cash shift")
         self.setModal(True)
-        self.setMinimumWidth(540)
+        self.setMinimumWidth(680)
         layout = QVBoxLayout(self)
         title = QLabel(f"Open the cash drawer at {desk.services.ctx.desk_name}")
         title.setObjectName("sectionTitle")

@@ -71,7 +71,6 @@ class ShiftsScreen(QWidget):
         panel_layout.addLayout(figures)
         actions = QHBoxLayout()
         self.open_button = QPushButton("Open shift…")
-        self.open_button.setProperty("role", "primary")
         self.close_button = QPushButton("Close shift and count…")
         self.interim_button = QPushButton("Interim report PDF…")
         self.refresh_button = QPushButton("Refresh")
@@ -199,6 +198,11 @@ class ShiftsScreen(QWidget):
 
     def _update_buttons(self, *, loading: bool = False) -> None:
         is_open = self.current is not None
+        for button, primary in ((self.open_button, not is_open), (self.close_button, is_open)):
+            if button.property("role") != ("primary" if primary else None):
+                button.setProperty("role", "primary" if primary else None)
+                button.style().unpolish(button)
+                button.style().polish(button)
         self.open_button.setEnabled(not is_open and not loading)
         self.close_button.setEnabled(is_open)
         self.interim_button.setEnabled(is_open)
