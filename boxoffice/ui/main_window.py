@@ -64,9 +64,11 @@ class MainWindow(QMainWindow):
         for label, key, screen in (
                 ("Sell", "F1", self.sell), ("Orders", "F2", self.orders), ("Credits", "F3", self.credits)):
             self.add_screen(label, key, screen)
-        nav_layout.addStretch(1)
         hint = QLabel("Ctrl+Enter: pay · Scan a code into the voucher or search field")
-        nav_layout.addWidget(hint)
+        hint.setWordWrap(True)   # gives way to the nav buttons on a narrow window
+        hint.setMinimumWidth(120)
+        hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        nav_layout.addWidget(hint, 1)
         self.lock_button = QPushButton("Lock / switch  [Ctrl+L]")
         self.lock_button.setObjectName("lockButton")
         self.lock_button.setToolTip("Lock the desk now; the next person to sign in becomes the operator (Ctrl+L)")

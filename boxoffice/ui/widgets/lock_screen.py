@@ -32,7 +32,10 @@ class LockScreen(QWidget):
         layout.setContentsMargins(28, 24, 28, 24)
         layout.setSpacing(12)
         self.title = QLabel("Desk locked")
-        self.title.setObjectName("lockTitle")
+        self.title.setObjectName("sectionTitle")
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        self.title.setFont(font)
         self.hint = QLabel()
         self.hint.setObjectName("muted")
         self.hint.setWordWrap(True)
@@ -46,6 +49,7 @@ class LockScreen(QWidget):
 
     def prepare(self, *, reason: str, previous: str = "") -> None:
         """Show the screen for a new sign-in; ``previous`` names the operator who was signed in."""
+        self.title.setText("Desk locked" if previous or "Locked" in reason else "Sign in")
         self.hint.setText(reason)
         self.form.reset()
         if previous:

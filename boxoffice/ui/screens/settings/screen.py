@@ -89,6 +89,7 @@ class SettingsScreen(QWidget):
         self.idle_minutes.setRange(0, MAX_IDLE_LOCK_MINUTES)
         self.idle_minutes.setSuffix(" min")
         self.idle_minutes.setSpecialValueText("Never")
+        self.idle_minutes.setMaximumWidth(180)
         self.quick_notes = QLineEdit()
         self.quick_notes.setPlaceholderText("5, 10, 20, 50, 100")
         self.reader_id = QLineEdit()
