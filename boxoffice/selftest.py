@@ -121,10 +121,13 @@ def _cash_sale(t: SelfTest, services: Any, conference_id: int) -> None:
             f"status {stored.status}, balance {stored.balance}")
 
 
-def _render_screens(t: SelfTest, services: Any, conference_id: int) -> None:
+def _render_screens(t: SelfTest, services: Any, conference_id: int, workdir: Path) -> None:
+    """Build the main window as ``ui.launch`` does (no sign-in or first-start dialog: SYSTEM is acting)
+    and render every page of its stack, so screens other modules add are covered too."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtWidgets import QApplication
 
+    from boxoffice.config import Settings
     from boxoffice.ui.desk import Desk
     from boxoffice.ui.formatting import Display
     from boxoffice.ui.launch import application
@@ -136,37 +139,58 @@ def _render_screens(t: SelfTest, services: Any, conference_id: int) -> None:
     app = application()
     t.ok(f"Qt {QApplication.platformName()} platform, style sheet {len(app.styleSheet())} characters")
     conference = services.conferences.get(conference_id)
-    operator = services.staff.get_or_create("Self-test operator")
+    settings = Settings(conference_id=conference_id, desk_name=services.ctx.desk_name)
     tasks = TaskRunner()
     messages = RecordingMessages()
     desk = Desk(services=services, tasks=tasks, messages=messages, conference_id=conference.id,
-                display=Display(conference.currency, conference.timezone), operator_id=operator.id,
-                operator_name=operator.name)
+                display=Display(conference.currency, conference.timezone),
+                quick_cash_notes=tuple(settings.quick_cash_notes), idle_lock_minutes=0)
     window = MainWindow(desk, conference_name=conference.name, database_label=services.db.display_url)
     install_stripe(window)
+    _install_optional_screens(window, settings, workdir)
     window.resize(1280, 820)
     window.show()
     try:
         count = window.stack.count()
         t.check(f"main window built with {count} screens", count > 0, "the window has no screens")
         for index in range(count):
-            label = window.nav_buttons[index].text() if index < len(window.nav_buttons) else f"screen {index}"
+            screen = window.stack.widget(index)
+            label = window.nav_buttons[index].text().split("  ")[0] if index < len(window.nav_buttons) else ""
+            name = f"screen {label or index} ({type(screen).__name__})"
             before = len(messages.shown)
             window.show_screen(index)
             _settle(app, tasks)
-            screen = window.stack.widget(index)
+            if window.stack.currentIndex() != index:
+                t.check(name, False, "the window would not show it (locked, or hidden for the operator)")
             pixmap = screen.grab()
             size = screen.size()
             errors = [s.text for s in messages.shown[before:] if s.kind != "info"]
-            t.check(f"screen {label.split('  ')[0]} ({type(screen).__name__}) rendered {size.width()}×{size.height()}",
+            t.check(f"{name} rendered {size.width()}×{size.height()}",
                     not pixmap.isNull() and size.width() >= MIN_SCREEN_WIDTH
                     and size.height() >= MIN_SCREEN_HEIGHT and not errors,
                     f"pixmap null={pixmap.isNull()}, size {size.width()}×{size.height()}, errors {errors}")
+        lock_screen = getattr(window, "lock_screen", None)
+        if lock_screen is not None:
+            window.lock(reason="Self-test: sign-in screen")
+            _settle(app, tasks)
+            pixmap = lock_screen.grab()
+            t.check(f"sign-in screen rendered {lock_screen.width()}×{lock_screen.height()}",
+                    not pixmap.isNull() and lock_screen.isVisible() and lock_screen.width() >= MIN_SCREEN_WIDTH,
+                    f"pixmap null={pixmap.isNull()}, visible={lock_screen.isVisible()}")
     finally:
         window.close()
         tasks.wait_idle(5000)
         window.deleteLater()
         app.processEvents()
+
+
+def _install_optional_screens(window: Any, settings: Any, workdir: Path) -> None:
+    """The admin screens launch.py installs (settings saved to the temporary folder, never the user's)."""
+    try:
+        from boxoffice.ui.screens.settings.wiring import install_admin_screens
+    except ModuleNotFoundError:
+        return
+    install_admin_screens(window, settings, settings_path=workdir / "settings.json")
 
 
 def _settle(app: Any, tasks: Any, timeout: float = 10.0) -> None:
@@ -206,7 +230,7 @@ def run(out: TextIO | None = None) -> int:
 
             services, conference_id = _database_checks(t, sqlite_url(Path(tmp) / "selftest.sqlite3"))
             _cash_sale(t, services, conference_id)
-            _render_screens(t, services, conference_id)
+            _render_screens(t, services, conference_id, Path(tmp))
             _log_checks(t)
         except CheckFailed:
             pass
