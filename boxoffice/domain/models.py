@@ -316,7 +316,27 @@ voucher_addon = Table(
 )
 
 
-class TicketType(TimestampMixin, Base):
+class _CatalogItem:
+    """The columns a ticket type and an add-on share: what it is, its price, window and stock."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[Decimal]
+    available_from: Mapped[datetime | None] = mapped_column(default=None)
+    available_until: Mapped[datetime | None] = mapped_column(default=None)
+    total_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    order: Mapped[int] = mapped_column(Integer, default=0)
+    # Units in settled orders, and in pending orders that carry a hold (live or lapsed); kept
+    # up to date in the same transaction as every order status change (services/order_state.py).
+    sold_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    held_quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TicketType(_CatalogItem, TimestampMixin, Base):
     """A purchasable ticket category of one conference (total_quantity 0 = unlimited)."""
 
     __tablename__ = "ticket_type"
@@ -329,23 +349,8 @@ class TicketType(TimestampMixin, Base):
         CheckConstraint("sold_quantity >= 0 AND held_quantity >= 0", name="counters_nonneg"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    slug: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
-    price: Mapped[Decimal]
-    available_from: Mapped[datetime | None] = mapped_column(default=None)
-    available_until: Mapped[datetime | None] = mapped_column(default=None)
-    total_quantity: Mapped[int] = mapped_column(Integer, default=0)
     limit_per_user: Mapped[int] = mapped_column(Integer, default=10)
     requires_voucher: Mapped[bool] = mapped_column(Boolean, default=False)
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    order: Mapped[int] = mapped_column(Integer, default=0)
-    # Units in settled orders, and in pending orders that carry a hold (live or lapsed); kept
-    # up to date in the same transaction as every order status change (services.inventory).
-    sold_quantity: Mapped[int] = mapped_column(Integer, default=0)
-    held_quantity: Mapped[int] = mapped_column(Integer, default=0)
 
     conference: Mapped[Conference] = relationship(back_populates="ticket_types")
     available_addons: Mapped[list[AddOn]] = relationship(
@@ -356,7 +361,7 @@ class TicketType(TimestampMixin, Base):
         return f"{self.name}"
 
 
-class AddOn(TimestampMixin, Base):
+class AddOn(_CatalogItem, TimestampMixin, Base):
     """An optional extra (workshop, t-shirt); empty requires_ticket_types = no prerequisite."""
 
     __tablename__ = "addon"
@@ -368,19 +373,6 @@ class AddOn(TimestampMixin, Base):
         CheckConstraint("sold_quantity >= 0 AND held_quantity >= 0", name="counters_nonneg"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    slug: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
-    price: Mapped[Decimal]
-    available_from: Mapped[datetime | None] = mapped_column(default=None)
-    available_until: Mapped[datetime | None] = mapped_column(default=None)
-    total_quantity: Mapped[int] = mapped_column(Integer, default=0)
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    order: Mapped[int] = mapped_column(Integer, default=0)
-    sold_quantity: Mapped[int] = mapped_column(Integer, default=0)
-    held_quantity: Mapped[int] = mapped_column(Integer, default=0)
 
     conference: Mapped[Conference] = relationship(back_populates="addons")
     requires_ticket_types: Mapped[list[TicketType]] = relationship(
