@@ -48,6 +48,18 @@ def default_database_path() -> Path:
     return data_dir() / "boxoffice.sqlite3"
 
 
+def app_dir() -> Path:
+    """The folder of the installed program: the frozen executable's, else the source tree's."""
+    if getattr(sys, "frozen", False):
+        return Path(sys.executable).resolve().parent
+    return Path(__file__).resolve().parent.parent
+
+
+def user_locations() -> dict[str, Path]:
+    """Where this user's data lives (created on demand), for the self-test and support."""
+    return {"data": data_dir(), "settings": config_dir(), "logs": log_dir(), "backups": backup_dir()}
+
+
 def resources_dir() -> Path:
     """``resources/`` in the source tree, or inside a PyInstaller bundle."""
     bundle = getattr(sys, "_MEIPASS", None)

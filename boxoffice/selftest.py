@@ -67,6 +67,11 @@ def _bundle_checks(t: SelfTest) -> None:
             f"{MIGRATIONS_DIR / 'env.py'} is missing")
     demo = paths.demo_conference_file()
     t.check("demo conference file shipped", demo.is_file(), f"{demo} is missing")
+    if frozen:
+        program = paths.app_dir()
+        inside = [f"{k} {p}" for k, p in paths.user_locations().items() if p.resolve().is_relative_to(program)]
+        t.check("user data, settings, logs and backups live outside the program folder", not inside,
+                f"inside {program}: {', '.join(inside)}")
 
 
 def _database_checks(t: SelfTest, url: str) -> tuple[Any, int]:
