@@ -15,7 +15,6 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -91,21 +90,9 @@ def _database_checks(t: SelfTest, url: str) -> tuple[Any, int]:
     return services, report.conference_id
 
 
-def _open_cash_shift(services: Any, conference_id: int, opening_float: Decimal) -> None:
-    opener: Callable[..., Any] | None = getattr(services.shifts, "open", None)
-    if opener is not None:
-        opener(opening_float, conference_id=conference_id)
-        return
-    from boxoffice.domain.models import CashShift   # until ShiftService.open lands
-
-    with services.db.write() as session:
-        session.add(CashShift(desk_name=services.ctx.desk_name, conference_id=conference_id, status="open",
-                              opening_float=opening_float, opened_at=services.ctx.clock.now()))
-
-
 def _cash_sale(t: SelfTest, services: Any, conference_id: int) -> None:
-    _open_cash_shift(services, conference_id, Decimal("100.00"))
-    t.ok(f"cash shift open at {services.ctx.desk_name} with a float of 100.00")
+    shift = services.shifts.open(Decimal("100.00"), conference_id=conference_id, note="self-test")
+    t.ok(f"cash shift #{shift.id} open at {services.ctx.desk_name} with a float of 100.00")
     catalog = services.catalog.list_products(conference_id)
     ticket = next((p for p in catalog.tickets if p.allowed and p.price > 0), None)
     if ticket is None:
@@ -124,6 +111,9 @@ def _cash_sale(t: SelfTest, services: Any, conference_id: int) -> None:
     stored = services.orders.get(order.id)
     t.check(f"order {stored.reference} stored as {stored.status}", stored.status == "paid" and stored.balance == 0,
             f"status {stored.status}, balance {stored.balance}")
+    drawer = services.shifts.expected_cash(shift.id)
+    t.check(f"drawer expects {drawer} (float 100.00 + {order.total})", drawer == Decimal("100.00") + order.total,
+            f"expected cash {drawer}, should be {Decimal('100.00') + order.total}")
 
 
 def _render_screens(t: SelfTest, services: Any, conference_id: int, workdir: Path) -> None:
