@@ -20,6 +20,7 @@ from boxoffice.services.cart_state import (
     Product,
     lapsed_holds,
     load_cart,
+    lock_customer_carts,
     load_product,
     purchased_by_customer,
     sweep_if_lapsed,
@@ -113,7 +114,13 @@ def check_window(product: Product, now: datetime) -> None:
 
 
 class CartService:
-    """Every public method is one use case in one write transaction, returning a CartView."""
+    """Every public method is one use case in one write transaction, returning a CartView.
+
+    Writes go through ``Database.run_write``: a deadlock, serialization failure or busy database is
+    retried a bounded number of times. On PostgreSQL a cart edit locks only its cart row (never the
+    conference row, which would make every desk wait for every other); the stock and limit checks
+    here are advisory, checkout re-checks them under its own locks.
+    """
 
     def __init__(self, ctx: ServiceContext) -> None:
         self._ctx = ctx
@@ -126,7 +133,8 @@ class CartService:
         check_id(conference_id, "conference")
         check_id(customer_id, "customer")
         now = self._ctx.clock.now()
-        with self._ctx.db.write() as session:
+
+        def work(session: Session) -> CartView:
             minutes = self._cart_minutes(session, conference_id)
             load_customer(session, customer_id)
             mine = (Cart.customer_id == customer_id, Cart.conference_id == conference_id,
@@ -148,16 +156,21 @@ class CartService:
                                     .values(expires_at=now + timedelta(minutes=minutes), updated_at=now))
             return cart_view(load_cart(session, cart_id), now)
 
+        return self._ctx.db.run_write(work)
+
     def new_walkup_cart(self, conference_id: int) -> CartView:
         """DEC-5: a fresh anonymous customer and a new cart for them."""
         authorize(Permission.SELL)
         check_id(conference_id, "conference")
         now = self._ctx.clock.now()
-        with self._ctx.db.write() as session:
+
+        def work(session: Session) -> CartView:
             minutes = self._cart_minutes(session, conference_id)
             customer = create_anonymous_customer(session, now)
             cart_id = self._new_cart(session, conference_id, customer.id, now, minutes)
             return cart_view(load_cart(session, cart_id), now)
+
+        return self._ctx.db.run_write(work)
 
     def get(self, cart_id: int) -> CartView:
         check_id(cart_id, "cart")
@@ -170,13 +183,16 @@ class CartService:
         authorize(Permission.SELL)
         check_id(cart_id, "cart")
         now = self._ctx.clock.now()
-        with self._ctx.db.write() as session:
-            state = load_cart(session, cart_id, lock=True)
+
+        def work(session: Session) -> CartView:
+            state = load_cart(session, cart_id, lock=True, lock_conference=False)
             if state.status != CartStatus.OPEN:
                 raise CartError(f"This cart is already {state.status.value.replace('_', ' ')}.")
             session.execute(update(Cart).where(Cart.id == cart_id)
                             .values(status=CartStatus.ABANDONED, updated_at=now))
             return cart_view(load_cart(session, cart_id), now)
+
+        return self._ctx.db.run_write(work)
 
     def assign_customer(self, cart_id: int, customer_id: int) -> CartView:
         """Move the open cart to another customer, re-checking their per-customer limits (DEC-9).
@@ -188,8 +204,12 @@ class CartService:
         check_id(cart_id, "cart")
         check_id(customer_id, "customer")
         now = self._ctx.clock.now()
-        with self._ctx.db.write() as session:
-            state = load_cart(session, cart_id, lock=True)
+
+        def work(session: Session) -> CartView:
+            # PostgreSQL: this cart and the customer's other open carts (abandoned below) are locked
+            # together in id order, so two desks handing carts to one customer cannot deadlock.
+            lock_customer_carts(session, cart_id, customer_id)
+            state = load_cart(session, cart_id, lock=True, lock_conference=False)
             check_modifiable(state, now)
             load_customer(session, customer_id)
             bought = purchased_by_customer(session, customer_id, state.conference_id, state.ticket_ids(), now)
@@ -207,6 +227,8 @@ class CartService:
             session.execute(update(Cart).where(Cart.id == cart_id).values(customer_id=customer_id, updated_at=now))
             return cart_view(load_cart(session, cart_id), now)
 
+        return self._ctx.db.run_write(work)
+
     # ------------------------------------------------------------------ lines
 
     def add_ticket(self, cart_id: int, ticket_type_id: int, quantity: int = 1) -> CartView:
@@ -216,8 +238,9 @@ class CartService:
         check_id(ticket_type_id, "ticket type")
         quantity = check_quantity(quantity)
         now = self._ctx.clock.now()
-        with self._ctx.db.write() as session:
-            state = load_cart(session, cart_id, lock=True)
+
+        def work(session: Session) -> CartView:
+            state = load_cart(session, cart_id, lock=True, lock_conference=False)
             check_modifiable(state, now)
             product = load_product(session, "ticket", ticket_type_id)
             self._same_conference(state, product)
@@ -233,6 +256,8 @@ class CartService:
             self._store_line(session, state, line, product, already + quantity, now)
             return cart_view(load_cart(session, cart_id), now)
 
+        return self._ctx.db.run_write(work)
+
     def add_addon(self, cart_id: int, addon_id: int, quantity: int = 1) -> CartView:
         """CART-9 with the CART-13 fix (held pending orders count at cart time too)."""
         authorize(Permission.SELL)
@@ -240,8 +265,9 @@ class CartService:
         check_id(addon_id, "add-on")
         quantity = check_quantity(quantity)
         now = self._ctx.clock.now()
-        with self._ctx.db.write() as session:
-            state = load_cart(session, cart_id, lock=True)
+
+        def work(session: Session) -> CartView:
+            state = load_cart(session, cart_id, lock=True, lock_conference=False)
             check_modifiable(state, now)
             product = load_product(session, "addon", addon_id)
             self._same_conference(state, product)
@@ -255,6 +281,8 @@ class CartService:
             self._store_line(session, state, line, product, already + quantity, now)
             return cart_view(load_cart(session, cart_id), now)
 
+        return self._ctx.db.run_write(work)
+
     def set_quantity(self, cart_id: int, item_id: int, quantity: int) -> CartView:
         """CART-15: an absolute quantity; 0 or less removes the line as CART-14 does."""
         authorize(Permission.SELL)
@@ -265,8 +293,9 @@ class CartService:
         if quantity > MAX_QUANTITY:
             raise InvalidInput(f"The quantity cannot be more than {MAX_QUANTITY}.", field="quantity")
         now = self._ctx.clock.now()
-        with self._ctx.db.write() as session:
-            state = load_cart(session, cart_id, lock=True)
+
+        def work(session: Session) -> CartView:
+            state = load_cart(session, cart_id, lock=True, lock_conference=False)
             check_modifiable(state, now)
             line = self._line(state, item_id)
             if quantity <= 0:
@@ -281,17 +310,22 @@ class CartService:
                 self._store_line(session, state, line, line.product, quantity, now)
             return cart_view(load_cart(session, cart_id), now)
 
+        return self._ctx.db.run_write(work)
+
     def remove_item(self, cart_id: int, item_id: int) -> CartView:
         """CART-14: removing a ticket line also drops add-ons whose prerequisites are gone."""
         authorize(Permission.SELL)
         check_id(cart_id, "cart")
         check_id(item_id, "cart item")
         now = self._ctx.clock.now()
-        with self._ctx.db.write() as session:
-            state = load_cart(session, cart_id, lock=True)
+
+        def work(session: Session) -> CartView:
+            state = load_cart(session, cart_id, lock=True, lock_conference=False)
             check_modifiable(state, now)
             self._remove(session, state, self._line(state, item_id), now)
             return cart_view(load_cart(session, cart_id), now)
+
+        return self._ctx.db.run_write(work)
 
     # ------------------------------------------------------------------ vouchers
 
@@ -301,8 +335,9 @@ class CartService:
         check_id(cart_id, "cart")
         normalized = normalize_code(code)
         now = self._ctx.clock.now()
-        with self._ctx.db.write() as session:
-            state = load_cart(session, cart_id, lock=True)
+
+        def work(session: Session) -> CartView:
+            state = load_cart(session, cart_id, lock=True, lock_conference=False)
             check_modifiable(state, now)
             # A lapsed pending order may still count a use of this voucher: sweep it first (ORD-6).
             sweep_if_lapsed(session, state.conference_id, now)
@@ -320,16 +355,21 @@ class CartService:
             session.execute(update(Cart).where(Cart.id == cart_id).values(voucher_id=row[0], updated_at=now))
             return cart_view(load_cart(session, cart_id), now)
 
+        return self._ctx.db.run_write(work)
+
     def remove_voucher(self, cart_id: int) -> CartView:
         """VCH-4 [DESK]: an open cart may drop its voucher (hidden tickets are re-checked at checkout)."""
         authorize(Permission.SELL)
         check_id(cart_id, "cart")
         now = self._ctx.clock.now()
-        with self._ctx.db.write() as session:
-            state = load_cart(session, cart_id, lock=True)
+
+        def work(session: Session) -> CartView:
+            state = load_cart(session, cart_id, lock=True, lock_conference=False)
             check_modifiable(state, now)
             session.execute(update(Cart).where(Cart.id == cart_id).values(voucher_id=None, updated_at=now))
             return cart_view(load_cart(session, cart_id), now)
+
+        return self._ctx.db.run_write(work)
 
     # ------------------------------------------------------------------ helpers
 

@@ -329,6 +329,25 @@ _HEADER = (
     .where(Cart.id == bindparam("cart_id"))
 )
 _HEADER_LOCKED = _HEADER.with_for_update(of=[Cart.__table__, Conference.__table__], key_share=True)
+# Cart edits lock their own cart row only (FOR NO KEY UPDATE OF cart): desks editing carts never queue
+# behind each other; checkout, which moves the conference's counters, locks the conference row too.
+_HEADER_CART_LOCKED = _HEADER.with_for_update(of=[Cart.__table__], key_share=True)
+_LOCK_CUSTOMER_CARTS = (
+    select(Cart.id)
+    .where(
+        or_(
+            Cart.id == bindparam("cart_id"),
+            and_(
+                Cart.customer_id == bindparam("customer_id"),
+                Cart.status == CartStatus.OPEN,
+                Cart.conference_id
+                == select(Cart.conference_id).where(Cart.id == bindparam("cart_id")).scalar_subquery(),
+            ),
+        )
+    )
+    .order_by(Cart.id)
+    .with_for_update(key_share=True)
+)
 # PostgreSQL lock order: the conference row alone first, then carts, so an operation that touches a
 # second cart (assign_customer abandons the customer's other carts) cannot deadlock with another desk.
 _LOCK_CONFERENCE = (
@@ -353,16 +372,29 @@ _SCOPES = union_all(
 )
 
 
-def load_cart(session: Session, cart_id: int, *, lock: bool = False) -> CartState:
+def lock_customer_carts(session: Session, cart_id: int, customer_id: int) -> None:
+    """PostgreSQL: lock the cart and the customer's open carts of its conference, in id order."""
+    c = conn(session)
+    if c.dialect.name == "postgresql":
+        c.execute(_LOCK_CUSTOMER_CARTS, {"cart_id": cart_id, "customer_id": customer_id}).all()
+
+
+def load_cart(session: Session, cart_id: int, *, lock: bool = False, lock_conference: bool = True) -> CartState:
     """The cart with its conference, customer, voucher (and scope) and priced-ready lines.
 
     At most three queries whatever the size of the cart; ``lock`` takes row locks on PostgreSQL
-    (SQLite writers already hold the database lock from BEGIN IMMEDIATE).
+    (SQLite writers already hold the database lock from BEGIN IMMEDIATE): the cart row, and with
+    ``lock_conference`` (checkout) first the conference row whose counters the caller will move.
     """
     c = conn(session)
+    header = _HEADER
     if lock and c.dialect.name == "postgresql":
-        c.execute(_LOCK_CONFERENCE, {"cart_id": cart_id})
-    row = c.execute(_HEADER_LOCKED if lock else _HEADER, {"cart_id": cart_id}).first()
+        if lock_conference:
+            c.execute(_LOCK_CONFERENCE, {"cart_id": cart_id})
+            header = _HEADER_LOCKED
+        else:
+            header = _HEADER_CART_LOCKED
+    row = c.execute(header, {"cart_id": cart_id}).first()
     if row is None:
         raise NotFound(f"Cart #{cart_id} does not exist (any more). Open a new cart.")
     (cid, customer_id, status, expires_at, c_name, c_email, c_anon, c_company,
