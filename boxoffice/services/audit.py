@@ -20,9 +20,13 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import AuditEntry
-from boxoffice.errors import InvalidInput
+from boxoffice.errors import InvalidInput, UserError
 from boxoffice.services.access import SYSTEM, Actor, Permission, authorize, current_actor
 from boxoffice.services.context import ServiceContext
+
+class ExportFailed(UserError):
+    """An export file could not be written (folder missing, read-only, disk full)."""
+
 
 # Actions (the ``action`` column). Keep names stable: exports and filters use them.
 REFUND = "refund"
@@ -148,6 +152,16 @@ class AuditService:
         ).order_by(AuditEntry.at, AuditEntry.id)
         target = Path(path)
         tmp = target.with_name(target.name + ".part")
+        try:
+            return self._write_csv(query, target, tmp)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise ExportFailed(
+                f"The audit log could not be written to {target} ({exc.strerror or exc}). Choose another "
+                "folder (for example your Documents folder or a USB stick) and export again."
+            ) from exc
+
+    def _write_csv(self, query: Any, target: Path, tmp: Path) -> int:
         count = 0
         with self._ctx.db.read() as session, tmp.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)

@@ -106,3 +106,16 @@ def test_the_audit_log_is_append_only_in_the_database(db_path: Path, clock: Fixe
             assert session.scalar(select(func.count()).select_from(AuditEntry)) >= 1
     finally:
         w.app.close()
+
+
+def test_an_export_to_a_folder_that_cannot_be_written_says_so(db_path: Path, clock: FixedClock,
+                                                               tmp_path: Path) -> None:
+    w = _world(db_path, clock, tmp_path)
+    try:
+        from boxoffice.services.audit import ExportFailed
+
+        with acting_as(SYSTEM), pytest.raises(ExportFailed, match="Choose another folder"):
+            w.app.audit.export_csv(tmp_path / "no such folder" / "audit.csv")
+        assert not (tmp_path / "no such folder").exists()
+    finally:
+        w.app.close()
