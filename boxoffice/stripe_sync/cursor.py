@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, cast, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import SyncState
@@ -41,10 +43,22 @@ def read_cursor(session: Session) -> int | None:
 
 
 def advance_cursor(session: Session, created: int, now: datetime) -> None:
-    """Move the cursor forward only (a page of older events never moves it back)."""
-    current = read_cursor(session)
-    if current is None or created > current:
-        _put(session, CURSOR_KEY, str(created), now)
+    """Move the cursor forward only (a page of older events never moves it back): one upsert."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        current = read_cursor(session)
+        if current is None or created > current:
+            _put(session, CURSOR_KEY, str(created), now)
+        return
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = SyncState.__table__
+    statement = insert(table).values(key=CURSOR_KEY, value=str(created), updated_at=now)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
+        where=or_(func.trim(table.c.value) == "",
+                  cast(table.c.value, BigInteger) < cast(statement.excluded.value, BigInteger)),
+    ))
 
 
 def read_instance_id(session: Session) -> str:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import queue
+import sqlite3
+import threading
 import traceback
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from boxoffice.db.types import UTCDateTime
 from boxoffice.domain.models import EventProcessingException, StripeEvent
 from boxoffice.errors import ConfigError
 from boxoffice.services.context import ServiceContext
@@ -86,6 +92,28 @@ class ExceptionView:
     created_at: datetime
 
 
+_SQLITE_PAGE_INSERT = sql_text(
+    "INSERT INTO stripe_event (stripe_id, kind, livemode, payload, customer_id, api_version, processed, "
+    "created_at, stripe_created, ignored, attempts) "
+    "SELECT json_extract(value, '$.stripe_id'), json_extract(value, '$.kind'), "
+    "json_extract(value, '$.livemode'), json_extract(value, '$.payload'), "
+    "json_extract(value, '$.customer_id'), json_extract(value, '$.api_version'), "
+    "json_extract(value, '$.processed'), :now, json_extract(value, '$.stripe_created'), "
+    "json_extract(value, '$.ignored'), json_extract(value, '$.attempts') "
+    "FROM json_each(:page) WHERE true ON CONFLICT (stripe_id) DO NOTHING RETURNING ignored"
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+def _put(ready: queue.Queue[tuple[str, Any]], stop: threading.Event, item: tuple[str, Any]) -> None:
+    """Queue ``item`` for the storing thread unless it has stopped listening."""
+    while not stop.is_set():
+        try:
+            ready.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            continue
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Backoff for a failing event: 10 s, 20 s, 40 s, ... up to an hour."""
     return min(timedelta(seconds=10 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
@@ -123,10 +151,7 @@ class Poller:
                 return SyncReport(0, 0, 0, 0, 0, message="another desk is syncing", finished_at=now)
         problem = ""
         try:
-            try:
-                fetched, new, settled = self._fetch()
-            except (GatewayUnavailable, ConfigError) as exc:
-                fetched, new, settled, problem = 0, 0, 0, exc.message
+            fetched, new, settled, problem = self._fetch()
             processed, ignored, failed = self.process_pending()
             ignored += settled
             if not problem:
@@ -149,29 +174,70 @@ class Poller:
             log.info("stripe sync: %s", report.as_dict())
         return report
 
-    def _fetch(self) -> tuple[int, int, int]:
-        """Returns (fetched, new, new but settled as ignored at once)."""
+    def _fetch(self) -> tuple[int, int, int, str]:
+        """Returns (fetched, new, new but settled as ignored at once, why Stripe failed or "").
+
+        Pages stored before Stripe failed stay stored (and are counted).
+
+        The next page is fetched on a helper thread while this one is stored (at most two pages in
+        memory, however long the backlog): network and database waits overlap.
+        """
         if self._source is None:
-            return 0, 0, 0
+            return 0, 0, 0, ""
         with self._ctx.db.read() as session:
             last = cursor.read_cursor(session)
         created_gte = max(last - self._margin, 0) if last is not None else None
         fetched = new = settled = 0
-        starting_after: str | None = None
-        while True:
-            page = self._source.list_events_page(
-                created_gte=created_gte,
-                starting_after=starting_after,
-                types=HANDLED_TYPES,
-                limit=self._page_size,
-            )
-            if page.events:
-                fetched += len(page.events)
-                stored, ignored = self._store(page.events)
+        try:
+            for events in self._pages(created_gte):
+                fetched += len(events)
+                stored, ignored = self._store(events)
                 new, settled = new + stored, settled + ignored
-            if not page.has_more or not page.events:
-                return fetched, new, settled
-            starting_after = str(page.events[-1]["id"])
+        except (GatewayUnavailable, ConfigError) as exc:
+            return fetched, new, settled, exc.message
+        return fetched, new, settled, ""
+
+    def _pages(self, created_gte: int | None) -> Iterator[list[dict[str, Any]]]:
+        """Every page since ``created_gte``, one ahead: the fetcher thread waits while a page is queued."""
+        source = self._source
+        assert source is not None
+        ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+        stop = threading.Event()
+
+        def fetch_all() -> None:
+            starting_after: str | None = None
+            try:
+                while not stop.is_set():
+                    page = source.list_events_page(
+                        created_gte=created_gte,
+                        starting_after=starting_after,
+                        types=HANDLED_TYPES,
+                        limit=self._page_size,
+                    )
+                    if page.events:
+                        _put(ready, stop, ("page", page.events))
+                    if not page.has_more or not page.events:
+                        break
+                    starting_after = str(page.events[-1]["id"])
+            except BaseException as exc:  # noqa: BLE001 - handed to the storing thread, raised there
+                _put(ready, stop, ("error", exc))
+                return
+            _put(ready, stop, ("end", None))
+
+        fetcher = threading.Thread(target=fetch_all, name="stripe-events-fetch", daemon=True)
+        fetcher.start()
+        try:
+            while True:
+                kind, value = ready.get()
+                if kind == "page":
+                    yield value
+                elif kind == "error":
+                    raise value
+                else:
+                    return
+        finally:
+            stop.set()  # storing failed or finished: the fetcher stops after its current request
+            fetcher.join()
 
     def _store(self, events: list[dict[str, Any]]) -> tuple[int, int]:
         """Insert a page; ids already stored are skipped by the unique constraint (EVT-1)."""
@@ -199,23 +265,45 @@ class Poller:
                 }
             )
         with self._ctx.db.write() as session:
-            ids = [r["stripe_id"] for r in rows]
-            known = set(session.scalars(select(StripeEvent.stripe_id).where(StripeEvent.stripe_id.in_(ids))))
-            fresh = [r for r in rows if r["stripe_id"] not in known]
+            connection = session.connection()
             # Events certainly not about our objects are stored already settled as ignored: most of a
             # backlog never needs a second look (the same test the processing pass makes).
-            settled = not_ours(
-                session, list(enumerate(r["payload"] for r in fresh)), self._instance_id(session)
-            )
-            for index in settled:
-                fresh[index].update(processed=True, ignored=True, attempts=1)
-            if fresh:
-                insert = pg_insert if self._ctx.db.is_postgresql else sqlite_insert
-                session.execute(
-                    insert(StripeEvent).on_conflict_do_nothing(index_elements=["stripe_id"]), fresh
-                )
+            if self._returning_insert():
+                for index in not_ours(session, list(enumerate(r["payload"] for r in rows)),
+                                      self._instance_id(session)):
+                    rows[index].update(processed=True, ignored=True, attempts=1)
+                inserted = self._insert_returning(connection, rows, now)
+                new, settled = len(inserted), sum(1 for ignored in inserted if ignored)
+            else:
+                ids = [r["stripe_id"] for r in rows]
+                known = set(connection.scalars(
+                    select(StripeEvent.stripe_id).where(StripeEvent.stripe_id.in_(ids))))
+                fresh = [r for r in rows if r["stripe_id"] not in known]
+                skip = not_ours(session, list(enumerate(r["payload"] for r in fresh)), self._instance_id(session))
+                for index in skip:
+                    fresh[index].update(processed=True, ignored=True, attempts=1)
+                if fresh:
+                    insert = pg_insert if self._ctx.db.is_postgresql else sqlite_insert
+                    connection.execute(
+                        insert(StripeEvent.__table__).on_conflict_do_nothing(index_elements=["stripe_id"]), fresh
+                    )
+                new, settled = len(fresh), len(skip)
             cursor.advance_cursor(session, newest, now)
-        return len(fresh), len(settled)
+        return new, settled
+
+    def _returning_insert(self) -> bool:
+        """SQLite 3.35+ (RETURNING): a page goes in with one statement that says which rows were new."""
+        return self._ctx.db.is_sqlite and sqlite3.sqlite_version_info >= (3, 35)
+
+    @staticmethod
+    def _insert_returning(connection: Connection, rows: list[dict[str, Any]], now: datetime) -> list[bool]:
+        """One ``INSERT ... SELECT FROM json_each(:page) ... RETURNING`` for the page: one statement step
+        (an executemany steps once per row and gives the GIL away at each step; while the next page is
+        fetched and decoded, winning it back costs more than the insert itself). Ids stored before (the
+        safety margin re-reads them, or another poller stored them) are skipped; returns the new rows'
+        ``ignored`` flags."""
+        page = json.dumps([{k: v for k, v in row.items() if k != "created_at"} for row in rows])
+        return [bool(r[0]) for r in connection.execute(_SQLITE_PAGE_INSERT, {"page": page, "now": now})]
 
     # ------------------------------------------------------------------ processing
 

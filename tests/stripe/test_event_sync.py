@@ -287,3 +287,50 @@ def test_one_poller_per_database_at_a_time(fake, ctx, gateway, db, clock):
     assert busy.fetched == 0 and "another desk" in busy.message
     clock.advance(seconds=61)  # the other desk's lease lapsed (it crashed)
     assert Poller(ctx, gateway).poll_once().fetched == 1
+
+
+def test_outage_mid_backlog_keeps_the_pages_already_stored_with_their_full_payloads(fake, ctx, db):
+    """The next page is fetched while one is stored: Stripe failing after two pages loses nothing."""
+    for n in range(7):
+        fake.emit(
+            "payment_intent.succeeded",
+            {"id": f"pi_{n}", "amount": 100 + n, "currency": "usd", "metadata": {"note": "café"}},
+        )
+    gateway = make_gateway(fake.url, max_network_retries=0)
+
+    class OutageAfterTwoPages:
+        calls = 0
+
+        def list_events_page(self, **kw):
+            page = gateway.list_events_page(**kw)
+            self.calls += 1
+            if self.calls == 2:
+                fake.add_fault("get", "/v1/events", status=503, times=50)  # Stripe fails from now on
+            return page
+
+    report = Poller(ctx, OutageAfterTwoPages(), page_size=2).poll_once()
+    assert not report.online and "cannot be reached" in report.message
+    assert (report.fetched, report.new) == (4, 4)
+    with db.read() as s:
+        events = s.query(StripeEvent).order_by(StripeEvent.stripe_created, StripeEvent.stripe_id).all()
+        assert len(events) == 4 and all(e.processed and e.ignored for e in events)
+        first = events[0].payload
+        assert isinstance(first, dict) and first["type"] == "payment_intent.succeeded"
+        assert first["data"]["object"]["metadata"] == {"note": "café"}
+        assert {e.payload["data"]["object"]["amount"] for e in events} <= set(range(100, 107))
+        assert events[0].livemode is False and events[0].kind == "payment_intent.succeeded"
+        assert cursor.read_cursor(s) is not None
+
+
+def test_cursor_moves_forward_only_and_refetched_events_count_as_nothing_new(fake, ctx, gateway, db, clock):
+    for n in range(3):
+        fake.emit("payment_intent.succeeded", {"id": f"pi_{n}", "amount": 1, "currency": "usd", "metadata": {}})
+    poller = Poller(ctx, gateway)
+    assert (poller.poll_once().new, poller.poll_once().new) == (3, 0)  # the margin re-reads, nothing new
+    with db.write() as session:
+        cursor.advance_cursor(session, fake.now - 100, clock.now())
+    with db.write() as session:
+        assert cursor.read_cursor(session) == fake.now
+        cursor.advance_cursor(session, fake.now + 5, clock.now())
+    with db.read() as session:
+        assert cursor.read_cursor(session) == fake.now + 5

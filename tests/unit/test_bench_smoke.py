@@ -126,3 +126,16 @@ def test_floor_search_finds_prefixes_in_any_case(tiny: tuple[DatasetInfo, Databa
                 )
     finally:
         conn.close()
+
+
+def test_stripe_catchup_group_reports_rate_floor_ratio_and_flat_memory() -> None:
+    """`make bench` runs the Stripe catch-up (group "stripe"); at a tiny backlog it stores every event."""
+    from bench.__main__ import GROUPS, run_stripe
+
+    assert "stripe" in GROUPS
+    figures = run_stripe(300)
+    assert figures["stripe_catchup_events"] == 300
+    assert figures["stripe_catchup_events_per_s"] > 0 and figures["stripe_catchup_floor_events_per_s"] > 0
+    ratio = figures["stripe_catchup_events_per_s"] / figures["stripe_catchup_floor_events_per_s"]
+    assert abs(figures["stripe_catchup_ratio_to_floor"] - ratio) < 0.01
+    assert 0 < figures["stripe_catchup_peak_mib_full"] < 50
