@@ -23,7 +23,10 @@ from boxoffice.ui.dialogs.first_start import FirstAdminDialog, FirstStartChoice,
 from boxoffice.ui.formatting import Display
 from boxoffice.ui.main_window import MainWindow
 from boxoffice.ui.messages import Messages
+from boxoffice.ui.admin_wiring import install_admin
+from boxoffice.ui.crash import install_crash_handler
 from boxoffice.ui.screens.settings.wiring import install_admin_screens
+from boxoffice.ui.shift_wiring import install_shifts
 from boxoffice.ui.stripe_wiring import install_stripe
 from boxoffice.ui.tasks import TaskRunner
 
@@ -67,6 +70,18 @@ def apply_first_start(services: Any, settings: Settings, choice: FirstStartChoic
     return services, replace(settings, conference_id=conference_id), owned
 
 
+def install_features(window: MainWindow, settings: Settings, *, settings_path: Any = None) -> None:
+    """Every optional screen of the desk, in nav order; the self-test builds its window with this too.
+
+    F4 Sync (with Stripe), F6 Shifts, F7 Catalog, F8 Audit log, F9 Staff, F10 Settings; each nav
+    button shows only to operators whose role may use it (the services check every call anyway).
+    """
+    install_stripe(window, reader_id=settings.stripe_reader_id)
+    install_shifts(window)
+    install_admin(window)
+    install_admin_screens(window, settings, settings_path=settings_path)  # the desk-wide Stripe key
+
+
 def ensure_first_admin(services: Any) -> bool:
     """On a database without an admin, ask for the first one; False when the operator quits."""
     if not services.auth.needs_first_admin():
@@ -86,6 +101,7 @@ def _needs_setup(services: Any, loaded: LoadedSettings) -> bool:
 def launch(services: Any, loaded: LoadedSettings) -> int:
     """Run the desk until the window closes; returns the process exit code."""
     app = application()
+    install_crash_handler()   # an unhandled error shows a dialog and a report; the sale data stays safe
     set_operator(None)   # the desk acts for whoever signs in, never as the command line's SYSTEM
     settings = loaded.settings
     owned = False
@@ -111,8 +127,7 @@ def launch(services: Any, loaded: LoadedSettings) -> int:
                 display=Display(conference.currency, conference.timezone),
                 quick_cash_notes=tuple(settings.quick_cash_notes), idle_lock_minutes=settings.idle_lock_minutes)
     window = MainWindow(desk, conference_name=conference.name, database_label=services.db.display_url)
-    install_stripe(window, reader_id=settings.stripe_reader_id)
-    install_admin_screens(window, settings)   # the desk-wide Stripe key, as build_app reads it
+    install_features(window, settings)
     window.resize(1280, 820)
     window.show()
     if loaded.problem and not loaded.first_start:
