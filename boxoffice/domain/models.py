@@ -488,9 +488,11 @@ class Order(TimestampMixin, Base):
         Index("ix_order_status_hold", "status", "hold_expires_at"),
         Index("ix_order_customer_conf", "customer_id", "conference_id"),
         Index("ix_order_conf_created", "conference_id", "created_at"),
-        Index("ix_order_email_lower", text("lower(billing_email)")),
-        Index("ix_order_name_lower", text("lower(billing_name)")),
-        Index("ix_order_company_lower", text("lower(billing_company)")),
+        # Order search (migration 0004): prefix column first, then what the page query filters on.
+        Index("ix_order_email_search", text("lower(billing_email)"), "conference_id", "created_at", "status"),
+        Index("ix_order_name_search", text("lower(billing_name)"), "conference_id", "created_at", "status"),
+        Index("ix_order_company_search", text("lower(billing_company)"), "conference_id", "created_at", "status"),
+        Index("ix_order_reference_search", "reference", "conference_id", "created_at", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    Select,
-    String,
-    bindparam,
-    func,
-    or_,
-    select,
-    type_coerce,
-    union_all,
-)
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from boxoffice.domain.models import (
     Credit,
@@ -43,9 +30,7 @@ from boxoffice.services import order_state
 from boxoffice.services import audit
 from boxoffice.services.access import Permission, authorize
 from boxoffice.services.context import ServiceContext
-from boxoffice.timeutil import UTC, ensure_aware
 
-MAX_PAGE = 1000
 
 # --------------------------------------------------------------------------- DTOs
 
@@ -235,180 +220,6 @@ def operator_label(session: Session, operator_id: int | None) -> str:
     return staff.name if staff is not None else ""
 
 
-# --------------------------------------------------------------------------- search
-#
-# The GUI searches as the operator types, so a search is one prepared Core statement (cached per
-# filter shape, values bound), with the paid/refunded sums as correlated subqueries: no ORM objects.
-
-
-def _next_prefix(prefix: str) -> str:
-    """The smallest string greater than every string starting with ``prefix``."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
-def _prefix_range(column: ColumnElement[Any], low: str, high: str) -> ColumnElement[bool]:
-    """``low <= column < high``: a range the column's index serves (unlike LIKE/startswith on SQLite)."""
-    return (column >= bindparam(low, type_=String())) & (column < bindparam(high, type_=String()))
-
-
-def _matching_ids() -> Any:
-    """Ids of orders whose reference, name, email or company starts with the text (any case).
-
-    A UNION ALL of four index range scans: the reference (unique index; references are upper-case)
-    and the lower(...) expression indexes of migration 0002.
-    """
-    return union_all(
-        select(Order.id).where(_prefix_range(Order.reference, "ref_lo", "ref_hi")),
-        select(Order.id).where(_prefix_range(func.lower(Order.billing_name), "low_lo", "low_hi")),
-        select(Order.id).where(_prefix_range(func.lower(Order.billing_email), "low_lo", "low_hi")),
-        select(Order.id).where(_prefix_range(func.lower(Order.billing_company), "low_lo", "low_hi")),
-    )
-
-
-_SORTS: dict[str, Any] = {
-    "created_at": Order.created_at,
-    "reference": Order.reference,
-    "billing_name": Order.billing_name,
-    "name": Order.billing_name,
-    "billing_email": Order.billing_email,
-    "email": Order.billing_email,
-    "billing_company": Order.billing_company,
-    "company": Order.billing_company,
-    "total": Order.total,
-    "status": Order.status,
-}
-
-_PAID = (
-    select(func.coalesce(func.sum(Payment.amount), 0))
-    .where(Payment.order_id == Order.id, Payment.status == PaymentStatus.SUCCEEDED)
-    .correlate(Order)
-    .scalar_subquery()
-)
-_REFUNDED = (
-    select(func.coalesce(func.sum(Refund.amount), 0))
-    .where(Refund.order_id == Order.id, Refund.status == RefundStatus.SUCCEEDED)
-    .correlate(Order)
-    .scalar_subquery()
-)
-def _raw(column: Any) -> Any:
-    """The column's value as the driver returns it (converted by ``_money``/``_utc`` below, cheaply)."""
-    return type_coerce(column, NullType())
-
-
-_ROW = (
-    Order.id, Order.reference, Order.status, Order.customer_id, Order.billing_name, Order.billing_email,
-    Order.billing_company, _raw(Order.subtotal), _raw(Order.discount_amount), _raw(Order.total),
-    _raw(Order.created_at), _raw(Order.hold_expires_at), Order.needs_attention, Order.disputed,
-    _raw(_PAID), _raw(_REFUNDED),
-)
-
-
-def _money(value: Any) -> Decimal:
-    """Driver value → two-place Decimal: SQLite gives int or float, PostgreSQL Decimal."""
-    if isinstance(value, Decimal):
-        return quantize(value)
-    if isinstance(value, float):
-        return Decimal(f"{value:.2f}")
-    return Decimal(f"{int(value or 0)}.00")
-
-
-def _utc(value: Any) -> datetime | None:
-    """Driver value → aware UTC: SQLite stores ISO text in UTC, PostgreSQL returns aware datetimes."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _statuses(statuses: Iterable[str | OrderStatus] | None) -> list[OrderStatus] | None:
-    if statuses is None:
-        return None
-    result = []
-    for status in statuses:
-        try:
-            result.append(OrderStatus(status))
-        except ValueError:
-            names = ", ".join(s.value for s in OrderStatus)
-            raise InvalidInput(f"'{status}' is not an order status. Use one of: {names}.") from None
-    return result
-
-
-def _where(query: Select[Any], has_text: bool, has_status: bool, has_from: bool, has_to: bool) -> Select[Any]:
-    if has_text:
-        # "+ 0" keeps the planner on the text indexes instead of walking all the conference's orders.
-        query = query.where(Order.id.in_(_matching_ids()), (Order.conference_id + 0) == bindparam("conf"))
-    else:
-        query = query.where(Order.conference_id == bindparam("conf"))
-    if has_status:
-        query = query.where(Order.status.in_(bindparam("statuses", expanding=True)))
-    if has_from:
-        query = query.where(Order.created_at >= bindparam("created_from"))
-    if has_to:
-        query = query.where(Order.created_at < bindparam("created_to"))
-    return query
-
-
-@functools.lru_cache(maxsize=256)
-def search_statement(
-    has_text: bool, has_status: bool, has_from: bool, has_to: bool, sort: str, descending: bool
-) -> Select[Any]:
-    """The page query for one filter shape (values are bound at execution).
-
-    The page of ids is chosen first (index scans, sort, limit); only its rows get their sums.
-    """
-    column = _SORTS[sort]
-    page = (
-        _where(select(Order.id.label("id"), column.label("key")), has_text, has_status, has_from, has_to)
-        .order_by(*([column.desc(), Order.id.desc()] if descending else [column.asc(), Order.id.asc()]))
-        .limit(bindparam("limit", type_=Integer()))
-        .offset(bindparam("offset", type_=Integer()))
-        .subquery("page")
-    )
-    order_by = [page.c.key.desc(), page.c.id.desc()] if descending else [page.c.key.asc(), page.c.id.asc()]
-    return select(*_ROW).join(page, page.c.id == Order.id).order_by(*order_by)
-
-
-@functools.lru_cache(maxsize=64)
-def count_statement(has_text: bool, has_status: bool, has_from: bool, has_to: bool) -> Select[Any]:
-    return _where(select(func.count()).select_from(Order), has_text, has_status, has_from, has_to)
-
-
-def search_params(
-    conference_id: int,
-    text: str,
-    statuses: Iterable[str | OrderStatus] | None,
-    created_from: datetime | None,
-    created_to: datetime | None,
-) -> tuple[tuple[bool, bool, bool, bool], dict[str, Any]]:
-    """Validated bound values and the filter shape they need."""
-    text = (text or "").strip()
-    params: dict[str, Any] = {"conf": conference_id}
-    if text:
-        params.update(ref_lo=text.upper(), ref_hi=_next_prefix(text.upper()),
-                      low_lo=text.lower(), low_hi=_next_prefix(text.lower()))
-    wanted = _statuses(statuses)
-    if wanted is not None:
-        params["statuses"] = wanted
-    if created_from is not None:
-        params["created_from"] = ensure_aware(created_from)
-    if created_to is not None:
-        params["created_to"] = ensure_aware(created_to)
-    shape = (bool(text), wanted is not None, created_from is not None, created_to is not None)
-    return shape, params
-
-
-def _row_summary(row: Any) -> OrderSummary:
-    total, paid = _money(row[9]), _money(row[14])
-    return OrderSummary(
-        id=row[0], reference=row[1], status=OrderStatus(row[2]).value, customer_id=row[3],
-        billing_name=row[4], billing_email=row[5], billing_company=row[6], subtotal=_money(row[7]),
-        discount=_money(row[8]), total=total, paid=paid, balance=max(total - paid, ZERO),
-        refunded=_money(row[15]), created_at=_utc(row[10]), hold_expires_at=_utc(row[11]),  # type: ignore[arg-type]
-        needs_attention=row[12], disputed=bool(row[13]),
-    )
-
-
 # --------------------------------------------------------------------------- service
 
 
@@ -432,15 +243,11 @@ class OrderService:
         limit: int = 100,
     ) -> list[OrderSummary]:
         """A page of orders matching ``text`` as a case-insensitive prefix (reference/name/email/company)."""
-        if sort not in _SORTS:
-            raise InvalidInput(f"Orders cannot be sorted by '{sort}'. Use one of: {', '.join(_SORTS)}.")
-        if not (0 <= offset) or not (1 <= limit <= MAX_PAGE):
-            raise InvalidInput(f"Ask for 1 to {MAX_PAGE} orders from a non-negative offset.")
-        shape, params = search_params(conference_id, text, statuses, created_from, created_to)
-        params.update(limit=limit, offset=offset)
-        query = search_statement(*shape, sort, bool(descending))
-        with self._ctx.db.engine.connect() as conn:
-            return [_row_summary(row) for row in conn.execute(query, params)]
+        from boxoffice.services.order_search import search_orders
+
+        return search_orders(self._ctx.db, conference_id, text, statuses=statuses, created_from=created_from,
+                             created_to=created_to, sort=sort, descending=descending, offset=offset,
+                             limit=limit)
 
     def count(
         self,
@@ -452,9 +259,10 @@ class OrderService:
         created_to: datetime | None = None,
     ) -> int:
         """How many orders ``search`` would find with the same filters."""
-        shape, params = search_params(conference_id, text, statuses, created_from, created_to)
-        with self._ctx.db.engine.connect() as conn:
-            return int(conn.execute(count_statement(*shape), params).scalar() or 0)
+        from boxoffice.services.order_search import count_orders
+
+        return count_orders(self._ctx.db, conference_id, text, statuses=statuses, created_from=created_from,
+                            created_to=created_to)
 
     def by_reference(self, reference: str) -> OrderSummary:
         ref = (reference or "").strip().upper()

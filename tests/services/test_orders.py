@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from boxoffice.errors import InvalidInput, NotFound, OrderStateError
 from boxoffice.services.credits import CreditService
-from boxoffice.services.orders import OrderService, search_params, search_statement
+from boxoffice.services.order_search import count_statement, search_params, search_statement
+from boxoffice.services.orders import OrderService
 from boxoffice.services.payments import PaymentService
 from boxoffice.services.refunds import RefundService
 from tests import factories
@@ -95,21 +96,57 @@ def test_sort_paging_and_filters(ctx, clock, s, people) -> None:  # type: ignore
         orders.search(s.conference_id, limit=0)
 
 
-def _plan(db, text: str) -> str:  # type: ignore[no-untyped-def]
-    shape, params = search_params(1, text, None, None, None)
-    query = search_statement(*shape, "created_at", True).params(limit=100, offset=0, **params)
+def _plan(db, text: str, statuses=None, created_from=None, *, count: bool = False) -> str:  # type: ignore[no-untyped-def]
+    shape, params = search_params(1, text, statuses, created_from, None)
+    if count:
+        query = count_statement(*shape).params(**params)
+    else:
+        query = search_statement(*shape, "created_at", True).params(limit=100, offset=0, depth=100, **params)
     sql = str(query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
     with db.read() as session:
         return " | ".join(r[3] for r in session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
 
 
-def test_search_uses_the_indexes(db) -> None:  # type: ignore[no-untyped-def]
-    """startswith()/LIKE would scan every order; the prefix ranges must hit the four indexes."""
-    plan = _plan(db, "Ada")
-    for index in ("sqlite_autoindex_order_1", "ix_order_name_lower", "ix_order_email_lower", "ix_order_company_lower"):
+SEARCH_INDEXES = ("ix_order_reference_search", "ix_order_name_search", "ix_order_email_search",
+                  "ix_order_company_search")
+
+
+@pytest.mark.parametrize("count", [False, True])
+@pytest.mark.parametrize("filtered", [False, True])
+def test_search_uses_the_search_indexes_of_migration_0004(db, count, filtered) -> None:  # type: ignore[no-untyped-def]
+    """startswith()/LIKE would scan every order: each prefix column is one range scan of its search index,
+    with the status and date filters answered there too; the table is read only for the page's rows."""
+    from datetime import UTC, datetime
+
+    args = (["paid", "pending"], datetime(2027, 1, 1, tzinfo=UTC)) if filtered else (None, None)
+    plan = _plan(db, "Ada", *args, count=count)
+    for index in SEARCH_INDEXES:
         assert f"INDEX {index} (" in plan, plan
     assert "SCAN order" not in plan.replace("SCAN order USING", ""), plan
+    for old in ("ix_order_name_lower", "ix_order_email_lower", "ix_order_company_lower", "ix_order_status_hold"):
+        assert old not in plan, plan
+    if not count:
+        assert "USING INTEGER PRIMARY KEY" in plan  # the page's rows, by id
+
+
+def test_search_without_text_walks_conference_and_date(db) -> None:  # type: ignore[no-untyped-def]
     assert "ix_order_conf_created" in _plan(db, ""), _plan(db, "")
+
+
+def test_search_finds_each_order_once_in_date_order_across_pages(ctx, db, clock, s) -> None:  # type: ignore[no-untyped-def]
+    """An order matching by name and by email appears once; pages follow created_at, newest first."""
+    from tests.services.money_helpers import checked_out as make_order
+
+    ids = []
+    for _ in range(5):
+        clock.advance(minutes=1)
+        ids.append(make_order(ctx, s, tickets=1))
+    orders = OrderService(ctx)
+    text = orders.get(ids[0]).billing_name[:3]
+    found = orders.search(s.conference_id, text, limit=2) + orders.search(s.conference_id, text, offset=2, limit=3)
+    assert [o.id for o in found] == list(reversed(ids))
+    assert orders.count(s.conference_id, text) == 5
+    assert orders.count(s.conference_id, text, statuses=["cancelled"]) == 0
 
 
 def test_by_reference_and_not_found(ctx, s, people) -> None:  # type: ignore[no-untyped-def]
