@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -118,6 +119,20 @@ class CardPhonePage(_CardPage):
                                    operator_id=desk.operator_id, parent=self.host))
 
 
+def install_readers_screen(window: Any, cards: Any, controller: Any, reader_id: str,
+                           save_reader: Callable[[str], Any]) -> Any:
+    """The Card readers screen (F5); a reader chosen there is offered first by the payment dialog."""
+    from boxoffice.ui.screens.readers.screen import ReadersScreen
+
+    # The registration call goes to the same gateway the card payments use.
+    gateway = getattr(cards, "_gateway", None)
+    screen = ReadersScreen(window.desk, cards, gateway, reader_id=reader_id, save_reader=save_reader)
+    window.add_screen("Readers", "F5", screen)
+    window.readers_screen = screen
+    screen.reader_chosen.connect(lambda chosen: register_card_methods(cards, controller, chosen))
+    return screen
+
+
 def unregister_card_methods() -> None:
     PaymentDialog.extra_methods[:] = [
         p for p in PaymentDialog.extra_methods if p.key not in CARD_METHOD_KEYS]
@@ -132,11 +147,22 @@ def register_card_methods(cards: Any, controller: Any, reader_id: str = "") -> N
         "card_phone", "Card on &phone (QR)", lambda host: CardPhonePage(host, cards, controller)))
 
 
+def save_reader_to_settings(reader_id: str) -> None:
+    """This desk's card reader, kept in the desk's settings file (``Settings.stripe_reader_id``)."""
+    from boxoffice.config import load_settings, save_settings
+
+    settings = load_settings().settings
+    settings.stripe_reader_id = reader_id
+    save_settings(settings)
+
+
 def install_stripe(window: Any, *, reader_id: str = "", fast_ms: int | None = None,
-                   slow_ms: int | None = None) -> Any | None:
+                   slow_ms: int | None = None, save_reader: Callable[[str], Any] | None = None) -> Any | None:
     """Wire Stripe into ``window`` when the services have a poller; returns the started SyncController.
 
-    Without Stripe the status bar says why card payments are off and no card method is offered.
+    Adds the Sync (F4) and Card readers (F5) screens. ``save_reader`` keeps the reader chosen on the
+    Card readers screen (default: the settings file). Without Stripe the status bar says why card
+    payments are off and no card method is offered.
     """
     services = window.desk.services
     poller = getattr(services, "poller", None)
@@ -171,6 +197,7 @@ def install_stripe(window: Any, *, reader_id: str = "", fast_ms: int | None = No
     controller.status_changed.connect(lambda *_: window.set_sync_state(controller.status_text()))
     controller.sync_finished.connect(lambda _r: screen.refresh() if screen.isVisible() else None)
     register_card_methods(cards, controller, reader_id)
+    install_readers_screen(window, cards, controller, reader_id, save_reader or save_reader_to_settings)
     window.set_sync_state("Stripe: first sync…")
     controller.start()
     return controller

@@ -96,7 +96,7 @@ def test_stripe_configured_adds_sync_screen_status_and_card_methods(
         assert window.status_sync.text().startswith("Stripe online · last sync ")
         assert window.status_sync.text() == controller.status_text()
 
-        assert [b.text() for b in window.nav_buttons][-1] == "Sync  [F4]"
+        assert [b.text() for b in window.nav_buttons][-2:] == ["Sync  [F4]", "Readers  [F5]"]
         with qtbot.waitSignal(window.sync_screen.refreshed, timeout=10_000):
             qtbot.keyClick(window, Qt.Key.Key_F4)
         assert isinstance(window.stack.currentWidget(), SyncScreen)

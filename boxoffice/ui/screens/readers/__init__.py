@@ -1,0 +1,1 @@
+"""Card readers screen (Stripe Terminal)."""
