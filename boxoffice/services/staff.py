@@ -8,6 +8,8 @@ from sqlalchemy import func, insert, select
 
 from boxoffice.domain.models import Staff
 from boxoffice.errors import InvalidInput
+from boxoffice.services import audit
+from boxoffice.services.access import Permission, authorize
 from boxoffice.services.context import ServiceContext
 
 
@@ -24,7 +26,11 @@ class StaffService:
         self._ctx = ctx
 
     def get_or_create(self, name: str) -> StaffView:
-        """The operator with that name (ignoring case and surrounding spaces), created if new."""
+        """The operator with that name (ignoring case and surrounding spaces), created if new (admins).
+
+        A member created here has no PIN or password yet: an admin sets one on the Staff screen.
+        """
+        authorize(Permission.MANAGE_STAFF)
         if not isinstance(name, str) or not " ".join(name.split()):
             raise InvalidInput("Enter the operator's name.", field="name")
         clean = " ".join(name.split())
@@ -41,6 +47,8 @@ class StaffService:
                 insert(Staff).values(name=clean, is_active=True, created_at=now, updated_at=now)
                 .returning(Staff.id)
             ).scalar_one()
+            audit.record(session, self._ctx, audit.STAFF_CHANGE, target_type="staff", target_id=int(new_id),
+                         target_label=clean, detail={"change": "created", "role": "volunteer"})
             return StaffView(int(new_id), clean)
 
     def list(self) -> list[StaffView]:

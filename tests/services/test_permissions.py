@@ -38,6 +38,7 @@ class World:
     ticket_id: int
     addon_id: int
     voucher_code: str
+    voucher_id: int
     customer_id: int
     cart_id: int
     cart_item_id: int
@@ -59,7 +60,7 @@ def _world(db_path: Path, clock: FixedClock, tmp: Path) -> World:
         ticket = factories.ticket_type(db, conf.id, price=D("50.00"), total_quantity=50)
         free = factories.ticket_type(db, conf.id, name="Speaker", price=D("0.00"), total_quantity=10)
         addon = factories.addon(db, conf.id, price=D("10.00"), total_quantity=20)
-        factories.voucher(db, conf.id, code="HALF", discount_value=D("5.00"), ticket_types=[ticket.id])
+        voucher = factories.voucher(db, conf.id, code="HALF", discount_value=D("5.00"), ticket_types=[ticket.id])
         shift_id = factories.open_shift(db, app.ctx.desk_name, conference_id=conf.id).id
         volunteer = factories.staff(db, "Val Volunteer")
         customer = app.customers.get_or_create(name="Ada", email="ada@example.org", company="")
@@ -76,7 +77,7 @@ def _world(db_path: Path, clock: FixedClock, tmp: Path) -> World:
         credit = app.credits.issue(customer.id, conf.id, D("20.00"), note="goodwill")
         cart = app.carts.open_cart(conf.id, customer.id)
         cart = app.carts.add_ticket(cart.id, ticket.id, 1)
-    return World(app, conf.id, ticket.id, addon.id, "HALF", customer.id, cart.id, cart.lines[0].item_id,
+    return World(app, conf.id, ticket.id, addon.id, "HALF", voucher.id, customer.id, cart.id, cart.lines[0].item_id,
                  pending, free_order, paid, cash.payment_id, credit.id, shift_id, volunteer.id, tmp)
 
 
@@ -119,6 +120,50 @@ OPERATIONS: dict[str, tuple[Permission, Op]] = {
     "audit.search": (Permission.VIEW_AUDIT, lambda w: w.app.audit.search()),
     "audit.count": (Permission.VIEW_AUDIT, lambda w: w.app.audit.count()),
     "audit.export_csv": (Permission.VIEW_AUDIT, lambda w: w.app.audit.export_csv(w.tmp / "audit.csv")),
+    "staff.get_or_create": (Permission.MANAGE_STAFF, lambda w: w.app.staff.get_or_create("Newcomer")),
+    # Staff accounts (issue 6)
+    "auth.list_staff": (Permission.MANAGE_STAFF, lambda w: w.app.auth.list_staff()),
+    "auth.add_staff": (Permission.MANAGE_STAFF, lambda w: w.app.auth.add_staff("Vic", "volunteer", "2468")),
+    "auth.set_role": (Permission.MANAGE_STAFF, lambda w: w.app.auth.set_role(
+        w.volunteer_id, "lead", secret="a long passphrase")),
+    "auth.reset_secret": (Permission.MANAGE_STAFF, lambda w: w.app.auth.reset_secret(w.volunteer_id, "1357")),
+    "auth.unlock": (Permission.MANAGE_STAFF, lambda w: w.app.auth.unlock(w.volunteer_id)),
+    "auth.deactivate": (Permission.MANAGE_STAFF, lambda w: w.app.auth.deactivate(w.volunteer_id)),
+    "auth.reactivate": (Permission.MANAGE_STAFF, lambda w: (
+        w.app.auth.deactivate(w.volunteer_id), w.app.auth.reactivate(w.volunteer_id))),
+    # Cash drawer: this desk's open shift is anyone's to see and to open/close; other shifts are leads'
+    "shifts.current": (Permission.OPEN_SHIFT, lambda w: w.app.shifts.current()),
+    "shifts.expected_cash": (Permission.OPEN_SHIFT, lambda w: w.app.shifts.expected_cash(w.shift_id)),
+    "shifts.summary": (Permission.OPEN_SHIFT, lambda w: w.app.shifts.summary(w.shift_id)),
+    "shifts.report": (Permission.OPEN_SHIFT, lambda w: w.app.shifts.report(w.shift_id)),
+    "shifts.report_csv": (Permission.OPEN_SHIFT, lambda w: w.app.shifts.report_csv(w.shift_id, w.tmp / "s.csv")),
+    "shifts.close": (Permission.OPEN_SHIFT, lambda w: w.app.shifts.close(w.shift_id, D("150.00"))),
+    "shifts.open": (Permission.OPEN_SHIFT, lambda w: (
+        w.app.shifts.close(w.shift_id, D("150.00")), w.app.shifts.open(D("80.00")))),
+    "shifts.list": (Permission.VIEW_REPORTS, lambda w: w.app.shifts.list()),
+    # Catalog administration
+    "catalog_admin.list_ticket_types": (Permission.MANAGE_CATALOG, lambda w: w.app.catalog_admin.list_ticket_types(
+        w.conference_id)),
+    "catalog_admin.create_ticket_type": (Permission.MANAGE_CATALOG, lambda w: w.app.catalog_admin.create_ticket_type(
+        w.conference_id, name="Late", price=D("70.00"), total_quantity=5)),
+    "catalog_admin.update_ticket_type": (Permission.MANAGE_CATALOG, lambda w: w.app.catalog_admin.update_ticket_type(
+        w.ticket_id, price=D("55.00"))),
+    "catalog_admin.list_addons": (Permission.MANAGE_CATALOG, lambda w: w.app.catalog_admin.list_addons(
+        w.conference_id)),
+    "catalog_admin.create_addon": (Permission.MANAGE_CATALOG, lambda w: w.app.catalog_admin.create_addon(
+        w.conference_id, name="Lunch", price=D("12.00"))),
+    "catalog_admin.update_addon": (Permission.MANAGE_CATALOG, lambda w: w.app.catalog_admin.update_addon(
+        w.addon_id, price=D("11.00"))),
+    "catalog_admin.list_vouchers": (Permission.MANAGE_VOUCHERS, lambda w: w.app.catalog_admin.list_vouchers(
+        w.conference_id)),
+    "catalog_admin.create_voucher": (Permission.MANAGE_VOUCHERS, lambda w: w.app.catalog_admin.create_voucher(
+        w.conference_id, code="NEW10", voucher_type="percentage", discount_value=D("10"))),
+    "catalog_admin.update_voucher": (Permission.MANAGE_VOUCHERS, lambda w: w.app.catalog_admin.update_voucher(
+        w.voucher_id, max_uses=5)),
+    "catalog_admin.generate_vouchers": (Permission.MANAGE_VOUCHERS, lambda w: w.app.catalog_admin.generate_vouchers(
+        w.conference_id, 3, voucher_type="percentage", discount_value=D("10"))),
+    "catalog_admin.export_vouchers_csv": (Permission.MANAGE_VOUCHERS, lambda w:
+                                          w.app.catalog_admin.export_vouchers_csv(w.conference_id, w.tmp / "v.csv")),
 }
 
 # Public methods that need no role, and why.
@@ -141,6 +186,11 @@ OPEN: dict[str, str] = {
     "conferences.list": "read",
     "conferences.get": "read",
     "staff.list": "read: names for the sign-in list",
+    "auth.needs_first_admin": "first start, before anyone exists to sign in",
+    "auth.create_first_admin": "first start: refused once an admin exists (tests/services/test_auth.py)",
+    "auth.sign_in_names": "the sign-in list",
+    "auth.sign_in": "signing in is how an operator gets a role",
+    "auth.verify_override": "checks the approver's own secret and role (tests/services/test_auth.py)",
 }
 
 ROLES: dict[str, Actor | None] = {
@@ -217,7 +267,7 @@ def test_every_public_service_operation_is_in_the_matrix(db_path: Path, clock: F
     try:
         missing = []
         for attr in ("carts", "checkout", "customers", "catalog", "orders", "payments", "refunds", "credits",
-                     "staff", "conferences", "audit"):
+                     "staff", "conferences", "audit", "auth", "shifts", "catalog_admin"):
             service = getattr(app, attr)
             for name, member in inspect.getmembers(type(service), inspect.isfunction):
                 key = f"{attr}.{name}"
