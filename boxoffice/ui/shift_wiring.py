@@ -66,5 +66,8 @@ def install_shifts(window: Any, *, refresh_ms: int = REFRESH_MS) -> ShiftsScreen
     orders = getattr(window, "orders", None)
     if orders is not None and hasattr(orders, "credit_issued"):
         orders.credit_issued.connect(status.refresh)
+    changed = getattr(window, "operator_changed", None)
+    if changed is not None:   # nobody may look while the desk is locked: look again at each sign-in
+        changed.connect(lambda actor: status.refresh() if actor is not None else status.setText("Drawer: —"))
     status.refresh()
     return screen

@@ -1,4 +1,4 @@
-"""Take the README screenshots of each screen with demo data (run under Xvfb: see docs/desk.md)."""
+"""Take the README screenshots of each screen with demo data (run under Xvfb: see the README)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer
 
 from boxoffice.app import build_app
+from boxoffice.config import Settings
 from boxoffice.db.engine import sqlite_url
 from boxoffice.demo.seed import seed_demo
+from boxoffice.errors import PermissionDenied
+from boxoffice.services.access import SYSTEM, Permission, acting_as, set_operator
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.formatting import Display
-from boxoffice.ui.launch import application
+from boxoffice.ui.dialogs.override import OverrideDialog
+from boxoffice.ui.launch import application, install_features
 from boxoffice.ui.main_window import MainWindow
 from boxoffice.ui.messages import Messages
 from boxoffice.ui.tasks import TaskRunner
@@ -36,23 +40,39 @@ def sell(services, conference_id: int, name: str, email: str, ticket: str, qty: 
     services.payments.pay_cash(order.id, order.total)
 
 
+def shot(widget, out: Path, name: str, ms: int = 700) -> None:
+    settle(ms)
+    widget.grab().save(str(out / name))
+
+
 def main(out: Path) -> int:
     app = application()
-    services = build_app(sqlite_url(Path(tempfile.mkdtemp()) / "demo.sqlite3"))
-    conference_id = seed_demo(services.ctx).conference_id
-    people = [("Ada Lovelace", "ada@example.org", "Individual"), ("Grace Hopper", "grace@example.org", "Corporate"),
-              ("Alan Turing", "alan@example.org", "Individual"), ("Katherine Johnson", "kj@example.org", "Individual")]
-    for name, email, ticket in people:
-        sell(services, conference_id, name, email, ticket)
-    refund_order = services.orders.search(conference_id, "ada")[0]
-    services.refunds.refund(refund_order.id, Decimal("20.00"), method="credit", reason="Goodwill")
+    work = Path(tempfile.mkdtemp())
+    services = build_app(sqlite_url(work / "demo.sqlite3"), use_stripe=False)
+    with acting_as(SYSTEM):
+        conference_id = seed_demo(services.ctx).conference_id
+        services.auth.add_staff("Avery Admin", "admin", "admin passphrase")
+        services.auth.add_staff("Lee Lead", "lead", "lead passphrase")
+        services.auth.add_staff("Val Volunteer", "volunteer", "2468")
+        services.shifts.open(Decimal("150.00"), conference_id=conference_id)
+        people = [("Ada Lovelace", "ada@example.org", "Individual"),
+                  ("Grace Hopper", "grace@example.org", "Corporate"),
+                  ("Alan Turing", "alan@example.org", "Individual"),
+                  ("Katherine Johnson", "kj@example.org", "Individual")]
+        for name, email, ticket in people:
+            sell(services, conference_id, name, email, ticket)
+        refund_order = services.orders.search(conference_id, "ada")[0]
+        services.refunds.refund(refund_order.id, Decimal("20.00"), method="credit", reason="Goodwill")
     conference = services.conferences.get(conference_id)
-    operator = services.staff.get_or_create("Demo Operator")
-    desk = Desk(services, TaskRunner(), Messages(), conference_id, Display(conference.currency, conference.timezone),
-                operator.id, operator.name)
+    set_operator(None)   # as at the desk: the window opens locked
+    desk = Desk(services, TaskRunner(), Messages(), conference_id, Display(conference.currency, conference.timezone))
     window = MainWindow(desk, conference_name=conference.name, database_label="demo.sqlite3")
+    install_features(window, Settings(), settings_path=work / "settings.json")
     window.resize(1366, 800)
     window.show()
+    shot(window, out, "sign-in.png")
+
+    window.sign_in_as(services.auth.sign_in("Val Volunteer", "2468"))
     settle(800)
     window.sell.cart_panel.attendee.name.setText("Margaret Hamilton")
     window.sell.cart_panel.attendee.email.setText("margaret@example.org")
@@ -64,8 +84,7 @@ def main(out: Path) -> int:
         settle(600)
     window.sell.voucher.setText("SPRING25")
     window.sell.voucher.returnPressed.emit()
-    settle(600)
-    window.grab().save(str(out / "sell.png"))
+    shot(window, out, "sell.png", 600)
     window.sell.pay()
     settle(700)
     dialog = window.sell.payment_dialog
@@ -77,13 +96,24 @@ def main(out: Path) -> int:
         if window.sell.confirmation is not None:
             window.sell.confirmation.grab().save(str(out / "confirmation.png"))
             window.sell.confirmation.accept()
-    window.show_screen(1)
-    settle(900)
-    window.grab().save(str(out / "orders.png"))
-    window.show_screen(2)
+    window.show_screen(window.stack.indexOf(window.orders))
+    shot(window, out, "orders.png", 900)
+    override = OverrideDialog(services.auth, desk.tasks, PermissionDenied(
+        "Refunds need a lead.", permission=Permission.REFUND.value, needs="lead"), window)
+    override.show()
+    shot(override, out, "override.png")
+    override.reject()
+
+    window.sign_in_as(services.auth.sign_in("Avery Admin", "admin passphrase"))
+    window.show_screen(window.stack.indexOf(window.credits))
     settle(700)
     window.credits.table.selectRow(0)
-    window.grab().save(str(out / "credits.png"))
+    shot(window, out, "credits.png")
+    for attr, name in (("shifts_screen", "shifts.png"), ("catalog_admin_screen", "catalog.png"),
+                       ("audit_screen", "audit.png"), ("staff_screen", "staff.png"),
+                       ("settings_screen", "settings.png")):
+        window.show_screen(window.stack.indexOf(getattr(window, attr)))
+        shot(window, out, name, 900)
     desk.tasks.wait_idle()
     services.close()
     return 0
