@@ -7,7 +7,7 @@ per item), so the catalogue and checkout stay fast with hundreds of products and
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -370,6 +370,47 @@ _SCOPES = union_all(
     select(literal("rq"), addon_requires_ticket_type.c.addon_id, addon_requires_ticket_type.c.ticket_type_id)
     .where(addon_requires_ticket_type.c.addon_id.in_(bindparam("addon_ids", expanding=True))),
 )
+
+
+_LOCK_CONFERENCE_COUNTERS = (
+    select(Conference.tickets_sold, Conference.tickets_held)
+    .where(Conference.id == bindparam("conference_id"))
+    .with_for_update(key_share=True)
+)
+_COUNTERS_OF_ITEMS = union_all(
+    select(literal("ticket"), TicketType.id, TicketType.sold_quantity, TicketType.held_quantity)
+    .where(TicketType.id.in_(bindparam("ticket_ids", expanding=True))),
+    select(literal("addon"), AddOn.id, AddOn.sold_quantity, AddOn.held_quantity)
+    .where(AddOn.id.in_(bindparam("addon_ids", expanding=True))),
+)
+_LOCK_CUSTOMER = select(Customer.id).where(Customer.id == bindparam("customer_id")).with_for_update(key_share=True)
+
+
+def lock_customer(session: Session, customer_id: int) -> None:
+    """PostgreSQL: serialise one customer's checkouts (their per-customer limits count each other)."""
+    conn(session).execute(_LOCK_CUSTOMER, {"customer_id": customer_id}).all()
+
+
+def lock_stock(session: Session, state: CartState, now: datetime) -> tuple[CartState, Lapsed]:
+    """Lock the conference row (every stock change takes it first) and re-read the counters the cart's
+    lines and the venue cap depend on, with the lapsed holds: the state to re-check stock against.
+
+    Checkout on PostgreSQL validates the cart without this lock and takes it only just before it
+    moves the counters, so desks wait for each other during a few statements, not a whole checkout.
+    """
+    c = conn(session)
+    sold, held = c.execute(_LOCK_CONFERENCE_COUNTERS, {"conference_id": state.conference_id}).one()
+    tickets = [ln.product.id for ln in state.lines if ln.product.kind == "ticket"]
+    addons = [ln.product.id for ln in state.lines if ln.product.kind == "addon"]
+    fresh = {(kind, item): (s, h) for kind, item, s, h in
+             c.execute(_COUNTERS_OF_ITEMS, {"ticket_ids": tickets, "addon_ids": addons})}
+    lines = tuple(
+        replace(ln, product=replace(ln.product, sold=fresh[ln.product.key][0], held=fresh[ln.product.key][1]))
+        if ln.product.key in fresh else ln
+        for ln in state.lines
+    )
+    conference = replace(state.conference, tickets_sold=sold, tickets_held=held)
+    return replace(state, conference=conference, lines=lines), lapsed_holds(session, state.conference_id, now)
 
 
 def lock_customer_carts(session: Session, cart_id: int, customer_id: int) -> None:

@@ -23,7 +23,16 @@ from boxoffice.errors import CartError, InvalidInput, LimitExceeded, SoldOut, Vo
 from boxoffice.money import ZERO
 from boxoffice.services import order_state
 from boxoffice.services.cart import price_inputs
-from boxoffice.services.cart_state import CartState, Lapsed, conn, load_cart, purchased_by_customer, sweep_if_lapsed
+from boxoffice.services.cart_state import (
+    CartState,
+    Lapsed,
+    conn,
+    load_cart,
+    lock_customer,
+    lock_stock,
+    purchased_by_customer,
+    sweep_if_lapsed,
+)
 from boxoffice.services.catalog import check_id
 from boxoffice.services.access import Permission, authorize
 from boxoffice.services.context import ServiceContext
@@ -103,10 +112,16 @@ class CheckoutService:
 
     def _checkout(self, session: Session, cart_id: int, now: datetime, billing_name: str | None,
                   billing_email: str | None, billing_company: str | None) -> OrderSummary:
-        state = load_cart(session, cart_id, lock=True)
+        # PostgreSQL: the cart and the customer are locked now; the conference row (the one every
+        # desk's checkout needs) only once the order is written, just before the counters move.
+        # SQLite: BEGIN IMMEDIATE already holds the database for the whole checkout.
+        late_lock = session.get_bind().dialect.name == "postgresql"
+        state = load_cart(session, cart_id, lock=True, lock_conference=not late_lock)
+        if late_lock:
+            lock_customer(session, state.customer_id)  # per-customer limits (DEC-9) count their orders
         lapsed, swept = sweep_if_lapsed(session, state.conference_id, now)  # CHK-1 (ORD-6/8)
         if swept:  # the sweep may have released voucher uses: re-read the cart's voucher
-            state = load_cart(session, cart_id, lock=True)
+            state = load_cart(session, cart_id, lock=True, lock_conference=not late_lock)
 
         self._check_cart(state, now)
         self._check_lines(session, state, lapsed, now)
@@ -149,6 +164,10 @@ class CheckoutService:
                 for line, priced in zip(state.lines, summary.lines)
             ],
         )
+        c.execute(_CHECK_OUT_CART, {"cart_id": state.id, "status": CartStatus.CHECKED_OUT, "now": now})
+        if late_lock:  # stock re-checked against the counters as they are under the conference lock
+            locked, locked_lapsed = lock_stock(session, state, now)
+            self._check_stock(locked, locked_lapsed)
         order_state.apply_counter_delta(
             session, state.conference_id,
             [(ln.product.id if ln.product.kind == "ticket" else None,
@@ -157,7 +176,6 @@ class CheckoutService:
         )
         if state.voucher is not None:
             self._count_voucher_use(session, state, now)
-        c.execute(_CHECK_OUT_CART, {"cart_id": state.id, "status": CartStatus.CHECKED_OUT, "now": now})
         log.info("checkout: order %s (%s lines, total %s)", reference, len(state.lines), summary.total)
         return OrderSummary(
             id=order_id, reference=reference, status=OrderStatus.PENDING.value, customer_id=state.customer_id,
@@ -229,6 +247,24 @@ class CheckoutService:
                                                      bought.get(line.product.id, 0), line.quantity)
                     if problem:
                         raise LimitExceeded(problem)
+
+    @staticmethod
+    def _check_stock(state: CartState, lapsed: Lapsed) -> None:
+        """CHK-3/CAP-4 again, with counters read under the conference lock (PostgreSQL)."""
+        for line in state.lines:
+            product = line.product
+            problem = capacity.stock_problem(product.name, product.kind, product.remaining(lapsed.by_item),
+                                             line.quantity)
+            if problem:
+                raise SoldOut(problem)
+        units = state.ticket_units()
+        if units:
+            conf = state.conference
+            venue_left = capacity.venue_remaining(conf.total_capacity, conf.tickets_sold, conf.tickets_held,
+                                                  lapsed.tickets)
+            problem = capacity.venue_problem(conf.total_capacity, venue_left, units)
+            if problem:
+                raise SoldOut(problem)
 
     # ------------------------------------------------------------------ writes
 
