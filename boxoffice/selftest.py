@@ -117,18 +117,17 @@ def _cash_sale(t: SelfTest, services: Any, conference_id: int) -> None:
 
 
 def _render_screens(t: SelfTest, services: Any, conference_id: int, workdir: Path) -> None:
-    """Build the main window as ``ui.launch`` does (no sign-in or first-start dialog: SYSTEM is acting)
-    and render every page of its stack, so screens other modules add are covered too."""
+    """Build the main window as ``ui.launch`` does (``install_features``; no sign-in or first-start
+    dialog: SYSTEM is acting) and render every page of its stack, so every screen is covered."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtWidgets import QApplication
 
     from boxoffice.config import Settings
     from boxoffice.ui.desk import Desk
     from boxoffice.ui.formatting import Display
-    from boxoffice.ui.launch import application
+    from boxoffice.ui.launch import application, install_features
     from boxoffice.ui.main_window import MainWindow
     from boxoffice.ui.messages import RecordingMessages
-    from boxoffice.ui.stripe_wiring import install_stripe
     from boxoffice.ui.tasks import TaskRunner
 
     app = application()
@@ -141,8 +140,7 @@ def _render_screens(t: SelfTest, services: Any, conference_id: int, workdir: Pat
                 display=Display(conference.currency, conference.timezone),
                 quick_cash_notes=tuple(settings.quick_cash_notes), idle_lock_minutes=0)
     window = MainWindow(desk, conference_name=conference.name, database_label=services.db.display_url)
-    install_stripe(window)
-    _install_optional_screens(window, settings, workdir)
+    install_features(window, settings, settings_path=workdir / "settings.json")  # never the user's settings
     window.resize(1280, 820)
     window.show()
     try:
@@ -177,15 +175,6 @@ def _render_screens(t: SelfTest, services: Any, conference_id: int, workdir: Pat
         tasks.wait_idle(5000)
         window.deleteLater()
         app.processEvents()
-
-
-def _install_optional_screens(window: Any, settings: Any, workdir: Path) -> None:
-    """The admin screens launch.py installs (settings saved to the temporary folder, never the user's)."""
-    try:
-        from boxoffice.ui.screens.settings.wiring import install_admin_screens
-    except ModuleNotFoundError:
-        return
-    install_admin_screens(window, settings, settings_path=workdir / "settings.json")
 
 
 def _settle(app: Any, tasks: Any, timeout: float = 10.0) -> None:
