@@ -1,4 +1,4 @@
-"""Seed the demo conference (from demo/conference.toml), its vouchers and a demo operator."""
+"""Seed the demo conference (from demo/conference.toml) and its vouchers; staff are made at first start."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from boxoffice import paths
-from boxoffice.domain.models import Conference, Staff, TicketType, Voucher, VoucherType
+from boxoffice.domain.models import Conference, TicketType, Voucher, VoucherType
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.importer import ImportReport, import_conference
 from boxoffice.timeutil import UTC
 
 log = logging.getLogger(__name__)
 
-DEMO_OPERATOR = "Demo Operator"
 _UNTIL = datetime(2027, 11, 22, 4, 59, 59, tzinfo=UTC)  # 2027-11-21 23:59:59 in New York
 
 
@@ -45,11 +44,10 @@ class DemoReport:
     conference_id: int
     catalog: ImportReport
     vouchers_created: tuple[str, ...]
-    operator_id: int
 
     def describe(self) -> str:
         made = ", ".join(self.vouchers_created) or "none (already there)"
-        return f"{self.catalog.describe()}\nDemo vouchers created: {made}\nDemo operator: {DEMO_OPERATOR}"
+        return f"{self.catalog.describe()}\nDemo vouchers created: {made}"
 
 
 def database_is_empty(ctx: ServiceContext) -> bool:
@@ -58,7 +56,7 @@ def database_is_empty(ctx: ServiceContext) -> bool:
 
 
 def seed_demo(ctx: ServiceContext) -> DemoReport:
-    """Import the demo conference and add its vouchers and operator; safe to run twice."""
+    """Import the demo conference and add its vouchers; safe to run twice."""
     catalog = import_conference(ctx, paths.demo_conference_file())
     created: list[str] = []
     with ctx.db.write() as session:
@@ -84,14 +82,8 @@ def seed_demo(ctx: ServiceContext) -> DemoReport:
             voucher.applicable_ticket_types = [tickets[slug] for slug in spec.ticket_slugs]
             session.add(voucher)
             created.append(spec.code)
-        operator = session.scalar(select(Staff).where(Staff.name == DEMO_OPERATOR))
-        if operator is None:
-            operator = Staff(name=DEMO_OPERATOR)
-            session.add(operator)
-        session.flush()
-        operator_id = operator.id
     log.info("demo data seeded: conference %d, vouchers %s", catalog.conference_id, created)
-    return DemoReport(catalog.conference_id, catalog, tuple(created), operator_id)
+    return DemoReport(catalog.conference_id, catalog, tuple(created))
 
 
 def seed_if_empty(ctx: ServiceContext) -> DemoReport | None:
