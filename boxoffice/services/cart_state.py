@@ -332,6 +332,8 @@ _HEADER_LOCKED = _HEADER.with_for_update(of=[Cart.__table__, Conference.__table_
 # Cart edits lock their own cart row only (FOR NO KEY UPDATE OF cart): desks editing carts never queue
 # behind each other; checkout, which moves the conference's counters, locks the conference row too.
 _HEADER_CART_LOCKED = _HEADER.with_for_update(of=[Cart.__table__], key_share=True)
+# Checkout on PostgreSQL: the cart and its customer (their per-customer limits count each other's orders).
+_HEADER_CART_CUSTOMER_LOCKED = _HEADER.with_for_update(of=[Cart.__table__, Customer.__table__], key_share=True)
 _LOCK_CUSTOMER_CARTS = (
     select(Cart.id)
     .where(
@@ -383,20 +385,14 @@ _COUNTERS_OF_ITEMS = union_all(
     select(literal("addon"), AddOn.id, AddOn.sold_quantity, AddOn.held_quantity)
     .where(AddOn.id.in_(bindparam("addon_ids", expanding=True))),
 )
-_LOCK_CUSTOMER = select(Customer.id).where(Customer.id == bindparam("customer_id")).with_for_update(key_share=True)
-
-
-def lock_customer(session: Session, customer_id: int) -> None:
-    """PostgreSQL: serialise one customer's checkouts (their per-customer limits count each other)."""
-    conn(session).execute(_LOCK_CUSTOMER, {"customer_id": customer_id}).all()
-
-
-def lock_stock(session: Session, state: CartState, now: datetime) -> tuple[CartState, Lapsed]:
+def lock_stock(session: Session, state: CartState, now: datetime, lapsed: Lapsed) -> tuple[CartState, Lapsed]:
     """Lock the conference row (every stock change takes it first) and re-read the counters the cart's
     lines and the venue cap depend on, with the lapsed holds: the state to re-check stock against.
 
     Checkout on PostgreSQL validates the cart without this lock and takes it only just before it
     moves the counters, so desks wait for each other during a few statements, not a whole checkout.
+    ``lapsed`` is what the caller read before: when no hold had lapsed at ``now`` none can have since
+    (lapsed units only shrink, by sweeps and late payments), so they are read again only otherwise.
     """
     c = conn(session)
     sold, held = c.execute(_LOCK_CONFERENCE_COUNTERS, {"conference_id": state.conference_id}).one()
@@ -410,7 +406,9 @@ def lock_stock(session: Session, state: CartState, now: datetime) -> tuple[CartS
         for ln in state.lines
     )
     conference = replace(state.conference, tickets_sold=sold, tickets_held=held)
-    return replace(state, conference=conference, lines=lines), lapsed_holds(session, state.conference_id, now)
+    if lapsed.by_item or lapsed.tickets:
+        lapsed = lapsed_holds(session, state.conference_id, now)
+    return replace(state, conference=conference, lines=lines), lapsed
 
 
 def lock_customer_carts(session: Session, cart_id: int, customer_id: int) -> None:
@@ -420,12 +418,14 @@ def lock_customer_carts(session: Session, cart_id: int, customer_id: int) -> Non
         c.execute(_LOCK_CUSTOMER_CARTS, {"cart_id": cart_id, "customer_id": customer_id}).all()
 
 
-def load_cart(session: Session, cart_id: int, *, lock: bool = False, lock_conference: bool = True) -> CartState:
+def load_cart(session: Session, cart_id: int, *, lock: bool = False, lock_conference: bool = True,
+              lock_customer: bool = False) -> CartState:
     """The cart with its conference, customer, voucher (and scope) and priced-ready lines.
 
     At most three queries whatever the size of the cart; ``lock`` takes row locks on PostgreSQL
     (SQLite writers already hold the database lock from BEGIN IMMEDIATE): the cart row, and with
-    ``lock_conference`` (checkout) first the conference row whose counters the caller will move.
+    ``lock_conference`` first the conference row whose counters the caller will move, or else with
+    ``lock_customer`` the cart's customer row.
     """
     c = conn(session)
     header = _HEADER
@@ -434,7 +434,7 @@ def load_cart(session: Session, cart_id: int, *, lock: bool = False, lock_confer
             c.execute(_LOCK_CONFERENCE, {"cart_id": cart_id})
             header = _HEADER_LOCKED
         else:
-            header = _HEADER_CART_LOCKED
+            header = _HEADER_CART_CUSTOMER_LOCKED if lock_customer else _HEADER_CART_LOCKED
     row = c.execute(header, {"cart_id": cart_id}).first()
     if row is None:
         raise NotFound(f"Cart #{cart_id} does not exist (any more). Open a new cart.")

@@ -28,7 +28,6 @@ from boxoffice.services.cart_state import (
     Lapsed,
     conn,
     load_cart,
-    lock_customer,
     lock_stock,
     purchased_by_customer,
     sweep_if_lapsed,
@@ -116,12 +115,11 @@ class CheckoutService:
         # desk's checkout needs) only once the order is written, just before the counters move.
         # SQLite: BEGIN IMMEDIATE already holds the database for the whole checkout.
         late_lock = session.get_bind().dialect.name == "postgresql"
-        state = load_cart(session, cart_id, lock=True, lock_conference=not late_lock)
-        if late_lock:
-            lock_customer(session, state.customer_id)  # per-customer limits (DEC-9) count their orders
+        # (The customer lock serialises one customer's checkouts: DEC-9 limits count their orders.)
+        state = load_cart(session, cart_id, lock=True, lock_conference=not late_lock, lock_customer=late_lock)
         lapsed, swept = sweep_if_lapsed(session, state.conference_id, now)  # CHK-1 (ORD-6/8)
         if swept:  # the sweep may have released voucher uses: re-read the cart's voucher
-            state = load_cart(session, cart_id, lock=True, lock_conference=not late_lock)
+            state = load_cart(session, cart_id, lock=True, lock_conference=not late_lock, lock_customer=late_lock)
 
         self._check_cart(state, now)
         self._check_lines(session, state, lapsed, now)
@@ -166,7 +164,7 @@ class CheckoutService:
         )
         c.execute(_CHECK_OUT_CART, {"cart_id": state.id, "status": CartStatus.CHECKED_OUT, "now": now})
         if late_lock:  # stock re-checked against the counters as they are under the conference lock
-            locked, locked_lapsed = lock_stock(session, state, now)
+            locked, locked_lapsed = lock_stock(session, state, now, lapsed)
             self._check_stock(locked, locked_lapsed)
         order_state.apply_counter_delta(
             session, state.conference_id,
