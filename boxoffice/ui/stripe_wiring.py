@@ -127,7 +127,9 @@ def install_readers_screen(window: Any, cards: Any, controller: Any, reader_id: 
     # The registration call goes to the same gateway the card payments use.
     gateway = getattr(cards, "_gateway", None)
     screen = ReadersScreen(window.desk, cards, gateway, reader_id=reader_id, save_reader=save_reader)
-    window.add_screen("Readers", "F5", screen)
+    from boxoffice.services.access import Permission
+
+    window.add_screen("Readers", "F5", screen, permission=Permission.MANAGE_SETTINGS)  # admins
     window.readers_screen = screen
     screen.reader_chosen.connect(lambda chosen: register_card_methods(cards, controller, chosen))
     return screen
