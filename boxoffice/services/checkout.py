@@ -10,13 +10,24 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, or_, update
+from sqlalchemy import Integer, bindparam, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from boxoffice.domain import capacity
-from boxoffice.domain.models import Cart, CartStatus, Order, OrderLineItem, OrderStatus, Voucher
+from boxoffice.domain.models import (
+    AddOn,
+    Cart,
+    CartStatus,
+    Conference,
+    Order,
+    OrderLineItem,
+    OrderStatus,
+    TicketType,
+    Voucher,
+)
 from boxoffice.domain.pricing import price
 from boxoffice.domain.vouchers import hidden_ticket_problem, validity_problem
 from boxoffice.errors import CartError, InvalidInput, LimitExceeded, SoldOut, VoucherExpired, VoucherInvalid
@@ -64,6 +75,23 @@ _COUNT_VOUCHER_USE = (
     )
     .values(times_used=_VOUCHER.c.times_used + 1)
 )
+def _guarded_hold(model: Any, total: Any, sold: Any, held: Any) -> Any:
+    """``held += delta`` only while ``total`` (0 = unlimited) leaves room for ``delta`` more units."""
+    return (
+        update(model)
+        .where(model.id == bindparam("item_id"),
+               or_(total == 0, total - sold - held >= bindparam("delta", type_=Integer())))
+        .values({held: held + bindparam("delta", type_=Integer())})
+    )
+
+
+_GUARDED_HOLD = {
+    "conference": _guarded_hold(Conference, Conference.total_capacity, Conference.tickets_sold,
+                                Conference.tickets_held),
+    "ticket": _guarded_hold(TicketType, TicketType.total_quantity, TicketType.sold_quantity,
+                            TicketType.held_quantity),
+    "addon": _guarded_hold(AddOn, AddOn.total_quantity, AddOn.sold_quantity, AddOn.held_quantity),
+}
 _CART = Cart.__table__
 _CHECK_OUT_CART = (
     update(_CART).where(_CART.c.id == bindparam("cart_id")).values(status=bindparam("status"),
@@ -163,15 +191,18 @@ class CheckoutService:
             ],
         )
         c.execute(_CHECK_OUT_CART, {"cart_id": state.id, "status": CartStatus.CHECKED_OUT, "now": now})
-        if late_lock:  # stock re-checked against the counters as they are under the conference lock
-            locked, locked_lapsed = lock_stock(session, state, now, lapsed)
-            self._check_stock(locked, locked_lapsed)
-        order_state.apply_counter_delta(
-            session, state.conference_id,
-            [(ln.product.id if ln.product.kind == "ticket" else None,
-              ln.product.id if ln.product.kind == "addon" else None, ln.quantity) for ln in state.lines],
-            "held", +1,
-        )
+        if late_lock and not (lapsed.by_item or lapsed.tickets):
+            self._hold_guarded(session, state, lapsed, now)
+        else:
+            if late_lock:  # stock re-checked against the counters as they are under the conference lock
+                locked, locked_lapsed = lock_stock(session, state, now, lapsed)
+                self._check_stock(locked, locked_lapsed)
+            order_state.apply_counter_delta(
+                session, state.conference_id,
+                [(ln.product.id if ln.product.kind == "ticket" else None,
+                  ln.product.id if ln.product.kind == "addon" else None, ln.quantity) for ln in state.lines],
+                "held", +1,
+            )
         if state.voucher is not None:
             self._count_voucher_use(session, state, now)
         log.info("checkout: order %s (%s lines, total %s)", reference, len(state.lines), summary.total)
@@ -245,6 +276,23 @@ class CheckoutService:
                                                      bought.get(line.product.id, 0), line.quantity)
                     if problem:
                         raise LimitExceeded(problem)
+
+    def _hold_guarded(self, session: Session, state: CartState, lapsed: Lapsed, now: datetime) -> None:
+        """PostgreSQL with no lapsed hold: each counter moves only if the stock is there, in one guarded
+        UPDATE per row (conference first, then items by id: the lock order of every counter change).
+        The row lock comes with the UPDATE, whose condition is evaluated on the row's newest version."""
+        c = conn(session)
+        units = state.ticket_units()
+        steps: list[tuple[Any, int, int]] = [(_GUARDED_HOLD["conference"], state.conference_id, units)] if units else []
+        for kind in ("ticket", "addon"):
+            steps += sorted((_GUARDED_HOLD[kind], ln.product.id, ln.quantity)
+                            for ln in state.lines if ln.product.kind == kind)
+        for statement, item_id, delta in steps:
+            if c.execute(statement, {"item_id": item_id, "delta": delta}).rowcount != 1:
+                # Not enough left: say what is left (read under the lock), then give up (rolled back).
+                locked, locked_lapsed = lock_stock(session, state, now, lapsed)
+                self._check_stock(locked, locked_lapsed)
+                raise SoldOut("What is in the cart just sold out at another desk. Check the cart and try again.")
 
     @staticmethod
     def _check_stock(state: CartState, lapsed: Lapsed) -> None:
