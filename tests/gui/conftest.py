@@ -46,7 +46,7 @@ def catalogue(services: AppServices) -> Catalogue:
     workshop = factories.addon(db, conf.id, name="Workshop", price=Decimal("40.00"), total_quantity=50)
     factories.voucher(db, conf.id, code="SPRING", discount_value=Decimal("25.00"),
                       ticket_types=[regular.id], addons=[workshop.id])
-    operator = services.staff.get_or_create("Grace")
+    operator = factories.staff(db, "Grace")   # built as data: the test may have nobody signed in
     factories.open_shift(db, services.ctx.desk_name, conference_id=conf.id)  # the cash drawer is open
     return Catalogue(conf.id, regular.id, last.id, workshop.id, operator.id)
 
