@@ -190,3 +190,27 @@ def test_another_desks_sale_appears_in_orders_keeping_selection_and_scroll(qtbot
     assert [screen.model.row_of(i.row()).id for i in selected] == [chosen.id]
     assert screen.table.currentIndex().row() == 15
     assert screen.detail.summary.id == chosen.id
+
+
+def test_a_lead_voids_a_cash_payment_keyed_on_the_wrong_order(qtbot, desk, services, catalogue) -> None:
+    """Issue 6: the payment counts for nothing, the order is due again, and the reason is required."""
+    order = paid_cash_sale(services, catalogue.conference_id, name="Ada Lovelace", email="ada@example.org",
+                           tickets={catalogue.regular: 1})
+    screen = OrdersScreen(desk)
+    qtbot.addWidget(screen)
+    screen.show()
+    screen.show_reference(order.reference)
+    qtbot.waitUntil(lambda: screen.detail is not None and screen.void_payment.isEnabled())
+    qtbot.mouseClick(screen.void_payment, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.void_dialog is not None and screen.void_dialog.isVisible())
+    dialog = screen.void_dialog
+    qtbot.mouseClick(dialog.void, Qt.MouseButton.LeftButton)   # no reason yet
+    assert "Say why" in dialog.message.text() and dialog.isVisible()
+    dialog.reason.setText("keyed on the wrong order")
+    qtbot.mouseClick(dialog.void, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.detail.summary.status == "pending")
+    assert screen.detail.summary.balance == Decimal("100.00")
+    assert [p.status for p in screen.detail.payments] == ["voided"]
+    assert not screen.void_payment.isEnabled()   # nothing left to void
+    rows = services.audit.search(actions=["void_payment"])
+    assert len(rows) == 1 and "keyed on the wrong order" in rows[0].detail

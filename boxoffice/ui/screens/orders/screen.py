@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from boxoffice.timeutil import UTC
 from boxoffice.ui.desk import Desk, looks_like_reference
 from boxoffice.ui.dialogs.refund import RefundDialog
+from boxoffice.ui.dialogs.void_payment import VoidPaymentDialog, voidable_payments
 from boxoffice.ui.models.change_feed import ChangeFeed
 from boxoffice.ui.models.orders_model import ROW_ROLE, Column, OrderQuery, OrdersModel
 from boxoffice.ui.receipt import write_receipt_pdf
@@ -41,6 +42,7 @@ class OrdersScreen(QWidget):
         self.desk = desk
         self.detail: Any = None
         self.refund_dialog: RefundDialog | None = None
+        self.void_dialog: VoidPaymentDialog | None = None
         self._select_reference = ""
         self.model = OrdersModel(desk.services.orders, desk.tasks, desk.conference_id, desk.display, self)
 
@@ -93,8 +95,11 @@ class OrdersScreen(QWidget):
         receipts = QHBoxLayout()
         self.save_pdf = QPushButton("Save receipt PDF")
         self.print_button = QPushButton("Print receipt")
+        self.void_payment = QPushButton("&Void payment…")
+        self.void_payment.setToolTip("Void a cash, manual, comp or credit payment recorded by mistake (leads)")
         receipts.addWidget(self.save_pdf)
         receipts.addWidget(self.print_button)
+        receipts.addWidget(self.void_payment)
         right_layout.addWidget(self.detail_view, 1)
         right_layout.addWidget(self.message)
         right_layout.addLayout(actions)
@@ -122,6 +127,7 @@ class OrdersScreen(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda current, _prev: self._load_detail(current.row()))
         self.take_payment.clicked.connect(self._on_take_payment_clicked)
         self.refund.clicked.connect(self.open_refund)
+        self.void_payment.clicked.connect(self.open_void)
         self.cancel_order.clicked.connect(self._on_cancel_clicked)
         self.save_pdf.clicked.connect(self._on_save_pdf_clicked)
         self.print_button.clicked.connect(self._on_print_clicked)
@@ -222,6 +228,7 @@ class OrdersScreen(QWidget):
         self.refund.setEnabled(status in ("paid", "partially_refunded"))
         self.save_pdf.setEnabled(detail is not None)
         self.print_button.setEnabled(detail is not None)
+        self.void_payment.setEnabled(bool(voidable_payments(detail)))
 
     def _after_change(self, summary: Any) -> None:
         self.model.update_order(summary)
@@ -243,6 +250,21 @@ class OrdersScreen(QWidget):
 
         self.desk.tasks.read(lambda: refunds.refundable(detail.summary.id), show,
                              lambda exc: self.desk.messages.show_error(exc, near=self.message), owner=self)
+
+    def open_void(self) -> None:
+        if not voidable_payments(self.detail):
+            return
+        dialog = VoidPaymentDialog(self.desk, self.detail, self)
+        dialog.voided.connect(self._on_void_done)
+        dialog.finished.connect(lambda _code: setattr(self, "void_dialog", None))
+        self.void_dialog = dialog
+        dialog.open()
+
+    def _on_void_done(self, result: Any) -> None:
+        self._after_change(result.order)
+        self.desk.messages.info(f"Payment voided; {self.desk.display.money(result.order.balance)} is now due "
+                                f"on {result.order.reference}." if result.order.balance else
+                                "Payment voided.", near=self.message)
 
     def _on_refund_done(self, result: Any) -> None:
         text = f"Refunded {self.desk.display.money(result.amount)}"
