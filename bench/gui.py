@@ -1,8 +1,10 @@
-"""GUI benchmarks: start-up to the Sell screen beside a bare-Qt floor; the Orders screen on 100k orders.
+"""GUI benchmarks: start-up until the desk can be used, beside a bare-Qt floor; the Orders screen on 100k orders.
 
 All run as subprocesses under QT_QPA_PLATFORM=offscreen. The floor imports PySide6 and SQLAlchemy,
 runs one SELECT and shows a window. The app run is `boxoffice run` on a fresh demo database; a
-driver polls the widgets until a visible, enabled Sell screen shows at least one product tile.
+driver polls the widgets until the desk is usable: the sign-in screen is shown (the window opens
+locked since issue 6), or a visible, enabled Sell screen shows at least one product tile. The first
+start is prepared with the first admin, so no dialog waits for a person.
 The Orders screen is opened on a copy of the benchmark database: time from constructing it to its
 first page shown, and the process's peak resident memory.
 """
@@ -50,7 +52,12 @@ from PySide6.QtWidgets import QApplication
 def poll():
     from boxoffice.ui.screens.sell.catalog_panel import ProductTile
     from boxoffice.ui.screens.sell.screen import SellScreen
+    from boxoffice.ui.widgets.lock_screen import LockScreen
     for widget in QApplication.allWidgets():
+        if isinstance(widget, LockScreen) and widget.isVisible() and widget.isEnabled():
+            print("{READY}", flush=True)
+            QApplication.quit()
+            return
         if isinstance(widget, SellScreen) and widget.isVisible() and widget.isEnabled():
             if any(t.isVisible() for t in widget.findChildren(ProductTile)):
                 print("{READY}", flush=True)
@@ -63,9 +70,18 @@ def exec_(*args):
     QTimer.singleShot(0, poll)
     return _exec(*args)
 QApplication.exec = exec_
-if len(sys.argv) > 2:  # first start: settings naming the demo conference and an operator
+if len(sys.argv) > 2:  # first start: settings naming the demo conference, and the first admin
+    from boxoffice.app import build_app
     from boxoffice.config import Settings, save_settings
-    save_settings(Settings(database_url="sqlite:///" + sys.argv[1], conference_id=1, operator_name="Bench"))
+    from boxoffice.demo.seed import seed_if_empty
+    from boxoffice.services.access import SYSTEM, acting_as
+    save_settings(Settings(database_url="sqlite:///" + sys.argv[1], conference_id=1))
+    prepared = build_app("sqlite:///" + sys.argv[1], use_stripe=False)
+    with acting_as(SYSTEM):
+        seed_if_empty(prepared.ctx)
+    if prepared.auth.needs_first_admin():
+        prepared.auth.create_first_admin("Bench Admin", "bench password")
+    prepared.close()
 from boxoffice.__main__ import main
 sys.exit(main(["--database", "sqlite:///" + sys.argv[1], "run"]))
 """
