@@ -99,6 +99,11 @@ class CardPaymentService:
     def __init__(self, ctx: ServiceContext, gateway: CardGateway | None) -> None:
         self._ctx, self._gateway = ctx, gateway
 
+    @property
+    def gateway(self) -> CardGateway | None:
+        """The gateway card payments go through (the readers screen registers readers on it)."""
+        return self._gateway
+
     def _gw(self) -> CardGateway:
         if self._gateway is None:
             raise PaymentError(

@@ -125,7 +125,7 @@ def install_readers_screen(window: Any, cards: Any, controller: Any, reader_id: 
     from boxoffice.ui.screens.readers.screen import ReadersScreen
 
     # The registration call goes to the same gateway the card payments use.
-    gateway = getattr(cards, "_gateway", None)
+    gateway = cards.gateway
     screen = ReadersScreen(window.desk, cards, gateway, reader_id=reader_id, save_reader=save_reader)
     from boxoffice.services.access import Permission
 
