@@ -1,6 +1,6 @@
 """Orders as a lazily fetched table: pages of ``OrderService.search`` loaded off the GUI thread.
 
-The model never holds a session: it keeps a list of ``OrderSummary`` rows and the total ``count``.
+The model never holds a session: it keeps the ``OrderSummary`` rows fetched so far and the total ``count``.
 ``canFetchMore``/``fetchMore`` ask for the next page when the view scrolls near the end, so a
 conference with 100,000 orders opens with one page. Sorting is done by the database.
 
@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, Qt
 
 from boxoffice.ui.formatting import Display, status_label
-from boxoffice.ui.models.rows_model import ROW_ROLE, SORT_ROLE, Index
+from boxoffice.ui.models.rows_model import ROW_ROLE, SORT_ROLE, PagedRowsModel
 from boxoffice.ui.tasks import TaskRunner
 
 PAGE_SIZE = 200
@@ -51,48 +51,22 @@ class OrderQuery:
     descending: bool = True
 
 
-class OrdersModel(QAbstractTableModel):
-    loaded = Signal()
-    failed = Signal(object)
+class OrdersModel(PagedRowsModel):
+    HEADERS = tuple(HEADERS[column] for column in Column)
+    RIGHT_ALIGNED = frozenset({Column.TOTAL, Column.BALANCE})
+    PAGE_SIZE = PAGE_SIZE
+    TASK_KEY = "orders-model"
 
     def __init__(self, orders_service: Any, tasks: TaskRunner, conference_id: int, display: Display,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._service, self._tasks, self._conference_id, self._display = (
-            orders_service, tasks, conference_id, display)
-        self._rows: list[Any] = []
-        self._total = 0
-        self._query = OrderQuery()
-        self._generation = 0
-        self._fetching = False
+        super().__init__(tasks, OrderQuery(), parent)
+        self._service, self._conference_id, self._display = orders_service, conference_id, display
 
     # ------------------------------------------------------------------ queries
 
     @property
     def query(self) -> OrderQuery:
         return self._query
-
-    @property
-    def total(self) -> int:
-        return self._total
-
-    def set_query(self, query: OrderQuery) -> None:
-        """Start a new search; the rows are replaced when its first page arrives."""
-        self._query = query
-        self._generation += 1
-        generation, service, conference = self._generation, self._service, self._conference_id
-
-        def work() -> tuple[int, list[Any]]:
-            total = service.count(conference, query.text, statuses=query.statuses,
-                                  created_from=query.created_from, created_to=query.created_to)
-            return total, self._page(service, conference, query, 0)
-
-        self._fetching = True
-        self._tasks.read(work, lambda result: self._on_first_page(generation, result), self._on_failed,
-                         key=f"orders-model-{id(self)}", owner=self)
-
-    def refresh(self) -> None:
-        self.set_query(self._query)
 
     def reload(self, on_done: Callable[[], None] | None = None) -> None:
         """Re-read the rows shown so far for the same query and swap them in place.
@@ -101,14 +75,11 @@ class OrdersModel(QAbstractTableModel):
         (persistent indexes follow the order ids), so another desk's sale can appear while the
         operator works. A newer query started meanwhile wins; the reload is then dropped.
         """
-        generation, service, conference, query = (
-            self._generation, self._service, self._conference_id, self._query)
+        generation, query = self._generation, self._query
         wanted = min(max(len(self._rows), PAGE_SIZE), MAX_RELOAD_ROWS)
 
         def work() -> tuple[int, list[Any]]:
-            total = service.count(conference, query.text, statuses=query.statuses,
-                                  created_from=query.created_from, created_to=query.created_to)
-            return total, self._page(service, conference, query, 0, wanted)
+            return self._count(query), self._page(query, 0, wanted)
 
         def done(result: tuple[int, list[Any]]) -> None:
             if generation != self._generation or self._fetching:
@@ -128,12 +99,9 @@ class OrdersModel(QAbstractTableModel):
         for index in persistent:
             row = new_rows.get(old_ids[index.row()], -1) if 0 <= index.row() < len(old_ids) else -1
             moved.append(self.index(row, index.column()) if row >= 0 else QModelIndex())
-        self._total, self._rows = total, rows
+        self._total, self._rows = total, tuple(rows)
         self.changePersistentIndexList(persistent, moved)
         self.layoutChanged.emit()
-
-    def row_of(self, row: int) -> Any:
-        return self._rows[row]
 
     def find_row(self, order_id: int) -> int:
         for row, summary in enumerate(self._rows):
@@ -145,87 +113,28 @@ class OrdersModel(QAbstractTableModel):
         """Replace one row after an action (refund, cancel) without reloading the page."""
         row = self.find_row(summary.id)
         if row >= 0:
-            self._rows[row] = summary
+            self._rows = (*self._rows[:row], summary, *self._rows[row + 1:])
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1),
                                   [Qt.ItemDataRole.DisplayRole, SORT_ROLE, ROW_ROLE])
 
-    @staticmethod
-    def _page(service: Any, conference: int, query: OrderQuery, offset: int,
-              limit: int = PAGE_SIZE) -> list[Any]:
-        return list(service.search(conference, query.text, statuses=query.statuses,
-                                   created_from=query.created_from, created_to=query.created_to,
-                                   sort=query.sort, descending=query.descending, offset=offset,
-                                   limit=limit))
+    def _count(self, query: OrderQuery) -> int:
+        return self._service.count(self._conference_id, query.text, statuses=query.statuses,
+                                   created_from=query.created_from, created_to=query.created_to)
 
-    def _on_first_page(self, generation: int, result: tuple[int, list[Any]]) -> None:
-        if generation != self._generation:
-            return
-        self._fetching = False
-        self.beginResetModel()
-        self._total, self._rows = result[0], result[1]
-        self.endResetModel()
-        self.loaded.emit()
-
-    def _on_failed(self, exc: BaseException) -> None:
-        self._fetching = False
-        self.failed.emit(exc)
+    def _page(self, query: OrderQuery, offset: int, limit: int) -> list[Any]:
+        return list(self._service.search(self._conference_id, query.text, statuses=query.statuses,
+                                         created_from=query.created_from, created_to=query.created_to,
+                                         sort=query.sort, descending=query.descending, offset=offset,
+                                         limit=limit))
 
     # ------------------------------------------------------------------ Qt model API
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+    def display(self, summary: Any, column: int) -> Any:
+        return self._display_text(summary, Column(column))
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(Column)
-
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
-        return not parent.isValid() and not self._fetching and len(self._rows) < self._total
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:
-        if not self.canFetchMore(parent):
-            return
-        self._fetching = True
-        generation, service, conference, query = (
-            self._generation, self._service, self._conference_id, self._query)
-        offset = len(self._rows)
-        self._tasks.read(lambda: self._page(service, conference, query, offset),
-                         lambda rows: self._on_more(generation, offset, rows), self._on_failed, owner=self)
-
-    def _on_more(self, generation: int, offset: int, rows: list[Any]) -> None:
-        if generation != self._generation or offset != len(self._rows):
-            return
-        self._fetching = False
-        if not rows:
-            self._total = len(self._rows)
-            return
-        self.beginInsertRows(QModelIndex(), offset, offset + len(rows) - 1)
-        self._rows.extend(rows)
-        self.endInsertRows()
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(Column):
-            return HEADERS[Column(section)]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
-            return None
-        summary = self._rows[index.row()]
-        column = Column(index.column())
-        if role == ROW_ROLE:
-            return summary
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display_text(summary, column)
-        if role == SORT_ROLE:
-            return {Column.REFERENCE: summary.reference, Column.CREATED: summary.created_at,
-                    Column.NAME: summary.billing_name, Column.EMAIL: summary.billing_email,
-                    Column.STATUS: summary.status, Column.TOTAL: summary.total,
-                    Column.BALANCE: summary.balance}[column]
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.TOTAL, Column.BALANCE):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+    def sort_key(self, summary: Any, column: int) -> Any:
+        return (summary.reference, summary.created_at, summary.billing_name, summary.billing_email,
+                summary.status, summary.total, summary.balance)[Column(column)]
 
     def _display_text(self, summary: Any, column: Column) -> str:
         if column == Column.REFERENCE:

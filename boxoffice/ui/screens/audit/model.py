@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Signal
+from PySide6.QtCore import QObject
 
 from boxoffice.ui.formatting import Display
-from boxoffice.ui.models.rows_model import Index, RowsTableModel
+from boxoffice.ui.models.rows_model import PagedRowsModel
 from boxoffice.ui.tasks import TaskRunner
 
 PAGE_SIZE = 200
@@ -90,78 +90,26 @@ def detail_text(detail: str) -> str:
     return "; ".join(parts)
 
 
-class AuditModel(RowsTableModel):
+class AuditModel(PagedRowsModel):
     HEADERS = ("Time", "Operator", "Action", "Target", "Before", "After", "Desk", "Details")
     RIGHT_ALIGNED = frozenset({Column.BEFORE, Column.AFTER})
-    loaded = Signal()
-    failed = Signal(object)
+    PAGE_SIZE = PAGE_SIZE
+    TASK_KEY = "audit-model"
 
     def __init__(self, audit_service: Any, tasks: TaskRunner, display: Display,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._service, self._tasks, self._display = audit_service, tasks, display
-        self._query = AuditQuery()
-        self._total = 0
-        self._generation = 0
-        self._fetching = False
+        super().__init__(tasks, AuditQuery(), parent)
+        self._service, self._display = audit_service, display
 
     @property
     def query(self) -> AuditQuery:
         return self._query
 
-    @property
-    def total(self) -> int:
-        return self._total
+    def _count(self, query: AuditQuery) -> int:
+        return self._service.count(**query.filters())
 
-    def set_query(self, query: AuditQuery) -> None:
-        self._query = query
-        self._generation += 1
-        generation, service, filters = self._generation, self._service, query.filters()
-
-        def work() -> tuple[int, list[Any]]:
-            return service.count(**filters), service.search(**filters, offset=0, limit=PAGE_SIZE)
-
-        self._fetching = True
-        self._tasks.read(work, lambda result: self._on_first_page(generation, result), self._on_failed,
-                         key=f"audit-model-{id(self)}", owner=self)
-
-    def refresh(self) -> None:
-        self.set_query(self._query)
-
-    def _on_first_page(self, generation: int, result: tuple[int, list[Any]]) -> None:
-        if generation != self._generation:
-            return
-        self._fetching = False
-        self._total = result[0]
-        self.set_rows(result[1])
-        self.loaded.emit()
-
-    def _on_failed(self, exc: BaseException) -> None:
-        self._fetching = False
-        self.failed.emit(exc)
-
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
-        return not parent.isValid() and not self._fetching and len(self._rows) < self._total
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:
-        if not self.canFetchMore(parent):
-            return
-        self._fetching = True
-        generation, service, filters, offset = self._generation, self._service, self._query.filters(), \
-            len(self._rows)
-        self._tasks.read(lambda: service.search(**filters, offset=offset, limit=PAGE_SIZE),
-                         lambda rows: self._on_more(generation, offset, rows), self._on_failed, owner=self)
-
-    def _on_more(self, generation: int, offset: int, rows: list[Any]) -> None:
-        if generation != self._generation or offset != len(self._rows):
-            return
-        self._fetching = False
-        if rows:
-            self.beginInsertRows(QModelIndex(), offset, offset + len(rows) - 1)
-            self._rows = self._rows + tuple(rows)
-            self.endInsertRows()
-        else:
-            self._total = len(self._rows)   # the log shrank under a filter: stop asking
+    def _page(self, query: AuditQuery, offset: int, limit: int) -> list[Any]:
+        return self._service.search(**query.filters(), offset=offset, limit=limit)
 
     def display(self, e: Any, column: int) -> Any:
         who = e.actor_name + (f" (approved by {e.approver_name})" if e.approver_name else "")
