@@ -6,17 +6,16 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea,
-    QSpinBox, QSplitter, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
+    QVBoxLayout, QWidget,
 )
 
 from boxoffice.ui.desk import Desk
-from boxoffice.ui.models.rows_model import ROW_ROLE
 from boxoffice.ui.screens.catalog_admin.fields import Checklist, FieldForm, OptionalDateTime, checklist_items
 from boxoffice.ui.screens.catalog_admin.models import VOUCHER_TYPES, VouchersModel
-from boxoffice.ui.screens.catalog_admin.products import REFUSED, make_table
+from boxoffice.ui.screens.catalog_admin.tab import REFUSED, CatalogTab, make_table
 from boxoffice.ui.widgets.inline_message import InlineMessage
 
 SEARCH_DELAY_MS = 250
@@ -192,14 +191,15 @@ class GenerateDialog(QDialog):
                              self.form.show_error, owner=self)
 
 
-class VouchersTab(QWidget):
+class VouchersTab(CatalogTab):
     """Vouchers of the conference with an editor; Generate codes… and Export CSV…."""
 
+    kind = "voucher"
+    edit_title = "Edit {kind} {label}"
+    label_field = "code"
+
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.desk = desk
-        self.admin = desk.services.catalog_admin
-        self.current: Any = None
+        super().__init__(desk, parent)
         self.generate_dialog: GenerateDialog | None = None
         self._tickets: Any = ()
         self._addons: Any = ()
@@ -220,9 +220,7 @@ class VouchersTab(QWidget):
         top.addWidget(self.generate_button)
         top.addWidget(self.export_button)
 
-        self.editor = FieldForm(desk.messages)
-        self.title = QLabel()
-        self.title.setObjectName("sectionTitle")
+        self._start_editor()
         self.code = QLineEdit()
         self.code.setPlaceholderText("e.g. SPEAKER2027")
         self.active = QCheckBox("Active (can be used)")
@@ -233,50 +231,16 @@ class VouchersTab(QWidget):
         self.usage.setObjectName("muted")
         self.usage.setWordWrap(True)
         self.editor.add_row("", self.usage)
-        self.new_button = QPushButton("New voucher")
-        self.save_button = QPushButton("Save")
-        self.save_button.setProperty("role", "primary")
-        self.deactivate_button = QPushButton("Deactivate")
-        self.deactivate_button.setProperty("role", "danger")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.new_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.deactivate_button)
-        buttons.addWidget(self.save_button)
-        editor_box = QWidget()
-        editor_layout = QVBoxLayout(editor_box)
-        editor_layout.addWidget(self.title)
-        editor_layout.addWidget(self.editor)
-        editor_layout.addStretch(1)
-        editor_layout.addLayout(buttons)
-        scroll = QScrollArea()
-        self.editor_panel = scroll    # hidden while the operator may not change the catalog
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(editor_box)
-        scroll.setMinimumWidth(460)
-        splitter = QSplitter()
-        splitter.addWidget(self.table)
-        splitter.addWidget(scroll)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([860, 500])
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.notice)
-        layout.addWidget(splitter, 1)
+        self._place(self._editor_buttons(), editor_width=460, sizes=[860, 500], top=top)
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.refresh)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
-        self.new_button.clicked.connect(self.start_new)
-        self.save_button.clicked.connect(self.save)
-        self.deactivate_button.clicked.connect(self.toggle_active)
+        self._connect_editing()
         self.generate_button.clicked.connect(self.open_generate)
         self.export_button.clicked.connect(self.export)
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self._on_selection_changed())
         self.start_new()
 
     # ----------------------------------------------------------------- loading
@@ -288,114 +252,53 @@ class VouchersTab(QWidget):
                      admin.list_addons(conference)),
             self._on_loaded, self._on_load_failed, key="catalog-vouchers", owner=self)
 
-    def _on_loaded(self, loaded: Any) -> None:
+    def _show_loaded(self, loaded: Any) -> None:
         vouchers, self._tickets, self._addons = loaded
-        self.notice.clear_message()
-        self._set_usable(True)
         self.terms.set_products(self._tickets, self._addons)
-        keep = self.current.id if self.current is not None else None
         self.model.set_rows(vouchers)
         filtered = " matching" if self.search.text().strip() else ""
         self.count_label.setText(f"{len(vouchers)}{filtered} voucher{'s' if len(vouchers) != 1 else ''}")
-        if keep is not None:
-            self.select_id(keep)
 
     def _on_load_failed(self, exc: BaseException) -> None:
         if isinstance(exc, REFUSED):
-            self.model.set_rows(())
-            self.start_new()
-            self.title.setText("")
             self.count_label.setText("")
-            self._set_usable(False)
-        self.desk.messages.show_error(exc, near=self.notice)
+        super()._on_load_failed(exc)
 
-    def _set_usable(self, usable: bool) -> None:
-        for widget in (self.editor, self.new_button, self.save_button, self.deactivate_button,
-                       self.generate_button, self.export_button, self.search):
-            widget.setEnabled(usable)
-        self.editor_panel.setVisible(usable)
-        if usable:
-            self.deactivate_button.setEnabled(self.current is not None)
-
-    def rows(self) -> list[Any]:
-        return [self.proxy.data(self.proxy.index(r, 0), ROW_ROLE) for r in range(self.proxy.rowCount())]
-
-    def select_id(self, voucher_id: int) -> bool:
-        for row in range(self.proxy.rowCount()):
-            if self.proxy.data(self.proxy.index(row, 0), ROW_ROLE).id == voucher_id:
-                self.table.selectRow(row)
-                return True
-        return False
-
-    def _on_selection_changed(self) -> None:
-        selected = self.table.selectionModel().selectedRows()
-        if selected:
-            self.edit(self.proxy.data(selected[0], ROW_ROLE))
+    def _usable_widgets(self) -> tuple[QWidget, ...]:
+        return super()._usable_widgets() + (self.generate_button, self.export_button, self.search)
 
     # ----------------------------------------------------------------- editing
 
-    def start_new(self) -> None:
-        self.current = None
-        self.table.clearSelection()
-        self.title.setText("New voucher")
+    def _clear_form(self) -> None:
         self.code.clear()
         self.terms.fill(None)
         self.active.setChecked(True)
         self.usage.setText("")
-        self.editor.clear_errors()
-        self.deactivate_button.setEnabled(False)
-        self.deactivate_button.setText("Deactivate")
 
-    def edit(self, v: Any) -> None:
-        if self.current is None or self.current.id != v.id:
-            self.editor.clear_errors()     # a notice about the same voucher (Saved …) stays
-        self.current = v
-        self.title.setText(f"Edit voucher {v.code}")
+    def _fill_form(self, v: Any) -> None:
         self.code.setText(v.code)
         self.terms.fill(v)
         self.active.setChecked(v.is_active)
         self.usage.setText(f"Used {v.times_used} of {v.max_uses} times.")
-        self.deactivate_button.setEnabled(True)
-        self.deactivate_button.setText("Deactivate" if v.is_active else "Reactivate")
 
-    def save(self) -> None:
+    def values(self) -> dict[str, Any] | None:
+        """What the form says, or None after showing why a typed value can't be read."""
         terms = self.terms.values(self.editor)
         if terms is None:
-            return
-        values = {"code": self.code.text(), "is_active": self.active.isChecked(), **terms}
-        admin, current = self.admin, self.current
-        if current is None:
-            conference = self.desk.conference_id
-            work = lambda: admin.create_voucher(conference, **values)  # noqa: E731
-        else:
-            changes = {k: v for k, v in values.items() if getattr(current, k) != v}
-            if "code" in changes and changes["code"].strip().upper() == current.code:
-                changes.pop("code")
-            if not changes:
-                self.editor.notice("Nothing to save: no field was changed.")
-                return
-            work = lambda: admin.update_voucher(current.id, **changes)  # noqa: E731
-        self.save_button.setEnabled(False)
-        self.desk.tasks.write(work, self._on_saved, self._on_save_failed, owner=self)
+            return None
+        return {"code": self.code.text(), "is_active": self.active.isChecked(), **terms}
 
-    def toggle_active(self) -> None:
-        current = self.current
-        if current is None:
-            return
-        admin, wanted = self.admin, not current.is_active
-        self.desk.tasks.write(lambda: admin.update_voucher(current.id, is_active=wanted), self._on_saved,
-                              self._on_save_failed, owner=self)
+    def _changes(self, current: Any, values: dict[str, Any]) -> dict[str, Any]:
+        changes = super()._changes(current, values)
+        if "code" in changes and changes["code"].strip().upper() == current.code:
+            changes.pop("code")
+        return changes
 
-    def _on_saved(self, view: Any) -> None:
-        self.save_button.setEnabled(True)
-        self.current = view
-        self.edit(view)
-        self.editor.notice(f"Saved voucher {view.code}.")
-        self.refresh()
+    def _create(self, values: dict[str, Any]) -> Any:
+        return self.admin.create_voucher(self.desk.conference_id, **values)
 
-    def _on_save_failed(self, exc: BaseException) -> None:
-        self.save_button.setEnabled(True)
-        self.editor.show_error(exc)
+    def _update(self, item_id: int, changes: dict[str, Any]) -> Any:
+        return self.admin.update_voucher(item_id, **changes)
 
     # ----------------------------------------------------------------- batch and export
 
