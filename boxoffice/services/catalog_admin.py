@@ -189,6 +189,15 @@ def _clean_product(changes: Mapping[str, Any], allowed: frozenset[str]) -> dict[
     return clean
 
 
+def _clean_new_product(fields: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+    """As ``_clean_product``, and a new product needs at least its name and price."""
+    values = _clean_product(fields, allowed)
+    for required in ("name", "price"):
+        if required not in values:
+            raise _bad(required, "must be given")
+    return values
+
+
 def _ids(field: str, value: Any) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise TypeError(f"{field} must be a collection of ids")
@@ -225,18 +234,12 @@ class CatalogAdminService:
         """Every ticket type of the conference, active or not, in display order (MOD-TT-1)."""
         authorize(Permission.MANAGE_CATALOG)
         with self._ctx.db.read() as session:
-            _conference(session, conference_id)
-            rows = session.scalars(select(TicketType).where(TicketType.conference_id == conference_id)
-                                   .order_by(TicketType.order, TicketType.name, TicketType.id))
-            return [_ticket_view(t) for t in rows]
+            return [_ticket_view(t) for t in _products_of(session, TicketType, conference_id)]
 
     def create_ticket_type(self, conference_id: int, **fields: Any) -> TicketTypeAdminView:
         """A new ticket type; ``name`` and ``price`` are required, the rest default as in the import."""
         authorize(Permission.MANAGE_CATALOG)
-        values = _clean_product(fields, TICKET_FIELDS)
-        for required in ("name", "price"):
-            if required not in values:
-                raise _bad(required, "must be given")
+        values = _clean_new_product(fields, TICKET_FIELDS)
         values.setdefault("limit_per_user", 10)
         with self._ctx.db.write() as session:
             _conference(session, conference_id)
@@ -252,9 +255,7 @@ class CatalogAdminService:
         authorize(Permission.MANAGE_CATALOG)
         values = _clean_product(changes, TICKET_FIELDS)
         with self._ctx.db.write() as session:
-            ticket = session.get(TicketType, _id(ticket_type_id), with_for_update=True)
-            if ticket is None:
-                raise NotFound(f"Ticket type #{ticket_type_id} no longer exists. Reload the list.")
+            ticket = _locked_product(session, TicketType, ticket_type_id)
             self._check_product(session, TicketType, ticket, values)
             _apply_and_record(session, self._ctx, "ticket_type", ticket, values)
             return _ticket_view(ticket)
@@ -264,19 +265,13 @@ class CatalogAdminService:
     def list_addons(self, conference_id: int) -> list[AddOnAdminView]:
         authorize(Permission.MANAGE_CATALOG)
         with self._ctx.db.read() as session:
-            _conference(session, conference_id)
-            rows = session.scalars(select(AddOn).where(AddOn.conference_id == conference_id)
-                                   .options(selectinload(AddOn.requires_ticket_types))
-                                   .order_by(AddOn.order, AddOn.name, AddOn.id))
+            rows = _products_of(session, AddOn, conference_id, selectinload(AddOn.requires_ticket_types))
             return [_addon_view(a) for a in rows]
 
     def create_addon(self, conference_id: int, **fields: Any) -> AddOnAdminView:
         """A new add-on; ``requires_ticket_type_ids`` (empty = no prerequisite) must be this conference's."""
         authorize(Permission.MANAGE_CATALOG)
-        values = _clean_product(fields, ADDON_FIELDS)
-        for required in ("name", "price"):
-            if required not in values:
-                raise _bad(required, "must be given")
+        values = _clean_new_product(fields, ADDON_FIELDS)
         required_ids = values.pop("requires_ticket_type_ids", ())
         with self._ctx.db.write() as session:
             _conference(session, conference_id)
@@ -293,10 +288,7 @@ class CatalogAdminService:
         authorize(Permission.MANAGE_CATALOG)
         values = _clean_product(changes, ADDON_FIELDS)
         with self._ctx.db.write() as session:
-            addon = session.get(AddOn, _id(addon_id), with_for_update=True,
-                                options=[selectinload(AddOn.requires_ticket_types)])
-            if addon is None:
-                raise NotFound(f"Add-on #{addon_id} no longer exists. Reload the list.")
+            addon = _locked_product(session, AddOn, addon_id, selectinload(AddOn.requires_ticket_types))
             required_ids = values.pop("requires_ticket_type_ids", None)
             self._check_product(session, AddOn, addon, values)
             extra: dict[str, tuple[Any, Any]] = {}
@@ -547,9 +539,28 @@ def _conference(session: Session, conference_id: int) -> Conference:
     return conference
 
 
+def _kind(model: Any) -> str:
+    return "ticket type" if model is TicketType else "add-on"
+
+
+def _products_of(session: Session, model: Any, conference_id: int, *options: Any) -> Any:
+    """The conference's ticket types or add-ons, active or not, in display order."""
+    _conference(session, conference_id)
+    return session.scalars(select(model).where(model.conference_id == conference_id).options(*options)
+                           .order_by(model.order, model.name, model.id))
+
+
+def _locked_product(session: Session, model: Any, item_id: int, *options: Any) -> Any:
+    """The ticket type or add-on, locked for the update (NotFound when it was removed)."""
+    obj = session.get(model, _id(item_id), with_for_update=True, options=list(options))
+    if obj is None:
+        raise NotFound(f"{_kind(model).capitalize()} #{item_id} no longer exists. Reload the list.")
+    return obj
+
+
 def _check_unique(session: Session, model: Any, conference_id: int, own_id: int | None, name: str,
                   slug: str) -> None:
-    kind = "ticket type" if model is TicketType else "add-on"
+    kind = _kind(model)
     others = select(model.id, model.name, model.slug).where(model.conference_id == conference_id)
     if own_id is not None:
         others = others.where(model.id != own_id)
@@ -563,24 +574,22 @@ def _check_unique(session: Session, model: Any, conference_id: int, own_id: int 
 
 
 def _tickets_of(session: Session, conference_id: int, ids: Iterable[int]) -> list[TicketType]:
-    ids = list(ids)
-    if not ids:
-        return []
-    found = list(session.scalars(select(TicketType).where(TicketType.id.in_(ids))))
-    if len(found) != len(ids) or any(t.conference_id != conference_id for t in found):
-        raise InvalidInput("A chosen ticket type does not belong to this conference (or was removed). "
-                           "Reload the list and choose again.", field="requires_ticket_type_ids")
-    return found
+    return _chosen(session, TicketType, conference_id, ids, "requires_ticket_type_ids")
 
 
 def _addons_of(session: Session, conference_id: int, ids: Iterable[int]) -> list[AddOn]:
+    return _chosen(session, AddOn, conference_id, ids, "addon_ids")
+
+
+def _chosen(session: Session, model: Any, conference_id: int, ids: Iterable[int], field: str) -> list[Any]:
+    """The ticket types or add-ons with these ids, all of them this conference's."""
     ids = list(ids)
     if not ids:
         return []
-    found = list(session.scalars(select(AddOn).where(AddOn.id.in_(ids))))
-    if len(found) != len(ids) or any(a.conference_id != conference_id for a in found):
-        raise InvalidInput("A chosen add-on does not belong to this conference (or was removed). "
-                           "Reload the list and choose again.", field="addon_ids")
+    found = list(session.scalars(select(model).where(model.id.in_(ids))))
+    if len(found) != len(ids) or any(p.conference_id != conference_id for p in found):
+        raise InvalidInput(f"A chosen {_kind(model)} does not belong to this conference (or was removed). "
+                           "Reload the list and choose again.", field=field)
     return found
 
 
