@@ -289,6 +289,9 @@ class CartState:
     conference: ConferenceInfo
     voucher: VoucherInfo | None
     lines: tuple[Line, ...]
+    # With ``load_cart(..., lapsed_at=now)``: whether any pending order of the conference has a
+    # lapsed hold at ``now`` (None when not asked). False spares checkout the lapsed-units query.
+    any_lapsed: bool | None = None
 
     @property
     def conference_id(self) -> int:
@@ -328,6 +331,18 @@ _HEADER = (
     .outerjoin(Voucher, Voucher.id == Cart.voucher_id)
     .where(Cart.id == bindparam("cart_id"))
 )
+# Checkout asks in the same round trip whether any hold of the conference has lapsed (ORD-6).
+_ANY_LAPSED = (
+    select(Order.id)
+    .where(
+        Order.conference_id == Cart.conference_id,
+        Order.status == OrderStatus.PENDING,
+        Order.hold_expires_at.is_not(None),
+        Order.hold_expires_at <= bindparam("now"),
+    )
+    .exists()
+    .label("any_lapsed")
+)
 _HEADER_LOCKED = _HEADER.with_for_update(of=[Cart.__table__, Conference.__table__], key_share=True)
 # Cart edits lock their own cart row only (FOR NO KEY UPDATE OF cart): desks editing carts never queue
 # behind each other; checkout, which moves the conference's counters, locks the conference row too.
@@ -364,6 +379,18 @@ _ITEMS = (
     .where(CartItem.cart_id == bindparam("cart_id"))
     .order_by(CartItem.id)
 )
+
+# Checkout reads the cart, whether any hold lapsed, and the cart's lines in one round trip: the
+# header repeated on each line (outer joins, so an empty cart still gives its one header row).
+_N_HEADER = len(_HEADER_COLS)
+_WITH_ANY_LAPSED_AND_ITEMS = {
+    h: h.add_columns(_ANY_LAPSED, *_ITEMS.selected_columns)
+    .outerjoin(CartItem, CartItem.cart_id == Cart.id)
+    .outerjoin(TicketType, TicketType.id == CartItem.ticket_type_id)
+    .outerjoin(AddOn, AddOn.id == CartItem.addon_id)
+    .order_by(CartItem.id)
+    for h in (_HEADER, _HEADER_LOCKED, _HEADER_CART_LOCKED, _HEADER_CART_CUSTOMER_LOCKED)
+}
 _SCOPES = union_all(
     select(literal("vt"), voucher_ticket_type.c.voucher_id, voucher_ticket_type.c.ticket_type_id)
     .where(voucher_ticket_type.c.voucher_id == bindparam("voucher_id")),
@@ -419,7 +446,7 @@ def lock_customer_carts(session: Session, cart_id: int, customer_id: int) -> Non
 
 
 def load_cart(session: Session, cart_id: int, *, lock: bool = False, lock_conference: bool = True,
-              lock_customer: bool = False) -> CartState:
+              lock_customer: bool = False, lapsed_at: datetime | None = None) -> CartState:
     """The cart with its conference, customer, voucher (and scope) and priced-ready lines.
 
     At most three queries whatever the size of the cart; ``lock`` takes row locks on PostgreSQL
@@ -435,15 +462,24 @@ def load_cart(session: Session, cart_id: int, *, lock: bool = False, lock_confer
             header = _HEADER_LOCKED
         else:
             header = _HEADER_CART_CUSTOMER_LOCKED if lock_customer else _HEADER_CART_LOCKED
-    row = c.execute(header, {"cart_id": cart_id}).first()
+    any_lapsed: bool | None = None
+    if lapsed_at is None:
+        row = c.execute(header, {"cart_id": cart_id}).first()
+    else:
+        rows = c.execute(_WITH_ANY_LAPSED_AND_ITEMS[header], {"cart_id": cart_id, "now": lapsed_at}).all()
+        row = rows[0] if rows else None
     if row is None:
         raise NotFound(f"Cart #{cart_id} does not exist (any more). Open a new cart.")
+    if lapsed_at is None:
+        item_rows = c.execute(_ITEMS, {"cart_id": cart_id}).all()
+    else:
+        any_lapsed = bool(row[_N_HEADER])
+        item_rows = [r[_N_HEADER + 1:] for r in rows if r[_N_HEADER + 1] is not None]
     (cid, customer_id, status, expires_at, c_name, c_email, c_anon, c_company,
      conf_id, conf_name, capacity_, sold, held, cart_minutes, hold_minutes, prefix,
-     v_id, v_code, v_type, v_value, v_unlocks, v_active, v_used, v_max, v_from, v_until) = row
+     v_id, v_code, v_type, v_value, v_unlocks, v_active, v_used, v_max, v_from, v_until) = row[:_N_HEADER]
     conference = ConferenceInfo(conf_id, conf_name, capacity_, sold, held, cart_minutes, hold_minutes, prefix)
 
-    item_rows = c.execute(_ITEMS, {"cart_id": cart_id}).all()
     addon_ids = [r[3] for r in item_rows if r[3] is not None]
 
     ticket_scope: set[int] = set()
@@ -474,5 +510,5 @@ def load_cart(session: Session, cart_id: int, *, lock: bool = False, lock_confer
         voucher = VoucherInfo(v_id, bool(v_active), v_used, v_max, v_from, v_until, terms)
     return CartState(
         cid, customer_id, customer_label(customer_id, c_name, c_email, c_anon), c_name, c_email or "",
-        c_company, CartStatus(status), expires_at, conference, voucher, tuple(lines),
+        c_company, CartStatus(status), expires_at, conference, voucher, tuple(lines), any_lapsed,
     )

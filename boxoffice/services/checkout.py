@@ -144,8 +144,12 @@ class CheckoutService:
         # SQLite: BEGIN IMMEDIATE already holds the database for the whole checkout.
         late_lock = session.get_bind().dialect.name == "postgresql"
         # (The customer lock serialises one customer's checkouts: DEC-9 limits count their orders.)
-        state = load_cart(session, cart_id, lock=True, lock_conference=not late_lock, lock_customer=late_lock)
-        lapsed, swept = sweep_if_lapsed(session, state.conference_id, now)  # CHK-1 (ORD-6/8)
+        state = load_cart(session, cart_id, lock=True, lock_conference=not late_lock, lock_customer=late_lock,
+                          lapsed_at=now)
+        if state.any_lapsed:
+            lapsed, swept = sweep_if_lapsed(session, state.conference_id, now)  # CHK-1 (ORD-6/8)
+        else:  # no hold has lapsed: nothing to sweep and no lapsed units (asked with the cart itself)
+            lapsed, swept = Lapsed({}, 0), False
         if swept:  # the sweep may have released voucher uses: re-read the cart's voucher
             state = load_cart(session, cart_id, lock=True, lock_conference=not late_lock, lock_customer=late_lock)
 
