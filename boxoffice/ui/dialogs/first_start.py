@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from boxoffice.errors import UserError
 from boxoffice.services.auth import MIN_PASSWORD_LENGTH
+from boxoffice.ui.widgets.button_row import dialog_buttons
 from boxoffice.ui.widgets.inline_message import InlineMessage
 
 
@@ -63,16 +64,8 @@ class FirstStartDialog(QDialog):
         layout.addLayout(form)
         self.message = InlineMessage()
         layout.addWidget(self.message)
-        buttons = QHBoxLayout()
-        quit_button = QPushButton("Quit")
-        self.start = QPushButton("Continue")
-        self.start.setProperty("role", "primary")
-        self.start.setDefault(True)
-        buttons.addWidget(quit_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.start)
+        buttons, self.start = dialog_buttons(self, leave="Quit", primary="Continue")
         layout.addLayout(buttons)
-        quit_button.clicked.connect(self.reject)
         self.start.clicked.connect(self._on_start_clicked)
         browse_db.clicked.connect(self._on_browse_database)
         browse_conf.clicked.connect(self._on_browse_conference)
@@ -135,16 +128,8 @@ class FirstAdminDialog(QDialog):
         layout.addLayout(form)
         self.message = InlineMessage()
         layout.addWidget(self.message)
-        buttons = QHBoxLayout()
-        quit_button = QPushButton("Quit")
-        self.create = QPushButton("Create admin")
-        self.create.setProperty("role", "primary")
-        self.create.setDefault(True)
-        buttons.addWidget(quit_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.create)
+        buttons, self.create = dialog_buttons(self, leave="Quit", primary="Create admin")
         layout.addLayout(buttons)
-        quit_button.clicked.connect(self.reject)
         self.create.clicked.connect(self._on_create_clicked)
 
     def _on_create_clicked(self) -> None:

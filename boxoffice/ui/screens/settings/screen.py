@@ -14,6 +14,7 @@ from boxoffice.config import Settings
 from boxoffice.errors import UserError
 from boxoffice.services.desk_settings import MAX_IDLE_LOCK_MINUTES, DeskSettingsService
 from boxoffice.stripe_sync import keys
+from boxoffice.ui.widgets.button_row import dialog_buttons
 from boxoffice.ui.widgets.inline_message import InlineMessage
 
 
@@ -36,16 +37,8 @@ class StripeKeyDialog(QDialog):
         layout.addWidget(hint)
         layout.addWidget(self.key)
         layout.addWidget(self.message)
-        row = QHBoxLayout()
-        cancel = QPushButton("Cancel")
-        self.save = QPushButton("Save key")
-        self.save.setProperty("role", "primary")
-        self.save.setDefault(True)
-        row.addWidget(cancel)
-        row.addStretch(1)
-        row.addWidget(self.save)
+        row, self.save = dialog_buttons(self, leave="Cancel", primary="Save key")
         layout.addLayout(row)
-        cancel.clicked.connect(self.reject)
         self.save.clicked.connect(self._on_save_clicked)
 
     def _on_save_clicked(self) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget,
+    QComboBox, QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget,
 )
 
 from boxoffice.services.access import Role
+from boxoffice.ui.widgets.button_row import dialog_buttons
 from boxoffice.ui.widgets.inline_message import InlineMessage
 
 
@@ -50,16 +51,8 @@ class StaffDialog(QDialog):
         layout.addWidget(self.hint)
         self.message = InlineMessage()
         layout.addWidget(self.message)
-        row = QHBoxLayout()
-        cancel = QPushButton("Cancel")
-        self.save = QPushButton("Save")
-        self.save.setProperty("role", "primary")
-        self.save.setDefault(True)
-        row.addWidget(cancel)
-        row.addStretch(1)
-        row.addWidget(self.save)
+        row, self.save = dialog_buttons(self, leave="Cancel", primary="Save")
         layout.addLayout(row)
-        cancel.clicked.connect(self.reject)
         self.save.clicked.connect(self._on_save_clicked)
         self.role.currentIndexChanged.connect(self._update_hint)
         self._update_hint()
