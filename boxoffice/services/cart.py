@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -25,8 +26,8 @@ from boxoffice.services.cart_state import (
     purchased_by_customer,
     sweep_if_lapsed,
 )
-from boxoffice.services.catalog import check_id
 from boxoffice.services.access import Permission, authorize
+from boxoffice.services.catalog import check_id
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.customers import create_anonymous_customer, load_customer
 
@@ -229,6 +230,17 @@ class CartService:
 
         return self._ctx.db.run_write(work)
 
+    def _edit(self, cart_id: int, now: datetime, change: Callable[[Session, CartState], None]) -> CartView:
+        """One cart edit: lock the cart, check it may change (CART-3/4), apply ``change``, show it again."""
+
+        def work(session: Session) -> CartView:
+            state = load_cart(session, cart_id, lock=True, lock_conference=False)
+            check_modifiable(state, now)
+            change(session, state)
+            return cart_view(load_cart(session, cart_id), now)
+
+        return self._ctx.db.run_write(work)
+
     # ------------------------------------------------------------------ lines
 
     def add_ticket(self, cart_id: int, ticket_type_id: int, quantity: int = 1) -> CartView:
@@ -239,9 +251,7 @@ class CartService:
         quantity = check_quantity(quantity)
         now = self._ctx.clock.now()
 
-        def work(session: Session) -> CartView:
-            state = load_cart(session, cart_id, lock=True, lock_conference=False)
-            check_modifiable(state, now)
+        def change(session: Session, state: CartState) -> None:
             product = load_product(session, "ticket", ticket_type_id)
             self._same_conference(state, product)
             line = state.line_for("ticket", product.id)
@@ -254,9 +264,8 @@ class CartService:
                 if problem:
                     raise VoucherInvalid(problem)
             self._store_line(session, state, line, product, already + quantity, now)
-            return cart_view(load_cart(session, cart_id), now)
 
-        return self._ctx.db.run_write(work)
+        return self._edit(cart_id, now, change)
 
     def add_addon(self, cart_id: int, addon_id: int, quantity: int = 1) -> CartView:
         """CART-9 with the CART-13 fix (held pending orders count at cart time too)."""
@@ -266,9 +275,7 @@ class CartService:
         quantity = check_quantity(quantity)
         now = self._ctx.clock.now()
 
-        def work(session: Session) -> CartView:
-            state = load_cart(session, cart_id, lock=True, lock_conference=False)
-            check_modifiable(state, now)
+        def change(session: Session, state: CartState) -> None:
             product = load_product(session, "addon", addon_id)
             self._same_conference(state, product)
             check_window(product, now)
@@ -279,9 +286,8 @@ class CartService:
             already = line.quantity if line else 0
             self._check_stock(session, state, product, already + quantity, now)
             self._store_line(session, state, line, product, already + quantity, now)
-            return cart_view(load_cart(session, cart_id), now)
 
-        return self._ctx.db.run_write(work)
+        return self._edit(cart_id, now, change)
 
     def set_quantity(self, cart_id: int, item_id: int, quantity: int) -> CartView:
         """CART-15: an absolute quantity; 0 or less removes the line as CART-14 does."""
@@ -294,9 +300,7 @@ class CartService:
             raise InvalidInput(f"The quantity cannot be more than {MAX_QUANTITY}.", field="quantity")
         now = self._ctx.clock.now()
 
-        def work(session: Session) -> CartView:
-            state = load_cart(session, cart_id, lock=True, lock_conference=False)
-            check_modifiable(state, now)
+        def change(session: Session, state: CartState) -> None:
             line = self._line(state, item_id)
             if quantity <= 0:
                 self._remove(session, state, line, now)
@@ -308,9 +312,8 @@ class CartService:
                 else:
                     self._check_stock(session, state, line.product, quantity, now)
                 self._store_line(session, state, line, line.product, quantity, now)
-            return cart_view(load_cart(session, cart_id), now)
 
-        return self._ctx.db.run_write(work)
+        return self._edit(cart_id, now, change)
 
     def remove_item(self, cart_id: int, item_id: int) -> CartView:
         """CART-14: removing a ticket line also drops add-ons whose prerequisites are gone."""
@@ -319,13 +322,10 @@ class CartService:
         check_id(item_id, "cart item")
         now = self._ctx.clock.now()
 
-        def work(session: Session) -> CartView:
-            state = load_cart(session, cart_id, lock=True, lock_conference=False)
-            check_modifiable(state, now)
+        def change(session: Session, state: CartState) -> None:
             self._remove(session, state, self._line(state, item_id), now)
-            return cart_view(load_cart(session, cart_id), now)
 
-        return self._ctx.db.run_write(work)
+        return self._edit(cart_id, now, change)
 
     # ------------------------------------------------------------------ vouchers
 
@@ -336,9 +336,7 @@ class CartService:
         normalized = normalize_code(code)
         now = self._ctx.clock.now()
 
-        def work(session: Session) -> CartView:
-            state = load_cart(session, cart_id, lock=True, lock_conference=False)
-            check_modifiable(state, now)
+        def change(session: Session, state: CartState) -> None:
             # A lapsed pending order may still count a use of this voucher: sweep it first (ORD-6).
             sweep_if_lapsed(session, state.conference_id, now)
             row = session.execute(
@@ -353,9 +351,8 @@ class CartService:
             if problem is not None:
                 raise problem
             session.execute(update(Cart).where(Cart.id == cart_id).values(voucher_id=row[0], updated_at=now))
-            return cart_view(load_cart(session, cart_id), now)
 
-        return self._ctx.db.run_write(work)
+        return self._edit(cart_id, now, change)
 
     def remove_voucher(self, cart_id: int) -> CartView:
         """VCH-4 [DESK]: an open cart may drop its voucher (hidden tickets are re-checked at checkout)."""
@@ -363,13 +360,10 @@ class CartService:
         check_id(cart_id, "cart")
         now = self._ctx.clock.now()
 
-        def work(session: Session) -> CartView:
-            state = load_cart(session, cart_id, lock=True, lock_conference=False)
-            check_modifiable(state, now)
+        def change(session: Session, state: CartState) -> None:
             session.execute(update(Cart).where(Cart.id == cart_id).values(voucher_id=None, updated_at=now))
-            return cart_view(load_cart(session, cart_id), now)
 
-        return self._ctx.db.run_write(work)
+        return self._edit(cart_id, now, change)
 
     # ------------------------------------------------------------------ helpers
 
