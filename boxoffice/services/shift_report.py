@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from boxoffice.domain.models import (
     AuditEntry,
     CashShift,
-    Credit,
     Order,
     OrderLineItem,
     OrderStatus,
@@ -246,13 +245,12 @@ def _credits(session: Session, shift: CashShift, view: ShiftView, refunds: list,
     if shift.closed_at is not None:
         query = query.where(AuditEntry.at <= shift.closed_at)
     for entry in session.scalars(query.order_by(AuditEntry.at, AuditEntry.id)):
-        credit = None
         if entry.target_type == "credit" and entry.target_id is not None:
             if entry.target_id in seen:
                 continue
             seen.add(entry.target_id)
-            credit = session.get(Credit, entry.target_id)
-        amount = credit.amount if credit is not None else (entry.amount_after or entry.amount_before or ZERO)
+        # The issue row records the credit's amount (a credit's amount never changes): no look-up per row.
+        amount = entry.amount_after or entry.amount_before or ZERO
         who = entry.target_label or (f"credit #{entry.target_id}" if entry.target_id else "store credit")
         lines.append(CreditLine("issued", f"Credit issued: {who} (by {entry.actor_name})", quantize(amount)))
     return tuple(lines)
