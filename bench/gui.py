@@ -25,11 +25,13 @@ from bench.datagen import DatasetInfo, working_copy
 READY = "BENCH-READY"
 TIMEOUT_S = 60.0
 
+# SQLAlchemy is imported before PySide6: once PySide6 is loaded, its feature hook reads the source of
+# every module imported after it (PYSIDE-2029), so this order is the cheaper one; the app keeps it too.
 FLOOR_SCRIPT = f"""
 import sys
+from sqlalchemy import create_engine, text
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
-from sqlalchemy import create_engine, text
 app = QApplication(sys.argv)
 engine = create_engine("sqlite:///" + sys.argv[1])
 with engine.connect() as conn:
@@ -44,32 +46,56 @@ QTimer.singleShot(0, ready)
 app.exec()
 """
 
+# The driver must not change what the app imports or when: it hooks QApplication.exec only once the
+# app itself has imported PySide6.QtWidgets (a finder that wraps that one module's loader).
 APP_DRIVER = f"""
 import sys
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from importlib.machinery import PathFinder
 
 def poll():
-    from boxoffice.ui.screens.sell.catalog_panel import ProductTile
-    from boxoffice.ui.screens.sell.screen import SellScreen
-    from boxoffice.ui.widgets.lock_screen import LockScreen
+    # Only classes the app has imported itself: importing a screen here would add to the time.
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    lock = getattr(sys.modules.get("boxoffice.ui.widgets.lock_screen"), "LockScreen", None)
+    sell = getattr(sys.modules.get("boxoffice.ui.screens.sell.screen"), "SellScreen", None)
+    tile = getattr(sys.modules.get("boxoffice.ui.screens.sell.catalog_panel"), "ProductTile", None)
     for widget in QApplication.allWidgets():
-        if isinstance(widget, LockScreen) and widget.isVisible() and widget.isEnabled():
+        if not (widget.isVisible() and widget.isEnabled()):
+            continue
+        if lock is not None and isinstance(widget, lock) and widget.ready:
             print("{READY}", flush=True)
             QApplication.quit()
             return
-        if isinstance(widget, SellScreen) and widget.isVisible() and widget.isEnabled():
-            if any(t.isVisible() for t in widget.findChildren(ProductTile)):
+        if sell is not None and isinstance(widget, sell):
+            if any(t.isVisible() for t in widget.findChildren(tile)):
                 print("{READY}", flush=True)
                 QApplication.quit()
                 return
     QTimer.singleShot(5, poll)
 
-_exec = QApplication.exec
-def exec_(*args):
-    QTimer.singleShot(0, poll)
-    return _exec(*args)
-QApplication.exec = exec_
+def hook_exec(module):
+    QApplication = module.QApplication
+    _exec = QApplication.exec
+    def exec_(*args):
+        from PySide6.QtCore import QTimer
+        QTimer.singleShot(0, poll)
+        return _exec(*args)
+    QApplication.exec = exec_
+
+class WatchQtWidgets:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "PySide6.QtWidgets":
+            return None
+        spec = PathFinder.find_spec(name, path, target)
+        loader_exec = spec.loader.exec_module
+        def exec_module(module):
+            loader_exec(module)
+            hook_exec(module)
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, WatchQtWidgets)
 if len(sys.argv) > 2:  # first start: settings naming the demo conference, and the first admin
     from boxoffice.app import build_app
     from boxoffice.config import Settings, save_settings

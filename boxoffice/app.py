@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# card_status while the desk looks for its Stripe key off the start path (``connect_stripe``).
+STRIPE_PENDING = "looking for the Stripe key…"
+
 
 @dataclass(frozen=True)
 class AppServices:
@@ -65,6 +68,20 @@ class AppServices:
     @property
     def db(self) -> Database:
         return self.ctx.db
+
+    def with_gateway(self, gateway: PaymentGateway | None, card_status: str = "") -> AppServices:
+        """These services with card payments through ``gateway`` (None: off, ``card_status`` says why)."""
+        from boxoffice.services.refunds import RefundService
+
+        cards = poller = None
+        if gateway is not None:
+            from boxoffice.services.card_payments import CardPaymentService
+            from boxoffice.stripe_sync.poller import Poller
+
+            cards = CardPaymentService(self.ctx, gateway)  # type: ignore[arg-type]
+            poller = Poller(self.ctx, gateway)  # type: ignore[arg-type]
+        return replace(self, refunds=RefundService(self.ctx, gateway), card_payments=cards, poller=poller,
+                       card_status=card_status)
 
     def close(self) -> None:
         self.ctx.db.dispose()
@@ -140,6 +157,18 @@ def stripe_gateway_from_environment(
     return gateway, ""
 
 
+def connect_stripe(services: AppServices, *, conference_slug: str | None = None,
+                   settings_api_base: str = "") -> AppServices:
+    """``services`` with the Stripe gateway of the environment or keychain, or with why cards are off.
+
+    The desk calls this on a worker after its window shows: the keychain look-up and the Stripe
+    SDK stay off the start path.
+    """
+    gateway, card_status = stripe_gateway_from_environment(
+        conference_slug=conference_slug, settings_api_base=settings_api_base)
+    return services.with_gateway(gateway, card_status)
+
+
 def build_app(
     database_url: str,
     *,
@@ -149,12 +178,14 @@ def build_app(
     stripe_api_base: str = "",
     conference_slug: str | None = None,
     use_stripe: bool = True,
+    stripe_later: bool = False,
 ) -> AppServices:
     """Open ``database_url`` (migrations applied automatically) and wire every service to it.
 
     Without ``gateway`` the Stripe gateway comes from the environment or keychain (when
     ``use_stripe``); with no key the desk still sells for cash, comp and credit and
-    ``card_status`` says why card payments are off.
+    ``card_status`` says why card payments are off. ``stripe_later``: no look-up now,
+    ``card_status`` is ``STRIPE_PENDING`` until the caller runs ``connect_stripe``.
     """
     # Imported here so the command line's database commands need no service module at all.
     from boxoffice.services.audit import AuditService
@@ -176,20 +207,15 @@ def build_app(
     ctx = ServiceContext(db=db, clock=clock or SystemClock(), desk_name=desk_name)
     card_status = ""
     if gateway is None:
-        if use_stripe:
+        if stripe_later:
+            card_status = STRIPE_PENDING
+        elif use_stripe:
             gateway, card_status = stripe_gateway_from_environment(
                 conference_slug=conference_slug, settings_api_base=stripe_api_base
             )
         else:
             card_status = "Stripe is not used on this desk"
-    cards = poller = None
-    if gateway is not None:
-        from boxoffice.services.card_payments import CardPaymentService
-        from boxoffice.stripe_sync.poller import Poller
-
-        cards = CardPaymentService(ctx, gateway)  # type: ignore[arg-type]
-        poller = Poller(ctx, gateway)  # type: ignore[arg-type]
-    return AppServices(
+    services = AppServices(
         ctx=ctx,
         customers=CustomerService(ctx),
         catalog=CatalogService(ctx),
@@ -197,7 +223,7 @@ def build_app(
         checkout=CheckoutService(ctx),
         orders=OrderService(ctx),
         payments=PaymentService(ctx),
-        refunds=RefundService(ctx, gateway),
+        refunds=RefundService(ctx, None),
         credits=CreditService(ctx),
         staff=StaffService(ctx),
         conferences=ConferenceService(ctx),
@@ -206,7 +232,6 @@ def build_app(
         shifts=ShiftService(ctx),
         catalog_admin=CatalogAdminService(ctx),
         schema_revision=revision,
-        card_payments=cards,
-        poller=poller,
         card_status=card_status,
     )
+    return services if gateway is None else services.with_gateway(gateway, card_status)

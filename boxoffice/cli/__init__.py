@@ -15,24 +15,55 @@ from boxoffice.errors import UserError
 
 log = logging.getLogger(__name__)
 
-# Each module registers its commands with @command / @flag when imported; add new ones here.
-COMMAND_MODULES = (
-    "boxoffice.cli.run_command",
-    "boxoffice.cli.db_commands",
-    "boxoffice.cli.conference_commands",
-    "boxoffice.stripe_sync.cli",
-    "boxoffice.cli.selftest_command",
-)
+# Each module registers its commands and flags with @command / @flag when imported; add new ones
+# here with the names they register (a test checks this table against the registry). A run
+# imports only the module of the command it was given, so `boxoffice run` starts without the rest.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "boxoffice.cli.run_command": ("run",),
+    "boxoffice.cli.db_commands": ("db",),
+    "boxoffice.cli.conference_commands": ("import-conference", "seed-demo"),
+    "boxoffice.stripe_sync.cli": ("sync",),
+    "boxoffice.cli.selftest_command": ("--self-test",),
+}
 DEFAULT_COMMAND = "run"
 
 
-def load_commands() -> None:
-    for name in COMMAND_MODULES:
-        importlib.import_module(name)
+def load_commands(names: Sequence[str] | None = None) -> None:
+    """Import the modules that register ``names`` (every command module when None or unknown)."""
+    wanted = [module for module, registers in COMMAND_MODULES.items()
+              if names is None or set(registers) & set(names)]
+    known = {n for registers in COMMAND_MODULES.values() for n in registers}
+    if names is not None and not set(names) <= known:
+        wanted = list(COMMAND_MODULES)
+    for module in wanted:
+        importlib.import_module(module)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    load_commands()
+def _names_in(argv: Sequence[str]) -> list[str] | None:
+    """The command and flags ``argv`` asks for (the default command when it names none); None for
+    help, which lists every command."""
+    names: list[str] = []
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in ("-h", "--help", "--version"):
+            return None
+        elif token == "--database":
+            skip = True
+        elif token.startswith("--") and not token.startswith("--database="):
+            names.append(token)
+        elif not token.startswith("-"):
+            names.append(token)
+            break   # what follows belongs to the sub-command
+    if not any(not n.startswith("-") for n in names):
+        names.append(DEFAULT_COMMAND)
+    return names
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv`` (every command when None): each registered command and flag."""
+    load_commands(None if argv is None else _names_in(argv))
     parser = argparse.ArgumentParser(
         prog="boxoffice", description="Box Office: sell conference tickets at the registration desk."
     )
@@ -51,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     from boxoffice.logging_setup import configure_logging
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boxoffice.services.access import Permission
-from boxoffice.ui.screens.audit.screen import AuditScreen
-from boxoffice.ui.screens.catalog_admin.screen import CatalogAdminScreen
+
+if TYPE_CHECKING:
+    from boxoffice.ui.screens.audit.screen import AuditScreen
+    from boxoffice.ui.screens.catalog_admin.screen import CatalogAdminScreen
 
 CATALOG_KEY = "F7"
 AUDIT_KEY = "F8"
@@ -16,27 +17,43 @@ AUDIT_KEY = "F8"
 
 @dataclass
 class AdminScreens:
-    catalog: CatalogAdminScreen
-    audit: AuditScreen
+    """The two screens' places in the window; each screen is built when first shown or read here."""
+
+    window: Any
     catalog_index: int
     audit_index: int
 
+    @property
+    def catalog(self) -> CatalogAdminScreen:
+        return self.window.catalog_admin_screen
+
+    @property
+    def audit(self) -> AuditScreen:
+        return self.window.audit_screen
+
+
+def _catalog_screen(desk: Any) -> CatalogAdminScreen:
+    from boxoffice.ui.screens.catalog_admin.screen import CatalogAdminScreen
+
+    return CatalogAdminScreen(desk)
+
+
+def _audit_screen(desk: Any) -> AuditScreen:
+    from boxoffice.ui.screens.audit.screen import AuditScreen
+
+    return AuditScreen(desk)
+
 
 def install_admin(window: Any) -> AdminScreens:
-    """Add the Catalog and Audit log screens to ``window`` (``window.add_screen``).
+    """Add the Catalog and Audit log screens to ``window`` (each built when first shown).
 
-    When the window's ``add_screen`` takes a ``permission``, each nav button is shown only to
-    operators who have it. Either way the services check every call, and a screen shows a refusal
-    (nobody signed in, role too low) as a message in place of its table.
+    Each nav button is shown only to operators whose role has the permission. The services check
+    every call anyway, and a screen shows a refusal (nobody signed in, role too low) as a message
+    in place of its table.
     """
     desk = window.desk
-    catalog = CatalogAdminScreen(desk)
-    audit = AuditScreen(desk)
-    gated = "permission" in inspect.signature(window.add_screen).parameters
-    extra_catalog = {"permission": Permission.MANAGE_CATALOG} if gated else {}
-    extra_audit = {"permission": Permission.VIEW_AUDIT} if gated else {}
-    catalog_index = window.add_screen("Catalog", CATALOG_KEY, catalog, **extra_catalog)
-    audit_index = window.add_screen("Audit log", AUDIT_KEY, audit, **extra_audit)
-    window.catalog_admin_screen = catalog
-    window.audit_screen = audit
-    return AdminScreens(catalog, audit, catalog_index, audit_index)
+    catalog_index = window.add_screen("Catalog", CATALOG_KEY, lambda: _catalog_screen(desk),
+                                      name="catalog_admin_screen", permission=Permission.MANAGE_CATALOG)
+    audit_index = window.add_screen("Audit log", AUDIT_KEY, lambda: _audit_screen(desk),
+                                    name="audit_screen", permission=Permission.VIEW_AUDIT)
+    return AdminScreens(window, catalog_index, audit_index)

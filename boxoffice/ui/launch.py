@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -18,17 +18,15 @@ from boxoffice import paths
 from boxoffice.config import LoadedSettings, Settings, normalise_database_url, save_settings
 from boxoffice.errors import UserError
 from boxoffice.services.access import set_operator
+from boxoffice.ui.crash import install_crash_handler
 from boxoffice.ui.desk import Desk
-from boxoffice.ui.dialogs.first_start import FirstAdminDialog, FirstStartChoice, FirstStartDialog
 from boxoffice.ui.formatting import Display
 from boxoffice.ui.main_window import MainWindow
 from boxoffice.ui.messages import Messages
-from boxoffice.ui.admin_wiring import install_admin
-from boxoffice.ui.crash import install_crash_handler
-from boxoffice.ui.screens.settings.wiring import install_admin_screens
-from boxoffice.ui.shift_wiring import install_shifts
-from boxoffice.ui.stripe_wiring import install_stripe
 from boxoffice.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from boxoffice.ui.dialogs.first_start import FirstStartChoice
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +57,7 @@ def apply_first_start(services: Any, settings: Settings, choice: FirstStartChoic
         url = normalise_database_url(choice.database)
         if url != services.db.url:
             services = build_app(url, desk_name=settings.desk_name or "Desk 1",
-                                 stripe_api_base=settings.stripe_api_base)
+                                 stripe_api_base=settings.stripe_api_base, stripe_later=True)
             owned = True
             settings = replace(settings, database_url=url)
     if choice.conference_file:
@@ -75,7 +73,13 @@ def install_features(window: MainWindow, settings: Settings, *, settings_path: A
 
     F4 Sync (with Stripe), F6 Shifts, F7 Catalog, F8 Audit log, F9 Staff, F10 Settings; each nav
     button shows only to operators whose role may use it (the services check every call anyway).
+    Each screen is built when first shown.
     """
+    from boxoffice.ui.admin_wiring import install_admin
+    from boxoffice.ui.screens.settings.wiring import install_admin_screens
+    from boxoffice.ui.shift_wiring import install_shifts
+    from boxoffice.ui.stripe_wiring import install_stripe
+
     install_stripe(window, reader_id=settings.stripe_reader_id)
     install_shifts(window)
     install_admin(window)
@@ -86,8 +90,38 @@ def ensure_first_admin(services: Any) -> bool:
     """On a database without an admin, ask for the first one; False when the operator quits."""
     if not services.auth.needs_first_admin():
         return True
+    from boxoffice.ui.dialogs.first_start import FirstAdminDialog
+
     dialog = FirstAdminDialog(services.auth.create_first_admin)
     return dialog.exec() == FirstAdminDialog.DialogCode.Accepted
+
+
+def connect_stripe_later(window: MainWindow, settings: Settings) -> None:
+    """Look for the Stripe key (keychain, Stripe SDK) on a worker; card payments come on when found.
+
+    Until then the status bar says so, and the desk sells for cash, comp and credit.
+    """
+    from boxoffice.app import STRIPE_PENDING, connect_stripe
+
+    desk = window.desk
+    if getattr(desk.services, "card_status", "") != STRIPE_PENDING:
+        return
+    window.set_sync_state(f"Card payments: {STRIPE_PENDING}")
+
+    def connected(services: Any) -> None:
+        from boxoffice.ui.stripe_wiring import install_stripe
+
+        desk.services = services
+        install_stripe(window, reader_id=settings.stripe_reader_id)
+
+    def failed(exc: BaseException) -> None:
+        log.warning("card payments off: the Stripe key could not be looked up (%s)", type(exc).__name__)
+        window.set_sync_state("Card payments off: the Stripe key could not be looked up; restart to try again")
+
+    services = desk.services
+    desk.tasks.read(lambda: connect_stripe(services, conference_slug=None,
+                                           settings_api_base=settings.stripe_api_base),
+                    connected, failed, owner=window)
 
 
 def _needs_setup(services: Any, loaded: LoadedSettings) -> bool:
@@ -106,6 +140,8 @@ def launch(services: Any, loaded: LoadedSettings) -> int:
     settings = loaded.settings
     owned = False
     if _needs_setup(services, loaded):
+        from boxoffice.ui.dialogs.first_start import FirstStartDialog
+
         dialog = FirstStartDialog(database_label=services.db.display_url, problem=loaded.problem)
         while True:
             if dialog.exec() != FirstStartDialog.DialogCode.Accepted:
@@ -130,6 +166,7 @@ def launch(services: Any, loaded: LoadedSettings) -> int:
     install_features(window, settings)
     window.resize(1280, 820)
     window.show()
+    connect_stripe_later(window, settings)
     if loaded.problem and not loaded.first_start:
         messages.info(loaded.problem)
     try:

@@ -4,10 +4,16 @@ It also owns the desk's sign-in state: with nobody signed in, a lock screen cove
 (the screens and the sale in progress stay as they are underneath). Lock (Ctrl+L) and the idle
 timer lock the desk; whoever signs in next becomes the operator. Screens added with a
 ``permission`` show their nav button only to operators whose role has it.
+
+Screens are built on first use: ``add_screen`` takes a widget or a function that builds one, and
+a screen given as a function is built when it is first shown or its attribute is first read
+(``window.orders``, ``window.settings_screen``...). Until then a blank page holds its place, so
+the window (and its sign-in screen) shows before the screens behind it are made.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -21,11 +27,24 @@ from boxoffice.services.access import Actor, Permission, Role, current_actor
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.dialogs.override import install_override
 from boxoffice.ui.idle import IdleWatcher
-from boxoffice.ui.screens.credits.screen import CreditsScreen
-from boxoffice.ui.screens.orders.screen import OrdersScreen
-from boxoffice.ui.screens.sell.screen import SellScreen
 from boxoffice.ui.widgets.inline_message import Banner
 from boxoffice.ui.widgets.lock_screen import LockScreen
+
+ScreenFactory = Callable[[], QWidget]
+
+
+def _key_order(key: str) -> int:
+    """F-keys in their number order; any other key after them."""
+    return int(key[1:]) if key[:1] == "F" and key[1:].isdigit() else 99
+
+
+class _Lazy:
+    """A screen not built yet: its factory, the attribute it answers to, and who waits for it."""
+
+    def __init__(self, factory: ScreenFactory, name: str | None) -> None:
+        self.factory = factory
+        self.name = name
+        self.waiting: list[Callable[[QWidget], Any]] = []
 
 
 class MainWindow(QMainWindow):
@@ -44,6 +63,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.desk = desk
         self._screen_permissions: dict[int, Permission] = {}
+        self._lazy: dict[int, _Lazy] = {}
+        self._lazy_names: dict[str, int] = {}
         self.setWindowTitle(f"Box Office — {conference_name}")
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -56,14 +77,11 @@ class MainWindow(QMainWindow):
         self.banner = Banner()
         desk.messages.set_banner(self.banner, self)
         self.stack = QStackedWidget()
-        self.sell = SellScreen(desk)
-        self.orders = OrdersScreen(desk)
-        self.credits = CreditsScreen(desk)
         self._group = QButtonGroup(self)
         self.nav_buttons: list[QPushButton] = []
-        for label, key, screen in (
-                ("Sell", "F1", self.sell), ("Orders", "F2", self.orders), ("Credits", "F3", self.credits)):
-            self.add_screen(label, key, screen)
+        self.add_screen("Sell", "F1", self._make_sell, name="sell")
+        self.add_screen("Orders", "F2", self._make_orders, name="orders")
+        self.add_screen("Credits", "F3", self._make_credits, name="credits")
         hint = QLabel("Ctrl+Enter: pay · Scan a code into the voucher or search field")
         hint.setWordWrap(True)   # gives way to the nav buttons on a narrow window
         hint.setMinimumWidth(120)
@@ -101,11 +119,6 @@ class MainWindow(QMainWindow):
             bar.addWidget(label)
         bar.addPermanentWidget(self.status_sync)
 
-        self.sell.order_scanned.connect(self._on_sell_order_scanned)
-        self.sell.sale_completed.connect(lambda _order: self.orders.refresh())
-        self.orders.take_payment_requested.connect(self._on_orders_take_payment)
-        self.orders.credit_issued.connect(lambda: self.credits.refresh())
-        self.credits.apply_requested.connect(self._on_credits_apply_requested)
         actor = current_actor()
         if actor is None:
             self.lock(reason="Sign in to start selling.")
@@ -115,6 +128,31 @@ class MainWindow(QMainWindow):
             self._show_operator()
             self.idle.start()
             self.show_screen(0)
+
+    # --- the three desk screens, built on first use ---------------------------------------------
+
+    def _make_sell(self) -> QWidget:
+        from boxoffice.ui.screens.sell.screen import SellScreen
+
+        sell = SellScreen(self.desk)
+        sell.order_scanned.connect(self._on_sell_order_scanned)
+        sell.sale_completed.connect(lambda _order: self.refresh_if_built("orders"))
+        return sell
+
+    def _make_orders(self) -> QWidget:
+        from boxoffice.ui.screens.orders.screen import OrdersScreen
+
+        orders = OrdersScreen(self.desk)
+        orders.take_payment_requested.connect(self._on_orders_take_payment)
+        orders.credit_issued.connect(lambda: self.refresh_if_built("credits"))
+        return orders
+
+    def _make_credits(self) -> QWidget:
+        from boxoffice.ui.screens.credits.screen import CreditsScreen
+
+        credits = CreditsScreen(self.desk)
+        credits.apply_requested.connect(self._on_credits_apply_requested)
+        return credits
 
     # --- sign-in state ------------------------------------------------------------------------
 
@@ -175,11 +213,13 @@ class MainWindow(QMainWindow):
 
     # --- screens ---------------------------------------------------------------------------------
 
-    def add_screen(self, label: str, key: str, screen: QWidget, *, permission: Permission | None = None) -> int:
+    def add_screen(self, label: str, key: str, screen: QWidget | ScreenFactory, *,
+                   permission: Permission | None = None, name: str | None = None) -> int:
         """Append a screen with its nav button and shortcut; ``refresh()`` is called when it is shown.
 
-        With ``permission`` the screen is offered only to operators who have it (the services still
-        check every call).
+        ``screen`` is a widget, or a function that builds it on first use (shown, or read as
+        ``window.<name>``). With ``permission`` the screen is offered only to operators who have
+        it (the services still check every call).
         """
         index = len(self.nav_buttons)
         button = QPushButton(f"{label}  [{key}]")
@@ -187,9 +227,19 @@ class MainWindow(QMainWindow):
         button.setProperty("role", "nav")
         button.setToolTip(f"{label} ({key})")
         self._group.addButton(button, index)
-        self._nav_layout.insertWidget(index, button)
+        # Buttons stand in the order of their keys (F1, F2, ... F10), whenever a screen is added.
+        order = [_key_order(b.toolTip().rsplit("(", 1)[-1].rstrip(")")) for b in self.nav_buttons]
+        self._nav_layout.insertWidget(sum(1 for o in order if o <= _key_order(key)), button)
         self.nav_buttons.append(button)
-        self.stack.addWidget(screen)
+        if isinstance(screen, QWidget):
+            self.stack.addWidget(screen)
+            if name:
+                setattr(self, name, screen)
+        else:
+            self.stack.addWidget(QWidget())   # holds the place until the screen is built
+            self._lazy[index] = _Lazy(screen, name)
+            if name:
+                self._lazy_names[name] = index
         QShortcut(QKeySequence(key), self, lambda i=index: self.show_screen(i),
                   context=Qt.ShortcutContext.ApplicationShortcut)
         if permission is not None:
@@ -197,6 +247,49 @@ class MainWindow(QMainWindow):
             actor = current_actor()
             button.setVisible(actor is not None and actor.may(permission))
         return index
+
+    def screen_at(self, index: int) -> QWidget:
+        """The screen behind nav button ``index``, built now if it was not yet."""
+        lazy = self._lazy.pop(index, None)
+        if lazy is None:
+            return self.stack.widget(index)
+        placeholder = self.stack.widget(index)
+        current = self.stack.currentIndex()
+        screen = lazy.factory()
+        self.stack.insertWidget(index, screen)
+        self.stack.removeWidget(placeholder)
+        placeholder.deleteLater()
+        if current == index:
+            self.stack.setCurrentIndex(index)
+        if lazy.name:
+            self._lazy_names.pop(lazy.name, None)
+            setattr(self, lazy.name, screen)
+        for callback in lazy.waiting:
+            callback(screen)
+        return screen
+
+    def is_built(self, name: str) -> bool:
+        return name not in self._lazy_names and name in self.__dict__
+
+    def when_built(self, name: str, callback: Callable[[QWidget], Any]) -> None:
+        """Call ``callback(screen)`` once the screen called ``name`` exists (now, if it does)."""
+        index = self._lazy_names.get(name)
+        if index is None:
+            callback(getattr(self, name))
+        else:
+            self._lazy[index].waiting.append(callback)
+
+    def refresh_if_built(self, name: str) -> None:
+        """Refresh a screen that exists; one not built yet loads fresh data when first shown anyway."""
+        if self.is_built(name):
+            getattr(self, name).refresh()
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes not set yet: a lazy screen is built on first read.
+        lazy_names = self.__dict__.get("_lazy_names")
+        if lazy_names and name in lazy_names:
+            return self.screen_at(lazy_names[name])
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def set_sync_state(self, text: str) -> None:
         """Stripe sync state for the status bar (filled by the sync controller)."""
@@ -206,15 +299,15 @@ class MainWindow(QMainWindow):
         if self.is_locked() or not 0 <= index < len(self.nav_buttons) \
                 or self.nav_buttons[index].isHidden():
             return
+        screen = self.screen_at(index)
         self.nav_buttons[index].setChecked(True)
         self.stack.setCurrentIndex(index)
-        screen = self.stack.currentWidget()
-        if screen is self.sell:
-            self.sell.refresh_catalog()
-            self.sell.focus_scan_field()
-        elif screen is self.orders:
-            self.orders.refresh()
-            self.orders.search.setFocus()
+        if screen is self.__dict__.get("sell"):
+            screen.refresh_catalog()
+            screen.focus_scan_field()
+        elif screen is self.__dict__.get("orders"):
+            screen.refresh()
+            screen.search.setFocus()
         else:
             refresh = getattr(screen, "refresh", None)
             if refresh is not None:

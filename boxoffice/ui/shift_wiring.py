@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.dialogs.shift_open import shift_notifier
-from boxoffice.ui.screens.shifts.screen import ShiftsScreen
 
 REFRESH_MS = 30_000
 
@@ -51,23 +50,23 @@ class ShiftStatus(QLabel):
         self.setText("Drawer: —")   # e.g. nobody signed in; the next refresh tries again
 
 
-def install_shifts(window: Any, *, refresh_ms: int = REFRESH_MS) -> ShiftsScreen:
-    """Add the Shifts screen (F6) to ``window`` and the open shift to its status bar; returns the screen."""
+def _shifts_screen(desk: Desk) -> QWidget:
+    from boxoffice.ui.screens.shifts.screen import ShiftsScreen
+
+    return ShiftsScreen(desk)
+
+
+def install_shifts(window: Any, *, refresh_ms: int = REFRESH_MS) -> None:
+    """Add the Shifts screen (F6, ``window.shifts_screen``, built when first shown) to ``window`` and
+    the open shift to its status bar."""
     desk = window.desk
-    screen = ShiftsScreen(desk)
-    window.add_screen("Shifts", "F6", screen)
-    window.shifts_screen = screen
+    window.add_screen("Shifts", "F6", lambda: _shifts_screen(desk), name="shifts_screen")
     status = ShiftStatus(desk, refresh_ms=refresh_ms)
     window.statusBar().addWidget(status)
     window.status_shift = status
-    sell = getattr(window, "sell", None)
-    if sell is not None and hasattr(sell, "sale_completed"):
-        sell.sale_completed.connect(lambda _order: status.refresh())
-    orders = getattr(window, "orders", None)
-    if orders is not None and hasattr(orders, "credit_issued"):
-        orders.credit_issued.connect(status.refresh)
-    changed = getattr(window, "operator_changed", None)
-    if changed is not None:   # nobody may look while the desk is locked: look again at each sign-in
-        changed.connect(lambda actor: status.refresh() if actor is not None else status.setText("Drawer: —"))
+    window.when_built("sell", lambda sell: sell.sale_completed.connect(lambda _order: status.refresh()))
+    window.when_built("orders", lambda orders: orders.credit_issued.connect(status.refresh))
+    # Nobody may look while the desk is locked: look again at each sign-in.
+    window.operator_changed.connect(
+        lambda actor: status.refresh() if actor is not None else status.setText("Drawer: —"))
     status.refresh()
-    return screen

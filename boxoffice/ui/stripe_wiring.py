@@ -120,19 +120,21 @@ class CardPhonePage(_CardPage):
 
 
 def install_readers_screen(window: Any, cards: Any, controller: Any, reader_id: str,
-                           save_reader: Callable[[str], Any]) -> Any:
-    """The Card readers screen (F5); a reader chosen there is offered first by the payment dialog."""
-    from boxoffice.ui.screens.readers.screen import ReadersScreen
-
-    # The registration call goes to the same gateway the card payments use.
-    gateway = cards.gateway
-    screen = ReadersScreen(window.desk, cards, gateway, reader_id=reader_id, save_reader=save_reader)
+                           save_reader: Callable[[str], Any]) -> None:
+    """The Card readers screen (F5, ``window.readers_screen``, built when first shown); a reader
+    chosen there is offered first by the payment dialog."""
     from boxoffice.services.access import Permission
 
-    window.add_screen("Readers", "F5", screen, permission=Permission.MANAGE_SETTINGS)  # admins
-    window.readers_screen = screen
-    screen.reader_chosen.connect(lambda chosen: register_card_methods(cards, controller, chosen))
-    return screen
+    def build() -> Any:
+        from boxoffice.ui.screens.readers.screen import ReadersScreen
+
+        # The registration call goes to the same gateway the card payments use.
+        screen = ReadersScreen(window.desk, cards, cards.gateway, reader_id=reader_id, save_reader=save_reader)
+        screen.reader_chosen.connect(lambda chosen: register_card_methods(cards, controller, chosen))
+        return screen
+
+    window.add_screen("Readers", "F5", build, name="readers_screen",
+                      permission=Permission.MANAGE_SETTINGS)  # admins
 
 
 def unregister_card_methods() -> None:
@@ -176,7 +178,6 @@ def install_stripe(window: Any, *, reader_id: str = "", fast_ms: int | None = No
         return None
     from boxoffice.db.locks import PollerLease, new_holder_id
     from boxoffice.stripe_sync.poller import list_events, list_exceptions
-    from boxoffice.ui.screens.sync.screen import SyncBackend, SyncScreen
     from boxoffice.ui.sync_controller import SyncController
 
     timing = {k: v for k, v in (("fast_ms", fast_ms), ("slow_ms", slow_ms)) if v is not None}
@@ -185,19 +186,24 @@ def install_stripe(window: Any, *, reader_id: str = "", fast_ms: int | None = No
     # Exactly one desk polls Stripe; this one takes the lease whenever it is free (each tick).
     lease = PollerLease(services.db, holder=new_holder_id(ctx.desk_name))
     controller = SyncController(desk.tasks, poller.poll_once, lease=lease, parent=window, **timing)
-    backend = SyncBackend(
-        events=lambda failed_only: list_events(ctx, failed_only=failed_only),
-        exceptions=lambda: list_exceptions(ctx),
-        retry=poller.retry,
-        retry_all=poller.retry_all,
-        sync_now=poller.poll_once,
-    )
-    screen = SyncScreen(backend, desk.tasks, desk.messages)
-    window.add_screen("Sync", "F4", screen)
-    window.sync_screen = screen
+
+    def sync_screen() -> Any:
+        from boxoffice.ui.screens.sync.screen import SyncBackend, SyncScreen
+
+        backend = SyncBackend(
+            events=lambda failed_only: list_events(ctx, failed_only=failed_only),
+            exceptions=lambda: list_exceptions(ctx),
+            retry=poller.retry,
+            retry_all=poller.retry_all,
+            sync_now=poller.poll_once,
+        )
+        screen = SyncScreen(backend, desk.tasks, desk.messages)
+        controller.sync_finished.connect(lambda _r: screen.refresh() if screen.isVisible() else None)
+        return screen
+
+    window.add_screen("Sync", "F4", sync_screen, name="sync_screen")
     window.sync_controller = controller
     controller.status_changed.connect(lambda *_: window.set_sync_state(controller.status_text()))
-    controller.sync_finished.connect(lambda _r: screen.refresh() if screen.isVisible() else None)
     register_card_methods(cards, controller, reader_id)
     install_readers_screen(window, cards, controller, reader_id, save_reader or save_reader_to_settings)
     window.set_sync_state("Stripe: first sync…")

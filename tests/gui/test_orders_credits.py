@@ -41,8 +41,11 @@ def test_refund_one_line_to_store_credit_then_spend_it_with_cash_for_the_rest(
     qtbot.addWidget(window)
     window.resize(1280, 860)
     window.show()
+    window.activateWindow()   # the F-key shortcuts work in the active window
+    qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(window, Qt.Key.Key_F2)
     orders = window.orders
+    assert window.stack.currentWidget() is orders
     qtbot.keyClicks(orders.search, order.reference)
     qtbot.keyClick(orders.search, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: orders.detail is not None and orders.detail.summary.id == order.id)
@@ -62,8 +65,11 @@ def test_refund_one_line_to_store_credit_then_spend_it_with_cash_for_the_rest(
     [credit] = services.credits.available_for(order.customer_id, catalogue.conference_id)
     assert (credit.remaining, credit.source_order_reference) == (Decimal("40.00"), order.reference)
 
+    window.activateWindow()   # offscreen does not re-activate the window after the refund dialog
+    qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(window, Qt.Key.Key_F3)
     credits = window.credits
+    assert window.stack.currentWidget() is credits
     qtbot.waitUntil(lambda: credits.model.rowCount() == 1)
     credits.table.selectRow(0)
     assert credits.apply_button.isEnabled()

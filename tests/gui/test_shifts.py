@@ -207,13 +207,15 @@ def test_report_html_shows_every_section(services, catalogue, desk) -> None:
 def test_install_shifts_adds_the_screen_and_the_drawer_to_the_status_bar(qtbot, desk, services) -> None:
     window = MainWindow(desk, conference_name="Python 2077", database_label="test.sqlite3")
     qtbot.addWidget(window)
-    screen = install_shifts(window)
+    install_shifts(window)
     window.show()
     status = window.status_shift
     qtbot.waitUntil(lambda: "expected $100.00" in status.text())
     assert window.statusBar().isAncestorOf(status)
+    assert not window.is_built("shifts_screen")   # built when first shown
     qtbot.keyClick(window, Qt.Key.Key_F6)
-    assert window.stack.currentWidget() is screen
+    screen = window.stack.currentWidget()
+    assert isinstance(screen, ShiftsScreen) and screen is window.shifts_screen
     qtbot.waitUntil(lambda: screen.current is not None)
     screen.close_shift()
     qtbot.waitUntil(lambda: screen.close_dialog is not None)

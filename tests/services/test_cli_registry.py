@@ -63,3 +63,45 @@ def test_user_errors_become_a_message_and_exit_1(registry: list[str], capsys: py
 def test_the_built_in_commands_are_registered() -> None:
     cli.load_commands()
     assert {"run", "db", "import-conference", "seed-demo"} <= set(COMMANDS)
+
+
+def test_the_module_table_names_what_each_module_registers() -> None:
+    """`boxoffice <command>` imports only the module the table names for it: the table must be right."""
+    cli.load_commands()
+    registered = {name: c.handler.__module__ for name, c in COMMANDS.items()}
+    registered |= {option: f.handler.__module__ for option, f in FLAGS.items()}
+    table = {name: module for module, names in cli.COMMAND_MODULES.items() for name in names}
+    built_in = {name: module for name, module in registered.items() if module.startswith("boxoffice.")}
+    assert built_in == table
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        ([], ["run"]),
+        (["--database", "x.sqlite3"], ["run"]),
+        (["--database=x.sqlite3", "db", "check"], ["db"]),
+        (["--self-test"], ["--self-test", "run"]),
+        (["sync", "--once", "run"], ["sync"]),
+        (["run", "--help"], ["run"]),
+        (["--help"], None),
+    ],
+)
+def test_the_command_line_names_the_modules_to_import(argv: list[str], names: list[str] | None) -> None:
+    assert cli._names_in(argv) == names
+
+
+def test_run_imports_no_other_command_module(tmp_path) -> None:
+    """The desk's start path (`boxoffice run`) leaves the database, conference and sync commands out."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from boxoffice.cli import main; "
+            f"code = main(['--database', {str(tmp_path / 'desk.sqlite3')!r}, 'run', '--no-gui']); "
+            "print(sorted(m for m in sys.modules if m in %r)); sys.exit(code)"
+            % sorted(set(cli.COMMAND_MODULES) - {"boxoffice.cli.run_command"}))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, BOXOFFICE_HOME=str(tmp_path)))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -14,7 +14,8 @@ from boxoffice.ui.dialogs.sign_in import SignInForm
 class LockScreen(QWidget):
     """Signs an operator in through ``AuthService.sign_in`` on the task runner.
 
-    Signals: ``signed_in(Actor)`` after a successful sign-in.
+    Signals: ``signed_in(Actor)`` after a successful sign-in. ``ready`` is True once the database
+    has answered (the staff names for the name field arrived): from then on a sign-in goes through.
     """
 
     signed_in = Signal(object)
@@ -23,6 +24,7 @@ class LockScreen(QWidget):
         super().__init__(parent)
         self.setObjectName("lockScreen")
         self.desk = desk
+        self.ready = False
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         panel = QFrame()
@@ -55,8 +57,12 @@ class LockScreen(QWidget):
         if previous:
             self.form.name.setText(previous)
             self.form.secret.setFocus()
-        self.desk.tasks.read(self.desk.services.auth.sign_in_names, self.form.set_names,
+        self.desk.tasks.read(self.desk.services.auth.sign_in_names, self._on_names,
                              lambda _exc: None, owner=self)
+
+    def _on_names(self, names: list[str]) -> None:
+        self.form.set_names(names)
+        self.ready = True
 
     def _on_form_submitted(self, name: str, secret: str) -> None:
         auth = self.desk.services.auth

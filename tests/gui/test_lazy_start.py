@@ -1,0 +1,117 @@
+"""The desk's start path: screens are built on first use, and card payments come on after the window shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from boxoffice.app import STRIPE_PENDING, build_app
+from boxoffice.config import Settings
+from boxoffice.db.engine import sqlite_url
+from boxoffice.stripe_sync.keys import API_BASE_ENV, SECRET_KEY_ENV
+from boxoffice.timeutil import FixedClock
+from boxoffice.ui.desk import Desk
+from boxoffice.ui.dialogs.payment import PaymentDialog
+from boxoffice.ui.launch import connect_stripe_later, install_features
+from boxoffice.ui.main_window import MainWindow
+from boxoffice.ui.messages import RecordingMessages
+from boxoffice.ui.screens.orders.screen import OrdersScreen
+from boxoffice.ui.screens.staff.screen import StaffScreen
+from boxoffice.ui.stripe_wiring import CARD_METHOD_KEYS, unregister_card_methods
+from boxoffice.ui.tasks import TaskRunner
+from tests import factories
+from tests.fakes.fake_stripe import FakeStripe
+from tests.stripe.conftest import FAKE_KEY
+
+_RUNNERS: list[TaskRunner] = []  # kept for the session: no runner is deleted while Qt may still call it
+
+
+def nav_labels(window: MainWindow) -> list[str]:
+    """The nav buttons in the order they stand in the bar, visible or not."""
+    layout = window._nav_layout
+    buttons = [layout.itemAt(i).widget() for i in range(layout.count())]
+    return [b.text().split("  ")[0] for b in buttons if b in window.nav_buttons]
+
+
+def open_window(qtbot: Any, services: Any, conference_id: int, tmp_path: Path) -> MainWindow:
+    tasks = TaskRunner()
+    _RUNNERS.append(tasks)
+    desk = Desk(services=services, tasks=tasks, messages=RecordingMessages(), conference_id=conference_id)
+    window = MainWindow(desk, conference_name="Python 2077", database_label=services.db.display_url)
+    qtbot.addWidget(window)
+    install_features(window, Settings(conference_id=conference_id), settings_path=tmp_path / "settings.json")
+    window.resize(1280, 820)
+    window.show()
+    return window
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeStripe]:
+    server = FakeStripe().start()
+    yield server
+    server.stop()
+    unregister_card_methods()
+
+
+def test_screens_are_built_when_first_shown_or_read(qtbot, db_path: Path, clock: FixedClock, tmp_path: Path) -> None:
+    services = build_app(sqlite_url(db_path), clock=clock, use_stripe=False)
+    conf = factories.conference(services.db, reference_prefix="PY")
+    window = open_window(qtbot, services, conf.id, tmp_path)
+    try:
+        # The admin acting in tests is signed in, so Sell is shown (and built); nothing else is yet.
+        assert window.is_built("sell")
+        for name in ("orders", "credits", "shifts_screen", "catalog_admin_screen", "audit_screen",
+                     "staff_screen", "settings_screen"):
+            assert not window.is_built(name), name
+        assert nav_labels(window) == ["Sell", "Orders", "Credits", "Shifts", "Catalog", "Audit log", "Staff",
+                                      "Settings"]
+        orders_index = [b.text() for b in window.nav_buttons].index("Orders  [F2]")
+        window.show_screen(orders_index)
+        assert window.is_built("orders") and isinstance(window.orders, OrdersScreen)
+        assert window.stack.currentWidget() is window.orders
+        staff = window.staff_screen   # reading the attribute builds the screen in its place
+        assert isinstance(staff, StaffScreen)
+        assert window.stack.indexOf(staff) == [b.text() for b in window.nav_buttons].index("Staff  [F9]")
+        assert window.stack.currentWidget() is window.orders   # building it did not show it
+        assert window.stack.count() == len(window.nav_buttons)
+    finally:
+        window.close()
+        services.close()
+
+
+def test_card_payments_come_on_after_the_window_shows(
+        qtbot, db_path: Path, clock: FixedClock, tmp_path: Path, fake: FakeStripe,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_KEY_ENV, FAKE_KEY)
+    monkeypatch.setenv(API_BASE_ENV, fake.url)
+    services = build_app(sqlite_url(db_path), clock=clock, stripe_later=True)
+    assert services.card_payments is None and services.poller is None
+    assert services.card_status == STRIPE_PENDING
+    conf = factories.conference(services.db, reference_prefix="PY")
+    factories.ticket_type(services.db, conf.id, name="Regular", price=Decimal("100.00"), total_quantity=50)
+    window = open_window(qtbot, services, conf.id, tmp_path)
+    try:
+        assert not any(p.key in CARD_METHOD_KEYS for p in PaymentDialog.extra_methods)
+        connect_stripe_later(window, Settings(conference_id=conf.id))
+        assert window.status_sync.text() == f"Card payments: {STRIPE_PENDING}"
+        qtbot.waitUntil(lambda: window.desk.services.card_payments is not None, timeout=10_000)
+        connected = window.desk.services
+        assert connected.poller is not None and connected.card_status == ""
+        assert connected.refunds is not services.refunds   # refunds now go back through the gateway
+        assert {p.key for p in PaymentDialog.extra_methods} >= set(CARD_METHOD_KEYS)
+        # Sync (F4) and Readers (F5) stand after Credits although they were added last.
+        assert nav_labels(window) == ["Sell", "Orders", "Credits", "Sync", "Readers", "Shifts", "Catalog",
+                                      "Audit log", "Staff", "Settings"]
+        qtbot.waitUntil(lambda: window.status_sync.text().startswith("Stripe online · last sync"),
+                        timeout=10_000)
+    finally:
+        if window.sync_controller is not None:
+            window.sync_controller.stop()
+        window.desk.tasks.wait_idle()
+        qtbot.wait(20)
+        window.close()
+        services.close()
