@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import Any
 
-import keyring
 import pytest
 from sqlalchemy import select
 
@@ -13,19 +12,9 @@ from boxoffice.domain.models import AuditEntry
 from boxoffice.stripe_sync import keys
 from tests.gui.auth_helpers import locked_window, sign_in
 from tests.gui.conftest import ADMIN_PASSWORD
-from tests.stripe.test_keys import MemoryKeyring
+from tests.fakes.fake_secret_service import fake_secret_service, keychain, session_bus  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.no_default_actor
-
-
-@pytest.fixture
-def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    monkeypatch.delenv(keys.SECRET_KEY_ENV, raising=False)
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def _audit(services):
@@ -46,7 +35,7 @@ def _settings_screen(qtbot, desk, tmp_path):
 
 
 def test_saving_settings_applies_them_and_writes_an_audit_row(qtbot, desk, services, staff_team, tmp_path,
-                                                             memory_keyring) -> None:
+                                                             keychain: Any) -> None:
     window, screen = _settings_screen(qtbot, desk, tmp_path)
     qtbot.waitUntil(lambda: "none" in screen.key_label.text())
     screen.idle_minutes.setValue(3)
@@ -64,7 +53,7 @@ def test_saving_settings_applies_them_and_writes_an_audit_row(qtbot, desk, servi
 
 
 def test_changing_the_stripe_key_shows_it_masked_only(qtbot, desk, services, staff_team, tmp_path,
-                                                     memory_keyring) -> None:
+                                                     keychain: Any) -> None:
     _window, screen = _settings_screen(qtbot, desk, tmp_path)
     screen.change_key.click()
     dialog = screen.key_dialog

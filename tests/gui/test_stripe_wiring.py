@@ -24,6 +24,7 @@ from boxoffice.ui.screens.sync.screen import SyncScreen
 from boxoffice.ui.stripe_wiring import CARD_METHOD_KEYS, install_stripe, unregister_card_methods
 from boxoffice.ui.tasks import TaskRunner
 from tests import factories
+from tests.fakes.fake_secret_service import fake_secret_service, keychain, session_bus  # noqa: F401 (fixtures)
 from tests.fakes.fake_stripe import FakeStripe
 from tests.stripe.conftest import FAKE_KEY
 
@@ -38,9 +39,8 @@ def fake() -> Iterator[FakeStripe]:
 
 
 @pytest.fixture(autouse=True)
-def no_keychain(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The keychain backend that holds nothing, so a developer's real Stripe key never leaks in."""
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+def no_keychain(keychain: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An empty keychain (the fake Secret Service on Linux), so a developer's real Stripe key never leaks in."""
     monkeypatch.delenv(SECRET_KEY_ENV, raising=False)
     monkeypatch.delenv(API_BASE_ENV, raising=False)
     yield

@@ -1,47 +1,21 @@
-"""STR-2 [DESK]: secret keys from the environment or the keychain, never shown in clear; masked display."""
+"""STR-2 [DESK]: secret keys from the environment or the keychain, never shown in clear; masked display.
+
+The keychain is the desk's real one for the platform: on Linux the Secret Service client talking over a
+private D-Bus session bus to the fake provider of tests/fakes/fake_secret_service.py; on Windows/macOS
+keyring with an in-memory backend. The Secret Service client itself is tested in test_secret_service.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 from boxoffice.errors import ConfigError
 from boxoffice.stripe_sync import keys
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring backend held in memory, so tests never touch the real OS keychain."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        from keyring.errors import PasswordDeleteError
-
-        if self.items.pop((service, username), None) is None:
-            raise PasswordDeleteError(username)
-
-
-@pytest.fixture
-def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    monkeypatch.delenv(keys.SECRET_KEY_ENV, raising=False)
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+from tests.fakes.fake_secret_service import fake_secret_service, keychain, session_bus  # noqa: F401 (fixtures)
+from tests.fakes.memory_keyring import MemoryKeyring
 
 
 @pytest.mark.parametrize(
@@ -52,7 +26,7 @@ def test_str2_mask_shows_only_the_last_four(secret: str, shown: str) -> None:
     assert keys.mask(secret) == shown
 
 
-def test_keychain_round_trip_per_conference_with_a_desk_wide_fallback(memory_keyring: MemoryKeyring) -> None:
+def test_keychain_round_trip_per_conference_with_a_desk_wide_fallback(keychain: Any) -> None:
     assert keys.load_secret_key("pycon") is None
     assert keys.store_secret_key("  rk_test_restricted_5678 ", None) == "****5678"
     assert keys.load_secret_key("pycon") == "rk_test_restricted_5678"
@@ -62,7 +36,7 @@ def test_keychain_round_trip_per_conference_with_a_desk_wide_fallback(memory_key
     assert keys.load_secret_key("pycon") == "rk_test_restricted_5678"
 
 
-def test_environment_wins_and_bad_keys_are_refused(memory_keyring: MemoryKeyring, monkeypatch) -> None:
+def test_environment_wins_and_bad_keys_are_refused(keychain: Any, monkeypatch) -> None:
     keys.store_secret_key("sk_test_keychain_2222")
     monkeypatch.setenv(keys.SECRET_KEY_ENV, "sk_test_environment_3333")
     assert keys.load_secret_key() == "sk_test_environment_3333"
@@ -91,7 +65,7 @@ def _audit_rows(ctx) -> list:
 
 
 def test_an_admin_changes_the_key_and_the_audit_row_holds_only_the_masked_keys(
-        memory_keyring: MemoryKeyring, ctx) -> None:
+        keychain: Any, ctx) -> None:
     keys.store_secret_key("sk_test_oldoldoldold1111")
     shown = keys.change_secret_key(ctx, " sk_test_newnewnewnew4242 ")
     assert shown == "sk_test_...4242" == keys.current_key_display()
@@ -103,7 +77,7 @@ def test_an_admin_changes_the_key_and_the_audit_row_holds_only_the_masked_keys(
 
 
 @pytest.mark.no_default_actor
-def test_only_an_admin_may_change_the_key(memory_keyring: MemoryKeyring, ctx) -> None:
+def test_only_an_admin_may_change_the_key(keychain: Any, ctx) -> None:
     from boxoffice.errors import PermissionDenied
     from boxoffice.services.access import Actor, Role, acting_as
 
@@ -112,7 +86,32 @@ def test_only_an_admin_may_change_the_key(memory_keyring: MemoryKeyring, ctx) ->
     assert keys.load_secret_key() is None and _audit_rows(ctx) == []
 
 
-def test_a_bad_key_is_refused_without_an_audit_row(memory_keyring: MemoryKeyring, ctx) -> None:
+def test_a_bad_key_is_refused_without_an_audit_row(keychain: Any, ctx) -> None:
     with pytest.raises(ConfigError, match="does not look like"):
         keys.change_secret_key(ctx, "pk_test_publishable_key")
     assert _audit_rows(ctx) == []
+
+
+@pytest.fixture
+def windows_macos_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    """The keyring path Windows and macOS take, with an in-memory backend."""
+    import keyring
+
+    monkeypatch.delenv(keys.SECRET_KEY_ENV, raising=False)
+    monkeypatch.setattr(keys, "USE_SECRET_SERVICE", False)
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+def test_windows_and_macos_keep_using_keyring(windows_macos_keyring: MemoryKeyring) -> None:
+    keys.store_secret_key("rk_test_restricted_5678")
+    keys.store_secret_key("sk_test_conference_1111", "pycon")
+    assert windows_macos_keyring.items == {("boxoffice-stripe", "secret-key"): "rk_test_restricted_5678",
+                                           ("boxoffice-stripe", "secret-key:pycon"): "sk_test_conference_1111"}
+    assert keys.load_secret_key("pycon") == "sk_test_conference_1111"
+    keys.delete_secret_key("pycon")
+    keys.delete_secret_key("pycon")  # nothing left to delete is not an error
+    assert keys.load_secret_key("pycon") == "rk_test_restricted_5678"

@@ -8,10 +8,12 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from boxoffice.cli import main
+from tests.fakes.fake_secret_service import fake_secret_service, keychain, session_bus  # noqa: F401 (fixtures)
 from tests.fakes.fake_stripe import FakeStripe
 from tests.stripe.conftest import FAKE_KEY
 
@@ -65,15 +67,7 @@ def test_sync_once_exits_non_zero_only_when_stripe_is_unreachable(sync_env: Path
     assert FAKE_KEY not in result.stdout + result.stderr
 
 
-def test_sync_without_a_key_says_how_to_configure_it(sync_env: Path, monkeypatch, capsys) -> None:
-    monkeypatch.delenv("BOXOFFICE_STRIPE_SECRET_KEY")
-    import keyring
-    from keyring.backends.null import Keyring as NullKeyring
-
-    previous = keyring.get_keyring()
-    keyring.set_keyring(NullKeyring())  # never read the real OS keychain in a test
-    try:
-        assert main(["sync", "--once"]) == 1
-    finally:
-        keyring.set_keyring(previous)
+def test_sync_without_a_key_says_how_to_configure_it(sync_env: Path, keychain: Any, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("BOXOFFICE_STRIPE_SECRET_KEY", raising=False)  # and an empty keychain, never the real one
+    assert main(["sync", "--once"]) == 1
     assert "BOXOFFICE_STRIPE_SECRET_KEY" in capsys.readouterr().err
