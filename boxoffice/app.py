@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Generic, TypeVar, cast, overload
 
 from sqlalchemy.exc import DBAPIError
 
@@ -39,49 +40,105 @@ log = logging.getLogger(__name__)
 
 # card_status while the desk looks for its Stripe key off the start path (``connect_stripe``).
 STRIPE_PENDING = "looking for the Stripe key…"
+S = TypeVar("S")
 
 
-@dataclass(frozen=True)
+class _Service(Generic[S]):
+    """One service of ``AppServices``, made on first use: its module is imported only then.
+
+    A desk that has not opened a screen yet has not paid for that screen's services.
+    """
+
+    def __init__(self, module: str, name: str, *, with_gateway: bool = False) -> None:
+        self.module, self.name, self.with_gateway = module, name, with_gateway
+        self.attr = ""
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self.attr = attr
+
+    @overload
+    def __get__(self, services: None, owner: type) -> _Service[S]: ...
+    @overload
+    def __get__(self, services: AppServices, owner: type) -> S: ...
+
+    def __get__(self, services: AppServices | None, owner: type) -> S | _Service[S]:
+        if services is None:
+            return self
+        built = services._built.get(self.attr)
+        if built is None:
+            with services._lock:   # workers may ask at the same moment: one instance per service
+                built = services._built.get(self.attr)
+                if built is None:
+                    cls = getattr(importlib.import_module(self.module), self.name)
+                    built = cls(services.ctx, services.gateway) if self.with_gateway else cls(services.ctx)
+                    services._built[self.attr] = built
+        return cast(S, built)
+
+
 class AppServices:
-    """Everything the GUI and the command line need; built once per process by ``build_app``."""
+    """Everything the GUI and the command line need; built once per process by ``build_app``.
 
-    ctx: ServiceContext
-    customers: CustomerService
-    catalog: CatalogService
-    carts: CartService
-    checkout: CheckoutService
-    orders: OrderService
-    payments: PaymentService
-    refunds: RefundService
-    credits: CreditService
-    staff: StaffService
-    conferences: ConferenceService
-    auth: AuthService
-    audit: AuditService
-    shifts: ShiftService
-    catalog_admin: CatalogAdminService
-    schema_revision: str | None = None
-    card_payments: CardPaymentService | None = None   # None: no Stripe key, see card_status
-    poller: Poller | None = None
-    card_status: str = ""   # why card payments are off ("" when they are on)
+    Each service is made when first used. ``card_payments`` and ``poller`` are None when there is
+    no Stripe gateway; ``card_status`` then says why card payments are off ("" when they are on).
+    """
+
+    customers: _Service[CustomerService] = _Service("boxoffice.services.customers", "CustomerService")
+    catalog: _Service[CatalogService] = _Service("boxoffice.services.catalog", "CatalogService")
+    carts: _Service[CartService] = _Service("boxoffice.services.cart", "CartService")
+    checkout: _Service[CheckoutService] = _Service("boxoffice.services.checkout", "CheckoutService")
+    orders: _Service[OrderService] = _Service("boxoffice.services.orders", "OrderService")
+    payments: _Service[PaymentService] = _Service("boxoffice.services.payments", "PaymentService")
+    refunds: _Service[RefundService] = _Service("boxoffice.services.refunds", "RefundService",
+                                                with_gateway=True)
+    credits: _Service[CreditService] = _Service("boxoffice.services.credits", "CreditService")
+    staff: _Service[StaffService] = _Service("boxoffice.services.staff", "StaffService")
+    conferences: _Service[ConferenceService] = _Service("boxoffice.services.conferences", "ConferenceService")
+    auth: _Service[AuthService] = _Service("boxoffice.services.auth", "AuthService")
+    audit: _Service[AuditService] = _Service("boxoffice.services.audit", "AuditService")
+    shifts: _Service[ShiftService] = _Service("boxoffice.services.shifts", "ShiftService")
+    catalog_admin: _Service[CatalogAdminService] = _Service("boxoffice.services.catalog_admin",
+                                                            "CatalogAdminService")
+
+    def __init__(self, ctx: ServiceContext, *, schema_revision: str | None = None,
+                 gateway: PaymentGateway | None = None, card_status: str = "") -> None:
+        self.ctx = ctx
+        self.schema_revision = schema_revision
+        self.gateway = gateway
+        self.card_status = card_status
+        self.card_payments: CardPaymentService | None = None
+        self.poller: Poller | None = None
+        self._built: dict[str, object] = {}
+        self._lock = threading.Lock()
+        if gateway is not None:
+            from boxoffice.services.card_payments import CardPaymentService
+            from boxoffice.stripe_sync.poller import Poller
+
+            self.card_payments = CardPaymentService(ctx, gateway)  # type: ignore[arg-type]
+            self.poller = Poller(ctx, gateway)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        return (f"AppServices({self.ctx.db.display_url}, schema {self.schema_revision}, "
+                f"cards {'on' if self.card_payments else 'off: ' + self.card_status})")
+
+    @classmethod
+    def service_names(cls) -> list[str]:
+        """The names of the services (``carts``, ``checkout``...), in declaration order."""
+        return [name for name, attr in vars(cls).items() if isinstance(attr, _Service)]
 
     @property
     def db(self) -> Database:
         return self.ctx.db
 
     def with_gateway(self, gateway: PaymentGateway | None, card_status: str = "") -> AppServices:
-        """These services with card payments through ``gateway`` (None: off, ``card_status`` says why)."""
-        from boxoffice.services.refunds import RefundService
+        """These services with card payments through ``gateway`` (None: off, ``card_status`` says why).
 
-        cards = poller = None
-        if gateway is not None:
-            from boxoffice.services.card_payments import CardPaymentService
-            from boxoffice.stripe_sync.poller import Poller
-
-            cards = CardPaymentService(self.ctx, gateway)  # type: ignore[arg-type]
-            poller = Poller(self.ctx, gateway)  # type: ignore[arg-type]
-        return replace(self, refunds=RefundService(self.ctx, gateway), card_payments=cards, poller=poller,
-                       card_status=card_status)
+        Services already made are shared, but for those that use the gateway (refunds).
+        """
+        services = AppServices(self.ctx, schema_revision=self.schema_revision, gateway=gateway,
+                               card_status=card_status)
+        gateway_users = {name for name in self.service_names() if vars(AppServices)[name].with_gateway}
+        services._built.update({k: v for k, v in self._built.items() if k not in gateway_users})
+        return services
 
     def close(self) -> None:
         self.ctx.db.dispose()
@@ -187,22 +244,6 @@ def build_app(
     ``card_status`` says why card payments are off. ``stripe_later``: no look-up now,
     ``card_status`` is ``STRIPE_PENDING`` until the caller runs ``connect_stripe``.
     """
-    # Imported here so the command line's database commands need no service module at all.
-    from boxoffice.services.audit import AuditService
-    from boxoffice.services.auth import AuthService
-    from boxoffice.services.catalog_admin import CatalogAdminService
-    from boxoffice.services.shifts import ShiftService
-    from boxoffice.services.cart import CartService
-    from boxoffice.services.catalog import CatalogService
-    from boxoffice.services.checkout import CheckoutService
-    from boxoffice.services.conferences import ConferenceService
-    from boxoffice.services.credits import CreditService
-    from boxoffice.services.customers import CustomerService
-    from boxoffice.services.orders import OrderService
-    from boxoffice.services.payments import PaymentService
-    from boxoffice.services.refunds import RefundService
-    from boxoffice.services.staff import StaffService
-
     db, revision = open_database(database_url)
     ctx = ServiceContext(db=db, clock=clock or SystemClock(), desk_name=desk_name)
     card_status = ""
@@ -215,23 +256,4 @@ def build_app(
             )
         else:
             card_status = "Stripe is not used on this desk"
-    services = AppServices(
-        ctx=ctx,
-        customers=CustomerService(ctx),
-        catalog=CatalogService(ctx),
-        carts=CartService(ctx),
-        checkout=CheckoutService(ctx),
-        orders=OrderService(ctx),
-        payments=PaymentService(ctx),
-        refunds=RefundService(ctx, None),
-        credits=CreditService(ctx),
-        staff=StaffService(ctx),
-        conferences=ConferenceService(ctx),
-        auth=AuthService(ctx),
-        audit=AuditService(ctx),
-        shifts=ShiftService(ctx),
-        catalog_admin=CatalogAdminService(ctx),
-        schema_revision=revision,
-        card_status=card_status,
-    )
-    return services if gateway is None else services.with_gateway(gateway, card_status)
+    return AppServices(ctx, schema_revision=revision, gateway=gateway, card_status=card_status)
