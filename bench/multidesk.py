@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import make_url
 
 from bench.timing import percentile
-from boxoffice.db.engine import Database, sqlite_url
+from boxoffice.db.engine import Database, pg8000_url, sqlite_url
 from boxoffice.db.migrate import upgrade
 from boxoffice.domain.models import (
     Cart,
@@ -44,7 +45,7 @@ from boxoffice.timeutil import SystemClock
 DESKS = 8
 ATTEMPTS = 200
 SEATS = 500
-PG_SERVER = os.environ.get("BOXOFFICE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+PG_SERVER = os.environ.get("BOXOFFICE_BENCH_PG", "postgresql+pg8000://postgres@127.0.0.1:5432")
 RACE_TIMEOUT_S = 600.0
 PRICE = Decimal("100.00")
 
@@ -196,17 +197,27 @@ def _pair(prefix: str, fresh_url: Any) -> dict[str, float]:
     return out
 
 
+def _admin_connect() -> Any:
+    """A pg8000 native connection to the server's ``postgres`` database (statements autocommit)."""
+    import pg8000.native
+
+    server = make_url(pg8000_url(PG_SERVER))
+    return pg8000.native.Connection(
+        server.username or "postgres", host=server.host or "127.0.0.1", port=server.port or 5432,
+        password=server.password, database="postgres", timeout=3,
+    )
+
+
 class _PgDatabase:
     """A fresh, migrated PostgreSQL database, dropped on exit."""
 
     def __enter__(self) -> str:
-        import psycopg
-
         self.name = f"boxoffice_bench_{os.getpid()}_{secrets.token_hex(3)}"
-        base = PG_SERVER.replace("postgresql+psycopg://", "postgresql://")
-        self.admin = f"{base}/postgres"
-        with psycopg.connect(self.admin, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{self.name}"')
+        conn = _admin_connect()
+        try:
+            conn.run(f'CREATE DATABASE "{self.name}"')
+        finally:
+            conn.close()
         url = f"{PG_SERVER}/{self.name}"
         db = Database(url)
         upgrade(db)
@@ -214,10 +225,11 @@ class _PgDatabase:
         return url
 
     def __exit__(self, *exc: object) -> None:
-        import psycopg
-
-        with psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        conn = _admin_connect()
+        try:
+            conn.run(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        finally:
+            conn.close()
 
 
 class _SqliteDatabase:
@@ -238,11 +250,8 @@ class _SqliteDatabase:
 def pg_available() -> str | None:
     """None when the PostgreSQL server answers, else the reason."""
     try:
-        import psycopg
-
-        base = PG_SERVER.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(f"{base}/postgres", connect_timeout=3):
-            return None
+        _admin_connect().close()
+        return None
     except Exception as exc:
         return str(exc).strip() or type(exc).__name__
 

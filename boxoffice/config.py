@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from boxoffice import paths
-from boxoffice.db.engine import sqlite_url
+from boxoffice.db.engine import pg8000_url, sqlite_url
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +107,12 @@ def resolve_database_url(cli_value: str | None, settings: Settings | None = None
 
 
 def normalise_database_url(value: str) -> str:
-    """Accept a plain file path for SQLite; ``postgresql://`` means psycopg 3."""
+    """Accept a plain file path for SQLite; every PostgreSQL URL means the pg8000 driver.
+
+    ``postgresql://``, ``postgres://`` and the ``postgresql+psycopg://`` URLs that earlier versions
+    saved in settings files all become ``postgresql+pg8000://``.
+    """
     value = value.strip()
-    if value.startswith("postgresql://") or value.startswith("postgres://"):
-        return "postgresql+psycopg://" + value.split("://", 1)[1]
     if "://" in value:
-        return value
+        return pg8000_url(value)
     return sqlite_url(Path(value).expanduser().resolve())

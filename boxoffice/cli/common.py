@@ -11,7 +11,7 @@ from boxoffice.db.engine import Database
 from boxoffice.errors import DatabaseUnavailable
 
 DATABASE_HELP = (
-    "database URL (a SQLite file path, or postgresql+psycopg://user@host/dbname); default: "
+    "database URL (a SQLite file path, or postgresql://user@host/dbname); default: "
     "$BOXOFFICE_DATABASE_URL, else the settings, else the embedded SQLite file in the user data directory"
 )
 

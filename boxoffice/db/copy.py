@@ -225,7 +225,7 @@ def compare_databases(a_url: str, b_url: str) -> CompareReport:
 
 def configure_copy(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="from_url", required=True, metavar="URL",
-                        help="the database to copy (a SQLite file path or postgresql+psycopg://...)")
+                        help="the database to copy (a SQLite file path or postgresql://user@host/dbname)")
     parser.add_argument("--to", dest="to_url", required=True, metavar="URL",
                         help="an empty database to copy into (its schema is created)")
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from boxoffice.errors import ConcurrentChange, DatabaseBusy, DatabaseUnavailable
@@ -22,10 +22,34 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+PG_CONNECT_TIMEOUT_S = 5  # pg8000's socket timeout: connecting, and any one wait for the server
+
+_PG_SCHEMES = frozenset(
+    {"postgresql", "postgres", "postgresql+pg8000", "postgresql+psycopg", "postgresql+psycopg2"}
+)
+# Deadlock, serialization failure, lock not available: nothing was saved, the write may be retried.
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+_UNREACHABLE_TEXT = (
+    "connection", "could not connect", "server closed", "network error", "communication error",
+    "unable to open database",
+)
 
 
 def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path)}"
+
+
+def pg8000_url(url: str) -> str:
+    """Any PostgreSQL URL with the pg8000 driver, the only one Box Office ships and tests.
+
+    ``postgresql://`` and ``postgres://`` name no driver; ``postgresql+psycopg://`` (and psycopg2)
+    URLs come from settings files written by earlier versions and keep working. Other URLs are
+    returned unchanged.
+    """
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() in _PG_SCHEMES:
+        return f"postgresql+pg8000://{rest}"
+    return url
 
 
 def _install_sqlite_pragmas(engine: Engine) -> None:
@@ -48,8 +72,26 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _install_pg8000_no_read_timeout(engine: Engine) -> None:
+    """pg8000's ``timeout`` bounds connecting, then stays on the socket for the connection's life.
+
+    Left there, any statement that waits longer for the server (a row lock held by another desk, a
+    long migration) dies with a bare TimeoutError and a broken connection. Once connected, waits
+    are unbounded again, as they were with libpq.
+    """
+    if engine.dialect.driver != "pg8000":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        sock = getattr(dbapi_connection, "_usock", None)
+        if sock is not None:
+            sock.settimeout(None)
+
+
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` with the settings Box Office relies on."""
+    url = pg8000_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -59,19 +101,58 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
-        kwargs.setdefault("connect_args", {"connect_timeout": 5})
-        return create_engine(url, **kwargs)
+        kwargs.setdefault("connect_args", {"timeout": PG_CONNECT_TIMEOUT_S})
+        engine = create_engine(url, **kwargs)
+        _install_pg8000_no_read_timeout(engine)
+        return engine
     raise ValueError(
         f"Unsupported database URL '{parsed.render_as_string(hide_password=True)}'. "
-        "Use a SQLite file path or postgresql+psycopg://user@host/dbname."
+        "Use a SQLite file path or postgresql://user@host/dbname."
     )
+
+
+def _sqlstate(orig: object) -> str | None:
+    """The SQLSTATE of a driver error, or None (SQLite, or no server answer behind it).
+
+    pg8000 puts the server's error fields in ``args[0]`` as a dict, the code under ``"C"``;
+    other drivers carry a ``sqlstate`` (psycopg 3) or ``pgcode`` (psycopg2) attribute.
+    """
+    args = getattr(orig, "args", None)
+    if args and isinstance(args[0], dict):
+        code = args[0].get("C")
+        return code if isinstance(code, str) else None
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code if isinstance(code, str) else None
+
+
+def _unreachable(exc: BaseException, orig: object, sqlstate: str | None, text: str) -> bool:
+    """The server cannot be reached, refused the session, or ended it.
+
+    With an answer from the server (a SQLSTATE): connection exceptions (08), operator intervention
+    such as a shutdown (57P), or a FATAL error, which ends the session (unknown role or database at
+    connect time, a terminated backend). Without one: the driver's own connection failures. pg8000
+    raises InterfaceError for these ("Can't create a connection to host ...", "network error",
+    "connection is closed"); psycopg and SQLite raise OperationalError.
+    """
+    if sqlstate is not None:
+        return sqlstate.startswith(("08", "57P")) or _severity(orig) in ("FATAL", "PANIC")
+    return isinstance(exc, (OperationalError, InterfaceError)) and any(
+        marker in text for marker in _UNREACHABLE_TEXT
+    )
+
+
+def _severity(orig: object) -> str | None:
+    """pg8000: the non-localised severity of the server's error (``V``; ``S`` before PostgreSQL 9.6)."""
+    args = getattr(orig, "args", None)
+    if args and isinstance(args[0], dict):
+        return args[0].get("V") or args[0].get("S")
+    return None
 
 
 def _is_retryable(exc: BaseException) -> bool:
     """Deadlocks and serialization failures (PostgreSQL), busy/locked (SQLite)."""
     orig = getattr(exc, "orig", None)
-    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    if sqlstate in ("40001", "40P01", "55P03"):
+    if _sqlstate(orig) in _RETRYABLE_SQLSTATES:
         return True
     text = str(orig or exc).lower()
     return "database is locked" in text or "database is busy" in text
@@ -82,18 +163,15 @@ def translate_error(exc: BaseException) -> BaseException:
     if isinstance(exc, (DatabaseBusy, DatabaseUnavailable, ConcurrentChange)):
         return exc
     orig = getattr(exc, "orig", None)
-    sqlstate = getattr(orig, "sqlstate", None)
+    sqlstate = _sqlstate(orig)
     text = str(orig or exc).lower()
     if "database is locked" in text or "database is busy" in text:
         return DatabaseBusy()
-    if sqlstate in ("40001", "40P01", "55P03"):
+    if sqlstate in _RETRYABLE_SQLSTATES:
         return ConcurrentChange(
             "Another desk changed the same records at the same moment. Nothing was saved; try again."
         )
-    if isinstance(exc, OperationalError) and (
-        "connection" in text or "could not connect" in text or "server closed" in text
-        or "unable to open database" in text
-    ):
+    if _unreachable(exc, orig, sqlstate, text):
         return DatabaseUnavailable(
             "The database cannot be reached. Nothing was saved. Check the network or the server, "
             "then try again."
@@ -105,7 +183,7 @@ class Database:
     """One database: an engine, a read session factory and an IMMEDIATE-write session factory."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
-        self.url = url
+        self.url = pg8000_url(url)
         self.engine = create_db_engine(url, echo=echo)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.is_postgresql = self.engine.dialect.name == "postgresql"

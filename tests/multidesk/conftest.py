@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -28,34 +29,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.multidesk)
 
 
-def _admin_connect() -> object:
-    import psycopg
+def _admin_connect() -> Any:
+    """A pg8000 native connection to the ``postgres`` database: each statement commits by itself."""
+    import pg8000.native
 
-    return psycopg.connect(
-        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True, connect_timeout=3
-    )
+    return pg8000.native.Connection(PG_USER, host=PG_HOST, port=PG_PORT, database="postgres", timeout=3)
 
 
 def pg_url_for(name: str) -> str:
-    return f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    return f"postgresql+pg8000://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
 
 
 def create_database(name: str) -> str:
-    """CREATE DATABASE ``name`` (autocommit) and return its SQLAlchemy URL."""
+    """CREATE DATABASE ``name`` (outside a transaction) and return its SQLAlchemy URL."""
     conn = _admin_connect()
     try:
-        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[attr-defined]
+        conn.run(f'CREATE DATABASE "{name}"')
     finally:
-        conn.close()  # type: ignore[attr-defined]
+        conn.close()
     return pg_url_for(name)
 
 
 def drop_database(name: str) -> None:
     conn = _admin_connect()
     try:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
+        conn.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
-        conn.close()  # type: ignore[attr-defined]
+        conn.close()
 
 
 def unique_db_name(prefix: str = "boxoffice_test") -> str:
@@ -66,10 +66,10 @@ def _server_problem() -> str | None:
     try:
         conn = _admin_connect()
     except ImportError:
-        return "psycopg is not installed (pip install -e '.[postgres]')"
+        return "pg8000 is not installed (pip install -e '.[postgres]')"
     except Exception as exc:  # any connection failure: refused, timeout, auth
         return f"no PostgreSQL server at {PG_HOST}:{PG_PORT} as {PG_USER}: {exc}".strip()
-    conn.close()  # type: ignore[attr-defined]
+    conn.close()
     return None
 
 

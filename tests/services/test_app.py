@@ -79,9 +79,13 @@ def test_spring25_takes_a_quarter_off_individual_tickets(app: AppServices) -> No
     assert (cart.subtotal, cart.discount, cart.total) == (Decimal("240.00"), Decimal("60.00"), Decimal("180.00"))
 
 
-def test_unreachable_database_is_a_clear_user_error() -> None:
+@pytest.mark.parametrize("url", [
+    "postgresql://nobody@127.0.0.1:1/none",
+    "postgresql+psycopg://nobody@127.0.0.1:1/none",  # as saved by versions that shipped psycopg
+])
+def test_unreachable_database_is_a_clear_user_error(url: str) -> None:
     with pytest.raises(DatabaseUnavailable, match="cannot be reached"):
-        build_app("postgresql+psycopg://nobody@127.0.0.1:1/none")
+        build_app(url)
 
 
 def test_unsupported_url_is_a_clear_user_error() -> None:
