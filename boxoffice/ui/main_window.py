@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self._screen_permissions: dict[int, Permission] = {}
         self._lazy: dict[int, _Lazy] = {}
         self._lazy_names: dict[str, int] = {}
+        self._nav_order: list[int] = []   # the key order of each nav button, by index
         self.setWindowTitle(f"Box Office — {conference_name}")
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -228,8 +229,8 @@ class MainWindow(QMainWindow):
         button.setToolTip(f"{label} ({key})")
         self._group.addButton(button, index)
         # Buttons stand in the order of their keys (F1, F2, ... F10), whenever a screen is added.
-        order = [_key_order(b.toolTip().rsplit("(", 1)[-1].rstrip(")")) for b in self.nav_buttons]
-        self._nav_layout.insertWidget(sum(1 for o in order if o <= _key_order(key)), button)
+        self._nav_layout.insertWidget(sum(1 for o in self._nav_order if o <= _key_order(key)), button)
+        self._nav_order.append(_key_order(key))
         self.nav_buttons.append(button)
         if isinstance(screen, QWidget):
             self.stack.addWidget(screen)
