@@ -21,3 +21,13 @@ def paid_cash_sale(services: Any, conference_id: int, *, name: str, email: str,
     result = services.payments.pay_cash(order.id, order.total + Decimal("0.00"))
     assert result.paid_in_full
     return result.order
+
+
+def labels_without_buddy(widget: Any) -> list[str]:
+    """Texts of the labels under ``widget`` that have an '&' but no buddy: such a label shows the '&'
+    itself and its Alt shortcut goes nowhere (the widget must have at least one mnemonic label)."""
+    from PySide6.QtWidgets import QLabel
+
+    labels = [label for label in widget.findChildren(QLabel) if "&" in label.text().replace("&&", "")]
+    assert labels, f"{type(widget).__name__} has no mnemonic label to check"
+    return [label.text() for label in labels if label.buddy() is None]

@@ -9,6 +9,7 @@ from boxoffice.config import load_settings
 from boxoffice.services.access import Role
 from boxoffice.ui.dialogs.first_start import FirstAdminDialog, FirstStartChoice, FirstStartDialog
 from boxoffice.ui.launch import _needs_setup, apply_first_start
+from tests.gui.helpers import labels_without_buddy
 
 
 def test_corrupt_settings_show_the_problem_in_the_first_start_dialog(qtbot, tmp_path) -> None:
@@ -58,3 +59,11 @@ def test_first_admin_dialog_needs_matching_passwords_then_creates_the_only_admin
     assert dialog.account.role is Role.ADMIN and dialog.account.name == "Ada"
     assert not services.auth.needs_first_admin()
     assert services.auth.sign_in("ada", "long enough pw").role is Role.ADMIN
+
+
+def test_every_mnemonic_label_of_the_set_up_dialogs_has_a_buddy(qtbot) -> None:
+    """A label with '&' and no buddy shows the '&' itself and its Alt shortcut goes nowhere."""
+    for dialog in (FirstStartDialog(database_label="boxoffice.sqlite3", problem=""),
+                   FirstAdminDialog(lambda name, password: None)):
+        qtbot.addWidget(dialog)
+        assert labels_without_buddy(dialog) == []

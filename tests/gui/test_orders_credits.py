@@ -220,3 +220,14 @@ def test_a_lead_voids_a_cash_payment_keyed_on_the_wrong_order(qtbot, desk, servi
     assert not screen.void_payment.isEnabled()   # nothing left to void
     rows = services.audit.search(actions=["void_payment"])
     assert len(rows) == 1 and "keyed on the wrong order" in rows[0].detail
+
+
+def test_the_refund_dialog_labels_lead_to_their_fields(qtbot, desk, services, catalogue) -> None:
+    from boxoffice.ui.dialogs.refund import RefundDialog
+    from tests.gui.helpers import labels_without_buddy
+
+    order = paid_cash_sale(services, catalogue.conference_id, name="Ada Lovelace", email="ada@example.org",
+                           tickets={catalogue.regular: 1})
+    dialog = RefundDialog(desk, services.orders.detail(order.id), services.refunds.refundable(order.id))
+    qtbot.addWidget(dialog)
+    assert labels_without_buddy(dialog) == []

@@ -46,7 +46,9 @@ class FirstStartDialog(QDialog):
         db_row = QHBoxLayout()
         db_row.addWidget(self.database, 1)
         db_row.addWidget(browse_db)
-        form.addRow("&Database", db_row)
+        database_label_widget = QLabel("&Database")
+        database_label_widget.setBuddy(self.database)   # a row of a layout gets no buddy by itself
+        form.addRow(database_label_widget, db_row)
         self.demo = QRadioButton("Open the &demo conference")
         self.import_file = QRadioButton("&Import a conference file:")
         self.conference_path = QLineEdit()

@@ -54,7 +54,9 @@ class RefundDialog(QDialog):
         amount_row = QHBoxLayout()
         amount_row.addWidget(self.amount, 1)
         amount_row.addWidget(self.full)
-        form.addRow("&Amount", amount_row)
+        amount_label = QLabel("&Amount")
+        amount_label.setBuddy(self.amount)   # a row of a layout gets no buddy by itself
+        form.addRow(amount_label, amount_row)
         self.method = QComboBox()
         for key, most in refundable.by_method.items():
             if most > 0:
