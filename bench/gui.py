@@ -27,17 +27,16 @@ from bench.datagen import DatasetInfo, working_copy
 READY = "BENCH-READY"
 TIMEOUT_S = 60.0
 
-# SQLAlchemy is imported before PySide6: once PySide6 is loaded, its feature hook reads the source of
-# every module imported after it (PYSIDE-2029), so this order is the cheaper one; the app keeps it too.
-FLOOR_SCRIPT = f"""
+def _floor_script(imports: str, select: str) -> str:
+    """A bare desk: ``imports`` (SQLAlchemy, then PySide6), one ``select`` giving ``name``, one window."""
+    return f"""
 import sys
-from sqlalchemy import create_engine, text
+{imports}
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 app = QApplication(sys.argv)
 engine = create_engine("sqlite:///" + sys.argv[1])
-with engine.connect() as conn:
-    name = conn.execute(text("SELECT name FROM sqlite_master LIMIT 1")).scalar()
+{select}
 window = QMainWindow()
 window.setCentralWidget(QLabel(str(name)))
 window.show()
@@ -48,29 +47,23 @@ QTimer.singleShot(0, ready)
 app.exec()
 """
 
+
+# SQLAlchemy is imported before PySide6: once PySide6 is loaded, its feature hook reads the source of
+# every module imported after it (PYSIDE-2029), so this order is the cheaper one; the app keeps it too.
+FLOOR_SCRIPT = _floor_script(
+    "from sqlalchemy import create_engine, text",
+    "with engine.connect() as conn:\n"
+    "    name = conn.execute(text('SELECT name FROM sqlite_master LIMIT 1')).scalar()")
+
 # A second, informative floor: the same bare window, but the one SELECT goes through our ORM models
 # (importing them and configuring the mappers), which any ORM-backed desk pays before it can sign
 # anyone in. The app's ratio to it shows what the desk adds beyond its data model.
-ORM_FLOOR_SCRIPT = f"""
-import sys
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
-from boxoffice.domain.models import Conference
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
-app = QApplication(sys.argv)
-engine = create_engine("sqlite:///" + sys.argv[1])
-with Session(engine) as session:
-    name = session.scalars(select(Conference.name).limit(1)).first()
-window = QMainWindow()
-window.setCentralWidget(QLabel(str(name)))
-window.show()
-def ready():
-    print("{READY}", flush=True)
-    app.quit()
-QTimer.singleShot(0, ready)
-app.exec()
-"""
+ORM_FLOOR_SCRIPT = _floor_script(
+    "from sqlalchemy import create_engine, select\n"
+    "from sqlalchemy.orm import Session\n"
+    "from boxoffice.domain.models import Conference",
+    "with Session(engine) as session:\n"
+    "    name = session.scalars(select(Conference.name).limit(1)).first()")
 
 # The driver must not change what the app imports or when: it hooks QApplication.exec only once the
 # app itself has imported PySide6.QtWidgets (a finder that wraps that one module's loader).
