@@ -63,8 +63,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.desk = desk
         self._screen_permissions: dict[int, Permission] = {}
-        self._lazy: dict[int, _Lazy] = {}
-        self._lazy_names: dict[str, int] = {}
+        self._lazy: dict[int, _Lazy] = {}   # nav index -> a screen not built yet
         self._nav_order: list[int] = []   # the key order of each nav button, by index
         self.setWindowTitle(f"Box Office — {conference_name}")
         central = QWidget()
@@ -239,8 +238,6 @@ class MainWindow(QMainWindow):
         else:
             self.stack.addWidget(QWidget())   # holds the place until the screen is built
             self._lazy[index] = _Lazy(screen, name)
-            if name:
-                self._lazy_names[name] = index
         QShortcut(QKeySequence(key), self, lambda i=index: self.show_screen(i),
                   context=Qt.ShortcutContext.ApplicationShortcut)
         if permission is not None:
@@ -251,30 +248,33 @@ class MainWindow(QMainWindow):
 
     def screen_at(self, index: int) -> QWidget:
         """The screen behind nav button ``index``, built now if it was not yet."""
-        lazy = self._lazy.pop(index, None)
+        lazy = self._lazy.get(index)
         if lazy is None:
             return self.stack.widget(index)
         placeholder = self.stack.widget(index)
         current = self.stack.currentIndex()
-        screen = lazy.factory()
+        screen = lazy.factory()   # if it fails, the screen stays unbuilt and the next show tries again
+        del self._lazy[index]
         self.stack.insertWidget(index, screen)
         self.stack.removeWidget(placeholder)
         placeholder.deleteLater()
         if current == index:
             self.stack.setCurrentIndex(index)
         if lazy.name:
-            self._lazy_names.pop(lazy.name, None)
             setattr(self, lazy.name, screen)
         for callback in lazy.waiting:
             callback(screen)
         return screen
 
+    def _lazy_index(self, name: str) -> int | None:
+        return next((i for i, lazy in self._lazy.items() if lazy.name == name), None)
+
     def is_built(self, name: str) -> bool:
-        return name not in self._lazy_names and name in self.__dict__
+        return name in self.__dict__
 
     def when_built(self, name: str, callback: Callable[[QWidget], Any]) -> None:
         """Call ``callback(screen)`` once the screen called ``name`` exists (now, if it does)."""
-        index = self._lazy_names.get(name)
+        index = self._lazy_index(name)
         if index is None:
             callback(getattr(self, name))
         else:
@@ -287,9 +287,9 @@ class MainWindow(QMainWindow):
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for attributes not set yet: a lazy screen is built on first read.
-        lazy_names = self.__dict__.get("_lazy_names")
-        if lazy_names and name in lazy_names:
-            return self.screen_at(lazy_names[name])
+        index = self._lazy_index(name) if "_lazy" in self.__dict__ else None
+        if index is not None:
+            return self.screen_at(index)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def set_sync_state(self, text: str) -> None:
