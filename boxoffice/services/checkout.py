@@ -267,12 +267,7 @@ class CheckoutService:
                     raise SoldOut(problem)
         units = state.ticket_units()
         if units:
-            conf = state.conference
-            venue_left = capacity.venue_remaining(conf.total_capacity, conf.tickets_sold, conf.tickets_held,
-                                                  lapsed.tickets)
-            problem = capacity.venue_problem(conf.total_capacity, venue_left, units)
-            if problem:
-                raise SoldOut(problem)
+            CheckoutService._check_venue(state, lapsed, units)
             bought = purchased_by_customer(session, state.customer_id, state.conference_id, tickets_in_cart, now)
             for line in state.lines:
                 if line.product.kind == "ticket":
@@ -309,12 +304,17 @@ class CheckoutService:
                 raise SoldOut(problem)
         units = state.ticket_units()
         if units:
-            conf = state.conference
-            venue_left = capacity.venue_remaining(conf.total_capacity, conf.tickets_sold, conf.tickets_held,
-                                                  lapsed.tickets)
-            problem = capacity.venue_problem(conf.total_capacity, venue_left, units)
-            if problem:
-                raise SoldOut(problem)
+            CheckoutService._check_venue(state, lapsed, units)
+
+    @staticmethod
+    def _check_venue(state: CartState, lapsed: Lapsed, units: int) -> None:
+        """CAP-4: the venue's capacity left (lapsed holds given back) covers the cart's ticket units."""
+        conf = state.conference
+        venue_left = capacity.venue_remaining(conf.total_capacity, conf.tickets_sold, conf.tickets_held,
+                                              lapsed.tickets)
+        problem = capacity.venue_problem(conf.total_capacity, venue_left, units)
+        if problem:
+            raise SoldOut(problem)
 
     # ------------------------------------------------------------------ writes
 
