@@ -6,13 +6,13 @@ import io
 from typing import Any
 
 import segno
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
-from boxoffice.errors import UserError
 from boxoffice.money import format_money
-from boxoffice.services.card_payments import CardAttemptView, CardPaymentService
+from boxoffice.services.card_payments import CardPaymentService
+from boxoffice.ui.dialogs.card_attempt import CardAttemptDialog
 from boxoffice.ui.tasks import TaskRunner
 
 CHECK_MS = 2_000
@@ -26,13 +26,8 @@ def qr_pixmap(url: str, *, scale: int = 8) -> QPixmap:
     return pixmap
 
 
-class CardPhoneDialog(QDialog):
-    """Signals: ``payment_finished(CardAttemptView)`` when sync reports the session paid (then accepts),
-    ``in_flight_changed(bool)`` so the sync controller polls fast while the buyer pays.
-    """
-
-    payment_finished = Signal(object)
-    in_flight_changed = Signal(bool)
+class CardPhoneDialog(CardAttemptDialog):
+    """A Stripe Checkout link as a QR code; the payment's end arrives by event sync, checked here."""
 
     def __init__(
         self,
@@ -44,15 +39,11 @@ class CardPhoneDialog(QDialog):
         check_ms: int = CHECK_MS,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Pay on your phone")
-        self._cards, self._tasks = cards, tasks
-        self._order_id, self._operator_id = order_id, operator_id
-        self.attempt: CardAttemptView | None = None
+        super().__init__(cards, tasks, title="Pay on your phone", order_id=order_id, operator_id=operator_id,
+                         check_ms=check_ms, status="Creating the payment link…", parent=parent)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.qr = QLabel()
         self.qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.status = QLabel("Creating the payment link…")
-        self.status.setWordWrap(True)
         self.url = QLabel("")
         self.url.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.cancel_button = QPushButton("Cancel link")
@@ -61,9 +52,6 @@ class CardPhoneDialog(QDialog):
         layout = QVBoxLayout(self)
         for widget in (self.status, self.qr, self.url, self.cancel_button, self.close_button):
             layout.addWidget(widget)
-        self._timer = QTimer(self)
-        self._timer.setInterval(check_ms)
-        self._timer.timeout.connect(self._check)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.close_button.clicked.connect(self.reject)
 
@@ -93,9 +81,7 @@ class CardPhoneDialog(QDialog):
     def _on_checked(self, attempt: Any) -> None:
         self.attempt = attempt
         if attempt.status == "succeeded":
-            self._finish(f"Paid {format_money(attempt.amount, attempt.currency)}. Thank you!")
-            self.payment_finished.emit(attempt)
-            self.accept()
+            self._paid(attempt, f"Paid {format_money(attempt.amount, attempt.currency)}. Thank you!")
         elif attempt.status == "failed":
             self._finish(f"{attempt.failure_reason} The order is still open.")
         elif attempt.status == "processing":
@@ -109,17 +95,8 @@ class CardPhoneDialog(QDialog):
         self.cancel_button.setEnabled(False)
         self._tasks.read(lambda: self._cards.cancel(payment_id), self._on_checked, self._on_error, owner=self)
 
-    def _on_error(self, exc: BaseException) -> None:
-        self._finish(str(exc) if isinstance(exc, UserError) else "Unexpected error; see the log.")
-
-    def done(self, result: int) -> None:  # closing by any route stops the checks
-        self._timer.stop()
-        super().done(result)
-
-    def _finish(self, text: str) -> None:
-        self._timer.stop()
-        self.status.setText(text)
+    def _finish(self, text: str, *, failed: bool = False) -> None:
+        super()._finish(text, failed=failed)
         self.qr.clear()
         self.cancel_button.hide()
         self.close_button.show()
-        self.in_flight_changed.emit(False)

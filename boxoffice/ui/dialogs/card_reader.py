@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from boxoffice.errors import UserError
 from boxoffice.money import format_money
-from boxoffice.services.card_payments import CardAttemptView, CardPaymentService
+from boxoffice.services.card_payments import CardPaymentService
+from boxoffice.ui.dialogs.card_attempt import CardAttemptDialog
 from boxoffice.ui.tasks import TaskRunner
 
 CHECK_MS = 1_000
 
 
-class CardReaderDialog(QDialog):
-    """Signals: ``payment_finished(CardAttemptView)`` once the card was charged (the dialog then accepts),
-    ``in_flight_changed(bool)`` so the sync controller polls fast meanwhile.
-    """
-
-    payment_finished = Signal(object)
-    in_flight_changed = Signal(bool)
+class CardReaderDialog(CardAttemptDialog):
+    """The balance on the desk's card reader until the buyer's card is charged, declined or cancelled."""
 
     def __init__(
         self,
@@ -34,15 +29,10 @@ class CardReaderDialog(QDialog):
         check_ms: int = CHECK_MS,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Card payment")
-        self._cards, self._tasks = cards, tasks
-        self._order_id, self._reader_id, self._operator_id = order_id, reader_id, operator_id
-        self.attempt: CardAttemptView | None = None
+        super().__init__(cards, tasks, title="Card payment", order_id=order_id, operator_id=operator_id,
+                         check_ms=check_ms, status="Sending the amount to the card reader…", parent=parent)
+        self._reader_id = reader_id
         self._checking = False
-        self.status = QLabel("Sending the amount to the card reader…")
-        self.status.setWordWrap(True)
-        self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.cancel_button = QPushButton("Cancel payment")
@@ -57,9 +47,6 @@ class CardReaderDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.progress)
         layout.addLayout(buttons)
-        self._timer = QTimer(self)
-        self._timer.setInterval(check_ms)
-        self._timer.timeout.connect(self._check)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.retry_button.clicked.connect(self.start)
         self.close_button.clicked.connect(self.reject)
@@ -107,12 +94,8 @@ class CardReaderDialog(QDialog):
         self._checking = False
         self.attempt = attempt
         if attempt.status == "succeeded":
-            self._finish(
-                f"Paid {format_money(attempt.amount, attempt.currency)} by "
-                f"{attempt.card_brand or 'card'} ending {attempt.card_last4 or '????'}."
-            )
-            self.payment_finished.emit(attempt)
-            self.accept()
+            self._paid(attempt, f"Paid {format_money(attempt.amount, attempt.currency)} by "
+                                f"{attempt.card_brand or 'card'} ending {attempt.card_last4 or '????'}.")
         elif attempt.status == "failed":
             self._finish(
                 f"{attempt.failure_reason or 'The payment failed.'} The order is still open: try "
@@ -140,20 +123,9 @@ class CardReaderDialog(QDialog):
         self.attempt = attempt
         self._finish("Payment cancelled. Nothing was charged; the order is still open.", failed=True)
 
-    def _on_error(self, exc: BaseException) -> None:
-        self._finish(
-            str(exc) if isinstance(exc, UserError) else "Unexpected error; see the log.", failed=True
-        )
-
-    def done(self, result: int) -> None:  # closing by any route stops the checks
-        self._timer.stop()
-        super().done(result)
-
     def _finish(self, text: str, *, failed: bool = False) -> None:
-        self._timer.stop()
-        self.status.setText(text)
+        super()._finish(text, failed=failed)
         self.progress.hide()
         self.cancel_button.hide()
         self.retry_button.setVisible(failed)
         self.close_button.setVisible(failed)
-        self.in_flight_changed.emit(False)
