@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import stripe
@@ -101,18 +102,23 @@ def _metadata(order, db) -> dict[str, str]:
     return {"order_id": str(order.id), "reference": order.reference, "boxoffice_instance": instance}
 
 
-def test_evt5_online_intent_succeeds_and_sync_pays_the_order(
-    ls_gateway, localstripe_url, make_order, ctx: ServiceContext, db
-):
-    order = make_order(1)
-    intent = ls_gateway.create_payment_intent(
+def _online_intent(gateway: Any, order: Any, db: Any) -> Any:
+    """A $100 online (not card-present) PaymentIntent for ``order``; localstripe refuses descriptions."""
+    return gateway.create_payment_intent(
         amount=Decimal("100.00"),
         currency="USD",
         card_present=False,
         idempotency_key=f"pi-{order.reference}",
         metadata=_metadata(order, db),
         description="",
-    )  # localstripe refuses descriptions
+    )
+
+
+def test_evt5_online_intent_succeeds_and_sync_pays_the_order(
+    ls_gateway, localstripe_url, make_order, ctx: ServiceContext, db
+):
+    order = make_order(1)
+    intent = _online_intent(ls_gateway, order, db)
     assert intent.status == "requires_payment_method" and intent.amount == Decimal("100.00")
     payment_id = _card_attempt(db, order.id, intent.id, Decimal("100.00"))
     _browser_confirms(localstripe_url, intent.id, "4242424242424242")
@@ -126,14 +132,7 @@ def test_evt5_online_intent_succeeds_and_sync_pays_the_order(
 
 def test_evt6_declined_card_fails_the_attempt_with_reason(ls_gateway, localstripe_url, make_order, ctx, db):
     order = make_order(1)
-    intent = ls_gateway.create_payment_intent(
-        amount=Decimal("100.00"),
-        currency="USD",
-        card_present=False,
-        idempotency_key=f"pi-{order.reference}",
-        metadata=_metadata(order, db),
-        description="",
-    )
+    intent = _online_intent(ls_gateway, order, db)
     payment_id = _card_attempt(db, order.id, intent.id, Decimal("100.00"))
     _browser_confirms(localstripe_url, intent.id, "4000000000000341")  # localstripe: declined when charged
     Poller(ctx, ls_gateway).poll_once()
@@ -147,14 +146,7 @@ def test_refund_card_partials_with_distinct_keys(ls_gateway, localstripe_url, ma
     from boxoffice.errors import PaymentError
 
     order = make_order(1)
-    intent = ls_gateway.create_payment_intent(
-        amount=Decimal("100.00"),
-        currency="USD",
-        card_present=False,
-        idempotency_key=f"pi-{order.reference}",
-        metadata=_metadata(order, db),
-        description="",
-    )
+    intent = _online_intent(ls_gateway, order, db)
     _browser_confirms(localstripe_url, intent.id, "4242424242424242")
     refund = ls_gateway.refund_card(
         payment_intent_id=intent.id,
