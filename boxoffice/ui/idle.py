@@ -15,7 +15,9 @@ class IdleWatcher(QObject):
     """An application-wide event filter restarting a single-shot timer on every input.
 
     Signals: ``idle()`` once the interval passes without input (then it stops until ``start``).
-    ``interval_ms`` of 0 turns it off. Tests set a few milliseconds.
+    ``interval_ms`` of 0 turns it off. Tests set a few milliseconds. The filter is installed only
+    while the timer runs: every event of the application passes through it, which is not free
+    (it would make the locked window's first paint several times slower).
     """
 
     idle = Signal()
@@ -24,12 +26,10 @@ class IdleWatcher(QObject):
         super().__init__(parent)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.idle)
+        self._timer.timeout.connect(self._on_timeout)
         self._interval = 0
+        self._watching = False
         self.set_interval(interval_ms)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
 
     @staticmethod
     def minutes_to_ms(minutes: int) -> int:
@@ -47,19 +47,36 @@ class IdleWatcher(QObject):
 
     def start(self) -> None:
         if self._interval > 0:
+            self._watch(True)
             self._timer.start()
         else:
-            self._timer.stop()
+            self.stop()
 
     def stop(self) -> None:
         self._timer.stop()
+        self._watch(False)
 
     def detach(self) -> None:
         """Stop watching (the window closes)."""
-        self._timer.stop()
+        self.stop()
+
+    def is_watching(self) -> bool:
+        """Whether the application's events pass through this watcher now."""
+        return self._watching
+
+    def _watch(self, on: bool) -> None:
         app = QApplication.instance()
-        if app is not None:
+        if app is None or on == self._watching:
+            return
+        if on:
+            app.installEventFilter(self)
+        else:
             app.removeEventFilter(self)
+        self._watching = on
+
+    def _on_timeout(self) -> None:
+        self._watch(False)
+        self.idle.emit()
 
     def is_running(self) -> bool:
         return self._timer.isActive()

@@ -31,12 +31,13 @@ def test_idle_lock_fires_and_the_next_operator_continues_the_same_cart(qtbot, de
     assert current_actor() is None and window.status_operator.text() == "Desk locked"
     assert "without use" in window.lock_screen.hint.text()
     assert not window.idle.is_running()                           # no timer while locked
+    assert not window.idle.is_watching()                          # nor an event filter on every event
 
     sign_in(qtbot, window, "Linus", LEAD_PASSWORD)
     qtbot.waitUntil(lambda: not window.is_locked())
     assert window.stack.currentWidget() is sell and sell.cart.id == cart_id
     assert [line.name for line in sell.cart.lines] == ["Regular"]
-    assert desk.operator_name == "Linus" and window.idle.is_running()
+    assert desk.operator_name == "Linus" and window.idle.is_running() and window.idle.is_watching()
 
 
 def test_input_keeps_the_desk_unlocked(qtbot, desk, staff_team) -> None:
