@@ -134,6 +134,19 @@ sys.exit(main(["--database", "sqlite:///" + sys.argv[1], "run"]))
 
 ORDERS_DRIVER = f"""
 import json, resource, sys, time
+
+def peak_rss_mb():
+    # This program's own peak (VmHWM). ru_maxrss survives execve, so it can show the peak of the
+    # benchmark process this one was forked from (after building the 100k-order data set, ~600 MB).
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 from PySide6.QtWidgets import QApplication
 from boxoffice.app import build_app
 from boxoffice.ui.desk import Desk
@@ -146,7 +159,7 @@ app = QApplication(sys.argv)
 services = build_app("sqlite:///" + sys.argv[1])
 desk = Desk(services=services, tasks=TaskRunner(), messages=Messages(), conference_id=1,
             display=Display("USD", "America/New_York"))
-rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss_before = peak_rss_mb()
 started = time.perf_counter()
 screen = OrdersScreen(desk)
 screen.resize(1200, 800)
@@ -158,7 +171,7 @@ app.processEvents()
 screen.repaint()
 elapsed = (time.perf_counter() - started) * 1000
 print(json.dumps(dict(ms=elapsed, rows=screen.model.rowCount(), total=screen.model.total,
-                      rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      rss_mb=peak_rss_mb(),
                       rss_before_mb=rss_before)))
 print("{READY}", flush=True)
 """
