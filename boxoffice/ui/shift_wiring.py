@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
+from boxoffice.services.access import current_actor
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.dialogs.shift_open import shift_notifier
 
@@ -32,6 +33,9 @@ class ShiftStatus(QLabel):
         self.refresh()
 
     def refresh(self) -> None:
+        if current_actor() is None:   # the desk is locked: nobody may look, and nothing is asked
+            self.setText("Drawer: —")
+            return
         self.desk.tasks.read(self.desk.services.shifts.current, self.show_shift, self._on_failed,
                              key="shift-status", owner=self)
 
