@@ -124,7 +124,7 @@ if len(sys.argv) > 2:  # first start: settings naming the demo conference, and t
     prepared = build_app("sqlite:///" + sys.argv[1], use_stripe=False)
     with acting_as(SYSTEM):
         seed_if_empty(prepared.ctx)
-    if prepared.auth.needs_first_admin():
+    if prepared.directory.needs_first_admin():
         prepared.auth.create_first_admin("Bench Admin", "bench password")
     prepared.close()
 from boxoffice.__main__ import main

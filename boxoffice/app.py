@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from boxoffice.services.ports import PaymentGateway
     from boxoffice.services.refunds import RefundService
     from boxoffice.services.staff import StaffService
+    from boxoffice.services.staff_directory import StaffDirectory
     from boxoffice.stripe_sync.gateway import StripeGateway
     from boxoffice.stripe_sync.poller import Poller
 
@@ -94,6 +95,7 @@ class AppServices:
     staff: _Service[StaffService] = _Service("boxoffice.services.staff", "StaffService")
     conferences: _Service[ConferenceService] = _Service("boxoffice.services.conferences", "ConferenceService")
     auth: _Service[AuthService] = _Service("boxoffice.services.auth", "AuthService")
+    directory: _Service[StaffDirectory] = _Service("boxoffice.services.staff_directory", "StaffDirectory")
     audit: _Service[AuditService] = _Service("boxoffice.services.audit", "AuditService")
     shifts: _Service[ShiftService] = _Service("boxoffice.services.shifts", "ShiftService")
     catalog_admin: _Service[CatalogAdminService] = _Service("boxoffice.services.catalog_admin",
@@ -139,6 +141,20 @@ class AppServices:
         gateway_users = {name for name in self.service_names() if vars(AppServices)[name].with_gateway}
         services._built.update({k: v for k, v in self._built.items() if k not in gateway_users})
         return services
+
+    def warm_up(self, names: tuple[str, ...] = ("auth", "carts", "catalog", "customers")) -> None:
+        """Load the data model (ORM models, mapper configuration) and make the ``names`` services.
+
+        The desk calls this on a worker once its sign-in screen is ready, so the first sign-in and
+        sale do not wait for what the start path left out.
+        """
+        from sqlalchemy.orm import configure_mappers
+
+        import boxoffice.domain.models  # noqa: F401  (mapped classes register on import)
+
+        configure_mappers()
+        for name in names:
+            getattr(self, name)
 
     def close(self) -> None:
         self.ctx.db.dispose()

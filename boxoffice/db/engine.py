@@ -8,14 +8,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from boxoffice.errors import ConcurrentChange, DatabaseBusy, DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -180,16 +182,28 @@ def translate_error(exc: BaseException) -> BaseException:
 
 
 class Database:
-    """One database: an engine, a read session factory and an IMMEDIATE-write session factory."""
+    """One database: an engine, a read session factory and an IMMEDIATE-write session factory.
+
+    The session factories (and with them SQLAlchemy's ORM) are made on first use: the desk's
+    sign-in screen reads through ``connect`` (Core) and shows before the ORM is loaded.
+    """
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = pg8000_url(url)
         self.engine = create_db_engine(url, echo=echo)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.is_postgresql = self.engine.dialect.name == "postgresql"
-        write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
-        self._read = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        self._write = sessionmaker(write_bind, expire_on_commit=False, autoflush=False)
+        self._sessions: tuple[sessionmaker[Session], sessionmaker[Session]] | None = None
+
+    def _factories(self) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
+        """(read, write) session factories; two threads making them at once make equal ones."""
+        if self._sessions is None:
+            from sqlalchemy.orm import sessionmaker
+
+            write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+            self._sessions = (sessionmaker(self.engine, expire_on_commit=False, autoflush=False),
+                              sessionmaker(write_bind, expire_on_commit=False, autoflush=False))
+        return self._sessions
 
     @property
     def display_url(self) -> str:
@@ -199,9 +213,18 @@ class Database:
         return url.render_as_string(hide_password=True)
 
     @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A read through SQLAlchemy Core, without the ORM (rolled back at the end)."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except DBAPIError as exc:
+            raise translate_error(exc) from exc
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only unit of work (rolled back at the end)."""
-        session = self._read()
+        session = self._factories()[0]()
         try:
             yield session
         except DBAPIError as exc:
@@ -216,7 +239,7 @@ class Database:
 
         On SQLite it begins IMMEDIATE, so the write lock is taken before anything is read.
         """
-        session = self._write()
+        session = self._factories()[1]()
         try:
             with session.begin():
                 yield session
@@ -227,8 +250,9 @@ class Database:
 
     def run_write(self, fn: Callable[[Session], T], *, attempts: int = 5) -> T:
         """Run ``fn`` in a write transaction, retrying deadlocks/serialization failures/busy."""
+        write = self._factories()[1]
         for attempt in range(1, attempts + 1):
-            session = self._write()
+            session = write()
             try:
                 with session.begin():
                     result = fn(session)

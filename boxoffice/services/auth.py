@@ -26,6 +26,7 @@ from boxoffice.errors import AccountLocked, InvalidInput, NotFound, NotSignedIn,
 from boxoffice.services import audit
 from boxoffice.services.access import Actor, Permission, Role, authorize, current_actor
 from boxoffice.services.context import ServiceContext
+from boxoffice.services.staff_directory import active_admins
 
 log = logging.getLogger(__name__)
 
@@ -165,11 +166,6 @@ class AuthService:
 
     # first start ------------------------------------------------------------------------------
 
-    def needs_first_admin(self) -> bool:
-        """True while no active admin can sign in (a new database): the desk asks for the first one."""
-        with self._ctx.db.read() as session:
-            return not _has_admin(session)
-
     def create_first_admin(self, name: str, password: str) -> StaffAccount:
         """Create the first admin (only while there is none); needs nobody signed in."""
         clean = _clean_name(name)
@@ -196,12 +192,6 @@ class AuthService:
             return _account(staff, now)
 
     # sign-in -----------------------------------------------------------------------------------
-
-    def sign_in_names(self) -> list[str]:
-        """Names of the staff who can sign in (for the name field's completion)."""
-        with self._ctx.db.read() as session:
-            return list(session.scalars(
-                select(Staff.name).where(Staff.is_active.is_(True), Staff.secret_hash != "").order_by(Staff.name)))
 
     def sign_in(self, name: str, secret: str) -> Actor:
         """The staff member whose name (any case) and PIN or password match; counts failures."""
@@ -402,8 +392,7 @@ def _get(session: Session, staff_id: int) -> Staff:
 
 
 def _active_admins(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(Staff).where(
-        Staff.is_active.is_(True), Staff.role == Role.ADMIN.value, Staff.secret_hash != "")) or 0)
+    return int(session.scalar(active_admins()) or 0)
 
 
 def _has_admin(session: Session) -> bool:

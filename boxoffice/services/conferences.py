@@ -1,20 +1,26 @@
-"""Conferences the desk can sell for, as plain data."""
+"""Conferences the desk can sell for, as plain data.
+
+Read with SQLAlchemy Core on a light ``table()`` clause rather than the mapped ``Conference``
+class: the desk needs its conference before the sign-in screen shows, and this keeps the ORM off
+that path. ``tests/services/test_directory.py`` checks the columns against the mapped table.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Boolean, Integer, String, column, select, table
 
-from boxoffice.domain.models import Conference
 from boxoffice.errors import InvalidInput, NotFound
 from boxoffice.services.context import ServiceContext
 
-_COLUMNS = (
-    Conference.id, Conference.name, Conference.slug, Conference.timezone, Conference.currency,
-    Conference.total_capacity, Conference.reference_prefix, Conference.is_active, Conference.start_date,
-    Conference.end_date, Conference.venue, Conference.cart_expiry_minutes, Conference.hold_minutes,
-    Conference.tickets_sold, Conference.tickets_held,
+CONFERENCE = table(
+    "conference",
+    column("id", Integer), column("name", String), column("slug", String), column("timezone", String),
+    column("currency", String), column("total_capacity", Integer), column("reference_prefix", String),
+    column("is_active", Boolean), column("start_date", String), column("end_date", String),
+    column("venue", String), column("cart_expiry_minutes", Integer), column("hold_minutes", Integer),
+    column("tickets_sold", Integer), column("tickets_held", Integer),
 )
 
 
@@ -43,17 +49,16 @@ class ConferenceService:
 
     def list(self) -> list[ConferenceView]:
         """Every conference, active ones first, then by name."""
-        with self._ctx.db.read() as session:
-            rows = session.execute(
-                select(*_COLUMNS).order_by(Conference.is_active.desc(), Conference.name, Conference.id)
-            ).all()
+        c = CONFERENCE.c
+        with self._ctx.db.connect() as conn:
+            rows = conn.execute(select(CONFERENCE).order_by(c.is_active.desc(), c.name, c.id)).all()
             return [ConferenceView(*r) for r in rows]
 
     def get(self, conference_id: int) -> ConferenceView:
         if isinstance(conference_id, bool) or not isinstance(conference_id, int):
             raise InvalidInput("Choose a conference.", field="conference_id")
-        with self._ctx.db.read() as session:
-            row = session.execute(select(*_COLUMNS).where(Conference.id == conference_id)).first()
+        with self._ctx.db.connect() as conn:
+            row = conn.execute(select(CONFERENCE).where(CONFERENCE.c.id == conference_id)).first()
             if row is None:
                 raise NotFound(f"Conference #{conference_id} does not exist. Choose a conference.")
             return ConferenceView(*row)

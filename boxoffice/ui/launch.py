@@ -11,6 +11,7 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -73,14 +74,20 @@ def install_features(window: MainWindow, settings: Settings, *, settings_path: A
 
     F4 Sync (with Stripe), F6 Shifts, F7 Catalog, F8 Audit log, F9 Staff, F10 Settings; each nav
     button shows only to operators whose role may use it (the services check every call anyway).
-    Each screen is built when first shown.
+    Each screen is built when first shown. While the Stripe key is still being looked up
+    (``connect_stripe_later``), Stripe is wired in once it is found, not now.
     """
+    from boxoffice.app import STRIPE_PENDING
     from boxoffice.ui.admin_wiring import install_admin
     from boxoffice.ui.screens.settings.wiring import install_admin_screens
     from boxoffice.ui.shift_wiring import install_shifts
-    from boxoffice.ui.stripe_wiring import install_stripe
 
-    install_stripe(window, reader_id=settings.stripe_reader_id)
+    if getattr(window.desk.services, "card_status", "") == STRIPE_PENDING:
+        window.set_sync_state(f"Card payments: {STRIPE_PENDING}")
+    else:
+        from boxoffice.ui.stripe_wiring import install_stripe
+
+        install_stripe(window, reader_id=settings.stripe_reader_id)
     install_shifts(window)
     install_admin(window)
     install_admin_screens(window, settings, settings_path=settings_path)  # the desk-wide Stripe key
@@ -88,7 +95,7 @@ def install_features(window: MainWindow, settings: Settings, *, settings_path: A
 
 def ensure_first_admin(services: Any) -> bool:
     """On a database without an admin, ask for the first one; False when the operator quits."""
-    if not services.auth.needs_first_admin():
+    if not services.directory.needs_first_admin():
         return True
     from boxoffice.ui.dialogs.first_start import FirstAdminDialog
 
@@ -122,6 +129,26 @@ def connect_stripe_later(window: MainWindow, settings: Settings) -> None:
     desk.tasks.read(lambda: connect_stripe(services, conference_slug=None,
                                            settings_api_base=settings.stripe_api_base),
                     connected, failed, owner=window)
+
+
+def after_ready(window: MainWindow, settings: Settings) -> None:
+    """Once the sign-in screen is ready: load the data model on a worker, then look for the Stripe key.
+
+    The window shows and takes a sign-in before the ORM is loaded (the sign-in list is read with
+    Core); loading it now means the first sign-in and sale need not wait for it.
+    """
+    desk = window.desk
+
+    def then_stripe(_result: object = None) -> None:
+        connect_stripe_later(window, settings)
+
+    def start() -> None:
+        desk.tasks.read(desk.services.warm_up, then_stripe, lambda _exc: then_stripe(), owner=window)
+
+    if window.lock_screen.ready:
+        start()
+    else:
+        window.lock_screen.became_ready.connect(start, Qt.ConnectionType.SingleShotConnection)
 
 
 def _needs_setup(services: Any, loaded: LoadedSettings) -> bool:
@@ -166,7 +193,7 @@ def launch(services: Any, loaded: LoadedSettings) -> int:
     install_features(window, settings)
     window.resize(1280, 820)
     window.show()
-    connect_stripe_later(window, settings)
+    after_ready(window, settings)
     if loaded.problem and not loaded.first_start:
         messages.info(loaded.problem)
     try:

@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
         minutes_ms = IdleWatcher.minutes_to_ms(desk.idle_lock_minutes)
         self.idle = IdleWatcher(minutes_ms if idle_ms is None else idle_ms, self)
         self.idle.idle.connect(self._on_idle)
-        install_override(desk.tasks, desk.services.auth, self)
+        install_override(desk, self)
 
         bar = self.statusBar()
         self.status_conference = QLabel(f"Conference: {conference_name}")

@@ -98,7 +98,7 @@ def main(out: Path) -> int:
             window.sell.confirmation.accept()
     window.show_screen(window.stack.indexOf(window.orders))
     shot(window, out, "orders.png", 900)
-    override = OverrideDialog(services.auth, desk.tasks, PermissionDenied(
+    override = OverrideDialog(services, desk.tasks, PermissionDenied(
         "Refunds need a lead.", permission=Permission.REFUND.value, needs="lead"), window)
     override.show()
     shot(override, out, "override.png")

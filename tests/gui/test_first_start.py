@@ -38,7 +38,7 @@ def test_first_start_opens_the_demo_and_names_the_operator(services, tmp_path) -
 
 @pytest.mark.no_default_actor
 def test_first_admin_dialog_needs_matching_passwords_then_creates_the_only_admin(qtbot, services) -> None:
-    assert services.auth.needs_first_admin()
+    assert services.directory.needs_first_admin()
     dialog = FirstAdminDialog(services.auth.create_first_admin)
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.name, "Ada")
@@ -57,7 +57,7 @@ def test_first_admin_dialog_needs_matching_passwords_then_creates_the_only_admin
     dialog.create.click()
     assert dialog.result() == FirstAdminDialog.DialogCode.Accepted
     assert dialog.account.role is Role.ADMIN and dialog.account.name == "Ada"
-    assert not services.auth.needs_first_admin()
+    assert not services.directory.needs_first_admin()
     assert services.auth.sign_in("ada", "long enough pw").role is Role.ADMIN
 
 

@@ -13,6 +13,7 @@ from boxoffice.services.auth import (
     LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS, SIGN_IN_FAILED_TEXT, AuthService, hash_secret, verify_secret,
 )
 from boxoffice.services.staff import StaffService
+from boxoffice.services.staff_directory import StaffDirectory
 
 ADMIN_PW = "correct horse"
 LEAD_PW = "lead-pass-123"
@@ -21,6 +22,11 @@ LEAD_PW = "lead-pass-123"
 @pytest.fixture
 def auth(ctx) -> AuthService:
     return AuthService(ctx)
+
+
+@pytest.fixture
+def directory(ctx) -> StaffDirectory:
+    return StaffDirectory(ctx)
 
 
 @pytest.fixture
@@ -57,13 +63,14 @@ def test_hash_has_a_per_user_salt_and_verifies_only_the_right_secret() -> None:
     assert not verify_secret("1234", "garbage")
 
 
-def test_first_admin_only_once_and_needs_a_real_password(auth: AuthService, db) -> None:
-    assert auth.needs_first_admin()
+def test_first_admin_only_once_and_needs_a_real_password(auth: AuthService, directory: StaffDirectory,
+                                                         db) -> None:
+    assert directory.needs_first_admin()
     with pytest.raises(InvalidInput, match="at least 8"):
         auth.create_first_admin("Ada", "short")
     admin = auth.create_first_admin("  Ada  ", ADMIN_PW)
     assert admin.role is Role.ADMIN and admin.name == "Ada" and admin.secret_kind == "password"
-    assert not auth.needs_first_admin()
+    assert not directory.needs_first_admin()
     with pytest.raises(PermissionDenied, match="already has an admin"):
         auth.create_first_admin("Eve", "another password")
     (row,) = _rows(db, audit.STAFF_CHANGE)
@@ -134,13 +141,14 @@ def test_admin_unlocks_and_resets(auth: AuthService, team) -> None:
         auth.reset_secret(team["volunteer"], "12ab")
 
 
-def test_inactive_staff_cannot_sign_in(auth: AuthService, team) -> None:
+def test_inactive_staff_cannot_sign_in(auth: AuthService, directory: StaffDirectory, team) -> None:
     auth.deactivate(team["volunteer"])
+    assert directory.sign_in_names() == ["Ada", "Linus"]
     with pytest.raises(SignInFailed, match="do not match"):
         auth.sign_in("Vera", "4321")
     auth.reactivate(team["volunteer"])
     assert auth.sign_in("Vera", "4321").name == "Vera"
-    assert "Vera" in auth.sign_in_names()
+    assert "Vera" in directory.sign_in_names()
 
 
 def test_the_last_admin_cannot_be_demoted_or_deactivated(auth: AuthService, team) -> None:

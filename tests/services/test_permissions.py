@@ -186,9 +186,9 @@ OPEN: dict[str, str] = {
     "conferences.list": "read",
     "conferences.get": "read",
     "staff.list": "read: names for the sign-in list",
-    "auth.needs_first_admin": "first start, before anyone exists to sign in",
+    "directory.needs_first_admin": "first start, before anyone exists to sign in",
     "auth.create_first_admin": "first start: refused once an admin exists (tests/services/test_auth.py)",
-    "auth.sign_in_names": "the sign-in list",
+    "directory.sign_in_names": "the sign-in list",
     "auth.sign_in": "signing in is how an operator gets a role",
     "auth.verify_override": "checks the approver's own secret and role (tests/services/test_auth.py)",
 }

@@ -17,17 +17,18 @@ class OverrideDialog(QDialog):
     """Asks for a lead's name and secret; the operator stays signed in.
 
     Signals: ``approved(Actor)`` with the approver once ``AuthService.verify_override`` accepts.
+    ``services``: the desk's services (``directory`` for the names, ``auth`` to check the secret).
     """
 
     approved = Signal(object)
 
-    def __init__(self, auth: Any, tasks: TaskRunner, error: PermissionDenied,
+    def __init__(self, services: Any, tasks: TaskRunner, error: PermissionDenied,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("overrideDialog")
         self.setWindowTitle("Approval needed")
         self.setMinimumWidth(520)
-        self._auth, self._tasks = auth, tasks
+        self._services, self._tasks = services, tasks
         self.permission = Permission(error.permission)
         needs = Role(error.needs or self.permission.min_role.value)
         layout = QVBoxLayout(self)
@@ -49,11 +50,11 @@ class OverrideDialog(QDialog):
         layout.addLayout(row)
         self.cancel.clicked.connect(self.reject)
         self.form.submitted.connect(self._on_form_submitted)
-        self._tasks.read(auth.sign_in_names, self.form.set_names, lambda _exc: None, owner=self)
+        self._tasks.read(services.directory.sign_in_names, self.form.set_names, lambda _exc: None, owner=self)
         self.form.name.setFocus()
 
     def _on_form_submitted(self, name: str, secret: str) -> None:
-        auth, permission = self._auth, self.permission
+        auth, permission = self._services.auth, self.permission
         self._tasks.write(lambda: auth.verify_override(name, secret, permission), self._on_verified,
                           self._on_failed, owner=self, approvable=False)
 
@@ -66,12 +67,14 @@ class OverrideDialog(QDialog):
                              "The approval could not be checked; try again.")
 
 
-def install_override(tasks: TaskRunner, auth: Any, parent: QWidget) -> None:
-    """Every refused write started on ``tasks`` offers the override dialog (window-modal, not blocking)."""
+def install_override(desk: Any, parent: QWidget) -> None:
+    """Every refused write started on ``desk.tasks`` offers the override dialog (window-modal, not
+    blocking), checked with the desk's services of that moment."""
+    tasks = desk.tasks
 
     def ask(error: PermissionDenied, resume: ResumeFn) -> None:
         try:
-            dialog = OverrideDialog(auth, tasks, error, parent)
+            dialog = OverrideDialog(desk.services, tasks, error, parent)
         except ValueError:          # an unknown permission: nothing a lead can approve here
             resume(None)
             return

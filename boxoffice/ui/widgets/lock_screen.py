@@ -12,13 +12,16 @@ from boxoffice.ui.dialogs.sign_in import SignInForm
 
 
 class LockScreen(QWidget):
-    """Signs an operator in through ``AuthService.sign_in`` on the task runner.
+    """Signs an operator in through ``AuthService.sign_in`` on the task runner (the names for the
+    name field come from ``StaffDirectory``, which needs no ORM, so they show at once on start).
 
-    Signals: ``signed_in(Actor)`` after a successful sign-in. ``ready`` is True once the database
-    has answered (the staff names for the name field arrived): from then on a sign-in goes through.
+    Signals: ``signed_in(Actor)`` after a successful sign-in; ``became_ready()`` the first time the
+    database answers. ``ready`` is True from then on (the staff names for the name field arrived),
+    and a sign-in goes through.
     """
 
     signed_in = Signal(object)
+    became_ready = Signal()
 
     def __init__(self, desk: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,12 +60,14 @@ class LockScreen(QWidget):
         if previous:
             self.form.name.setText(previous)
             self.form.secret.setFocus()
-        self.desk.tasks.read(self.desk.services.auth.sign_in_names, self._on_names,
+        self.desk.tasks.read(self.desk.services.directory.sign_in_names, self._on_names,
                              lambda _exc: None, owner=self)
 
     def _on_names(self, names: list[str]) -> None:
         self.form.set_names(names)
-        self.ready = True
+        if not self.ready:
+            self.ready = True
+            self.became_ready.emit()
 
     def _on_form_submitted(self, name: str, secret: str) -> None:
         auth = self.desk.services.auth
