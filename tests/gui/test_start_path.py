@@ -1,0 +1,106 @@
+"""`boxoffice run` end to end in its own process: the sign-in screen is ready before the ORM loads.
+
+The start reads conferences and the sign-in names with SQLAlchemy Core; garbage collection waits
+until the desk is ready. Once ready, the data model loads on a worker, and a sign-in then opens
+the Sell screen with the demo catalog.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from boxoffice.app import build_app
+from boxoffice.config import Settings, save_settings
+from boxoffice.db.engine import sqlite_url
+from boxoffice.demo.seed import seed_if_empty
+from boxoffice.services.access import SYSTEM, acting_as
+
+ADMIN, PASSWORD = "Desk Admin", "desk password"
+
+# Runs `boxoffice run` in-process and drives it: snapshots what is loaded when the sign-in names
+# arrive, waits for the data model, signs in, and reports once the Sell screen shows its tiles.
+DRIVER = """
+import gc, json, sys
+from boxoffice.ui.widgets.lock_screen import LockScreen
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+seen = {}
+_on_names = LockScreen._on_names
+
+def on_names(self, names):
+    if not seen:
+        seen.update(names=names, orm="sqlalchemy.orm" in sys.modules,
+                    models="boxoffice.domain.models" in sys.modules, gc_on=gc.isenabled())
+    _on_names(self, names)
+
+LockScreen._on_names = on_names
+
+def report(**more):
+    print(json.dumps(dict(seen, **more)), flush=True)
+    QApplication.quit()
+
+def step(stage, deadline=[400]):
+    deadline[0] -= 1
+    if deadline[0] < 0:
+        return report(error=f"timed out at {stage}")
+    win = next((w for w in QApplication.topLevelWidgets() if hasattr(w, "lock_screen") and w.isVisible()), None)
+    if stage == "ready" and win is not None and win.lock_screen.ready:
+        seen["gc_after_ready"] = gc.isenabled()
+        seen["frozen"] = gc.get_freeze_count()
+        stage = "model"
+    elif stage == "model" and "boxoffice.domain.models" in sys.modules:
+        form = win.lock_screen.form
+        form.name.setText(%(admin)r)
+        form.secret.setText(%(password)r)
+        form.button.click()
+        stage = "signed in"
+    elif stage == "signed in" and not win.is_locked() and win.is_built("sell"):
+        tiles = [t.product.name for t in win.sell.catalog.tiles if t.isVisible()]
+        if tiles:
+            return report(tiles=tiles, operator=win.status_operator.text())
+    QTimer.singleShot(10, lambda: step(stage))
+
+QTimer.singleShot(0, lambda: step("ready"))
+from boxoffice.cli import main
+sys.exit(main(["--database", sys.argv[1], "run"]))
+""" % {"admin": ADMIN, "password": PASSWORD}
+
+
+@pytest.mark.no_default_actor
+def test_the_desk_signs_in_before_the_orm_loads_and_sells_after(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOXOFFICE_HOME", str(tmp_path / "home"))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    db_url = sqlite_url(tmp_path / "desk.sqlite3")
+    save_settings(Settings(database_url=db_url, conference_id=1))   # not a first start
+    app = build_app(db_url, use_stripe=False)
+    try:
+        with acting_as(SYSTEM):
+            seed_if_empty(app.ctx)
+        app.auth.create_first_admin(ADMIN, PASSWORD)
+    finally:
+        app.close()
+
+    done = subprocess.run([sys.executable, "-c", DRIVER, db_url], capture_output=True, text=True,
+                          env=env, timeout=120)
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    assert lines, f"no report (exit {done.returncode}): {done.stderr[-2000:]}"
+    report = json.loads(lines[-1])
+    assert "error" not in report, report
+    # The sign-in screen was ready with the names read through Core, before any ORM import ...
+    assert report["names"] == [ADMIN]
+    assert report["orm"] is False and report["models"] is False
+    # ... and with garbage collection paused for the start, back on (start-up objects frozen) after.
+    assert report["gc_on"] is False and report["gc_after_ready"] is True and report["frozen"] > 10_000
+    # The data model then loaded on a worker; signing in opened the Sell screen on the demo catalog.
+    assert report["operator"] == f"Operator: {ADMIN} (Admin)"
+    assert len(report["tiles"]) >= 3, report["tiles"]
+    assert done.returncode == 0, done.stderr[-2000:]
+
