@@ -34,6 +34,7 @@ def _launch(app: AppServices, loaded: LoadedSettings) -> int:
             if exc.name != "boxoffice.ui.launch":
                 raise
             log.warning("boxoffice.ui.launch not available; opening the minimal catalog window")
+            gc.enable()   # the minimal window has no ready point to turn it back on
             from boxoffice.ui.minimal import launch
         return int(launch(app, loaded))
     finally:
