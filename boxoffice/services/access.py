@@ -7,7 +7,7 @@ an ``Actor`` whose ``approver`` is the lead, set only around the one approved ca
 ``acting_as``. The command line, the importer and the Stripe poller act as ``SYSTEM``.
 
 Services call ``authorize(Permission.X)`` first thing; without the permission it raises
-``PermissionDenied`` with a message that names the role needed ("Refunds need a lead. ...").
+``PermissionDenied`` with a message that names the role needed ("Giving a refund needs a lead. ...").
 """
 
 from __future__ import annotations
@@ -93,9 +93,9 @@ MIN_ROLE: dict[Permission, Role] = {
 _LABELS: dict[Permission, str] = {
     Permission.SELL: "Selling",
     Permission.OPEN_SHIFT: "Opening or closing a cash shift",
-    Permission.VIEW_REPORTS: "Shift reports",
-    Permission.REFUND: "Refunds",
-    Permission.COMP: "Comps",
+    Permission.VIEW_REPORTS: "Viewing shift reports",
+    Permission.REFUND: "Giving a refund",
+    Permission.COMP: "Giving a comp",
     Permission.MANUAL_PAYMENT: "Recording a manual payment",
     Permission.CANCEL_ORDER: "Cancelling an order",
     Permission.ISSUE_CREDIT: "Issuing store credit",

@@ -22,7 +22,7 @@ from sqlalchemy import func, inspect as sa_inspect, select, table
 from boxoffice.app import AppServices, build_app
 from boxoffice.db.engine import sqlite_url
 from boxoffice.errors import NotSignedIn, PermissionDenied
-from boxoffice.services.access import SYSTEM, Actor, Permission, Role, acting_as
+from boxoffice.services.access import SYSTEM, Actor, Permission, Role, acting_as, authorize
 from boxoffice.timeutil import FixedClock
 from tests import factories
 
@@ -244,6 +244,14 @@ def test_the_role_table_is_the_one_the_issue_describes() -> None:
     assert {Permission.MANAGE_CATALOG, Permission.MANAGE_VOUCHERS, Permission.MANAGE_STAFF,
             Permission.MANAGE_SETTINGS, Permission.MANAGE_STRIPE_KEY} == {
         p for p in Permission if p.min_role == Role.ADMIN}
+
+
+@pytest.mark.no_default_actor
+def test_a_refusal_names_the_action_and_who_may_approve_it() -> None:
+    with acting_as(Actor(5, "Val", Role.VOLUNTEER)), pytest.raises(PermissionDenied) as refused:
+        authorize(Permission.REFUND)
+    assert str(refused.value) == ("Giving a refund needs a lead. Ask a lead to approve it with their PIN, "
+                                  "or to sign in.")
 
 
 def test_an_override_lets_a_volunteer_do_one_lead_action(db_path: Path, clock: FixedClock, tmp_path: Path) -> None:
