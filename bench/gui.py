@@ -78,6 +78,9 @@ def poll():
     lock = getattr(sys.modules.get("boxoffice.ui.widgets.lock_screen"), "LockScreen", None)
     sell = getattr(sys.modules.get("boxoffice.ui.screens.sell.screen"), "SellScreen", None)
     tile = getattr(sys.modules.get("boxoffice.ui.screens.sell.catalog_panel"), "ProductTile", None)
+    if QApplication.activeModalWidget() is not None:   # a dialog in front: the desk takes no input
+        QTimer.singleShot(5, poll)
+        return
     for widget in QApplication.allWidgets():
         if not (widget.isVisible() and widget.isEnabled()):
             continue
@@ -95,10 +98,10 @@ def poll():
 def hook_exec(module):
     QApplication = module.QApplication
     _exec = QApplication.exec
-    def exec_(*args):
+    def exec_(*_self):   # exec is static: called on the instance, Python hands it the app first
         from PySide6.QtCore import QTimer
         QTimer.singleShot(0, poll)
-        return _exec(*args)
+        return _exec()
     QApplication.exec = exec_
 
 class WatchQtWidgets:
@@ -231,7 +234,7 @@ def _compile_bytecode() -> None:
     compileall.compile_dir(str(Path(boxoffice.__file__).parent), quiet=1)
 
 
-def run(info: DatasetInfo, *, reps: int = 5) -> dict[str, float]:
+def run(info: DatasetInfo, *, reps: int = 9) -> dict[str, float]:
     """Start-up: the floor, the ORM floor and the app, interleaved run by run; then the Orders screen."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     results: dict[str, float] = {}
