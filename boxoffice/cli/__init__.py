@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from boxoffice import __version__
+from boxoffice import __version__, gc_pause
 from boxoffice.cli.common import add_database_option, error
 from boxoffice.cli.registry import COMMANDS, FLAGS
 from boxoffice.errors import UserError
@@ -85,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    gc_pause.resume()   # boxoffice.__main__ paused collection while the command's modules loaded
     from boxoffice.logging_setup import configure_logging
 
     configure_logging()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 
+from boxoffice import gc_pause
 from boxoffice.app import AppServices, build_app
 from boxoffice.cli.common import database_url
 from boxoffice.cli.registry import command
@@ -23,9 +23,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 def _launch(app: AppServices, loaded: LoadedSettings) -> int:
     # Until the sign-in screen is ready the desk makes long-lived objects only (modules, classes,
-    # the window): garbage collection waits (a full pass cost about 20 ms of the start), and
-    # ui.launch.resume_gc freezes those objects and turns it back on.
-    gc.disable()
+    # the window): collection waits, and ui.launch turns it back on once the desk is ready.
+    gc_pause.pause()
     try:
         # The GUI is imported here so every other command works without Qt.
         try:
@@ -34,11 +33,11 @@ def _launch(app: AppServices, loaded: LoadedSettings) -> int:
             if exc.name != "boxoffice.ui.launch":
                 raise
             log.warning("boxoffice.ui.launch not available; opening the minimal catalog window")
-            gc.enable()   # the minimal window has no ready point to turn it back on
+            gc_pause.resume()   # the minimal window has no ready point to turn it back on
             from boxoffice.ui.minimal import launch
         return int(launch(app, loaded))
     finally:
-        gc.enable()
+        gc_pause.resume()
 
 
 @command("run", help="start the desk (the default when no command is given)", configure=_configure)

@@ -6,7 +6,6 @@ cleared first).
 
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 from dataclasses import replace
@@ -16,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from boxoffice import paths
+from boxoffice import gc_pause, paths
 from boxoffice.config import LoadedSettings, Settings, normalise_database_url, save_settings
 from boxoffice.errors import UserError
 from boxoffice.services.access import set_operator
@@ -98,7 +97,7 @@ def ensure_first_admin(services: Any) -> bool:
     """On a database without an admin, ask for the first one; False when the operator quits."""
     if not services.directory.needs_first_admin():
         return True
-    resume_gc()
+    gc_pause.resume()
     from boxoffice.ui.dialogs.first_start import FirstAdminDialog
 
     dialog = FirstAdminDialog(services.auth.create_first_admin)
@@ -133,15 +132,6 @@ def connect_stripe_later(window: MainWindow, settings: Settings) -> None:
                     connected, failed, owner=window)
 
 
-def resume_gc() -> None:
-    """Garbage collection back on after the start (``boxoffice run`` pauses it until the desk is
-    ready). What the start made lives as long as the desk, so it is frozen: later collections,
-    while the desk sells, do not walk it again."""
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
-
-
 def after_ready(window: MainWindow, settings: Settings) -> None:
     """Once the sign-in screen is ready: load the data model on a worker, then look for the Stripe key.
 
@@ -154,7 +144,7 @@ def after_ready(window: MainWindow, settings: Settings) -> None:
         connect_stripe_later(window, settings)
 
     def start() -> None:
-        resume_gc()
+        gc_pause.resume()
         desk.tasks.read(desk.services.warm_up, then_stripe, lambda _exc: then_stripe(), owner=window)
 
     if window.lock_screen.ready:
@@ -179,7 +169,7 @@ def launch(services: Any, loaded: LoadedSettings) -> int:
     settings = loaded.settings
     owned = False
     if _needs_setup(services, loaded):
-        resume_gc()   # a person answers dialogs now; nothing is gained by waiting
+        gc_pause.resume()   # a person answers dialogs now; nothing is gained by waiting
         from boxoffice.ui.dialogs.first_start import FirstStartDialog
 
         dialog = FirstStartDialog(database_label=services.db.display_url, problem=loaded.problem)

@@ -69,7 +69,7 @@ def step(stage, deadline=[400]):
     QTimer.singleShot(10, lambda: step(stage))
 
 QTimer.singleShot(0, lambda: step("ready"))
-from boxoffice.cli import main
+from boxoffice.__main__ import main
 sys.exit(main(["--database", sys.argv[1], "run"]))
 """ % {"admin": ADMIN, "password": PASSWORD}
 
