@@ -11,7 +11,7 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -132,25 +132,38 @@ def connect_stripe_later(window: MainWindow, settings: Settings) -> None:
                     connected, failed, owner=window)
 
 
-def after_ready(window: MainWindow, settings: Settings) -> None:
+# How long after_ready waits for the sign-in names before it loads the rest anyway (a database
+# that does not answer at start must not leave collection paused and card payments unlooked-for).
+READY_FALLBACK_MS = 3000
+
+
+def after_ready(window: MainWindow, settings: Settings, *, fallback_ms: int = READY_FALLBACK_MS) -> None:
     """Once the sign-in screen is ready: load the data model on a worker, then look for the Stripe key.
 
     The window shows and takes a sign-in before the ORM is loaded (the sign-in list is read with
-    Core); loading it now means the first sign-in and sale need not wait for it.
+    Core); loading it now means the first sign-in and sale need not wait for it. Garbage
+    collection, paused for the start, comes back on first. If the sign-in names have not come
+    within ``fallback_ms``, the same happens then.
     """
     desk = window.desk
+    started = False
 
     def then_stripe(_result: object = None) -> None:
         connect_stripe_later(window, settings)
 
     def start() -> None:
+        nonlocal started
+        if started:
+            return
+        started = True
         gc_pause.resume()
         desk.tasks.read(desk.services.warm_up, then_stripe, lambda _exc: then_stripe(), owner=window)
 
     if window.lock_screen.ready:
         start()
-    else:
-        window.lock_screen.became_ready.connect(start, Qt.ConnectionType.SingleShotConnection)
+        return
+    window.lock_screen.became_ready.connect(start)
+    QTimer.singleShot(fallback_ms, window, start)
 
 
 def _needs_setup(services: Any, loaded: LoadedSettings) -> bool:

@@ -16,7 +16,8 @@ from boxoffice.stripe_sync.keys import API_BASE_ENV, SECRET_KEY_ENV
 from boxoffice.timeutil import FixedClock
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.dialogs.payment import PaymentDialog
-from boxoffice.ui.launch import connect_stripe_later, install_features
+from boxoffice import gc_pause
+from boxoffice.ui.launch import after_ready, connect_stripe_later, install_features
 from boxoffice.ui.main_window import MainWindow
 from boxoffice.ui.messages import RecordingMessages
 from boxoffice.ui.screens.orders.screen import OrdersScreen
@@ -113,5 +114,33 @@ def test_card_payments_come_on_after_the_window_shows(
             window.sync_controller.stop()
         window.desk.tasks.wait_idle()
         qtbot.wait(20)
+        window.close()
+        services.close()
+
+
+@pytest.mark.no_default_actor
+def test_a_database_that_does_not_answer_at_start_does_not_hold_the_rest_back(
+        qtbot, db_path: Path, clock: FixedClock, tmp_path: Path) -> None:
+    """The sign-in names never come (their table is gone): after the fallback the data model loads
+    anyway and garbage collection, paused for the start, is back on."""
+    import gc
+
+    services = build_app(sqlite_url(db_path), clock=clock, use_stripe=False)
+    conf = factories.conference(services.db, reference_prefix="PY")
+    with services.db.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE staff RENAME TO staff_elsewhere")
+    window = open_window(qtbot, services, conf.id, tmp_path)
+    gc_pause.pause()
+    try:
+        assert window.is_locked()
+        after_ready(window, Settings(conference_id=conf.id), fallback_ms=500)
+        qtbot.wait(50)
+        assert not gc.isenabled() and not window.lock_screen.ready   # still waiting for the names
+        qtbot.waitUntil(gc.isenabled, timeout=5000)
+        qtbot.waitUntil(lambda: {"auth", "carts", "catalog", "customers"} <= set(services._built), timeout=10_000)
+        assert not window.lock_screen.ready
+        window.desk.tasks.wait_idle()
+    finally:
+        gc.enable()
         window.close()
         services.close()
