@@ -47,7 +47,7 @@ def report(**more):
     print(json.dumps(dict(seen, **more)), flush=True)
     QApplication.quit()
 
-def step(stage, deadline=[400]):
+def step(stage, deadline=[3000]):   # ticks of 10 ms: a safety net, not a target
     deadline[0] -= 1
     if deadline[0] < 0:
         return report(error=f"timed out at {stage}")
