@@ -160,6 +160,21 @@ def save_reader_to_settings(reader_id: str) -> None:
     save_settings(settings)
 
 
+def sync_backend(ctx: Any, poller: Any) -> Any:
+    """What the Sync screen calls: the synced events and exceptions of ``ctx``, and ``poller``'s
+    retries and sync."""
+    from boxoffice.stripe_sync.poller import list_events, list_exceptions
+    from boxoffice.ui.screens.sync.screen import SyncBackend
+
+    return SyncBackend(
+        events=lambda failed_only: list_events(ctx, failed_only=failed_only),
+        exceptions=lambda: list_exceptions(ctx),
+        retry=poller.retry,
+        retry_all=poller.retry_all,
+        sync_now=poller.poll_once,
+    )
+
+
 def install_stripe(window: Any, *, reader_id: str = "", fast_ms: int | None = None,
                    slow_ms: int | None = None, save_reader: Callable[[str], Any] | None = None) -> Any | None:
     """Wire Stripe into ``window`` when the services have a poller; returns the started SyncController.
@@ -177,7 +192,6 @@ def install_stripe(window: Any, *, reader_id: str = "", fast_ms: int | None = No
         window.set_sync_state(f"Card payments off: {reason}")
         return None
     from boxoffice.db.locks import PollerLease, new_holder_id
-    from boxoffice.stripe_sync.poller import list_events, list_exceptions
     from boxoffice.ui.sync_controller import SyncController
 
     timing = {k: v for k, v in (("fast_ms", fast_ms), ("slow_ms", slow_ms)) if v is not None}
@@ -188,16 +202,9 @@ def install_stripe(window: Any, *, reader_id: str = "", fast_ms: int | None = No
     controller = SyncController(desk.tasks, poller.poll_once, lease=lease, parent=window, **timing)
 
     def sync_screen() -> Any:
-        from boxoffice.ui.screens.sync.screen import SyncBackend, SyncScreen
+        from boxoffice.ui.screens.sync.screen import SyncScreen
 
-        backend = SyncBackend(
-            events=lambda failed_only: list_events(ctx, failed_only=failed_only),
-            exceptions=lambda: list_exceptions(ctx),
-            retry=poller.retry,
-            retry_all=poller.retry_all,
-            sync_now=poller.poll_once,
-        )
-        screen = SyncScreen(backend, desk.tasks, desk.messages)
+        screen = SyncScreen(sync_backend(ctx, poller), desk.tasks, desk.messages)
         controller.sync_finished.connect(lambda _r: screen.refresh() if screen.isVisible() else None)
         return screen
 

@@ -13,7 +13,8 @@ from boxoffice.ui.dialogs.card_phone import CardPhoneDialog  # noqa: E402
 from boxoffice.ui.dialogs.card_reader import CardReaderDialog  # noqa: E402
 from boxoffice.ui.messages import RecordingMessages  # noqa: E402
 from boxoffice.ui.screens.sync.events_model import EventsModel  # noqa: E402
-from boxoffice.ui.screens.sync.screen import SyncBackend, SyncScreen  # noqa: E402
+from boxoffice.ui.screens.sync.screen import SyncScreen  # noqa: E402
+from boxoffice.ui.stripe_wiring import sync_backend  # noqa: E402
 from boxoffice.ui.sync_controller import SyncController  # noqa: E402
 from boxoffice.ui.tasks import TaskRunner  # noqa: E402
 from tests.fakes.fake_stripe import DECLINE_NUMBER  # noqa: E402
@@ -79,14 +80,7 @@ def test_sync_screen_lists_failures_and_retry_records_a_new_exception(qtbot, tas
     )
     poller.poll_once()
     messages = RecordingMessages()
-    backend = SyncBackend(
-        events=lambda failed_only: list_events(ctx, failed_only=failed_only),
-        exceptions=lambda: list_exceptions(ctx),
-        retry=poller.retry,
-        retry_all=poller.retry_all,
-        sync_now=poller.poll_once,
-    )
-    screen = SyncScreen(backend, tasks, messages)
+    screen = SyncScreen(sync_backend(ctx, poller), tasks, messages)   # as the desk wires it
     qtbot.addWidget(screen)
     with qtbot.waitSignal(screen.refreshed, timeout=10_000):
         screen.refresh()
