@@ -14,6 +14,16 @@ from boxoffice.ui.screens.orders.screen import OrdersScreen
 from tests.gui.helpers import paid_cash_sale
 
 
+def orders_screen_on(qtbot, desk, reference: str) -> OrdersScreen:
+    """An Orders screen, shown, with the order ``reference`` loaded in its detail pane."""
+    screen = OrdersScreen(desk)
+    qtbot.addWidget(screen)
+    screen.show()
+    screen.show_reference(reference)
+    qtbot.waitUntil(lambda: screen.detail is not None and screen.detail.summary.reference == reference)
+    return screen
+
+
 def test_typing_part_of_the_email_finds_the_order(qtbot, desk, services, catalogue) -> None:
     ada = paid_cash_sale(services, catalogue.conference_id, name="Ada Lovelace", email="ada@example.org",
                          tickets={catalogue.regular: 1})
@@ -107,11 +117,8 @@ def test_cancel_a_pending_order_from_the_orders_screen(qtbot, desk, services, ca
     cart = services.carts.new_walkup_cart(catalogue.conference_id)
     services.carts.add_ticket(cart.id, catalogue.last_one, 1)
     pending = services.checkout.checkout(cart.id)
-    screen = OrdersScreen(desk)
-    qtbot.addWidget(screen)
-    screen.show()
-    screen.show_reference(pending.reference)
-    qtbot.waitUntil(lambda: screen.detail is not None and screen.cancel_order.isEnabled())
+    screen = orders_screen_on(qtbot, desk, pending.reference)
+    qtbot.waitUntil(screen.cancel_order.isEnabled)
     qtbot.mouseClick(screen.cancel_order, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: screen.detail.summary.status == "cancelled")
     assert screen.model.index(0, 4).data() == "Cancelled"
@@ -121,10 +128,7 @@ def test_cancel_a_pending_order_from_the_orders_screen(qtbot, desk, services, ca
 def test_receipt_pdf_is_written(qtbot, desk, services, catalogue, tmp_path) -> None:
     order = paid_cash_sale(services, catalogue.conference_id, name="Ada", email="ada@example.org",
                            tickets={catalogue.regular: 1})
-    screen = OrdersScreen(desk)
-    qtbot.addWidget(screen)
-    screen.show_reference(order.reference)
-    qtbot.waitUntil(lambda: screen.detail is not None)
+    screen = orders_screen_on(qtbot, desk, order.reference)
     target = tmp_path / "receipt.pdf"
     screen.save_receipt(target)
     qtbot.waitUntil(lambda: target.exists() and "saved" in screen.message.text())
@@ -202,11 +206,8 @@ def test_a_lead_voids_a_cash_payment_keyed_on_the_wrong_order(qtbot, desk, servi
     """Issue 6: the payment counts for nothing, the order is due again, and the reason is required."""
     order = paid_cash_sale(services, catalogue.conference_id, name="Ada Lovelace", email="ada@example.org",
                            tickets={catalogue.regular: 1})
-    screen = OrdersScreen(desk)
-    qtbot.addWidget(screen)
-    screen.show()
-    screen.show_reference(order.reference)
-    qtbot.waitUntil(lambda: screen.detail is not None and screen.void_payment.isEnabled())
+    screen = orders_screen_on(qtbot, desk, order.reference)
+    qtbot.waitUntil(screen.void_payment.isEnabled)
     qtbot.mouseClick(screen.void_payment, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: screen.void_dialog is not None and screen.void_dialog.isVisible())
     dialog = screen.void_dialog
