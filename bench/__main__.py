@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stripe-events", type=int, default=10_000,
                         help="backlog size of the Stripe catch-up benchmark")
     args = parser.parse_args(argv)
-    from boxoffice.services.access import SYSTEM, set_operator
+    from boxoffice.services.staff.access import SYSTEM, set_operator
 
     set_operator(SYSTEM)  # benchmarks call the services directly, as the command line does
     groups = args.only or list(GROUPS)

@@ -87,7 +87,7 @@ def _put(results: Results, name: str, s: Stats) -> None:
 
 
 def bench_availability(info: DatasetInfo, ctx: ServiceContext, path: Path, reps: int, log: Log) -> Results:
-    from boxoffice.services.catalog import CatalogService
+    from boxoffice.services.sales.catalog import CatalogService
 
     catalog = CatalogService(ctx)
     conf, now = info.conference_id, ctx.clock.now()
@@ -146,7 +146,7 @@ def floor_search(conn: sqlite3.Connection, conference_id: int, text: str, limit:
 
 
 def bench_search(info: DatasetInfo, ctx: ServiceContext, path: Path, reps: int, log: Log) -> Results:
-    from boxoffice.services.orders import OrderService
+    from boxoffice.services.sales.orders import OrderService
 
     orders = OrderService(ctx)
     conf = info.conference_id
@@ -251,8 +251,8 @@ class _RawCheckout:
 
 
 def bench_checkout(info: DatasetInfo, ctx: ServiceContext, path: Path, reps: int, log: Log) -> Results:
-    from boxoffice.services.cart import CartService
-    from boxoffice.services.checkout import CheckoutService
+    from boxoffice.services.sales.cart import CartService
+    from boxoffice.services.sales.checkout import CheckoutService
 
     carts, checkout = CartService(ctx), CheckoutService(ctx)
     conf = info.conference_id

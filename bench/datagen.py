@@ -25,7 +25,7 @@ from bench import names
 from boxoffice.db.engine import Database, sqlite_url
 from boxoffice.db.migrate import head_revision, upgrade
 from boxoffice.domain import models as m
-from boxoffice.services.order_state import repair_counters
+from boxoffice.services.sales.order_state import repair_counters
 from boxoffice.timeutil import UTC
 
 GENERATOR_VERSION = 2

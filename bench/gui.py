@@ -4,7 +4,7 @@ All run as subprocesses under QT_QPA_PLATFORM=offscreen, the package byte-compil
 imports SQLAlchemy and PySide6, runs one SELECT and shows a window; the ORM floor does the same with
 its SELECT through our mapped models. The app run is `boxoffice run` on a demo database; a driver
 polls the widgets until the desk is usable: the sign-in screen is shown and ready (the staff names
-arrived from the database, so a sign-in goes through; the window opens locked since issue 6), or a
+arrived from the database, so a sign-in goes through; the window opens locked), or a
 visible, enabled Sell screen shows at least one product tile, with no modal dialog in front. The
 first start is prepared with the first admin, so no dialog waits for a person. Floor, ORM floor and
 app runs are interleaved (9 of each: runs on this kind of machine vary by 20-30%).
@@ -124,7 +124,7 @@ if len(sys.argv) > 2:  # first start: settings naming the demo conference, and t
     from boxoffice.app import build_app
     from boxoffice.config import Settings, save_settings
     from boxoffice.demo.seed import seed_if_empty
-    from boxoffice.services.access import SYSTEM, acting_as
+    from boxoffice.services.staff.access import SYSTEM, acting_as
     save_settings(Settings(database_url="sqlite:///" + sys.argv[1], conference_id=1))
     prepared = build_app("sqlite:///" + sys.argv[1], use_stripe=False)
     with acting_as(SYSTEM):

@@ -17,23 +17,23 @@ from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import Clock, SystemClock
 
 if TYPE_CHECKING:
-    from boxoffice.services.audit import AuditService
-    from boxoffice.services.auth import AuthService
-    from boxoffice.services.catalog_admin import CatalogAdminService
-    from boxoffice.services.shifts import ShiftService
-    from boxoffice.services.card_payments import CardPaymentService
-    from boxoffice.services.cart import CartService
-    from boxoffice.services.catalog import CatalogService
-    from boxoffice.services.checkout import CheckoutService
-    from boxoffice.services.conferences import ConferenceService
-    from boxoffice.services.credits import CreditService
-    from boxoffice.services.customers import CustomerService
-    from boxoffice.services.orders import OrderService
-    from boxoffice.services.payments import PaymentService
-    from boxoffice.services.ports import PaymentGateway
-    from boxoffice.services.refunds import RefundService
-    from boxoffice.services.staff import StaffService
-    from boxoffice.services.staff_directory import StaffDirectory
+    from boxoffice.services.staff.audit import AuditService
+    from boxoffice.services.staff.auth import AuthService
+    from boxoffice.services.admin.catalog_admin import CatalogAdminService
+    from boxoffice.services.desk.shifts import ShiftService
+    from boxoffice.services.money.card_payments import CardPaymentService
+    from boxoffice.services.sales.cart import CartService
+    from boxoffice.services.sales.catalog import CatalogService
+    from boxoffice.services.sales.checkout import CheckoutService
+    from boxoffice.services.sales.conferences import ConferenceService
+    from boxoffice.services.money.credits import CreditService
+    from boxoffice.services.sales.customers import CustomerService
+    from boxoffice.services.sales.orders import OrderService
+    from boxoffice.services.money.payments import PaymentService
+    from boxoffice.services.money.ports import PaymentGateway
+    from boxoffice.services.money.refunds import RefundService
+    from boxoffice.services.staff.members import StaffService
+    from boxoffice.services.staff.directory import StaffDirectory
     from boxoffice.stripe_sync.gateway import StripeGateway
     from boxoffice.stripe_sync.poller import Poller
 
@@ -83,22 +83,22 @@ class AppServices:
     no Stripe gateway; ``card_status`` then says why card payments are off ("" when they are on).
     """
 
-    customers: _Service[CustomerService] = _Service("boxoffice.services.customers", "CustomerService")
-    catalog: _Service[CatalogService] = _Service("boxoffice.services.catalog", "CatalogService")
-    carts: _Service[CartService] = _Service("boxoffice.services.cart", "CartService")
-    checkout: _Service[CheckoutService] = _Service("boxoffice.services.checkout", "CheckoutService")
-    orders: _Service[OrderService] = _Service("boxoffice.services.orders", "OrderService")
-    payments: _Service[PaymentService] = _Service("boxoffice.services.payments", "PaymentService")
-    refunds: _Service[RefundService] = _Service("boxoffice.services.refunds", "RefundService",
+    customers: _Service[CustomerService] = _Service("boxoffice.services.sales.customers", "CustomerService")
+    catalog: _Service[CatalogService] = _Service("boxoffice.services.sales.catalog", "CatalogService")
+    carts: _Service[CartService] = _Service("boxoffice.services.sales.cart", "CartService")
+    checkout: _Service[CheckoutService] = _Service("boxoffice.services.sales.checkout", "CheckoutService")
+    orders: _Service[OrderService] = _Service("boxoffice.services.sales.orders", "OrderService")
+    payments: _Service[PaymentService] = _Service("boxoffice.services.money.payments", "PaymentService")
+    refunds: _Service[RefundService] = _Service("boxoffice.services.money.refunds", "RefundService",
                                                 with_gateway=True)
-    credits: _Service[CreditService] = _Service("boxoffice.services.credits", "CreditService")
-    staff: _Service[StaffService] = _Service("boxoffice.services.staff", "StaffService")
-    conferences: _Service[ConferenceService] = _Service("boxoffice.services.conferences", "ConferenceService")
-    auth: _Service[AuthService] = _Service("boxoffice.services.auth", "AuthService")
-    directory: _Service[StaffDirectory] = _Service("boxoffice.services.staff_directory", "StaffDirectory")
-    audit: _Service[AuditService] = _Service("boxoffice.services.audit", "AuditService")
-    shifts: _Service[ShiftService] = _Service("boxoffice.services.shifts", "ShiftService")
-    catalog_admin: _Service[CatalogAdminService] = _Service("boxoffice.services.catalog_admin",
+    credits: _Service[CreditService] = _Service("boxoffice.services.money.credits", "CreditService")
+    staff: _Service[StaffService] = _Service("boxoffice.services.staff.members", "StaffService")
+    conferences: _Service[ConferenceService] = _Service("boxoffice.services.sales.conferences", "ConferenceService")
+    auth: _Service[AuthService] = _Service("boxoffice.services.staff.auth", "AuthService")
+    directory: _Service[StaffDirectory] = _Service("boxoffice.services.staff.directory", "StaffDirectory")
+    audit: _Service[AuditService] = _Service("boxoffice.services.staff.audit", "AuditService")
+    shifts: _Service[ShiftService] = _Service("boxoffice.services.desk.shifts", "ShiftService")
+    catalog_admin: _Service[CatalogAdminService] = _Service("boxoffice.services.admin.catalog_admin",
                                                             "CatalogAdminService")
 
     def __init__(self, ctx: ServiceContext, *, schema_revision: str | None = None,
@@ -112,7 +112,7 @@ class AppServices:
         self._built: dict[str, object] = {}
         self._lock = threading.Lock()
         if gateway is not None:
-            from boxoffice.services.card_payments import CardPaymentService
+            from boxoffice.services.money.card_payments import CardPaymentService
             from boxoffice.stripe_sync.poller import Poller
 
             self.card_payments = CardPaymentService(ctx, gateway)  # type: ignore[arg-type]

@@ -202,7 +202,7 @@ def _log_checks(t: SelfTest) -> None:
 
 def run(out: TextIO | None = None) -> int:
     """Run every check; returns the process exit code (0 only when all passed)."""
-    from boxoffice.services.access import SYSTEM, acting_as
+    from boxoffice.services.staff.access import SYSTEM, acting_as
 
     t = SelfTest(out=out or sys.stdout)
     started = time.monotonic()

@@ -86,7 +86,7 @@ def open_shift(db: Database, desk_name: str = "Desk 1", opening_float: Decimal =
 
 def ensure_open_shift(db: Database, desk_name: str = "Desk 1") -> int:
     """The open shift at ``desk_name``, opened with a 100.00 float when there is none."""
-    from boxoffice.services.shifts import open_shift_id
+    from boxoffice.services.desk.shifts import open_shift_id
 
     with db.read() as session:
         existing = open_shift_id(session, desk_name)
@@ -105,8 +105,8 @@ def session_get(session: Session, model: type, ident: int) -> Any:
 def sell(ctx: Any, conference_id: int, customer_id: int, items: list[tuple[str, int, int]],
          *, voucher: str | None = None) -> Any:
     """Sell through the real services: open the customer's cart, add ``(kind, id, qty)``, check out."""
-    from boxoffice.services.cart import CartService
-    from boxoffice.services.checkout import CheckoutService
+    from boxoffice.services.sales.cart import CartService
+    from boxoffice.services.sales.checkout import CheckoutService
 
     carts = CartService(ctx)
     cart = carts.open_cart(conference_id, customer_id)
@@ -123,7 +123,7 @@ def sell(ctx: Any, conference_id: int, customer_id: int, items: list[tuple[str, 
 def mark_order_paid(db: Database, order_id: int) -> None:
     """Settle an order through the order-state transition (as a completed payment would)."""
     from boxoffice.domain.models import Order
-    from boxoffice.services import order_state
+    from boxoffice.services.sales import order_state
 
     with db.write() as session:
         order_state.mark_paid(session, session.get(Order, order_id))

@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from boxoffice.logging_setup import configure_logging
 
     configure_logging()
-    from boxoffice.services.access import SYSTEM, set_operator
+    from boxoffice.services.staff.access import SYSTEM, set_operator
 
     # Headless commands act as the system operator (audit rows say "system"); the desk GUI
     # clears this at start and acts only for whoever signs in.

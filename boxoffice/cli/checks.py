@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import Credit, Order, OrderStatus, Voucher
-from boxoffice.services.order_state import recount, repair_counters
+from boxoffice.services.sales.order_state import recount, repair_counters
 
 
 @dataclass(frozen=True)

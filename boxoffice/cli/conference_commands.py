@@ -9,7 +9,7 @@ from boxoffice.cli.common import open_migrated
 from boxoffice.cli.registry import command
 from boxoffice.demo.seed import seed_demo
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.importer import import_conference
+from boxoffice.services.admin.conference_import import import_conference
 
 
 def _configure_import(parser: argparse.ArgumentParser) -> None:

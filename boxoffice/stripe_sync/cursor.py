@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import SyncState
-from boxoffice.services.card_payments import INSTANCE_KEY, instance_id
+from boxoffice.services.money.card_payments import INSTANCE_KEY, instance_id
 
 __all__ = ["INSTANCE_KEY", "acquire_lease", "advance_cursor", "instance_id", "read_cursor", "release_lease"]
 

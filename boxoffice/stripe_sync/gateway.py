@@ -14,7 +14,7 @@ import stripe
 
 from boxoffice.errors import ConfigError, PaymentDeclined, PaymentError
 from boxoffice.money import from_minor_units, to_minor_units
-from boxoffice.services.ports import (
+from boxoffice.services.money.ports import (
     EventPage,
     GatewayIntent,
     GatewayReader,

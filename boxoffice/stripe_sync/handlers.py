@@ -24,8 +24,8 @@ from boxoffice.domain.models import (
     TerminalPayment,
 )
 from boxoffice.money import format_money, from_minor_units
-from boxoffice.services import order_state
-from boxoffice.services.refunds import apply_refund_status, record_gateway_outcome
+from boxoffice.services.sales import order_state
+from boxoffice.services.money.refunds import apply_refund_status, record_gateway_outcome
 
 log = logging.getLogger(__name__)
 

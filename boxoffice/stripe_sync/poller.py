@@ -24,7 +24,7 @@ from boxoffice.db.types import UTCDateTime
 from boxoffice.domain.models import EventProcessingException, StripeEvent
 from boxoffice.errors import ConfigError
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.ports import EventPage, GatewayUnavailable
+from boxoffice.services.money.ports import EventPage, GatewayUnavailable
 from boxoffice.stripe_sync import cursor
 from boxoffice.stripe_sync.handlers import HANDLED_TYPES, HandlerContext, apply_event, not_ours
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from boxoffice.services.access import Permission
+from boxoffice.services.staff.access import Permission
 
 if TYPE_CHECKING:
     from boxoffice.ui.screens.audit.screen import AuditScreen

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from boxoffice.services.access import Actor, set_operator
+from boxoffice.services.staff.access import Actor, set_operator
 from boxoffice.ui.formatting import Display
 from boxoffice.ui.messages import Messages
 from boxoffice.ui.tasks import TaskRunner

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from boxoffice import gc_pause, paths
 from boxoffice.config import LoadedSettings, Settings, normalise_database_url, save_settings
 from boxoffice.errors import UserError
-from boxoffice.services.access import set_operator
+from boxoffice.services.staff.access import set_operator
 from boxoffice.ui.crash import install_crash_handler
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.formatting import Display
@@ -51,7 +51,7 @@ def apply_first_start(services: Any, settings: Settings, choice: FirstStartChoic
     """Open the chosen database and load the conference; returns (services, settings, owned)."""
     from boxoffice.app import build_app   # the wiring module, only on first start
     from boxoffice.demo.seed import seed_demo
-    from boxoffice.services.importer import import_conference
+    from boxoffice.services.admin.conference_import import import_conference
 
     owned = False
     if choice.database:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from boxoffice.services.access import Actor, Permission, Role, current_actor
+from boxoffice.services.staff.access import Actor, Permission, Role, current_actor
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.dialogs.override import install_override
 from boxoffice.ui.idle import IdleWatcher

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
-from boxoffice.services.access import current_actor
+from boxoffice.services.staff.access import current_actor
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.dialogs.shift_open import shift_notifier
 

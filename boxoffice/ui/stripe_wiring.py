@@ -39,7 +39,7 @@ class _CardPage(QWidget):
         dialog.start()
 
     def _on_paid(self, attempt: Any) -> None:
-        from boxoffice.services.payments import PaymentResult
+        from boxoffice.services.money.payments import PaymentResult
 
         orders = self.host.desk.services.orders
         order_id = attempt.order_id
@@ -123,7 +123,7 @@ def install_readers_screen(window: Any, cards: Any, controller: Any, reader_id: 
                            save_reader: Callable[[str], Any]) -> None:
     """The Card readers screen (F5, ``window.readers_screen``, built when first shown); a reader
     chosen there is offered first by the payment dialog."""
-    from boxoffice.services.access import Permission
+    from boxoffice.services.staff.access import Permission
 
     def build() -> Any:
         from boxoffice.ui.screens.readers.screen import ReadersScreen

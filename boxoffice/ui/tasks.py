@@ -24,7 +24,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from boxoffice.errors import PermissionDenied
-from boxoffice.services.access import Actor, acting_as, current_actor
+from boxoffice.services.staff.access import Actor, acting_as, current_actor
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from boxoffice.config import Settings
-from boxoffice.services.access import current_actor
+from boxoffice.services.staff.access import current_actor
 from boxoffice.ui.main_window import MainWindow
 from boxoffice.ui.screens.settings.wiring import install_admin_screens
 

@@ -82,7 +82,7 @@ def staff_team(services: AppServices) -> Iterator[StaffTeam]:
 
     Whoever the test signs in at the desk is signed out again afterwards (the operator is desk-wide).
     """
-    from boxoffice.services.access import Role, acting_as, current_actor, set_operator
+    from boxoffice.services.staff.access import Role, acting_as, current_actor, set_operator
 
     previous = current_actor()
     admin = services.auth.create_first_admin("Ada", ADMIN_PASSWORD)

@@ -14,7 +14,7 @@ from boxoffice.config import Settings
 from boxoffice.db.engine import sqlite_url
 from boxoffice.demo.seed import seed_demo
 from boxoffice.errors import PermissionDenied
-from boxoffice.services.access import SYSTEM, Permission, acting_as, set_operator
+from boxoffice.services.staff.access import SYSTEM, Permission, acting_as, set_operator
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.formatting import Display
 from boxoffice.ui.dialogs.override import OverrideDialog

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from boxoffice.services import audit
-from boxoffice.services.access import Actor, Role, acting_as
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import Actor, Role, acting_as
 from boxoffice.timeutil import UTC
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.screens.audit import screen as audit_module

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from boxoffice.services.access import Actor, Role, acting_as
+from boxoffice.services.staff.access import Actor, Role, acting_as
 from boxoffice.ui.admin_wiring import install_admin
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.main_window import MainWindow

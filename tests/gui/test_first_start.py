@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from boxoffice.config import load_settings
-from boxoffice.services.access import Role
+from boxoffice.services.staff.access import Role
 from boxoffice.ui.dialogs.first_start import FirstAdminDialog, FirstStartChoice, FirstStartDialog
 from boxoffice.ui.launch import _needs_setup, apply_first_start
 from tests.gui.helpers import labels_without_buddy

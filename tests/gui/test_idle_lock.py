@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from boxoffice.services.access import current_actor
+from boxoffice.services.staff.access import current_actor
 from tests.gui.auth_helpers import locked_window, sign_in
 from tests.gui.conftest import LEAD_PASSWORD, VOLUNTEER_PIN
 

@@ -203,7 +203,7 @@ def test_another_desks_sale_appears_in_orders_keeping_selection_and_scroll(qtbot
 
 
 def test_a_lead_voids_a_cash_payment_keyed_on_the_wrong_order(qtbot, desk, services, catalogue) -> None:
-    """Issue 6: the payment counts for nothing, the order is due again, and the reason is required."""
+    """A voided payment counts for nothing, the order is due again, and the reason is required."""
     order = paid_cash_sale(services, catalogue.conference_id, name="Ada Lovelace", email="ada@example.org",
                            tickets={catalogue.regular: 1})
     screen = orders_screen_on(qtbot, desk, order.reference)

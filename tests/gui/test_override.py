@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from boxoffice.domain.models import AuditEntry
 from boxoffice.errors import PermissionDenied
-from boxoffice.services.access import acting_as, current_actor
+from boxoffice.services.staff.access import acting_as, current_actor
 from tests.gui.auth_helpers import locked_window, sign_in
 from tests.gui.conftest import LEAD_PASSWORD, VOLUNTEER_PIN
 

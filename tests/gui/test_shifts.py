@@ -1,4 +1,4 @@
-"""Cash shifts in the GUI: the prompt to open one, the close dialog, reports, the screen (Issue 6)."""
+"""Cash shifts in the GUI: the prompt to open one, the close dialog, reports, the screen."""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from boxoffice.services.access import Role, current_actor
-from boxoffice.services.auth import SIGN_IN_FAILED_TEXT
+from boxoffice.services.staff.access import Role, current_actor
+from boxoffice.services.staff.auth import SIGN_IN_FAILED_TEXT
 from tests.gui.auth_helpers import locked_window, sign_in
 from tests.gui.conftest import ADMIN_PASSWORD, LEAD_PASSWORD, VOLUNTEER_PIN
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from boxoffice.errors import SignInFailed
-from boxoffice.services.access import Role, acting_as
+from boxoffice.services.staff.access import Role, acting_as
 from tests.gui.auth_helpers import locked_window, sign_in
 from tests.gui.conftest import ADMIN_PASSWORD
 

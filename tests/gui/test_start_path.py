@@ -19,7 +19,7 @@ from boxoffice.app import build_app
 from boxoffice.config import Settings, save_settings
 from boxoffice.db.engine import sqlite_url
 from boxoffice.demo.seed import seed_if_empty
-from boxoffice.services.access import SYSTEM, acting_as
+from boxoffice.services.staff.access import SYSTEM, acting_as
 
 ADMIN, PASSWORD = "Desk Admin", "desk password"
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from boxoffice.app import AppServices, build_app
 from boxoffice.db.engine import sqlite_url
 from boxoffice.domain.models import TicketType
-from boxoffice.services.orders import OrderSummary
+from boxoffice.services.sales.order_views import OrderSummary
 from boxoffice.stripe_sync.keys import API_BASE_ENV, SECRET_KEY_ENV
 from boxoffice.timeutil import FixedClock
 from boxoffice.ui.desk import Desk

@@ -102,7 +102,7 @@ def test_callbacks_of_a_deleted_widget_are_not_called(qtbot) -> None:
 
 def test_a_refused_write_reruns_once_as_the_approved_operator(qtbot) -> None:
     from boxoffice.errors import PermissionDenied
-    from boxoffice.services.access import Actor, Permission, Role, acting_as, authorize, current_actor
+    from boxoffice.services.staff.access import Actor, Permission, Role, acting_as, authorize, current_actor
 
     runner = TaskRunner()
     lead = Actor(2, "Linus", Role.LEAD)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from boxoffice.db.engine import Database
-from boxoffice.services.cart import CartService
+from boxoffice.services.sales.cart import CartService
 from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import FixedClock
 from tests import factories

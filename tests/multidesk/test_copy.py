@@ -15,7 +15,7 @@ from boxoffice.db.copy import compare_databases, copy_database, run_compare, run
 from boxoffice.db.engine import Database, sqlite_url
 from boxoffice.domain.models import Customer, Order
 from boxoffice.errors import ConfigError
-from boxoffice.services.order_state import recount
+from boxoffice.services.sales.order_state import recount
 from tests import factories
 
 SMALL = Scale(orders=400, ticket_types=8, addons=4, vouchers=3, staff=2)

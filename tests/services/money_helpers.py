@@ -11,11 +11,11 @@ from boxoffice.db.engine import Database
 from boxoffice.domain.models import Order, OrderLineItem, OrderStatus, Payment, PaymentMethod, PaymentStatus
 from boxoffice.errors import PaymentError
 from boxoffice.money import quantize
-from boxoffice.services import order_state
-from boxoffice.services.cart import CartService
-from boxoffice.services.checkout import CheckoutService
+from boxoffice.services.sales import order_state
+from boxoffice.services.sales.cart import CartService
+from boxoffice.services.sales.checkout import CheckoutService
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.ports import GatewayUnavailable, GatewayRefund
+from boxoffice.services.money.ports import GatewayUnavailable, GatewayRefund
 from tests import factories
 
 _refs = itertools.count(1)

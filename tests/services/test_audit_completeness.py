@@ -1,4 +1,4 @@
-"""Issue 6 audit completeness: each sensitive operation writes exactly one audit row, in its transaction.
+"""Audit completeness: each sensitive operation writes exactly one audit row, in its transaction.
 
 The row names the acting operator (and a lead who approved it), the desk, the target and the
 amounts before/after. An operation that fails writes no row.
@@ -17,8 +17,8 @@ from sqlalchemy.exc import DBAPIError
 
 from boxoffice.domain.models import AuditEntry
 from boxoffice.errors import RefundError
-from boxoffice.services import audit
-from boxoffice.services.access import SYSTEM, Actor, Role, acting_as
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import SYSTEM, Actor, Role, acting_as
 from boxoffice.timeutil import FixedClock
 from tests.services.test_permissions import World, _world
 
@@ -112,7 +112,7 @@ def test_an_export_to_a_folder_that_cannot_be_written_says_so(db_path: Path, clo
                                                                tmp_path: Path) -> None:
     w = _world(db_path, clock, tmp_path)
     try:
-        from boxoffice.services.audit import ExportFailed
+        from boxoffice.services.staff.audit import ExportFailed
 
         with acting_as(SYSTEM), pytest.raises(ExportFailed, match="Choose another folder"):
             w.app.audit.export_csv(tmp_path / "no such folder" / "audit.csv")

@@ -13,9 +13,9 @@ from sqlalchemy.exc import DatabaseError
 
 from boxoffice.db.engine import Database
 from boxoffice.errors import InvalidInput, PermissionDenied
-from boxoffice.services import audit
-from boxoffice.services.access import Actor, Role, acting_as
-from boxoffice.services.audit import AuditService
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import Actor, Role, acting_as
+from boxoffice.services.staff.audit import AuditService
 from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import UTC, FixedClock
 

@@ -7,13 +7,13 @@ from sqlalchemy import select
 
 from boxoffice.domain.models import AuditEntry, Staff
 from boxoffice.errors import AccountLocked, InvalidInput, NotSignedIn, PermissionDenied, SignInFailed
-from boxoffice.services import audit
-from boxoffice.services.access import Actor, Permission, Role, acting_as
-from boxoffice.services.auth import (
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import Actor, Permission, Role, acting_as
+from boxoffice.services.staff.auth import (
     LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS, SIGN_IN_FAILED_TEXT, AuthService, hash_secret, verify_secret,
 )
-from boxoffice.services.staff import StaffService
-from boxoffice.services.staff_directory import StaffDirectory
+from boxoffice.services.staff.members import StaffService
+from boxoffice.services.staff.directory import StaffDirectory
 
 ADMIN_PW = "correct horse"
 LEAD_PW = "lead-pass-123"

@@ -19,7 +19,7 @@ from boxoffice.errors import (
     VoucherExpired,
     VoucherInvalid,
 )
-from boxoffice.services.cart import CartService
+from boxoffice.services.sales.cart import CartService
 from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import FixedClock
 from tests import factories as f

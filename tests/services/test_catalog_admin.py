@@ -15,10 +15,10 @@ from boxoffice.db.engine import Database
 from boxoffice.domain.catalog_rules import CODE_ALPHABET
 from boxoffice.domain.models import AuditEntry, Voucher
 from boxoffice.errors import InvalidInput, NotFound, NotSignedIn, PermissionDenied
-from boxoffice.services import audit
-from boxoffice.services.access import Actor, Role, acting_as
-from boxoffice.services.catalog import CatalogService
-from boxoffice.services.catalog_admin import CatalogAdminService, DuplicateName, StockTooLow
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import Actor, Role, acting_as
+from boxoffice.services.sales.catalog import CatalogService
+from boxoffice.services.admin.catalog_admin import CatalogAdminService, DuplicateName, StockTooLow
 from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import UTC
 from tests import factories as f
@@ -214,7 +214,7 @@ def test_generate_codes_unique_against_existing_and_one_audit_row(
     f.voucher(db, conf_id, code="PYAAAA")
     # A random source that first repeats an existing code and the batch's own first code.
     draws = iter("AAAA" "BBBB" "AAAA" "BBBB" "CCCC")
-    monkeypatch.setattr("boxoffice.services.catalog_admin.secrets.randbelow",
+    monkeypatch.setattr("boxoffice.services.admin.catalog_admin.secrets.randbelow",
                         lambda n: CODE_ALPHABET.index(next(draws)))
     codes = admin.generate_vouchers(conf_id, 2, prefix="py", length=4, voucher_type="comp",
                                     discount_value=Decimal(0))

@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from boxoffice.db.engine import Database
 from boxoffice.domain.models import Cart, Order, OrderLineItem, TicketType, Voucher, VoucherType
 from boxoffice.errors import CartError, InvalidInput, LimitExceeded, SoldOut, VoucherExpired, VoucherInvalid
-from boxoffice.services import order_state
-from boxoffice.services.cart import CartService
-from boxoffice.services.catalog import CatalogService
-from boxoffice.services.checkout import REFERENCE_ALPHABET, CheckoutService
+from boxoffice.services.sales import order_state
+from boxoffice.services.sales.cart import CartService
+from boxoffice.services.sales.catalog import CatalogService
+from boxoffice.services.sales.checkout import REFERENCE_ALPHABET, CheckoutService
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.orders import OrderService
+from boxoffice.services.sales.orders import OrderService
 from boxoffice.timeutil import FixedClock
 from tests import factories as f
 
@@ -359,7 +359,7 @@ def test_chk8_gives_up_after_ten_collisions(carts: CartService, db: Database, ct
 
 
 def test_chk8_references_avoid_ambiguous_characters() -> None:
-    from boxoffice.services.checkout import random_reference_body
+    from boxoffice.services.sales.checkout import random_reference_body
 
     drawn = "".join(random_reference_body() for _ in range(500))
     assert not set(drawn) & set("0O1I")
@@ -403,7 +403,7 @@ def test_checkout_query_count_is_small(carts: CartService, checkout: CheckoutSer
 def test_ord8_lapsed_order_with_cash_is_flagged_not_cancelled_and_not_reswept(
     carts: CartService, checkout: CheckoutService, db: Database, ctx: ServiceContext, clock: FixedClock
 ) -> None:
-    from boxoffice.services.payments import PaymentService
+    from boxoffice.services.money.payments import PaymentService
 
     conf = f.conference(db, hold_minutes=15)
     t = f.ticket_type(db, conf.id, name="Individual", total_quantity=10)

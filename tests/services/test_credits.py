@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from boxoffice.errors import CreditError, InvalidInput, NotFound
-from boxoffice.services.credits import CreditService
-from boxoffice.services.payments import PaymentService
+from boxoffice.services.money.credits import CreditService
+from boxoffice.services.money.payments import PaymentService
 from tests import factories
 from tests.services.money_helpers import pending_order, shop
 

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from boxoffice.db.base import Base
 from boxoffice.domain.models import Conference, Staff
 from boxoffice.errors import InvalidInput, NotFound
-from boxoffice.services.access import Role, acting_as
-from boxoffice.services.auth import AuthService
-from boxoffice.services.conferences import CONFERENCE, ConferenceService, ConferenceView
-from boxoffice.services.staff_directory import STAFF, StaffDirectory
+from boxoffice.services.staff.access import Role, acting_as
+from boxoffice.services.staff.auth import AuthService
+from boxoffice.services.sales.conferences import CONFERENCE, ConferenceService, ConferenceView
+from boxoffice.services.staff.directory import STAFF, StaffDirectory
 from tests import factories
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from boxoffice.db.engine import Database, sqlite_url
 from boxoffice.db.migrate import current_revision, head_revision, needs_upgrade, upgrade
-from boxoffice.services.order_state import recount
+from boxoffice.services.sales.order_state import recount
 
 NOW = "2027-05-01 12:00:00.000000"
 LATER = "2027-05-01 12:15:00.000000"

@@ -7,9 +7,9 @@ from decimal import Decimal
 from boxoffice.db.engine import Database
 from boxoffice.domain.models import Credit, Order, OrderStatus, Voucher
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.credits import CreditService
-from boxoffice.services.order_state import recount, sweep_stale_orders
-from boxoffice.services.payments import PaymentService
+from boxoffice.services.money.credits import CreditService
+from boxoffice.services.sales.order_state import recount, sweep_stale_orders
+from boxoffice.services.money.payments import PaymentService
 from boxoffice.timeutil import FixedClock
 from tests import factories
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 from boxoffice.errors import InvalidInput, NotFound, OrderStateError
-from boxoffice.services.credits import CreditService
-from boxoffice.services.order_search import count_statement, search_params, search_statement
-from boxoffice.services.orders import OrderService
-from boxoffice.services.payments import PaymentService
-from boxoffice.services.refunds import RefundService
+from boxoffice.services.money.credits import CreditService
+from boxoffice.services.sales.order_search import count_statement, search_params, search_statement
+from boxoffice.services.sales.orders import OrderService
+from boxoffice.services.money.payments import PaymentService
+from boxoffice.services.money.refunds import RefundService
 from tests import factories
 from tests.services.money_helpers import (
     FakeGateway,

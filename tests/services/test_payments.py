@@ -20,10 +20,10 @@ from boxoffice.domain.models import (
     TicketType,
 )
 from boxoffice.errors import CreditError, InvalidInput, NoOpenShift, NotFound, OrderStateError, PaymentError
-from boxoffice.services.credits import CreditService
-from boxoffice.services.orders import OrderService
-from boxoffice.services.payments import PaymentService
-from boxoffice.services.refunds import RefundService
+from boxoffice.services.money.credits import CreditService
+from boxoffice.services.sales.orders import OrderService
+from boxoffice.services.money.payments import PaymentService
+from boxoffice.services.money.refunds import RefundService
 from tests import factories
 from tests.services.money_helpers import counters_consistent, pending_order, shop
 
@@ -241,7 +241,7 @@ def test_cash_on_a_cancelled_order_is_refused(ctx, db, clock, s) -> None:  # typ
         assert session.get(Order, order_id).status == OrderStatus.CANCELLED
 
 
-# --------------------------------------------------------------------------- issue 6: shifts and voids
+# --------------------------------------------------------------------------- shifts and voids
 
 
 def test_cash_without_an_open_shift_is_refused_and_records_nothing(ctx, db, clock, s) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""Issue 6 permission matrix: every service operation x every role (and nobody signed in).
+"""The permission matrix: every service operation x every role (and nobody signed in).
 
 Each case builds the same small world as an admin, then calls one operation as one role.
 Allowed: the call succeeds. Denied: it raises PermissionDenied (NotSignedIn without an
@@ -22,7 +22,7 @@ from sqlalchemy import func, inspect as sa_inspect, select, table
 from boxoffice.app import AppServices, build_app
 from boxoffice.db.engine import sqlite_url
 from boxoffice.errors import NotSignedIn, PermissionDenied
-from boxoffice.services.access import SYSTEM, Actor, Permission, Role, acting_as, authorize
+from boxoffice.services.staff.access import SYSTEM, Actor, Permission, Role, acting_as, authorize
 from boxoffice.timeutil import FixedClock
 from tests import factories
 
@@ -121,7 +121,7 @@ OPERATIONS: dict[str, tuple[Permission, Op]] = {
     "audit.count": (Permission.VIEW_AUDIT, lambda w: w.app.audit.count()),
     "audit.export_csv": (Permission.VIEW_AUDIT, lambda w: w.app.audit.export_csv(w.tmp / "audit.csv")),
     "staff.get_or_create": (Permission.MANAGE_STAFF, lambda w: w.app.staff.get_or_create("Newcomer")),
-    # Staff accounts (issue 6)
+    # Staff accounts
     "auth.list_staff": (Permission.MANAGE_STAFF, lambda w: w.app.auth.list_staff()),
     "auth.add_staff": (Permission.MANAGE_STAFF, lambda w: w.app.auth.add_staff("Vic", "volunteer", "2468")),
     "auth.set_role": (Permission.MANAGE_STAFF, lambda w: w.app.auth.set_role(

@@ -18,10 +18,10 @@ from boxoffice.domain.models import (
     Voucher,
 )
 from boxoffice.errors import InvalidInput, RefundError
-from boxoffice.services.credits import CreditService
-from boxoffice.services.orders import OrderService
-from boxoffice.services.payments import PaymentService
-from boxoffice.services.refunds import RefundService
+from boxoffice.services.money.credits import CreditService
+from boxoffice.services.sales.orders import OrderService
+from boxoffice.services.money.payments import PaymentService
+from boxoffice.services.money.refunds import RefundService
 from tests import factories
 from tests.services.money_helpers import FakeGateway, card_payment, checked_out, counters_consistent, shop
 

@@ -1,4 +1,4 @@
-"""Hypothesis: for any cash sales and refunds, expected cash = float + cash in - cash out (Issue 6)."""
+"""Hypothesis: for any cash sales and refunds, expected cash = float + cash in - cash out."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from boxoffice.db.engine import Database, sqlite_url
 from boxoffice.errors import UserError
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.orders import OrderService
-from boxoffice.services.payments import PaymentService
-from boxoffice.services.refunds import RefundService
-from boxoffice.services.shifts import ShiftService
+from boxoffice.services.sales.orders import OrderService
+from boxoffice.services.money.payments import PaymentService
+from boxoffice.services.money.refunds import RefundService
+from boxoffice.services.desk.shifts import ShiftService
 from tests import factories
 
 D = Decimal

@@ -1,4 +1,4 @@
-"""Cash drawer shifts: open, close once, expected cash, the report and its CSV (Issue 6)."""
+"""Cash drawer shifts: open, close once, expected cash, the report and its CSV."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from sqlalchemy import select, update
 
 from boxoffice.domain.models import AuditEntry, CashShift, Payment, PaymentStatus
 from boxoffice.errors import InvalidInput, NoOpenShift, NotSignedIn, PermissionDenied, ShiftError
-from boxoffice.services import audit
-from boxoffice.services.access import Actor, Role, acting_as
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import Actor, Role, acting_as
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.credits import CreditService
-from boxoffice.services.payments import PaymentService
-from boxoffice.services.refunds import RefundService
-from boxoffice.services.shift_report import csv_rows
-from boxoffice.services.shifts import ShiftService
+from boxoffice.services.money.credits import CreditService
+from boxoffice.services.money.payments import PaymentService
+from boxoffice.services.money.refunds import RefundService
+from boxoffice.services.desk.shift_report import csv_rows
+from boxoffice.services.desk.shifts import ShiftService
 from tests import factories
 
 D = Decimal

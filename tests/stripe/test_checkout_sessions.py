@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from boxoffice.domain.models import Order, OrderStatus, Payment, PaymentMethod, PaymentStatus
-from boxoffice.services.payments import PaymentService
+from boxoffice.services.money.payments import PaymentService
 from tests import factories
 
 
@@ -74,7 +74,7 @@ def test_desk_expires_the_link_early_then_can_take_another_method(cards, fake, m
 
 
 def test_resume_after_a_lost_answer_returns_the_same_session(cards, fake, make_order, ctx, db):
-    from boxoffice.services.card_payments import CardPaymentService
+    from boxoffice.services.money.card_payments import CardPaymentService
     from tests.stripe.conftest import make_gateway
 
     order = make_order(1)

@@ -17,7 +17,7 @@ from boxoffice.domain.models import (
     StripeEvent,
     TerminalPayment,
 )
-from boxoffice.services.refunds import RefundService
+from boxoffice.services.money.refunds import RefundService
 from boxoffice.stripe_sync import cursor
 from boxoffice.stripe_sync.poller import Poller, list_events, list_exceptions
 from tests.stripe.conftest import make_gateway
@@ -177,7 +177,7 @@ def test_evt13_retry_now_records_a_new_exception_on_renewed_failure(fake, poller
 
 
 def test_evt5_fix_money_for_a_cancelled_order_is_recorded_and_flagged(fake, poller, make_order, db, ctx):
-    from boxoffice.services.orders import OrderService
+    from boxoffice.services.sales.orders import OrderService
 
     order = make_order(1)
     OrderService(ctx).cancel(order.id)

@@ -79,7 +79,7 @@ def test_an_admin_changes_the_key_and_the_audit_row_holds_only_the_masked_keys(
 @pytest.mark.no_default_actor
 def test_only_an_admin_may_change_the_key(keychain: Any, ctx) -> None:
     from boxoffice.errors import PermissionDenied
-    from boxoffice.services.access import Actor, Role, acting_as
+    from boxoffice.services.staff.access import Actor, Role, acting_as
 
     with acting_as(Actor(7, "Linus", Role.LEAD)), pytest.raises(PermissionDenied, match="needs an admin"):
         keys.change_secret_key(ctx, "sk_test_newnewnewnew4242")

@@ -94,7 +94,7 @@ def _card_attempt(db, order_id: int, intent_id: str, amount: Decimal) -> int:
 
 def _metadata(order, db) -> dict[str, str]:
     """As the card service tags its intents: localstripe is shared by every test (each its own database)."""
-    from boxoffice.services.card_payments import instance_id
+    from boxoffice.services.money.card_payments import instance_id
     from boxoffice.timeutil import SystemClock
 
     with db.write() as s:

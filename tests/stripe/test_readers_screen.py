@@ -14,8 +14,8 @@ from boxoffice.app import AppServices, build_app  # noqa: E402
 from boxoffice.config import Settings, load_settings, save_settings  # noqa: E402
 from boxoffice.db.engine import sqlite_url  # noqa: E402
 from boxoffice.errors import InvalidInput, PermissionDenied  # noqa: E402
-from boxoffice.services.access import Actor, Role, acting_as  # noqa: E402
-from boxoffice.services.card_readers import new_registration_key, register_reader  # noqa: E402
+from boxoffice.services.staff.access import Actor, Role, acting_as  # noqa: E402
+from boxoffice.services.money.card_readers import new_registration_key, register_reader  # noqa: E402
 from boxoffice.ui.desk import Desk  # noqa: E402
 from boxoffice.ui.messages import RecordingMessages  # noqa: E402
 from boxoffice.ui.screens.readers.screen import ReadersScreen  # noqa: E402

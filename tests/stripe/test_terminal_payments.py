@@ -15,10 +15,10 @@ from boxoffice.domain.models import (
     TerminalPayment,
 )
 from boxoffice.errors import OrderStateError, PaymentError
-from boxoffice.services.card_payments import CardPaymentService
-from boxoffice.services.payments import PaymentService
+from boxoffice.services.money.card_payments import CardPaymentService
+from boxoffice.services.money.payments import PaymentService
 from tests import factories
-from boxoffice.services.ports import GatewayUnavailable
+from boxoffice.services.money.ports import GatewayUnavailable
 from tests.fakes.fake_stripe import DECLINE_NUMBER
 from tests.stripe.conftest import make_gateway
 

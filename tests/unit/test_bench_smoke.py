@@ -14,7 +14,7 @@ from bench.core import floor_remaining, floor_search, raw_connection, sqlite_tim
 from bench.datagen import BENCH_NOW, REFERENCE_ALPHABET, REFERENCE_PREFIX, DatasetInfo, Scale, build
 from boxoffice.db.engine import Database, sqlite_url
 from boxoffice.domain.models import Order, OrderLineItem, OrderStatus, Payment, Refund, Voucher
-from boxoffice.services.order_state import recount
+from boxoffice.services.sales.order_state import recount
 
 TINY = Scale(orders=400, ticket_types=12, addons=6, vouchers=5, staff=2)
 

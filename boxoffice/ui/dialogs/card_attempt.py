@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QLabel, QWidget
 
 from boxoffice.errors import UserError
-from boxoffice.services.card_payments import CardAttemptView, CardPaymentService
+from boxoffice.services.money.card_payments import CardAttemptView, CardPaymentService
 from boxoffice.ui.tasks import TaskRunner
 
 

@@ -11,7 +11,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from boxoffice.money import format_money
-from boxoffice.services.card_payments import CardPaymentService
+from boxoffice.services.money.card_payments import CardPaymentService
 from boxoffice.ui.dialogs.card_attempt import CardAttemptDialog
 from boxoffice.ui.tasks import TaskRunner
 

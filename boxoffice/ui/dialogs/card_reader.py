@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QVBoxLayou
 
 from boxoffice.errors import UserError
 from boxoffice.money import format_money
-from boxoffice.services.card_payments import CardPaymentService
+from boxoffice.services.money.card_payments import CardPaymentService
 from boxoffice.ui.dialogs.card_attempt import CardAttemptDialog
 from boxoffice.ui.tasks import TaskRunner
 

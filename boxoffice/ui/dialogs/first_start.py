@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from boxoffice.errors import UserError
-from boxoffice.services.auth import MIN_PASSWORD_LENGTH
+from boxoffice.services.staff.auth import MIN_PASSWORD_LENGTH
 from boxoffice.ui.widgets.button_row import dialog_buttons
 from boxoffice.ui.widgets.inline_message import InlineMessage
 

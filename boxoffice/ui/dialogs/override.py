@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from boxoffice.errors import PermissionDenied, UserError
-from boxoffice.services.access import Permission, Role
+from boxoffice.services.staff.access import Permission, Role
 from boxoffice.ui.dialogs.sign_in import SignInForm
 from boxoffice.ui.tasks import ResumeFn, TaskRunner
 

@@ -1,7 +1,7 @@
 """Tells a screen when another desk changed the shared data (a sale, a payment, a refund, the catalogue).
 
 Each screen that shows shared data owns a ``ChangeFeed``: a ``QTimer`` that, while the screen is on
-show, runs ``ChangeWatcher.poll()`` (one small aggregate query, ``boxoffice.services.changes``) through
+show, runs ``ChangeWatcher.poll()`` (one small aggregate query, ``boxoffice.services.desk.changes``) through
 the desk's task runner (reader pool, never the GUI thread) and emits ``changed()`` when the fingerprint
 moved. The screen then refreshes what it shows in place, so another desk's sale appears within about
 one interval plus the query time. Only the visible screen polls, so a desk runs one check per interval.
@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from boxoffice.services.changes import ChangeWatcher
+from boxoffice.services.desk.changes import ChangeWatcher
 from boxoffice.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from boxoffice.errors import NotSignedIn, PermissionDenied
-from boxoffice.services.audit import ACTIONS
+from boxoffice.services.staff.audit import ACTIONS
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.screens.audit.model import AuditModel, AuditQuery, Column, action_label
 from boxoffice.ui.widgets.inline_message import InlineMessage

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from boxoffice.services.card_readers import choose_desk_reader, new_registration_key, register_reader
+from boxoffice.services.money.card_readers import choose_desk_reader, new_registration_key, register_reader
 from boxoffice.ui.models.rows_model import RowsTableModel
 from boxoffice.ui.widgets.inline_message import InlineMessage
 

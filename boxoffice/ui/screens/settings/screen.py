@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 
 from boxoffice.config import Settings
 from boxoffice.errors import UserError
-from boxoffice.services.desk_settings import MAX_IDLE_LOCK_MINUTES, DeskSettingsService
+from boxoffice.services.desk.settings import MAX_IDLE_LOCK_MINUTES, DeskSettingsService
 from boxoffice.stripe_sync import keys
 from boxoffice.ui.widgets.button_row import dialog_buttons
 from boxoffice.ui.widgets.inline_message import InlineMessage

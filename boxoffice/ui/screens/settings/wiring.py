@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from boxoffice.config import Settings
-from boxoffice.services.access import Permission
+from boxoffice.services.staff.access import Permission
 
 if TYPE_CHECKING:
     from boxoffice.ui.screens.settings.screen import SettingsScreen

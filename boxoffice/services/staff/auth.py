@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import Staff
 from boxoffice.errors import AccountLocked, InvalidInput, NotFound, NotSignedIn, PermissionDenied, SignInFailed
-from boxoffice.services import audit
-from boxoffice.services.access import Actor, Permission, Role, authorize, current_actor
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import Actor, Permission, Role, authorize, current_actor
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.staff_directory import active_admins
+from boxoffice.services.staff.directory import active_admins
 
 log = logging.getLogger(__name__)
 

@@ -36,8 +36,8 @@ from boxoffice.domain.models import (
 )
 from boxoffice.domain.vouchers import VoucherTerms
 from boxoffice.errors import NotFound
-from boxoffice.services import order_state
-from boxoffice.services.customers import customer_label
+from boxoffice.services.sales import order_state
+from boxoffice.services.sales.customers import customer_label
 
 ProductKey = tuple[str, int]
 

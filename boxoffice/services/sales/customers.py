@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import Customer
 from boxoffice.errors import InvalidInput, NotFound
-from boxoffice.services.access import Permission, authorize
+from boxoffice.services.staff.access import Permission, authorize
 from boxoffice.services.context import ServiceContext
 
 MAX_FIND = 100

@@ -13,7 +13,7 @@ from boxoffice.domain import capacity
 from boxoffice.domain.models import Conference
 from boxoffice.domain.vouchers import hidden_ticket_problem
 from boxoffice.errors import InvalidInput, NotFound
-from boxoffice.services.cart_state import (
+from boxoffice.services.sales.cart_state import (
     CartState,
     Lapsed,
     Product,

@@ -10,11 +10,9 @@ a shift lives in ``shift_report``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -34,16 +32,13 @@ from boxoffice.domain.models import (
 )
 from boxoffice.errors import InvalidInput, NoOpenShift, NotFound, NotSignedIn, ShiftError
 from boxoffice.money import format_money, parse_amount, quantize
-from boxoffice.services import audit
-from boxoffice.services.access import Actor, Permission, authorize, current_actor
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import Actor, Permission, authorize, current_actor
 from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import format_local
 
-if TYPE_CHECKING:
-    from boxoffice.services.shift_report import ShiftReport
-
-OPEN = "open"
-CLOSED = "closed"
+from boxoffice.services.desk.shift_report import ShiftReport, build_report, write_csv
+from boxoffice.services.desk.shift_views import CLOSED, OPEN, ShiftView, shift_currency, shift_zone
 
 
 def open_shift_id(session: Session, desk_name: str) -> int | None:
@@ -62,33 +57,6 @@ def require_open_shift(session: Session, desk_name: str) -> int:
             "the drawer), then take the cash again. Nothing was recorded."
         )
     return shift_id
-
-
-@dataclass(frozen=True)
-class ShiftView:
-    """One cash drawer shift with its running (or, once closed, final) cash figures."""
-
-    id: int
-    desk_name: str
-    conference_id: int | None
-    status: str                     # "open" or "closed"
-    opened_at: datetime
-    opened_by: str
-    opening_float: Decimal
-    cash_in: Decimal                # cash payments kept (tendered - change)
-    cash_out: Decimal               # cash refunds paid out
-    expected: Decimal               # float + in - out (the stored figure once closed)
-    counted: Decimal | None         # None while open
-    difference: Decimal | None      # counted - expected: positive over, negative short
-    closed_at: datetime | None
-    closed_by: str
-    note: str
-    cash_payments: int              # how many cash payments
-    cash_refunds: int               # how many cash refunds
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == OPEN
 
 
 def cash_totals(session: Session, shift_id: int) -> tuple[Decimal, Decimal, int, int]:
@@ -184,23 +152,6 @@ def load_shift(session: Session, shift_id: int, desk_name: str, *, lock: bool = 
     if not may_see_shift(actor, shift, desk_name):
         authorize(Permission.VIEW_REPORTS)  # raises with the message naming who may
     return shift
-
-
-def shift_zone(session: Session, conference_id: int | None) -> str:
-    """The time zone shift times are told in: the conference's, else UTC."""
-    if conference_id is not None:
-        zone_name = session.scalar(select(Conference.timezone).where(Conference.id == conference_id))
-        if zone_name:
-            return zone_name
-    return "UTC"
-
-
-def shift_currency(session: Session, conference_id: int | None) -> str:
-    if conference_id is not None:
-        currency = session.scalar(select(Conference.currency).where(Conference.id == conference_id))
-        if currency:
-            return currency
-    return "USD"
 
 
 def _amount(value: Decimal | str | int, what: str) -> Decimal:
@@ -338,7 +289,6 @@ class ShiftService:
 
     def report(self, shift_id: int) -> ShiftReport:
         """Totals of one shift (interim while open): see ``shift_report.build_report``."""
-        from boxoffice.services.shift_report import build_report
 
         with self._ctx.db.read() as session:
             shift = load_shift(session, shift_id, self._ctx.desk_name)
@@ -346,7 +296,6 @@ class ShiftService:
 
     def report_csv(self, shift_id: int, path: Path | str) -> int:
         """Write the report of ``shift_id`` to ``path`` as CSV (atomically); returns the rows written."""
-        from boxoffice.services.shift_report import write_csv
 
         return write_csv(self.report(shift_id), path)
 

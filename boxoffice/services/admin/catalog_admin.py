@@ -26,8 +26,8 @@ from boxoffice.domain.models import (
 from boxoffice.domain.vouchers import check_discount_value, normalize_code
 from boxoffice.errors import InvalidInput, NotFound
 from boxoffice.money import quantize
-from boxoffice.services import audit
-from boxoffice.services.access import Permission, authorize
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import Permission, authorize
 from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import UTC, zone
 

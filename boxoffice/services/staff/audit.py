@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import AuditEntry
 from boxoffice.errors import InvalidInput, UserError
-from boxoffice.services.access import SYSTEM, Actor, Permission, authorize, current_actor
+from boxoffice.services.staff.access import SYSTEM, Actor, Permission, authorize, current_actor
 from boxoffice.services.context import ServiceContext
 
 class ExportFailed(UserError):

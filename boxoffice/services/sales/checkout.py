@@ -32,9 +32,9 @@ from boxoffice.domain.pricing import price
 from boxoffice.domain.vouchers import hidden_ticket_problem, validity_problem
 from boxoffice.errors import CartError, InvalidInput, LimitExceeded, SoldOut, VoucherExpired, VoucherInvalid
 from boxoffice.money import ZERO
-from boxoffice.services import order_state
-from boxoffice.services.cart import price_inputs
-from boxoffice.services.cart_state import (
+from boxoffice.services.sales import order_state
+from boxoffice.services.sales.cart import price_inputs
+from boxoffice.services.sales.cart_state import (
     CartState,
     Lapsed,
     conn,
@@ -43,10 +43,10 @@ from boxoffice.services.cart_state import (
     purchased_by_customer,
     sweep_if_lapsed,
 )
-from boxoffice.services.catalog import check_id
-from boxoffice.services.access import Permission, authorize
+from boxoffice.services.sales.catalog import check_id
+from boxoffice.services.staff.access import Permission, authorize
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.orders import OrderSummary
+from boxoffice.services.sales.order_views import OrderSummary
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class CheckoutService:
                                     (billing_company, "company", 200)):
             _text(value, "", field, limit)  # rejected before the transaction starts
         now = self._ctx.clock.now()
-        # A deadlock or serialization failure between desks is retried transparently (issue 5).
+        # A deadlock or serialization failure between desks is retried transparently.
         return self._ctx.db.run_write(
             lambda session: self._checkout(session, cart_id, now, billing_name, billing_email, billing_company)
         )

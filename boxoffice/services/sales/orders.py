@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -26,101 +25,14 @@ from boxoffice.domain.models import (
 )
 from boxoffice.errors import InvalidInput, NotFound
 from boxoffice.money import ZERO, quantize
-from boxoffice.services import order_state
-from boxoffice.services import audit
-from boxoffice.services.access import Permission, authorize
+from boxoffice.services.sales import order_state
+from boxoffice.services.sales.order_search import count_orders, search_orders
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import Permission, authorize
 from boxoffice.services.context import ServiceContext
-
-
-# --------------------------------------------------------------------------- DTOs
-
-
-@dataclass(frozen=True)
-class OrderSummary:
-    id: int
-    reference: str
-    status: str
-    customer_id: int
-    billing_name: str
-    billing_email: str
-    billing_company: str
-    subtotal: Decimal
-    discount: Decimal
-    total: Decimal
-    paid: Decimal
-    balance: Decimal
-    refunded: Decimal
-    created_at: datetime
-    hold_expires_at: datetime | None
-    needs_attention: str
-    disputed: bool
-
-
-@dataclass(frozen=True)
-class OrderLineView:
-    id: int
-    kind: str  # "ticket" | "addon"
-    product_id: int | None
-    description: str
-    quantity: int
-    unit_price: Decimal
-    discount: Decimal
-    line_total: Decimal
-
-
-@dataclass(frozen=True)
-class PaymentView:
-    id: int
-    method: str
-    status: str
-    amount: Decimal
-    amount_tendered: Decimal | None
-    change_given: Decimal
-    reference: str
-    note: str
-    operator_name: str
-    card_brand: str
-    card_last4: str
-    credit_id: int | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class RefundView:
-    id: int
-    method: str
-    status: str
-    amount: Decimal
-    reason: str
-    stripe_refund_id: str
-    operator_name: str
-    credit_id: int | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class OrderCreditView:
-    """A store credit seen from one order: drawn on to pay it, or issued by refunding it."""
-
-    id: int
-    amount: Decimal
-    remaining: Decimal
-    status: str
-    used_here: Decimal  # Σ credit payments of this order drawn on it (0 for issued credits)
-    expires_at: datetime | None
-    note: str
-
-
-@dataclass(frozen=True)
-class OrderDetail:
-    summary: OrderSummary
-    conference_id: int
-    voucher_code: str
-    lines: tuple[OrderLineView, ...]
-    payments: tuple[PaymentView, ...]
-    refunds: tuple[RefundView, ...]
-    credits_applied: tuple[OrderCreditView, ...]
-    credits_issued: tuple[OrderCreditView, ...]
+from boxoffice.services.sales.order_views import (
+    OrderCreditView, OrderDetail, OrderLineView, OrderSummary, PaymentView, RefundView,
+)
 
 
 # --------------------------------------------------------------------------- builders
@@ -243,7 +155,6 @@ class OrderService:
         limit: int = 100,
     ) -> list[OrderSummary]:
         """A page of orders matching ``text`` as a case-insensitive prefix (reference/name/email/company)."""
-        from boxoffice.services.order_search import search_orders
 
         return search_orders(self._ctx.db, conference_id, text, statuses=statuses, created_from=created_from,
                              created_to=created_to, sort=sort, descending=descending, offset=offset,
@@ -259,7 +170,6 @@ class OrderService:
         created_to: datetime | None = None,
     ) -> int:
         """How many orders ``search`` would find with the same filters."""
-        from boxoffice.services.order_search import count_orders
 
         return count_orders(self._ctx.db, conference_id, text, statuses=statuses, created_from=created_from,
                             created_to=created_to)

@@ -7,7 +7,7 @@ With text, the page is chosen from four index range scans (migration 0004's sear
 lead with the prefix column and carry conference, created_at and status): the matching ids with
 their sort key, de-duplicated (an order may match by name and by email), sorted, cut to the page;
 only the page's rows are then read from the order table. ``OrderService.search``/``count`` (in
-``boxoffice.services.orders``) are the public entry points.
+``boxoffice.services.sales.orders``) are the public entry points.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from boxoffice.db.engine import Database
 from boxoffice.domain.models import Order, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
 from boxoffice.errors import InvalidInput
 from boxoffice.money import ZERO, quantize
-from boxoffice.services.orders import OrderSummary
+from boxoffice.services.sales.order_views import OrderSummary
 from boxoffice.timeutil import UTC, ensure_aware
 
 MAX_PAGE = 1000

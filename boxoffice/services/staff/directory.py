@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Select, String, column, func, select, table
 
-from boxoffice.services.access import Role
+from boxoffice.services.staff.access import Role
 from boxoffice.services.context import ServiceContext
 
 STAFF = table("staff", column("name", String), column("role", String), column("is_active", Boolean),

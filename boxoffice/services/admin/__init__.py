@@ -1,0 +1,1 @@
+"""Administration: catalogue editing and conference import."""

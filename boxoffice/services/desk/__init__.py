@@ -1,0 +1,1 @@
+"""The desk itself: cash drawer shifts and their report, desk settings, the change feed."""

@@ -1,0 +1,1 @@
+"""Selling at the desk: the catalogue, carts, checkout, orders and their search, customers."""
