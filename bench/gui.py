@@ -14,12 +14,12 @@ first page shown, and the process's peak resident memory.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import json
 import time
 from pathlib import Path
 

@@ -105,9 +105,8 @@ def desk(kind: str, url: str, number: int, conference_id: int, ticket_type_id: i
          customer_id: int, start: Barrier, results: Queue) -> None:
     """One desk: ``len(carts)`` attempts after the common start; reports outcomes and latencies."""
     from boxoffice.errors import SoldOut, UserError
-    from boxoffice.services.sales.checkout import CheckoutService
     from boxoffice.services.context import ServiceContext
-
+    from boxoffice.services.sales.checkout import CheckoutService
     from boxoffice.services.staff.access import SYSTEM, set_operator
 
     set_operator(SYSTEM)

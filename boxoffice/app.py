@@ -17,23 +17,23 @@ from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import Clock, SystemClock
 
 if TYPE_CHECKING:
-    from boxoffice.services.staff.audit import AuditService
-    from boxoffice.services.staff.auth import AuthService
     from boxoffice.services.admin.catalog_admin import CatalogAdminService
     from boxoffice.services.desk.shifts import ShiftService
     from boxoffice.services.money.card_payments import CardPaymentService
+    from boxoffice.services.money.credits import CreditService
+    from boxoffice.services.money.payments import PaymentService
+    from boxoffice.services.money.ports import PaymentGateway
+    from boxoffice.services.money.refunds import RefundService
     from boxoffice.services.sales.cart import CartService
     from boxoffice.services.sales.catalog import CatalogService
     from boxoffice.services.sales.checkout import CheckoutService
     from boxoffice.services.sales.conferences import ConferenceService
-    from boxoffice.services.money.credits import CreditService
     from boxoffice.services.sales.customers import CustomerService
     from boxoffice.services.sales.orders import OrderService
-    from boxoffice.services.money.payments import PaymentService
-    from boxoffice.services.money.ports import PaymentGateway
-    from boxoffice.services.money.refunds import RefundService
-    from boxoffice.services.staff.members import StaffService
+    from boxoffice.services.staff.audit import AuditService
+    from boxoffice.services.staff.auth import AuthService
     from boxoffice.services.staff.directory import StaffDirectory
+    from boxoffice.services.staff.members import StaffService
     from boxoffice.stripe_sync.gateway import StripeGateway
     from boxoffice.stripe_sync.poller import Poller
 

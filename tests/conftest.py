@@ -11,8 +11,8 @@ import pytest
 
 from boxoffice.db.engine import Database, sqlite_url
 from boxoffice.db.migrate import upgrade
-from boxoffice.services.staff.access import Actor, Role, acting_as
 from boxoffice.services.context import ServiceContext
+from boxoffice.services.staff.access import Actor, Role, acting_as
 from boxoffice.timeutil import FixedClock
 
 

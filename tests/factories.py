@@ -9,7 +9,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from boxoffice.db.engine import Database
-from boxoffice.domain.models import AddOn, CashShift, Conference, Customer, Staff, TicketType, Voucher, VoucherType
+from boxoffice.domain.models import (
+    AddOn,
+    CashShift,
+    Conference,
+    Customer,
+    Staff,
+    TicketType,
+    Voucher,
+    VoucherType,
+)
 
 
 def _add(db: Database, obj: Any) -> Any:

@@ -8,8 +8,8 @@ from pathlib import Path
 from boxoffice.cli.common import open_migrated
 from boxoffice.cli.registry import command
 from boxoffice.demo.seed import seed_demo
-from boxoffice.services.context import ServiceContext
 from boxoffice.services.admin.conference_import import import_conference
+from boxoffice.services.context import ServiceContext
 
 
 def _configure_import(parser: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -48,7 +48,7 @@ def backup_sqlite(source: Path, directory: Path | None = None, *, label: str = "
     except OSError as exc:
         raise BackupFailed(f"the backups folder {directory or 'in the user data folder'} cannot be made "
                            f"({exc})") from exc
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = directory / f"{source.stem}-{stamp}{'-' + label if label else ''}{SUFFIX}"
     partial = target.with_name(target.name + ".partial")
     try:

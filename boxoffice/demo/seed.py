@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from boxoffice import paths
 from boxoffice.domain.models import Conference, TicketType, Voucher, VoucherType
-from boxoffice.services.context import ServiceContext
 from boxoffice.services.admin.conference_import import ImportReport, import_conference
+from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import UTC
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ from boxoffice.domain.models import (
     TerminalPayment,
 )
 from boxoffice.money import format_money, from_minor_units
-from boxoffice.services.sales import order_state
 from boxoffice.services.money.refunds import apply_refund_status, record_gateway_outcome
+from boxoffice.services.sales import order_state
 
 log = logging.getLogger(__name__)
 
@@ -411,8 +411,8 @@ __all__ = [
     "HandlerContext",
     "apply_event",
     "event_object",
-    "record_intent_success",
     "not_ours",
+    "record_intent_success",
 ]
 
 

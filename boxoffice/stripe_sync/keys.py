@@ -15,8 +15,8 @@ import os
 import sys
 
 from boxoffice.errors import ConfigError
-from boxoffice.services.staff.access import Permission, authorize
 from boxoffice.services.context import ServiceContext
+from boxoffice.services.staff.access import Permission, authorize
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def current_key_display(conference_slug: str | None = None) -> str:
 
 def change_secret_key(ctx: ServiceContext, secret: str, conference_slug: str | None = None) -> str:
     """Admins: save a new Stripe secret key to the keychain and audit it (masked); returns its description."""
-    from boxoffice.services.staff import audit   # the ORM: not needed to look a key up at start
+    from boxoffice.services.staff import audit  # the ORM: not needed to look a key up at start
 
     authorize(Permission.MANAGE_STRIPE_KEY)
     cleaned = validate_secret_key(secret)

@@ -18,7 +18,7 @@ import platform
 import sys
 import threading
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -46,7 +46,7 @@ def write_report(exc_type: type[BaseException], exc: BaseException, tb: Tracebac
     """Write the scrubbed crash report; returns its path. Older reports beyond ``KEEP_REPORTS`` go."""
     directory = directory or paths.log_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     path = directory / f"{REPORT_PREFIX}{now.strftime('%Y%m%d-%H%M%S-%f')}.txt"
     header = [
         f"Box Office {__version__} crash report",

@@ -49,7 +49,7 @@ def application() -> QApplication:
 
 def apply_first_start(services: Any, settings: Settings, choice: FirstStartChoice) -> tuple[Any, Settings, bool]:
     """Open the chosen database and load the conference; returns (services, settings, owned)."""
-    from boxoffice.app import build_app   # the wiring module, only on first start
+    from boxoffice.app import build_app  # the wiring module, only on first start
     from boxoffice.demo.seed import seed_demo
     from boxoffice.services.admin.conference_import import import_conference
 

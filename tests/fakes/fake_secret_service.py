@@ -18,7 +18,6 @@ backend on Windows/macOS, where the desk uses keyring).
 from __future__ import annotations
 
 import itertools
-import os
 import shutil
 import subprocess
 import sys

@@ -16,8 +16,8 @@ from boxoffice.demo.seed import seed_demo
 from boxoffice.errors import PermissionDenied
 from boxoffice.services.staff.access import SYSTEM, Permission, acting_as, set_operator
 from boxoffice.ui.desk import Desk
-from boxoffice.ui.formatting import Display
 from boxoffice.ui.dialogs.override import OverrideDialog
+from boxoffice.ui.formatting import Display
 from boxoffice.ui.launch import application, install_features
 from boxoffice.ui.main_window import MainWindow
 from boxoffice.ui.messages import Messages

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from boxoffice import gc_pause
 from boxoffice.app import STRIPE_PENDING, build_app
 from boxoffice.config import Settings
 from boxoffice.db.engine import sqlite_url
@@ -16,7 +17,6 @@ from boxoffice.stripe_sync.keys import API_BASE_ENV, SECRET_KEY_ENV
 from boxoffice.timeutil import FixedClock
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.dialogs.payment import PaymentDialog
-from boxoffice import gc_pause
 from boxoffice.ui.launch import after_ready, connect_stripe_later, install_features
 from boxoffice.ui.main_window import MainWindow
 from boxoffice.ui.messages import RecordingMessages

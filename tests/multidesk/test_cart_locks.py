@@ -10,8 +10,8 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from boxoffice.db.engine import Database
-from boxoffice.services.sales.cart import CartService
 from boxoffice.services.context import ServiceContext
+from boxoffice.services.sales.cart import CartService
 from boxoffice.timeutil import FixedClock
 from tests import factories
 

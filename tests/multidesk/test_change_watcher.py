@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from boxoffice.db.engine import Database
-from boxoffice.services.sales.cart import CartService
-from boxoffice.services.desk.changes import ChangeWatcher
-from boxoffice.services.sales.checkout import CheckoutService
 from boxoffice.services.context import ServiceContext
+from boxoffice.services.desk.changes import ChangeWatcher
 from boxoffice.services.money.credits import CreditService
-from boxoffice.services.sales.orders import OrderService
 from boxoffice.services.money.payments import PaymentService
+from boxoffice.services.sales.cart import CartService
+from boxoffice.services.sales.checkout import CheckoutService
+from boxoffice.services.sales.orders import OrderService
 from tests import factories
 
 

@@ -55,9 +55,8 @@ def test_a_row_another_desk_holds_is_a_concurrent_change(pg_db: Database) -> Non
     conf = factories.conference(pg_db)
     other, tx = _hold_row_lock(pg_db, conf.id)
     try:
-        with pytest.raises(ConcurrentChange, match="Nothing was saved"):
-            with pg_db.write() as session:
-                _lock_nowait(session, conf.id)  # 55P03 lock_not_available
+        with pytest.raises(ConcurrentChange, match="Nothing was saved"), pg_db.write() as session:
+            _lock_nowait(session, conf.id)  # 55P03 lock_not_available
     finally:
         tx.rollback()  # type: ignore[attr-defined]
         other.close()  # type: ignore[attr-defined]

@@ -30,10 +30,10 @@ from boxoffice.domain.models import (
     TicketType,
     Voucher,
 )
-from boxoffice.services.sales.cart import CartService
-from boxoffice.services.sales.checkout import CheckoutService
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.money.credits import CreditService
+from boxoffice.services.sales.cart import CartService
+from boxoffice.services.sales.checkout import CheckoutService
 from boxoffice.services.sales.order_state import recount
 from tests import factories
 from tests.multidesk.workers import desk_apply_credits, desk_sales

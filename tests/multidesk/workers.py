@@ -36,11 +36,10 @@ def hold_lease(
 
 
 def _services(url: str, desk: int) -> tuple[Database, Any]:
-    from boxoffice.services.sales.cart import CartService
-    from boxoffice.services.sales.checkout import CheckoutService
     from boxoffice.services.context import ServiceContext
     from boxoffice.services.money.payments import PaymentService
-
+    from boxoffice.services.sales.cart import CartService
+    from boxoffice.services.sales.checkout import CheckoutService
     from boxoffice.services.staff.access import SYSTEM, set_operator
 
     set_operator(SYSTEM)  # a fresh process: act as the system operator

@@ -11,11 +11,11 @@ from boxoffice.db.engine import Database
 from boxoffice.domain.models import Order, OrderLineItem, OrderStatus, Payment, PaymentMethod, PaymentStatus
 from boxoffice.errors import PaymentError
 from boxoffice.money import quantize
+from boxoffice.services.context import ServiceContext
+from boxoffice.services.money.ports import GatewayRefund, GatewayUnavailable
 from boxoffice.services.sales import order_state
 from boxoffice.services.sales.cart import CartService
 from boxoffice.services.sales.checkout import CheckoutService
-from boxoffice.services.context import ServiceContext
-from boxoffice.services.money.ports import GatewayUnavailable, GatewayRefund
 from tests import factories
 
 _refs = itertools.count(1)
@@ -64,7 +64,7 @@ def pending_order(
         lines.append((s.ticket_type_id, None, tickets, unit_price, "Individual"))
     if addons:
         lines.append((None, s.addon_id, addons, addon_price, "T-Shirt"))
-    total = quantize(sum((q * p for _, _, q, p, _ in lines), Decimal("0")))
+    total = quantize(sum((q * p for _, _, q, p, _ in lines), Decimal(0)))
     with db.write() as session:
         order = Order(
             conference_id=s.conference_id,

@@ -13,10 +13,10 @@ from sqlalchemy.exc import DatabaseError
 
 from boxoffice.db.engine import Database
 from boxoffice.errors import InvalidInput, PermissionDenied
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff import audit
 from boxoffice.services.staff.access import Actor, Role, acting_as
 from boxoffice.services.staff.audit import AuditService
-from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import UTC, FixedClock
 
 GRACE = Actor(staff_id=None, name="Grace Lead", role=Role.LEAD)
@@ -113,8 +113,7 @@ def test_volunteers_cannot_read_the_log_but_leads_can(logged: ServiceContext, tm
 ])
 def test_the_database_refuses_to_change_or_delete_audit_rows(
         logged: ServiceContext, db: Database, statement: str) -> None:
-    with pytest.raises(DatabaseError, match="append-only"):
-        with db.engine.begin() as conn:
-            conn.execute(text(statement))
+    with pytest.raises(DatabaseError, match="append-only"), db.engine.begin() as conn:
+        conn.execute(text(statement))
     assert AuditService(logged).count() == 4
     assert {e.actor_name for e in AuditService(logged).search()} == {"Grace Lead", "Alan Admin"}

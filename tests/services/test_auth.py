@@ -10,10 +10,15 @@ from boxoffice.errors import AccountLocked, InvalidInput, NotSignedIn, Permissio
 from boxoffice.services.staff import audit
 from boxoffice.services.staff.access import Actor, Permission, Role, acting_as
 from boxoffice.services.staff.auth import (
-    LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS, SIGN_IN_FAILED_TEXT, AuthService, hash_secret, verify_secret,
+    LOCKOUT_MINUTES,
+    MAX_FAILED_ATTEMPTS,
+    SIGN_IN_FAILED_TEXT,
+    AuthService,
+    hash_secret,
+    verify_secret,
 )
-from boxoffice.services.staff.members import StaffService
 from boxoffice.services.staff.directory import StaffDirectory
+from boxoffice.services.staff.members import StaffService
 
 ADMIN_PW = "correct horse"
 LEAD_PW = "lead-pass-123"

@@ -19,8 +19,8 @@ from boxoffice.errors import (
     VoucherExpired,
     VoucherInvalid,
 )
-from boxoffice.services.sales.cart import CartService
 from boxoffice.services.context import ServiceContext
+from boxoffice.services.sales.cart import CartService
 from boxoffice.timeutil import FixedClock
 from tests import factories as f
 
@@ -259,7 +259,7 @@ def test_vch6_voucher_outside_scope_gives_no_discount(carts: CartService, conf, 
 
 def test_cart_view_prices_live_with_voucher(carts: CartService, conf, db: Database) -> None:  # type: ignore[no-untyped-def]
     t = f.ticket_type(db, conf.id, price=Decimal("12.25"))
-    f.voucher(db, conf.id, code="TEN", discount_value=Decimal("10"))
+    f.voucher(db, conf.id, code="TEN", discount_value=Decimal(10))
     cart = carts.open_cart(conf.id, f.customer(db).id)
     carts.add_ticket(cart.id, t.id)
     view = carts.apply_voucher(cart.id, "ten")

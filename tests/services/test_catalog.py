@@ -12,10 +12,10 @@ from sqlalchemy import event
 
 from boxoffice.db.engine import Database
 from boxoffice.errors import InvalidInput, NotFound
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales import order_state
 from boxoffice.services.sales.cart import CartService
 from boxoffice.services.sales.catalog import CatalogService
-from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales.orders import OrderService
 from boxoffice.timeutil import FixedClock
 from tests import factories as f

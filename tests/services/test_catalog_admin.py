@@ -15,11 +15,11 @@ from boxoffice.db.engine import Database
 from boxoffice.domain.catalog_rules import CODE_ALPHABET
 from boxoffice.domain.models import AuditEntry, Voucher
 from boxoffice.errors import InvalidInput, NotFound, NotSignedIn, PermissionDenied
-from boxoffice.services.staff import audit
-from boxoffice.services.staff.access import Actor, Role, acting_as
-from boxoffice.services.sales.catalog import CatalogService
 from boxoffice.services.admin.catalog_admin import CatalogAdminService, DuplicateName, StockTooLow
 from boxoffice.services.context import ServiceContext
+from boxoffice.services.sales.catalog import CatalogService
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import Actor, Role, acting_as
 from boxoffice.timeutil import UTC
 from tests import factories as f
 
@@ -83,7 +83,7 @@ def test_price_stock_and_name_change_write_one_row_each(
 def test_an_update_that_changes_nothing_writes_no_audit_row(
         admin: CatalogAdminService, db: Database, conf_id: int) -> None:
     ticket = admin.create_ticket_type(conf_id, name="Regular", price=Decimal("100.00"))
-    admin.update_ticket_type(ticket.id, price=Decimal("100"), name="Regular")
+    admin.update_ticket_type(ticket.id, price=Decimal(100), name="Regular")
     assert len(audit_rows(db)) == 1
 
 
@@ -104,7 +104,7 @@ def test_stock_cannot_go_below_sold_plus_held(
 
 
 @pytest.mark.parametrize(("changes", "field", "text"), [
-    ({"price": Decimal("-1")}, "price", "must be an amount of 0 or more"),
+    ({"price": Decimal(-1)}, "price", "must be an amount of 0 or more"),
     ({"price": Decimal("1.005")}, "price", "more than two decimals"),
     ({"price": 1.5}, "price", "must be an amount"),
     ({"total_quantity": -3}, "total_quantity", "from 0 to"),
@@ -187,14 +187,14 @@ def test_addon_stock_floor_and_validation(admin: CatalogAdminService, db: Databa
 def test_create_and_update_voucher(admin: CatalogAdminService, db: Database, conf_id: int) -> None:
     ticket = admin.create_ticket_type(conf_id, name="Regular", price=Decimal("100.00"))
     voucher = admin.create_voucher(conf_id, code=" friends ", voucher_type="percentage",
-                                   discount_value=Decimal("20"), max_uses=5, ticket_type_ids=[ticket.id])
+                                   discount_value=Decimal(20), max_uses=5, ticket_type_ids=[ticket.id])
     assert (voucher.code, voucher.voucher_type, voucher.discount_value, voucher.ticket_type_ids) == (
         "FRIENDS", "percentage", Decimal("20.00"), (ticket.id,))
     with pytest.raises(InvalidInput, match="above 100"):
-        admin.update_voucher(voucher.id, discount_value=Decimal("150"))
+        admin.update_voucher(voucher.id, discount_value=Decimal(150))
     with pytest.raises(DuplicateName, match="FRIENDS is already used"):
         admin.create_voucher(conf_id, code="Friends", voucher_type="comp", discount_value=Decimal(0))
-    changed = admin.update_voucher(voucher.id, discount_value=Decimal("30"), is_active=False)
+    changed = admin.update_voucher(voucher.id, discount_value=Decimal(30), is_active=False)
     assert (changed.discount_value, changed.is_active) == (Decimal("30.00"), False)
     rows = [r for r in audit_rows(db) if r.action == audit.VOUCHER_CHANGE]
     assert len(rows) == 2
@@ -227,7 +227,7 @@ def test_generate_codes_unique_against_existing_and_one_audit_row(
 def test_generate_many_codes_in_one_batch(admin: CatalogAdminService, db: Database, conf_id: int) -> None:
     ticket = admin.create_ticket_type(conf_id, name="Regular", price=Decimal("100.00"))
     codes = admin.generate_vouchers(conf_id, 1000, prefix="SPK-", voucher_type="percentage",
-                                    discount_value=Decimal("50"), max_uses=2, ticket_type_ids=[ticket.id],
+                                    discount_value=Decimal(50), max_uses=2, ticket_type_ids=[ticket.id],
                                     valid_until=datetime(2027, 5, 20, tzinfo=UTC))
     assert len(set(codes)) == 1000
     assert all(c.startswith("SPK-") and len(c) == 12 for c in codes)
@@ -257,7 +257,7 @@ def test_generate_refuses_bad_input_and_writes_nothing(
 def test_export_vouchers_csv_in_conference_time(
         admin: CatalogAdminService, conf_id: int, tmp_path: Path) -> None:
     start = datetime(2027, 5, 1, 4, 0, tzinfo=UTC)   # midnight in New York (EDT)
-    admin.create_voucher(conf_id, code="B-TEAM", voucher_type="fixed_amount", discount_value=Decimal("15"),
+    admin.create_voucher(conf_id, code="B-TEAM", voucher_type="fixed_amount", discount_value=Decimal(15),
                          max_uses=3, valid_from=start, valid_until=start + timedelta(days=2))
     codes = admin.generate_vouchers(conf_id, 3, prefix="X", voucher_type="comp", discount_value=Decimal(0))
     target = tmp_path / "vouchers.csv"

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from boxoffice.db.engine import Database
 from boxoffice.domain.models import Cart, Order, OrderLineItem, TicketType, Voucher, VoucherType
 from boxoffice.errors import CartError, InvalidInput, LimitExceeded, SoldOut, VoucherExpired, VoucherInvalid
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales import order_state
 from boxoffice.services.sales.cart import CartService
 from boxoffice.services.sales.catalog import CatalogService
 from boxoffice.services.sales.checkout import REFERENCE_ALPHABET, CheckoutService
-from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales.orders import OrderService
 from boxoffice.timeutil import FixedClock
 from tests import factories as f
@@ -56,7 +56,7 @@ def test_chk7_to_chk14_pending_order_with_snapshots_and_hold(
     t = f.ticket_type(db, conf.id, name="Individual", price=Decimal("100.00"), total_quantity=10)
     u = f.ticket_type(db, conf.id, name="Student", price=Decimal("300.00"))
     a = f.addon(db, conf.id, name="Shirt", price=Decimal("25.00"), total_quantity=5)
-    f.voucher(db, conf.id, code="FIX80", voucher_type=VoucherType.FIXED_AMOUNT, discount_value=Decimal("80"),
+    f.voucher(db, conf.id, code="FIX80", voucher_type=VoucherType.FIXED_AMOUNT, discount_value=Decimal(80),
               ticket_types=[t.id, u.id], max_uses=2)
     buyer = f.customer(db, company="ACME")
     cart = carts.open_cart(conf.id, buyer.id)
@@ -203,7 +203,7 @@ def test_chk4_hidden_ticket_gate_rechecked(carts: CartService, checkout: Checkou
     conf = f.conference(db)
     hidden = f.ticket_type(db, conf.id, name="Speaker", requires_voucher=True)
     f.voucher(db, conf.id, code="TALK", unlocks_hidden_tickets=True, voucher_type=VoucherType.PERCENTAGE,
-              discount_value=Decimal("0"))
+              discount_value=Decimal(0))
     cart = carts.open_cart(conf.id, f.customer(db).id)
     carts.apply_voucher(cart.id, "talk")
     carts.add_ticket(cart.id, hidden.id)
@@ -390,7 +390,7 @@ def test_checkout_query_count_is_small(carts: CartService, checkout: CheckoutSer
     carts.add_addon(cart.id, shirt.id)
     carts.apply_voucher(cart.id, "spring")
     statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    listener = lambda *args: statements.append(args[2])
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
         checkout.checkout(cart.id)
@@ -421,7 +421,7 @@ def test_ord8_lapsed_order_with_cash_is_flagged_not_cancelled_and_not_reswept(
     from sqlalchemy import event
 
     statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    listener = lambda *args: statements.append(args[2])
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
         checkout.checkout(second.id)

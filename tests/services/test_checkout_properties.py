@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from boxoffice.db.engine import Database
 from boxoffice.domain.models import Order, OrderLineItem, VoucherType
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales import order_state
 from boxoffice.services.sales.cart import CartService
 from boxoffice.services.sales.checkout import CheckoutService
-from boxoffice.services.context import ServiceContext
 from tests import factories as f
 
 _ids = itertools.count(1)

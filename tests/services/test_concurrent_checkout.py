@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from boxoffice.db.engine import Database, sqlite_url
 from boxoffice.domain.models import Order, OrderLineItem, TicketType
 from boxoffice.errors import SoldOut
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales import order_state
 from boxoffice.services.sales.cart import CartService
-from boxoffice.services.staff.access import SYSTEM, set_operator
 from boxoffice.services.sales.checkout import CheckoutService
-from boxoffice.services.context import ServiceContext
+from boxoffice.services.staff.access import SYSTEM, set_operator
 from boxoffice.timeutil import FixedClock
 from tests import factories as f
 

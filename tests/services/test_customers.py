@@ -6,8 +6,8 @@ import pytest
 
 from boxoffice.db.engine import Database
 from boxoffice.errors import InvalidInput, NotFound
-from boxoffice.services.sales.conferences import ConferenceService
 from boxoffice.services.context import ServiceContext
+from boxoffice.services.sales.conferences import ConferenceService
 from boxoffice.services.sales.customers import CustomerService
 from boxoffice.services.staff.members import StaffService
 from tests import factories as f

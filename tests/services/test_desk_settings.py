@@ -10,8 +10,8 @@ from sqlalchemy import select
 from boxoffice.config import Settings, load_settings
 from boxoffice.domain.models import AuditEntry
 from boxoffice.errors import InvalidInput, PermissionDenied
-from boxoffice.services.staff.access import Actor, Role, acting_as
 from boxoffice.services.desk.settings import DeskSettingsService, parse_quick_cash_notes
+from boxoffice.services.staff.access import Actor, Role, acting_as
 
 
 def _rows(ctx) -> list[AuditEntry]:

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from boxoffice.db.base import Base
 from boxoffice.domain.models import Conference, Staff
 from boxoffice.errors import InvalidInput, NotFound
+from boxoffice.services.sales.conferences import CONFERENCE, ConferenceService, ConferenceView
 from boxoffice.services.staff.access import Role, acting_as
 from boxoffice.services.staff.auth import AuthService
-from boxoffice.services.sales.conferences import CONFERENCE, ConferenceService, ConferenceView
 from boxoffice.services.staff.directory import STAFF, StaffDirectory
 from tests import factories
 

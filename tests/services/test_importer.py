@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from boxoffice.db.engine import Database
 from boxoffice.domain.models import AddOn, Conference, TicketType
-from boxoffice.services.context import ServiceContext
 from boxoffice.services.admin.conference_import import import_conference, slugify
+from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import UTC
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "conference.example.toml"

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from boxoffice.db.engine import Database
 from boxoffice.domain.models import AddOn, Conference, TicketType
 from boxoffice.errors import ImportError_
-from boxoffice.services.context import ServiceContext
 from boxoffice.services.admin.conference_import import import_conference
+from boxoffice.services.context import ServiceContext
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "conference.example.toml"
 

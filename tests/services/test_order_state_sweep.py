@@ -8,8 +8,8 @@ from boxoffice.db.engine import Database
 from boxoffice.domain.models import Credit, Order, OrderStatus, Voucher
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.money.credits import CreditService
-from boxoffice.services.sales.order_state import recount, sweep_stale_orders
 from boxoffice.services.money.payments import PaymentService
+from boxoffice.services.sales.order_state import recount, sweep_stale_orders
 from boxoffice.timeutil import FixedClock
 from tests import factories
 

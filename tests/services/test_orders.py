@@ -6,12 +6,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+
 from boxoffice.errors import InvalidInput, NotFound, OrderStateError
 from boxoffice.services.money.credits import CreditService
-from boxoffice.services.sales.order_search import count_statement, search_params, search_statement
-from boxoffice.services.sales.orders import OrderService
 from boxoffice.services.money.payments import PaymentService
 from boxoffice.services.money.refunds import RefundService
+from boxoffice.services.sales.order_search import count_statement, search_params, search_statement
+from boxoffice.services.sales.orders import OrderService
 from tests import factories
 from tests.services.money_helpers import (
     FakeGateway,

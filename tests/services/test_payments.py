@@ -21,9 +21,9 @@ from boxoffice.domain.models import (
 )
 from boxoffice.errors import CreditError, InvalidInput, NoOpenShift, NotFound, OrderStateError, PaymentError
 from boxoffice.services.money.credits import CreditService
-from boxoffice.services.sales.orders import OrderService
 from boxoffice.services.money.payments import PaymentService
 from boxoffice.services.money.refunds import RefundService
+from boxoffice.services.sales.orders import OrderService
 from tests import factories
 from tests.services.money_helpers import counters_consistent, pending_order, shop
 

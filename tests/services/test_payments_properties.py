@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from boxoffice.domain.models import Credit, Payment, PaymentStatus, Refund, RefundStatus
 from boxoffice.errors import UserError
 from boxoffice.services.money.credits import CreditService
-from boxoffice.services.sales.orders import OrderService
 from boxoffice.services.money.payments import PaymentService
 from boxoffice.services.money.refunds import RefundService
+from boxoffice.services.sales.orders import OrderService
 from tests import factories
 from tests.services.money_helpers import FakeGateway, card_payment, counters_consistent, pending_order
 

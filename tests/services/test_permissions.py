@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, inspect as sa_inspect, select, table
+from sqlalchemy import func, select, table
+from sqlalchemy import inspect as sa_inspect
 
 from boxoffice.app import AppServices, build_app
 from boxoffice.db.engine import sqlite_url

@@ -19,9 +19,9 @@ from boxoffice.domain.models import (
 )
 from boxoffice.errors import InvalidInput, RefundError
 from boxoffice.services.money.credits import CreditService
-from boxoffice.services.sales.orders import OrderService
 from boxoffice.services.money.payments import PaymentService
 from boxoffice.services.money.refunds import RefundService
+from boxoffice.services.sales.orders import OrderService
 from tests import factories
 from tests.services.money_helpers import FakeGateway, card_payment, checked_out, counters_consistent, shop
 

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from boxoffice.db.engine import Database, sqlite_url
 from boxoffice.errors import UserError
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.sales.orders import OrderService
+from boxoffice.services.desk.shifts import ShiftService
 from boxoffice.services.money.payments import PaymentService
 from boxoffice.services.money.refunds import RefundService
-from boxoffice.services.desk.shifts import ShiftService
+from boxoffice.services.sales.orders import OrderService
 from tests import factories
 
 D = Decimal

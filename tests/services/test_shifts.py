@@ -13,14 +13,14 @@ from sqlalchemy import select, update
 
 from boxoffice.domain.models import AuditEntry, CashShift, Payment, PaymentStatus
 from boxoffice.errors import InvalidInput, NoOpenShift, NotSignedIn, PermissionDenied, ShiftError
-from boxoffice.services.staff import audit
-from boxoffice.services.staff.access import Actor, Role, acting_as
 from boxoffice.services.context import ServiceContext
+from boxoffice.services.desk.shift_report import csv_rows
+from boxoffice.services.desk.shifts import ShiftService
 from boxoffice.services.money.credits import CreditService
 from boxoffice.services.money.payments import PaymentService
 from boxoffice.services.money.refunds import RefundService
-from boxoffice.services.desk.shift_report import csv_rows
-from boxoffice.services.desk.shifts import ShiftService
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import Actor, Role, acting_as
 from tests import factories
 
 D = Decimal

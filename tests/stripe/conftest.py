@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from boxoffice.db.engine import Database
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.money.card_payments import CardPaymentService
 from boxoffice.services.sales.cart import CartService
 from boxoffice.services.sales.checkout import CheckoutService
-from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales.order_views import OrderSummary
 from boxoffice.stripe_sync.gateway import StripeGateway
 from boxoffice.stripe_sync.poller import Poller

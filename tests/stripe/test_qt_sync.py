@@ -8,17 +8,17 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from boxoffice.stripe_sync.poller import Poller, list_events, list_exceptions  # noqa: E402
-from boxoffice.ui.dialogs.card_phone import CardPhoneDialog  # noqa: E402
-from boxoffice.ui.dialogs.card_reader import CardReaderDialog  # noqa: E402
-from boxoffice.ui.messages import RecordingMessages  # noqa: E402
-from boxoffice.ui.screens.sync.events_model import EventsModel  # noqa: E402
-from boxoffice.ui.screens.sync.screen import SyncScreen  # noqa: E402
-from boxoffice.ui.stripe_wiring import sync_backend  # noqa: E402
-from boxoffice.ui.sync_controller import SyncController  # noqa: E402
-from boxoffice.ui.tasks import TaskRunner  # noqa: E402
-from tests.fakes.fake_stripe import DECLINE_NUMBER  # noqa: E402
-from tests.stripe.conftest import make_gateway  # noqa: E402
+from boxoffice.stripe_sync.poller import Poller, list_events, list_exceptions
+from boxoffice.ui.dialogs.card_phone import CardPhoneDialog
+from boxoffice.ui.dialogs.card_reader import CardReaderDialog
+from boxoffice.ui.messages import RecordingMessages
+from boxoffice.ui.screens.sync.events_model import EventsModel
+from boxoffice.ui.screens.sync.screen import SyncScreen
+from boxoffice.ui.stripe_wiring import sync_backend
+from boxoffice.ui.sync_controller import SyncController
+from boxoffice.ui.tasks import TaskRunner
+from tests.fakes.fake_stripe import DECLINE_NUMBER
+from tests.stripe.conftest import make_gateway
 
 _RUNNERS: list[TaskRunner] = []  # kept alive for the session: no runner is deleted while Qt may still call it
 

@@ -10,18 +10,18 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from boxoffice.app import AppServices, build_app  # noqa: E402
-from boxoffice.config import Settings, load_settings, save_settings  # noqa: E402
-from boxoffice.db.engine import sqlite_url  # noqa: E402
-from boxoffice.errors import InvalidInput, PermissionDenied  # noqa: E402
-from boxoffice.services.staff.access import Actor, Role, acting_as  # noqa: E402
-from boxoffice.services.money.card_readers import new_registration_key, register_reader  # noqa: E402
-from boxoffice.ui.desk import Desk  # noqa: E402
-from boxoffice.ui.messages import RecordingMessages  # noqa: E402
-from boxoffice.ui.screens.readers.screen import ReadersScreen  # noqa: E402
-from boxoffice.ui.tasks import TaskRunner  # noqa: E402
-from tests import factories  # noqa: E402
-from tests.stripe.conftest import make_gateway  # noqa: E402
+from boxoffice.app import AppServices, build_app
+from boxoffice.config import Settings, load_settings, save_settings
+from boxoffice.db.engine import sqlite_url
+from boxoffice.errors import InvalidInput, PermissionDenied
+from boxoffice.services.money.card_readers import new_registration_key, register_reader
+from boxoffice.services.staff.access import Actor, Role, acting_as
+from boxoffice.ui.desk import Desk
+from boxoffice.ui.messages import RecordingMessages
+from boxoffice.ui.screens.readers.screen import ReadersScreen
+from boxoffice.ui.tasks import TaskRunner
+from tests import factories
+from tests.stripe.conftest import make_gateway
 
 _RUNNERS: list[TaskRunner] = []  # kept alive for the session: no runner is deleted while Qt may still call it
 

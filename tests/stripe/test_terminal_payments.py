@@ -17,8 +17,8 @@ from boxoffice.domain.models import (
 from boxoffice.errors import OrderStateError, PaymentError
 from boxoffice.services.money.card_payments import CardPaymentService
 from boxoffice.services.money.payments import PaymentService
-from tests import factories
 from boxoffice.services.money.ports import GatewayUnavailable
+from tests import factories
 from tests.fakes.fake_stripe import DECLINE_NUMBER
 from tests.stripe.conftest import make_gateway
 

@@ -105,9 +105,7 @@ def misplaced_services(paths: list[Path]) -> list[str]:
     found = []
     for path in paths:
         parts = path.relative_to(PACKAGE / "services").parts
-        if len(parts) == 1 and parts[0] not in SHARED_SERVICE_MODULES:
-            found.append(str(Path(*parts)))
-        elif len(parts) > 1 and parts[0] not in CAPABILITIES:
+        if len(parts) == 1 and parts[0] not in SHARED_SERVICE_MODULES or len(parts) > 1 and parts[0] not in CAPABILITIES:
             found.append(str(Path(*parts)))
     return found
 

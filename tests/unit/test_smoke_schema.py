@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.db.engine import Database
-from boxoffice.domain.models import CartItem, Cart
+from boxoffice.domain.models import Cart, CartItem
 from tests import factories
 
 
@@ -22,15 +22,12 @@ def test_cart_item_needs_exactly_one_product(db: Database) -> None:
         s.add(cart)
         s.flush()
         cart_id = cart.id
-    with pytest.raises(IntegrityError):
-        with db.write() as s:
-            s.add(CartItem(cart_id=cart_id, ticket_type_id=tt.id, addon_id=ao.id, quantity=1))
-    with pytest.raises(IntegrityError):
-        with db.write() as s:
-            s.add(CartItem(cart_id=cart_id, quantity=1))
-    with pytest.raises(IntegrityError):
-        with db.write() as s:
-            s.add(CartItem(cart_id=cart_id, ticket_type_id=tt.id, quantity=-1))
+    with pytest.raises(IntegrityError), db.write() as s:
+        s.add(CartItem(cart_id=cart_id, ticket_type_id=tt.id, addon_id=ao.id, quantity=1))
+    with pytest.raises(IntegrityError), db.write() as s:
+        s.add(CartItem(cart_id=cart_id, quantity=1))
+    with pytest.raises(IntegrityError), db.write() as s:
+        s.add(CartItem(cart_id=cart_id, ticket_type_id=tt.id, quantity=-1))
 
 
 def test_negative_price_is_refused_by_the_database(db: Database) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,7 +18,7 @@ from boxoffice.domain.vouchers import (
 )
 from boxoffice.errors import InvalidInput, VoucherExpired, VoucherInvalid
 
-NOW = datetime(2027, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def test_dec8_codes_are_trimmed_and_upper_cased() -> None:
@@ -33,11 +33,11 @@ def test_dec8_empty_or_absurd_codes_are_invalid_input(bad: object) -> None:
 
 def test_mod_vo_3_rejects_negative_and_percentage_above_100() -> None:
     with pytest.raises(InvalidInput):
-        check_discount_value(VoucherType.FIXED_AMOUNT, Decimal("-1"))
+        check_discount_value(VoucherType.FIXED_AMOUNT, Decimal(-1))
     with pytest.raises(InvalidInput):
         check_discount_value(VoucherType.PERCENTAGE, Decimal("100.01"))
-    assert check_discount_value(VoucherType.PERCENTAGE, Decimal("100")) == Decimal("100.00")
-    assert check_discount_value(VoucherType.FIXED_AMOUNT, Decimal("150")) == Decimal("150.00")
+    assert check_discount_value(VoucherType.PERCENTAGE, Decimal(100)) == Decimal("100.00")
+    assert check_discount_value(VoucherType.FIXED_AMOUNT, Decimal(150)) == Decimal("150.00")
 
 
 def _valid(**kw: object) -> VoucherInvalid | None:
@@ -72,7 +72,7 @@ def test_vch1_window_ends_are_inclusive() -> None:
 
 
 def _terms(unlocks: bool, tickets: frozenset[int] = frozenset()) -> VoucherTerms:
-    return VoucherTerms("VIP", VoucherType.PERCENTAGE, Decimal("0"), unlocks, tickets, frozenset())
+    return VoucherTerms("VIP", VoucherType.PERCENTAGE, Decimal(0), unlocks, tickets, frozenset())
 
 
 def test_vch9_hidden_ticket_gate() -> None:
@@ -84,7 +84,7 @@ def test_vch9_hidden_ticket_gate() -> None:
 
 
 def test_chk10_snapshot_has_exactly_the_four_keys() -> None:
-    data = json.loads(VoucherTerms("SPRING", VoucherType.FIXED_AMOUNT, Decimal("20"), True,
+    data = json.loads(VoucherTerms("SPRING", VoucherType.FIXED_AMOUNT, Decimal(20), True,
                                    frozenset(), frozenset()).details_json())
     assert data == {"code": "SPRING", "voucher_type": "fixed_amount", "discount_value": "20.00",
                     "unlocks_hidden_tickets": True}

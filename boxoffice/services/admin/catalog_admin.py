@@ -21,14 +21,20 @@ from sqlalchemy.orm import Session, selectinload
 
 from boxoffice.domain import catalog_rules as rules
 from boxoffice.domain.models import (
-    AddOn, Conference, TicketType, Voucher, VoucherType, voucher_addon, voucher_ticket_type,
+    AddOn,
+    Conference,
+    TicketType,
+    Voucher,
+    VoucherType,
+    voucher_addon,
+    voucher_ticket_type,
 )
 from boxoffice.domain.vouchers import check_discount_value, normalize_code
 from boxoffice.errors import InvalidInput, NotFound
 from boxoffice.money import quantize
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff import audit
 from boxoffice.services.staff.access import Permission, authorize
-from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import UTC, zone
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from boxoffice.config import Settings, save_settings
 from boxoffice.errors import InvalidInput
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff import audit
 from boxoffice.services.staff.access import Permission, authorize
-from boxoffice.services.context import ServiceContext
 
 MAX_IDLE_LOCK_MINUTES = 240
 MAX_QUICK_NOTES = 8

@@ -35,8 +35,8 @@ from boxoffice.domain.models import (
     Staff,
 )
 from boxoffice.money import ZERO, quantize
-from boxoffice.services.staff import audit
 from boxoffice.services.desk.shift_views import ShiftView, shift_currency, shift_zone
+from boxoffice.services.staff import audit
 from boxoffice.timeutil import to_local
 
 MONEY_IN = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)

@@ -10,7 +10,6 @@ a shift lives in ``shift_report``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,13 +31,12 @@ from boxoffice.domain.models import (
 )
 from boxoffice.errors import InvalidInput, NoOpenShift, NotFound, NotSignedIn, ShiftError
 from boxoffice.money import format_money, parse_amount, quantize
-from boxoffice.services.staff import audit
-from boxoffice.services.staff.access import Actor, Permission, authorize, current_actor
 from boxoffice.services.context import ServiceContext
-from boxoffice.timeutil import format_local
-
 from boxoffice.services.desk.shift_report import ShiftReport, build_report, write_csv
 from boxoffice.services.desk.shift_views import CLOSED, OPEN, ShiftView, shift_currency, shift_zone
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import Actor, Permission, authorize, current_actor
+from boxoffice.timeutil import format_local
 
 
 def open_shift_id(session: Session, desk_name: str) -> int | None:

@@ -32,11 +32,11 @@ from boxoffice.domain.models import (
 )
 from boxoffice.errors import NotFound, OrderStateError, PaymentError, UserError
 from boxoffice.money import format_money
+from boxoffice.services.context import ServiceContext
+from boxoffice.services.desk.shifts import open_shift_id
+from boxoffice.services.money.ports import CardGateway, GatewayIntent, GatewayReader, GatewayUnavailable
 from boxoffice.services.sales import order_state
 from boxoffice.services.staff.access import Permission, authorize, operator_id_for
-from boxoffice.services.context import ServiceContext
-from boxoffice.services.money.ports import CardGateway, GatewayIntent, GatewayReader, GatewayUnavailable
-from boxoffice.services.desk.shifts import open_shift_id
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from boxoffice.errors import InvalidInput
-from boxoffice.services.staff.access import Permission, authorize
 from boxoffice.services.money.ports import GatewayReader
+from boxoffice.services.staff.access import Permission, authorize
 
 LABEL_MAX = 100
 READER_ID = re.compile(r"^tmr_[A-Za-z0-9_]+$")

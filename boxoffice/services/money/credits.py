@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import Conference, Credit, CreditStatus, Customer, Order
 from boxoffice.errors import CreditError, InvalidInput, NotFound
+from boxoffice.services.context import ServiceContext
+from boxoffice.services.money.payments import amount_input
+from boxoffice.services.sales.orders import check_operator, operator_label, pairs
 from boxoffice.services.staff import audit
 from boxoffice.services.staff.access import Permission, authorize, operator_id_for
-from boxoffice.services.context import ServiceContext
-from boxoffice.services.sales.orders import check_operator, operator_label, pairs
-from boxoffice.services.money.payments import amount_input
 from boxoffice.timeutil import ensure_aware
 
 log = logging.getLogger(__name__)

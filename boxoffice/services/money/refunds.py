@@ -25,15 +25,15 @@ from boxoffice.domain.models import (
 )
 from boxoffice.errors import InvalidInput, RefundError, UserError
 from boxoffice.money import ZERO, format_money, quantize
-from boxoffice.services.staff import audit
-from boxoffice.services.sales import order_state
-from boxoffice.services.staff.access import Permission, authorize, operator_id_for
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.sales.order_views import OrderSummary
-from boxoffice.services.sales.orders import check_operator, get_order, operator_label, summarize
+from boxoffice.services.desk.shifts import open_shift_id, require_open_shift
 from boxoffice.services.money.payments import amount_input
 from boxoffice.services.money.ports import GatewayUnavailable, PaymentGateway
-from boxoffice.services.desk.shifts import open_shift_id, require_open_shift
+from boxoffice.services.sales import order_state
+from boxoffice.services.sales.order_views import OrderSummary
+from boxoffice.services.sales.orders import check_operator, get_order, operator_label, summarize
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import Permission, authorize, operator_id_for
 
 log = logging.getLogger(__name__)
 

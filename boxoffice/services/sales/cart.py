@@ -15,21 +15,21 @@ from boxoffice.domain.models import Cart, CartItem, CartStatus, Conference, Tick
 from boxoffice.domain.pricing import PriceInput, price
 from boxoffice.domain.vouchers import hidden_ticket_problem, normalize_code, validity_problem
 from boxoffice.errors import CartError, InvalidInput, LimitExceeded, NotFound, SoldOut, VoucherInvalid
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales.cart_state import (
     CartState,
     Line,
     Product,
     lapsed_holds,
     load_cart,
-    lock_customer_carts,
     load_product,
+    lock_customer_carts,
     purchased_by_customer,
     sweep_if_lapsed,
 )
-from boxoffice.services.staff.access import Permission, authorize
 from boxoffice.services.sales.catalog import check_id
-from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales.customers import create_anonymous_customer, load_customer
+from boxoffice.services.staff.access import Permission, authorize
 
 MAX_QUANTITY = 999
 

@@ -13,6 +13,7 @@ from boxoffice.domain import capacity
 from boxoffice.domain.models import Conference
 from boxoffice.domain.vouchers import hidden_ticket_problem
 from boxoffice.errors import InvalidInput, NotFound
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales.cart_state import (
     CartState,
     Lapsed,
@@ -23,7 +24,6 @@ from boxoffice.services.sales.cart_state import (
     load_products,
     stock_counters,
 )
-from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import format_local
 
 

@@ -32,6 +32,7 @@ from boxoffice.domain.pricing import price
 from boxoffice.domain.vouchers import hidden_ticket_problem, validity_problem
 from boxoffice.errors import CartError, InvalidInput, LimitExceeded, SoldOut, VoucherExpired, VoucherInvalid
 from boxoffice.money import ZERO
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales import order_state
 from boxoffice.services.sales.cart import price_inputs
 from boxoffice.services.sales.cart_state import (
@@ -44,9 +45,8 @@ from boxoffice.services.sales.cart_state import (
     sweep_if_lapsed,
 )
 from boxoffice.services.sales.catalog import check_id
-from boxoffice.services.staff.access import Permission, authorize
-from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales.order_views import OrderSummary
+from boxoffice.services.staff.access import Permission, authorize
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import Customer
 from boxoffice.errors import InvalidInput, NotFound
-from boxoffice.services.staff.access import Permission, authorize
 from boxoffice.services.context import ServiceContext
+from boxoffice.services.staff.access import Permission, authorize
 
 MAX_FIND = 100
 

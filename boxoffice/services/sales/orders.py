@@ -25,15 +25,19 @@ from boxoffice.domain.models import (
 )
 from boxoffice.errors import InvalidInput, NotFound
 from boxoffice.money import ZERO, quantize
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales import order_state
 from boxoffice.services.sales.order_search import count_orders, search_orders
+from boxoffice.services.sales.order_views import (
+    OrderCreditView,
+    OrderDetail,
+    OrderLineView,
+    OrderSummary,
+    PaymentView,
+    RefundView,
+)
 from boxoffice.services.staff import audit
 from boxoffice.services.staff.access import Permission, authorize
-from boxoffice.services.context import ServiceContext
-from boxoffice.services.sales.order_views import (
-    OrderCreditView, OrderDetail, OrderLineView, OrderSummary, PaymentView, RefundView,
-)
-
 
 # --------------------------------------------------------------------------- builders
 

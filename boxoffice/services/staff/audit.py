@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import AuditEntry
 from boxoffice.errors import InvalidInput, UserError
-from boxoffice.services.staff.access import SYSTEM, Actor, Permission, authorize, current_actor
 from boxoffice.services.context import ServiceContext
+from boxoffice.services.staff.access import SYSTEM, Actor, Permission, authorize, current_actor
+
 
 class ExportFailed(UserError):
     """An export file could not be written (folder missing, read-only, disk full)."""

@@ -22,10 +22,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import Staff
-from boxoffice.errors import AccountLocked, InvalidInput, NotFound, NotSignedIn, PermissionDenied, SignInFailed
+from boxoffice.errors import (
+    AccountLocked,
+    InvalidInput,
+    NotFound,
+    NotSignedIn,
+    PermissionDenied,
+    SignInFailed,
+)
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff import audit
 from boxoffice.services.staff.access import Actor, Permission, Role, authorize, current_actor
-from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff.directory import active_admins
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Select, String, column, func, select, table
 
-from boxoffice.services.staff.access import Role
 from boxoffice.services.context import ServiceContext
+from boxoffice.services.staff.access import Role
 
 STAFF = table("staff", column("name", String), column("role", String), column("is_active", Boolean),
               column("secret_hash", String))

@@ -8,9 +8,9 @@ from sqlalchemy import func, insert, select
 
 from boxoffice.domain.models import Staff
 from boxoffice.errors import InvalidInput
+from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff import audit
 from boxoffice.services.staff.access import Permission, authorize
-from boxoffice.services.context import ServiceContext
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,14 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDialog, QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from boxoffice.ui.desk import Desk
@@ -90,6 +97,6 @@ class ConfirmationDialog(QDialog):
             self.save_receipt(Path(name))
 
     def _on_print_clicked(self) -> None:
-        from boxoffice.ui.printing import print_receipt   # QtPrintSupport only when printing
+        from boxoffice.ui.printing import print_receipt  # QtPrintSupport only when printing
 
         print_receipt(self, self.detail, self.desk.display)

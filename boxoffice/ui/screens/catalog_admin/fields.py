@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimeZone
 from PySide6.QtWidgets import (
-    QCheckBox, QDateTimeEdit, QFormLayout, QHBoxLayout, QListWidget, QListWidgetItem, QVBoxLayout, QWidget,
+    QCheckBox,
+    QDateTimeEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from boxoffice.errors import UserError

@@ -11,8 +11,17 @@ from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLayout, QPushButton, QScrollArea, QSplitter,
-    QTableView, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLayout,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
 from boxoffice.errors import NotSignedIn, PermissionDenied
@@ -208,13 +217,13 @@ class CatalogTab(QWidget):
             return
         current = self.current
         if current is None:
-            work = lambda: self._create(values)  # noqa: E731
+            work = lambda: self._create(values)
         else:
             changes = self._changes(current, values)
             if not changes:
                 self.editor.notice("Nothing to save: no field was changed.")
                 return
-            work = lambda: self._update(current.id, changes)  # noqa: E731
+            work = lambda: self._update(current.id, changes)
         self.save_button.setEnabled(False)
         self.desk.tasks.write(work, self._on_saved, self._on_save_failed, owner=self)
 

@@ -12,8 +12,19 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
-    QSplitter, QTableView, QTextBrowser, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
 )
 
 from boxoffice.timeutil import UTC
@@ -21,7 +32,7 @@ from boxoffice.ui.desk import Desk, looks_like_reference
 from boxoffice.ui.dialogs.refund import RefundDialog
 from boxoffice.ui.dialogs.void_payment import VoidPaymentDialog, voidable_payments
 from boxoffice.ui.models.change_feed import ChangeFeed
-from boxoffice.ui.models.orders_model import ROW_ROLE, Column, OrderQuery, OrdersModel
+from boxoffice.ui.models.orders_model import Column, OrderQuery, OrdersModel
 from boxoffice.ui.receipt import write_receipt_pdf
 from boxoffice.ui.screens.orders.detail_pane import detail_html
 from boxoffice.ui.widgets.inline_message import InlineMessage
@@ -301,7 +312,7 @@ class OrdersScreen(QWidget):
             self.save_receipt(Path(name))
 
     def _on_print_clicked(self) -> None:
-        from boxoffice.ui.printing import print_receipt   # QtPrintSupport only when printing
+        from boxoffice.ui.printing import print_receipt  # QtPrintSupport only when printing
 
         if self.detail is not None:
             print_receipt(self, self.detail, self.desk.display)

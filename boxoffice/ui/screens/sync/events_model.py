@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from boxoffice.ui.models.rows_model import ROW_ROLE, SORT_ROLE, RowsTableModel
@@ -40,7 +40,7 @@ class EventsModel(RowsTableModel):
     def display(self, row: Any, column: int) -> Any:
         if column == Column.CREATED:
             return (
-                datetime.fromtimestamp(row.stripe_created, timezone.utc)
+                datetime.fromtimestamp(row.stripe_created, UTC)
                 .astimezone()
                 .strftime("%Y-%m-%d %H:%M:%S")
             )
