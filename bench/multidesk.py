@@ -251,7 +251,9 @@ def pg_available() -> str | None:
     try:
         _admin_connect().close()
         return None
-    except Exception as exc:
+    # Any failure to reach the server (driver missing, refused, timeout, authentication) only skips
+    # the PostgreSQL race, with the reason shown.
+    except Exception as exc:  # noqa: BLE001
         return str(exc).strip() or type(exc).__name__
 
 

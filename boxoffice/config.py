@@ -37,7 +37,7 @@ class Settings:
     @classmethod
     def from_json(cls, data: Any) -> Settings:
         if not isinstance(data, dict):
-            raise ValueError("settings file does not hold an object")
+            raise TypeError("settings file does not hold an object")
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
         if "quick_cash_notes" in kwargs:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class BoxOfficeError(Exception):
     """Base of every error raised on purpose by Box Office."""
@@ -105,6 +107,8 @@ class SignInFailed(UserError):
 
 class AccountLocked(SignInFailed):
     """Too many wrong PINs or passwords in a row; sign-in refused until ``until``."""
+
+    until: datetime | None = None
 
 
 class NoOpenShift(UserError):

@@ -48,7 +48,8 @@ def parse_amount(text: str | Decimal | int) -> Decimal:
         except InvalidOperation:
             raise ValueError(f"'{text}' is not an amount. Enter a number such as 20.00.") from None
     else:
-        raise ValueError(f"{text!r} is not an amount.")
+        # ValueError like every other refusal here: callers turn it into the operator's message.
+        raise ValueError(f"{text!r} is not an amount.")  # noqa: TRY004
     if not value.is_finite():
         raise ValueError("Enter a real amount, for example 20.00.")
     if value < 0:

@@ -7,7 +7,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-UTC = UTC
+# UTC is the app's one zone for stored times: callers take it from here along with the clock.
+__all__ = [
+    "UTC",
+    "Clock",
+    "FixedClock",
+    "SystemClock",
+    "ensure_aware",
+    "format_local",
+    "to_local",
+    "zone",
+]
 
 
 class Clock(Protocol):

@@ -1,11 +1,15 @@
-"""Shared fixtures: a migrated SQLite template copied per test, a fixed clock, isolated user dirs."""
+"""Shared fixtures: a migrated SQLite template copied per test, a fixed clock, isolated user dirs,
+and an empty keychain for the Stripe keys (on Linux the fake Secret Service on a private D-Bus bus).
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,6 +18,9 @@ from boxoffice.db.migrate import upgrade
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff.access import Actor, Role, acting_as
 from boxoffice.timeutil import FixedClock
+
+if TYPE_CHECKING:
+    from tests.fakes.fake_secret_service import FakeSecretService, PrivateSessionBus
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -80,3 +87,55 @@ def clock() -> FixedClock:
 @pytest.fixture
 def ctx(db: Database, clock: FixedClock) -> ServiceContext:
     return ServiceContext(db=db, clock=clock)
+
+
+# ---------------------------------------------------------------------- keychain
+
+# The desk keeps Stripe keys in the Secret Service on Linux and in keyring's backend elsewhere. The fake
+# provider is imported only when a test asks for it (its D-Bus client, jeepney, is installed on Linux only).
+LINUX_KEYCHAIN = sys.platform not in ("win32", "darwin", "cygwin")
+
+
+@pytest.fixture(scope="module")
+def session_bus() -> Iterator[PrivateSessionBus]:
+    """A private D-Bus session bus, one per test module (skipped off Linux)."""
+    if not LINUX_KEYCHAIN:
+        pytest.skip("the Secret Service is the Linux keychain")
+    from tests.fakes.fake_secret_service import PrivateSessionBus
+
+    bus = PrivateSessionBus()
+    yield bus
+    bus.stop()
+
+
+@pytest.fixture
+def fake_secret_service(
+    session_bus: PrivateSessionBus, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeSecretService]:
+    """A fresh, empty, unlocked fake provider on the module's bus; the desk's bus address points there."""
+    from tests.fakes.fake_secret_service import FakeSecretService
+
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session_bus.address)
+    monkeypatch.delenv("BOXOFFICE_STRIPE_SECRET_KEY", raising=False)
+    provider = FakeSecretService(session_bus.address)
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def keychain(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """An empty keychain the desk's own code path uses: the fake Secret Service on Linux, else an
+    in-memory keyring backend (Windows/macOS use keyring)."""
+    if LINUX_KEYCHAIN:
+        yield request.getfixturevalue("fake_secret_service")
+        return
+    import keyring
+
+    from tests.fakes.memory_keyring import MemoryKeyring
+
+    monkeypatch.delenv("BOXOFFICE_STRIPE_SECRET_KEY", raising=False)
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)

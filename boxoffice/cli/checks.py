@@ -27,14 +27,14 @@ def counter_findings(session: Session) -> list[Finding]:
 
 def voucher_findings(session: Session) -> list[Finding]:
     """VCH-11..13: times_used = orders carrying the code that still count (every status but cancelled)."""
-    counted = dict(
-        ((row[0], row[1]), int(row[2]))
+    counted = {
+        (row[0], row[1]): int(row[2])
         for row in session.execute(
             select(Order.conference_id, func.upper(Order.voucher_code), func.count(Order.id))
             .where(Order.voucher_code != "", Order.status != OrderStatus.CANCELLED)
             .group_by(Order.conference_id, func.upper(Order.voucher_code))
         )
-    )
+    }
     findings = []
     for voucher_id, conference_id, code, times_used, max_uses in session.execute(
         select(Voucher.id, Voucher.conference_id, Voucher.code, Voucher.times_used, Voucher.max_uses)

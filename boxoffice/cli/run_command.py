@@ -34,7 +34,8 @@ def _launch(app: AppServices, loaded: LoadedSettings) -> int:
                 raise
             log.warning("boxoffice.ui.launch not available; opening the minimal catalog window")
             gc_pause.resume()   # the minimal window has no ready point to turn it back on
-            from boxoffice.ui.minimal import launch
+            from boxoffice.ui.minimal import launch as launch_minimal
+            return int(launch_minimal(app, loaded))
         return int(launch(app, loaded))
     finally:
         gc_pause.resume()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, MetaData
+from sqlalchemy import JSON, MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeEngine
 
 from boxoffice.db.types import Money, UTCDateTime
 
@@ -22,8 +23,12 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, TypeEngine[Any]]] = {
         Decimal: Money(),
         datetime: UTCDateTime(),
         dict[str, Any]: JSON(),
     }
+
+    if TYPE_CHECKING:
+        # Every model maps one plain Table (none maps a join or a select), which Core statements use.
+        __table__: ClassVar[Table]

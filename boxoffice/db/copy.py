@@ -87,7 +87,7 @@ def _reset_sequences(conn: Connection) -> None:
         pk = list(table.primary_key.columns)
         if len(pk) != 1 or not isinstance(pk[0].type, Integer):
             continue
-        seq = conn.execute(
+        seq: str | None = conn.execute(
             text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": f'"{table.name}"', "c": pk[0].name}
         ).scalar_one()
         if seq is None:

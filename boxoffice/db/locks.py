@@ -175,7 +175,7 @@ class PollerLease:
     def _pg_acquire(self) -> bool:
         try:
             conn = self._pg_connection()
-            got = conn.execute(
+            got: bool = conn.execute(
                 text("SELECT pg_try_advisory_lock(CAST(:k AS bigint))"), {"k": advisory_key(self.name)}
             ).scalar_one()
         except DBAPIError:
@@ -190,7 +190,7 @@ class PollerLease:
         """Touch the session (resets the idle timeout) and check the lock is still ours."""
         try:
             conn = self._pg_connection()
-            still = conn.execute(
+            still: int = conn.execute(
                 text(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
                     "AND pid = pg_backend_pid() AND objsubid = 1 "

@@ -55,7 +55,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=None)  # stored as ISO text, always UTC
         return value
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:

@@ -51,7 +51,7 @@ class _BackoffClient(stripe.RequestsClient):
         self._backoff, self._backoff_max = backoff, backoff_max
 
     def _sleep_time_seconds(self, num_retries: int) -> float:
-        delay = min(self._backoff * (2 ** (num_retries - 1)), self._backoff_max)
+        delay = min(self._backoff * (2.0 ** (num_retries - 1)), self._backoff_max)
         return delay * (0.5 + random.random() / 2)
 
 

@@ -263,9 +263,9 @@ def on_charge_refunded(session: Session, charge: dict[str, Any], ctx: HandlerCon
     for refund in (refunds.get("data") if isinstance(refunds, dict) else None) or []:
         if isinstance(refund, dict):
             apply_refund_object(session, refund, ctx)
-    if charge.get("refunded") and _amount(charge, "amount_refunded") >= _amount(charge, "amount"):
-        if payment.status == PaymentStatus.SUCCEEDED:
-            payment.status = PaymentStatus.REFUNDED
+    if (charge.get("refunded") and _amount(charge, "amount_refunded") >= _amount(charge, "amount")
+            and payment.status == PaymentStatus.SUCCEEDED):
+        payment.status = PaymentStatus.REFUNDED
     order = session.get(Order, payment.order_id, with_for_update=True)
     assert order is not None
     apply_refund_status(session, order)  # (b) never back from refunded; (d) order total decides
@@ -363,8 +363,9 @@ def on_checkout_failed(session: Session, cs: dict[str, Any], ctx: HandlerContext
 
 def on_reader_action(session: Session, reader: dict[str, Any], ctx: HandlerContext) -> bool:
     """terminal.reader.action_*: a failure is recorded on the attempt (TRM-11); success waits for capture."""
-    action = reader.get("action") if isinstance(reader.get("action"), dict) else {}
-    process = action.get("process_payment_intent") if isinstance(action, dict) else None
+    raw_action = reader.get("action")
+    action: dict[str, Any] = raw_action if isinstance(raw_action, dict) else {}
+    process = action.get("process_payment_intent")
     intent_id = _s(process.get("payment_intent")) if isinstance(process, dict) else ""
     if not intent_id:
         return False
@@ -442,11 +443,7 @@ def not_ours(session: Session, events: list[tuple[int, dict[str, Any]]], instanc
             meta = _metadata(obj)
             if not meta.get("order_id") or _foreign(meta, ctx):
                 ignored.add(event_id)
-        elif (
-            kind == "charge.refunded"
-            or kind.startswith("charge.dispute.")
-            or kind.startswith("terminal.reader.")
-        ):
+        elif kind == "charge.refunded" or kind.startswith(("charge.dispute.", "terminal.reader.")):
             intent = _intent_ref(kind, obj)
             charge = _s(obj.get("charge")) if kind.startswith("charge.dispute.") else ""
             if not intent and not charge:

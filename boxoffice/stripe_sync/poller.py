@@ -242,7 +242,7 @@ class Poller:
     def _store(self, events: list[dict[str, Any]]) -> tuple[int, int]:
         """Insert a page; ids already stored are skipped by the unique constraint (EVT-1)."""
         now = self._ctx.clock.now()
-        rows = []
+        rows: list[dict[str, Any]] = []
         newest = 0
         for event in events:
             obj = (event.get("data") or {}).get("object") or {}
@@ -398,7 +398,9 @@ class Poller:
                 event.processed, event.ignored = True, not ours
                 event.attempts += 1
                 event.next_attempt_at = None
-        except Exception as exc:  # the savepoint is rolled back: none of the handler's changes remain
+        except Exception as exc:  # noqa: BLE001 - one failing event must not stop the events behind it
+            # Any payload can make a handler fail (a bug, an odd event). The savepoint is rolled back so
+            # none of its changes remain; the failure is logged, stored for the Sync screen and retried.
             self._record_failure(session, event_id, payload, exc, now)
             return "failed"
         return "processed" if ours else "ignored"
@@ -454,7 +456,8 @@ def list_events(ctx: ServiceContext, *, failed_only: bool = False, limit: int = 
                 .where(EventProcessingException.event_id.in_([e.id for e in events]))
                 .order_by(EventProcessingException.id)
             ):
-                last[ev_id] = message
+                if ev_id is not None:  # always, by the IN filter (the column is nullable: SET NULL)
+                    last[ev_id] = message
         return [
             EventView(
                 e.id,

@@ -18,7 +18,7 @@ answered in time).
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Self
 
 from jeepney import DBusAddress, DBusErrorResponse, HeaderFields, MatchRule, MessageType, new_method_call
 from jeepney.bus_messages import message_bus
@@ -91,7 +91,7 @@ class SecretService:
             raise
         return service
 
-    def __enter__(self) -> SecretService:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -158,6 +158,8 @@ class SecretService:
             except OSError as exc:
                 raise SecretServiceError(f"the D-Bus connection failed during a prompt ({type(exc).__name__})") \
                     from None
+        dismissed: bool
+        result: tuple[str, Any]  # a D-Bus variant: (signature, value)
         dismissed, result = signal.body
         if dismissed:
             raise SecretServiceLocked(f"the keychain's unlock prompt was dismissed ({what})")

@@ -25,11 +25,13 @@ class AdminScreens:
 
     @property
     def catalog(self) -> CatalogAdminScreen:
-        return self.window.catalog_admin_screen
+        screen: CatalogAdminScreen = self.window.catalog_admin_screen
+        return screen
 
     @property
     def audit(self) -> AuditScreen:
-        return self.window.audit_screen
+        screen: AuditScreen = self.window.audit_screen
+        return screen
 
 
 def _catalog_screen(desk: Any) -> CatalogAdminScreen:

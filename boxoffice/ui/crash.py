@@ -51,8 +51,8 @@ def write_report(exc_type: type[BaseException], exc: BaseException, tb: Tracebac
     header = [
         f"Box Office {__version__} crash report",
         f"Time (UTC): {now.isoformat(timespec='seconds')}",
-        f"Python {platform.python_version()} on {platform.platform()}"
-        f"{' (frozen build)' if getattr(sys, 'frozen', False) else ''}",
+        (f"Python {platform.python_version()} on {platform.platform()}"
+         f"{' (frozen build)' if getattr(sys, 'frozen', False) else ''}"),
         f"Thread: {thread_name}",
         "",
         "Completed sales and payments are in the database; the action that failed was not recorded.",

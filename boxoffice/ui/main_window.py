@@ -256,10 +256,13 @@ class MainWindow(QMainWindow):
 
     def screen_at(self, index: int) -> QWidget:
         """The screen behind nav button ``index``, built now if it was not yet."""
+        widget = self.stack.widget(index)
+        if widget is None:
+            raise IndexError(f"no screen at nav index {index}")
         lazy = self._lazy.get(index)
         if lazy is None:
-            return self.stack.widget(index)
-        placeholder = self.stack.widget(index)
+            return widget
+        placeholder = widget
         current = self.stack.currentIndex()
         screen = lazy.factory()   # if it fails, the screen stays unbuilt and the next show tries again
         del self._lazy[index]

@@ -145,11 +145,12 @@ class TaskRunner(QObject):
             if error is None:
                 if on_success is not None:
                     on_success(result)
-            elif on_error is not None:
-                assert isinstance(error, BaseException)
+                return
+            assert isinstance(error, BaseException)
+            if on_error is not None:
                 on_error(error)
             else:
-                log.error("task %s failed with nobody to tell", task_id, exc_info=error)  # type: ignore[arg-type]
+                log.error("task %s failed with nobody to tell", task_id, exc_info=error)
         finally:
             if not self._pending:
                 self.busy_changed.emit(False)

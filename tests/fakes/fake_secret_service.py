@@ -9,10 +9,10 @@ Unlock (through a Prompt when the collection is locked), GetSecrets, ReadAlias; 
 (replace), SearchItems; Item.GetSecret, Delete; Prompt.Prompt/Dismiss with the Completed signal;
 Session.Close; Properties.Get for Locked/Label/Attributes/Items. Secrets live in memory only.
 
-Fixtures (import them into a test module): ``session_bus`` (one bus per module, skipped off Linux),
-``fake_secret_service`` (a fresh provider per test, ``DBUS_SESSION_BUS_ADDRESS`` pointing at the bus,
-BOXOFFICE_STRIPE_SECRET_KEY unset) and ``keychain`` (that provider on Linux; an in-memory keyring
-backend on Windows/macOS, where the desk uses keyring).
+Fixtures (in tests/conftest.py: a test module asks for them by name): ``session_bus`` (one bus per
+module, skipped off Linux), ``fake_secret_service`` (a fresh provider per test,
+``DBUS_SESSION_BUS_ADDRESS`` pointing at the bus, BOXOFFICE_STRIPE_SECRET_KEY unset) and ``keychain``
+(that provider on Linux; an in-memory keyring backend on Windows/macOS, where the desk uses keyring).
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ from __future__ import annotations
 import itertools
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -332,46 +330,3 @@ class FakeSecretService:
         del self._prompts[path]
         self._conn.send(new_signal(DBusAddress(path, interface=SS + "Prompt"), "Completed", "bv",
                                    (dismissed, result)))
-
-
-# ---------------------------------------------------------------------- fixtures
-
-LINUX_KEYCHAIN = sys.platform not in ("win32", "darwin", "cygwin")
-
-
-@pytest.fixture(scope="module")
-def session_bus() -> Iterator[PrivateSessionBus]:
-    if not LINUX_KEYCHAIN:
-        pytest.skip("the Secret Service is the Linux keychain")
-    bus = PrivateSessionBus()
-    yield bus
-    bus.stop()
-
-
-@pytest.fixture
-def fake_secret_service(session_bus: PrivateSessionBus, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSecretService]:
-    """A fresh, empty, unlocked fake provider on the module's bus; the desk's bus address points there."""
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session_bus.address)
-    monkeypatch.delenv("BOXOFFICE_STRIPE_SECRET_KEY", raising=False)
-    provider = FakeSecretService(session_bus.address)
-    yield provider
-    provider.stop()
-
-
-@pytest.fixture
-def keychain(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """An empty keychain the desk's own code path uses: the fake Secret Service on Linux, else an
-    in-memory keyring backend (Windows/macOS use keyring)."""
-    if LINUX_KEYCHAIN:
-        yield request.getfixturevalue("fake_secret_service")
-        return
-    import keyring
-
-    from tests.fakes.memory_keyring import MemoryKeyring
-
-    monkeypatch.delenv("BOXOFFICE_STRIPE_SECRET_KEY", raising=False)
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)

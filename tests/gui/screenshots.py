@@ -46,7 +46,7 @@ def shot(widget, out: Path, name: str, ms: int = 700) -> None:
 
 
 def main(out: Path) -> int:
-    app = application()
+    _app = application()  # held for the whole run: the Qt application ends when its object is freed
     work = Path(tempfile.mkdtemp())
     services = build_app(sqlite_url(work / "demo.sqlite3"), use_stripe=False)
     with acting_as(SYSTEM):

@@ -44,17 +44,17 @@ def test_first_admin_dialog_needs_matching_passwords_then_creates_the_only_admin
     qtbot.keyClicks(dialog.name, "Ada")
     qtbot.keyClicks(dialog.password, "short")
     qtbot.keyClicks(dialog.repeat, "short")
-    dialog.create.click()
+    dialog.create_button.click()
     assert "at least 8" in dialog.message.text() and dialog.result() == 0
     dialog.password.clear()
     dialog.repeat.clear()
     qtbot.keyClicks(dialog.password, "long enough pw")
     qtbot.keyClicks(dialog.repeat, "long enough pX")
-    dialog.create.click()
+    dialog.create_button.click()
     assert "differ" in dialog.message.text() and dialog.result() == 0
     assert dialog.repeat.text() == ""                  # cleared for the second try
     qtbot.keyClicks(dialog.repeat, "long enough pw")
-    dialog.create.click()
+    dialog.create_button.click()
     assert dialog.result() == FirstAdminDialog.DialogCode.Accepted
     assert dialog.account.role is Role.ADMIN and dialog.account.name == "Ada"
     assert not services.directory.needs_first_admin()

@@ -63,7 +63,7 @@ def test_refund_one_line_to_store_credit_then_spend_it_with_cash_for_the_rest(
     qtbot.mouseClick(orders.refund, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: orders.refund_dialog is not None)
     dialog = orders.refund_dialog
-    workshop_row = [i for i, line in enumerate(orders.detail.lines) if line.description == "Workshop"][0]
+    workshop_row = next(i for i, line in enumerate(orders.detail.lines) if line.description == "Workshop")
     dialog.check_line(workshop_row)
     assert dialog.amount.text() == "40.00"
     dialog.choose_method("credit")
@@ -104,7 +104,7 @@ def test_refund_one_line_to_store_credit_then_spend_it_with_cash_for_the_rest(
     qtbot.keyClicks(payment.cash.tendered, "60")
     qtbot.keyClick(payment.cash.tendered, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: sell.confirmation is not None)
-    new_order = sell.confirmation.result.order
+    new_order = sell.confirmation.payment.order
     detail = services.orders.detail(new_order.id)
     assert detail.summary.status == "paid"
     assert sorted((p.method, p.amount) for p in detail.payments) == [

@@ -106,7 +106,7 @@ def test_comp_a_ticket_with_a_reason(qtbot, desk, services) -> None:
     qtbot.keyClicks(dialog.comp.reason, "Keynote speaker")
     qtbot.keyClick(dialog.comp.reason, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: screen.confirmation is not None)
-    order = screen.confirmation.result.order
+    order = screen.confirmation.payment.order
     assert services.orders.get(order.id).status == "paid"
     payment = services.orders.detail(order.id).payments[0]
     assert (payment.method, payment.note) == ("comp", "Keynote speaker")
@@ -151,7 +151,7 @@ def test_walkup_cash_sale_takes_three_keys_and_clicks_plus_the_amount(qtbot, des
     interactions += 1
     qtbot.waitUntil(lambda: screen.confirmation is not None)
     assert interactions == 4
-    assert services.orders.get(screen.confirmation.result.order.id).status == "paid"
+    assert services.orders.get(screen.confirmation.payment.order.id).status == "paid"
 
 
 def test_another_desks_sale_updates_the_tiles_and_keeps_the_cart(qtbot, desk, services, catalogue, db_path,

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from boxoffice.config import load_settings
 from boxoffice.domain.models import AuditEntry
 from boxoffice.stripe_sync import keys
-from tests.fakes.fake_secret_service import fake_secret_service, keychain, session_bus  # noqa: F401 (fixtures)
 from tests.gui.auth_helpers import locked_window, sign_in
 from tests.gui.conftest import ADMIN_PASSWORD
 

@@ -25,7 +25,7 @@ ADMIN, PASSWORD = "Desk Admin", "desk password"
 
 # Runs `boxoffice run` in-process and drives it: snapshots what is loaded when the sign-in names
 # arrive, waits until the warm-up has made the sign-in and Sell services, signs in, and reports
-# once the Sell screen shows its tiles.
+# once the Sell screen shows its tiles. Arguments: the database URL, the admin's name and password.
 DRIVER = """
 import gc, json, sys
 from boxoffice.ui.widgets.lock_screen import LockScreen
@@ -58,8 +58,8 @@ def step(stage, deadline=[3000]):   # ticks of 10 ms: a safety net, not a target
         stage = "model"
     elif stage == "model" and {"auth", "carts", "catalog", "customers"} <= set(win.desk.services._built):
         form = win.lock_screen.form
-        form.name.setText(%(admin)r)
-        form.secret.setText(%(password)r)
+        form.name.setText(sys.argv[2])
+        form.secret.setText(sys.argv[3])
         form.button.click()
         stage = "signed in"
     elif stage == "signed in" and not win.is_locked() and win.is_built("sell"):
@@ -71,7 +71,7 @@ def step(stage, deadline=[3000]):   # ticks of 10 ms: a safety net, not a target
 QTimer.singleShot(0, lambda: step("ready"))
 from boxoffice.__main__ import main
 sys.exit(main(["--database", sys.argv[1], "run"]))
-""" % {"admin": ADMIN, "password": PASSWORD}
+"""
 
 
 @pytest.mark.no_default_actor
@@ -89,8 +89,8 @@ def test_the_desk_signs_in_before_the_orm_loads_and_sells_after(
     finally:
         app.close()
 
-    done = subprocess.run([sys.executable, "-c", DRIVER, db_url], capture_output=True, text=True,
-                          env=env, timeout=120)
+    done = subprocess.run([sys.executable, "-c", DRIVER, db_url, ADMIN, PASSWORD], capture_output=True,
+                          text=True, env=env, timeout=120, check=False)
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
     assert lines, f"no report (exit {done.returncode}): {done.stderr[-2000:]}"
     report = json.loads(lines[-1])

@@ -24,7 +24,6 @@ from boxoffice.ui.screens.sync.screen import SyncScreen
 from boxoffice.ui.stripe_wiring import CARD_METHOD_KEYS, install_stripe, unregister_card_methods
 from boxoffice.ui.tasks import TaskRunner
 from tests import factories
-from tests.fakes.fake_secret_service import fake_secret_service, keychain, session_bus  # noqa: F401 (fixtures)
 from tests.fakes.fake_stripe import FakeStripe
 from tests.stripe.conftest import FAKE_KEY
 

@@ -67,7 +67,7 @@ def _server_problem() -> str | None:
         conn = _admin_connect()
     except ImportError:
         return "pg8000 is not installed (pip install -e '.[postgres]')"
-    except Exception as exc:  # any connection failure: refused, timeout, auth
+    except Exception as exc:  # noqa: BLE001 - any connection failure (refused, timeout, auth) is the reason
         return f"no PostgreSQL server at {PG_HOST}:{PG_PORT} as {PG_USER}: {exc}".strip()
     conn.close()
     return None

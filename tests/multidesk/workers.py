@@ -110,7 +110,7 @@ def desk_sales(url: str, desk: int, attempts: int, conference_id: int, ticket_ty
             unexpected.append(f"{type(exc).__name__}: {exc}")
         except UserError as exc:
             outcomes[type(exc).__name__] += 1
-        except Exception as exc:  # reported to the test, which fails on any of these
+        except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on any of these
             outcomes["crash"] += 1
             unexpected.append(f"{type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - began
@@ -136,7 +136,7 @@ def desk_apply_credits(url: str, desk: int, rounds: list[tuple[int, int]], start
             outcomes[type(exc).__name__] += 1
             if type(exc).__name__ != "CreditError":
                 unexpected.append(f"{type(exc).__name__}: {exc}")
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on any of these
             outcomes["crash"] += 1
             unexpected.append(f"{type(exc).__name__}: {exc}")
     db.dispose()

@@ -142,8 +142,8 @@ class FakeGateway:
     def refund_card(
         self, *, payment_intent_id: str, amount: Decimal, currency: str, reason: str, idempotency_key: str
     ) -> GatewayRefund:
-        self.calls.append(dict(payment_intent_id=payment_intent_id, amount=amount, currency=currency,
-                               reason=reason, idempotency_key=idempotency_key))
+        self.calls.append({"payment_intent_id": payment_intent_id, "amount": amount, "currency": currency,
+                           "reason": reason, "idempotency_key": idempotency_key})
         if self.fail_on_call == len(self.calls):
             raise PaymentError("Your card was declined.")
         if self.unreachable_on_call == len(self.calls):

@@ -414,5 +414,8 @@ def test_cart_edit_meeting_a_busy_database_is_retried_not_lost(db_path, clock: F
         busy_db.dispose()
     assert len(retries) == 1 and "OperationalError" in retries[0]
     assert [(line.product_id, line.quantity) for line in view.lines] == [(ticket.id, 2)]
-    assert _items(db_for_check := Database(sqlite_url(db_path)), cart.id) == [(ticket.id, None, 2)]
-    db_for_check.dispose()
+    db_for_check = Database(sqlite_url(db_path))
+    try:
+        assert _items(db_for_check, cart.id) == [(ticket.id, None, 2)]
+    finally:
+        db_for_check.dispose()

@@ -21,7 +21,7 @@ def boxoffice(*args: str, home: Path, env: dict[str, str] | None = None) -> subp
     environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "boxoffice", *args],
-        capture_output=True, text=True, env=environment, timeout=120,
+        capture_output=True, text=True, env=environment, timeout=120, check=False,
     )
 
 

@@ -32,7 +32,7 @@ def _desk(path: str, cart_ids: list[int], start: object, results: object) -> Non
             outcome.append(("sold", service.checkout(cart_id).reference))
         except SoldOut as exc:
             outcome.append(("sold_out", str(exc)))
-        except Exception as exc:  # reported to the parent, which fails the test with it
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the test with it
             outcome.append(("error", f"{type(exc).__name__}: {exc}"))
     results.put(outcome)  # type: ignore[attr-defined]
     db.dispose()

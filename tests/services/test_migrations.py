@@ -17,20 +17,30 @@ LATER = "2027-05-01 12:15:00.000000"
 def _fill_revision_0001(db: Database) -> None:
     """Rows as version 0001 wrote them, with plain SQL (no model of today is involved)."""
     statements = [
-        "INSERT INTO conference (id, name, slug, timezone, currency, total_capacity, is_active, start_date, "
-        "end_date, venue, website_url, reference_prefix, cart_expiry_minutes, hold_minutes, "
-        "stripe_publishable_key, created_at, updated_at) VALUES (1, 'Python 2077', 'python-2077', "
-        "'America/New_York', 'USD', 2500, 1, '2027-05-14', '2027-05-22', '', '', 'PY', 30, 15, '', :now, :now)",
-        "INSERT INTO ticket_type (id, conference_id, name, slug, description, price, total_quantity, "
-        "limit_per_user, requires_voucher, is_active, \"order\", created_at, updated_at) VALUES "
-        "(1, 1, 'Individual', 'individual', '', 100, 2500, 5, 0, 1, 0, :now, :now), "
-        "(2, 1, 'Student', 'student', '', 25, 500, 1, 1, 1, 1, :now, :now)",
-        "INSERT INTO addon (id, conference_id, name, slug, description, price, total_quantity, is_active, "
-        "\"order\", created_at, updated_at) VALUES (1, 1, 'T-Shirt', 't-shirt', '', 25, 0, 1, 0, :now, :now)",
+        (
+            "INSERT INTO conference (id, name, slug, timezone, currency, total_capacity, is_active, "
+            "start_date, end_date, venue, website_url, reference_prefix, cart_expiry_minutes, hold_minutes, "
+            "stripe_publishable_key, created_at, updated_at) VALUES (1, 'Python 2077', 'python-2077', "
+            "'America/New_York', 'USD', 2500, 1, '2027-05-14', '2027-05-22', '', '', 'PY', 30, 15, '', "
+            ":now, :now)"
+        ),
+        (
+            "INSERT INTO ticket_type (id, conference_id, name, slug, description, price, total_quantity, "
+            "limit_per_user, requires_voucher, is_active, \"order\", created_at, updated_at) VALUES "
+            "(1, 1, 'Individual', 'individual', '', 100, 2500, 5, 0, 1, 0, :now, :now), "
+            "(2, 1, 'Student', 'student', '', 25, 500, 1, 1, 1, 1, :now, :now)"
+        ),
+        (
+            "INSERT INTO addon (id, conference_id, name, slug, description, price, total_quantity, "
+            "is_active, \"order\", created_at, updated_at) VALUES "
+            "(1, 1, 'T-Shirt', 't-shirt', '', 25, 0, 1, 0, :now, :now)"
+        ),
         "INSERT INTO addon_requires_ticket_type (addon_id, ticket_type_id) VALUES (1, 1)",
-        "INSERT INTO customer (id, name, email, company, is_anonymous, created_at, updated_at) VALUES "
-        "(1, 'Ada Lovelace', 'ada@example.org', 'Analytical', 0, :now, :now), "
-        "(2, 'Grace Hopper', 'grace@example.org', '', 0, :now, :now)",
+        (
+            "INSERT INTO customer (id, name, email, company, is_anonymous, created_at, updated_at) VALUES "
+            "(1, 'Ada Lovelace', 'ada@example.org', 'Analytical', 0, :now, :now), "
+            "(2, 'Grace Hopper', 'grace@example.org', '', 0, :now, :now)"
+        ),
     ]
     orders = [  # id, customer, status, hold, reference, total
         (1, 1, "paid", None, "PY-AAAA", "225.00"),
@@ -93,10 +103,10 @@ def test_database_at_0001_upgrades_to_head_without_loss_and_counters_match_recou
         assert _row_counts(db) == before
         with db.engine.connect() as conn:
             assert conn.execute(text('SELECT id, reference, status, total FROM "order" ORDER BY id')).all() == references_before
-            counters = dict(
-                (row[0], (row[1], row[2]))
+            counters = {
+                row[0]: (row[1], row[2])
                 for row in conn.execute(text("SELECT slug, sold_quantity, held_quantity FROM ticket_type"))
-            )
+            }
             addon = conn.execute(text("SELECT sold_quantity, held_quantity FROM addon")).one()
             conference = conn.execute(text("SELECT tickets_sold, tickets_held FROM conference")).one()
         # paid 2 + partially refunded 0 individual; held 1 (order 2); cancelled and hold-less pending: nothing.

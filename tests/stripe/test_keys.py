@@ -14,7 +14,6 @@ import pytest
 
 from boxoffice.errors import ConfigError
 from boxoffice.stripe_sync import keys
-from tests.fakes.fake_secret_service import fake_secret_service, keychain, session_bus  # noqa: F401 (fixtures)
 from tests.fakes.memory_keyring import MemoryKeyring
 
 

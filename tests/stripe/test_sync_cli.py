@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from boxoffice.cli import main
-from tests.fakes.fake_secret_service import fake_secret_service, keychain, session_bus  # noqa: F401 (fixtures)
 from tests.fakes.fake_stripe import FakeStripe
 from tests.stripe.conftest import FAKE_KEY
 
@@ -60,6 +59,7 @@ def test_sync_once_exits_non_zero_only_when_stripe_is_unreachable(sync_env: Path
         text=True,
         env=env,
         timeout=120,
+        check=False,
     )
     assert result.returncode != 0
     summary = json.loads(result.stdout)

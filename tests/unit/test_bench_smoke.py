@@ -113,7 +113,7 @@ def test_floor_availability_agrees_with_the_counters(tiny: tuple[DatasetInfo, Da
 
 
 def test_floor_search_finds_prefixes_in_any_case(tiny: tuple[DatasetInfo, Database]) -> None:
-    info, db = tiny
+    info, _db = tiny
     conn = raw_connection(Path(info.path))
     try:
         for kind, texts in info.search_samples.items():

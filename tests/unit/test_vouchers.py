@@ -41,8 +41,8 @@ def test_mod_vo_3_rejects_negative_and_percentage_above_100() -> None:
 
 
 def _valid(**kw: object) -> VoucherInvalid | None:
-    args: dict[str, object] = dict(code="SPRING", is_active=True, times_used=0, max_uses=1, valid_from=None,
-                                   valid_until=None, now=NOW)
+    args: dict[str, object] = {"code": "SPRING", "is_active": True, "times_used": 0, "max_uses": 1,
+                               "valid_from": None, "valid_until": None, "now": NOW}
     args.update(kw)
     return validity_problem(**args)  # type: ignore[arg-type]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
@@ -130,7 +130,7 @@ def _flag(field: str, value: Any) -> bool:
     return value
 
 
-def _whole(field: str, value: Any, low: int, high: int) -> int:
+def _whole(field: str, value: object, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _bad(field, f"must be a whole number, not {value!r}")
     if not low <= value <= high:
@@ -465,7 +465,7 @@ class CatalogAdminService:
             _conference(session, conference_id)
             tickets = _tickets_of(session, conference_id, ticket_ids)
             addons = _addons_of(session, conference_id, addon_ids)
-            taken = set(session.scalars(
+            taken: set[str] = set(session.scalars(
                 select(func.upper(Voucher.code)).where(
                     Voucher.conference_id == conference_id,
                     func.upper(Voucher.code).startswith(prefix, autoescape=True))))
@@ -532,7 +532,7 @@ class CatalogAdminService:
 # --------------------------------------------------------------------------- helpers
 
 
-def _id(value: Any) -> int:
+def _id(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput("Choose an item from the list first.")
     return value
@@ -564,8 +564,8 @@ def _locked_product(session: Session, model: Any, item_id: int, *options: Any) -
     return obj
 
 
-def _check_unique(session: Session, model: Any, conference_id: int, own_id: int | None, name: str,
-                  slug: str) -> None:
+def _check_unique(session: Session, model: type[TicketType | AddOn], conference_id: int, own_id: int | None,
+                  name: str, slug: str) -> None:
     kind = _kind(model)
     others = select(model.id, model.name, model.slug).where(model.conference_id == conference_id)
     if own_id is not None:
@@ -587,7 +587,11 @@ def _addons_of(session: Session, conference_id: int, ids: Iterable[int]) -> list
     return _chosen(session, AddOn, conference_id, ids, "addon_ids")
 
 
-def _chosen(session: Session, model: Any, conference_id: int, ids: Iterable[int], field: str) -> list[Any]:
+_Product = TypeVar("_Product", TicketType, AddOn)
+
+
+def _chosen(session: Session, model: type[_Product], conference_id: int, ids: Iterable[int],
+            field: str) -> list[_Product]:
     """The ticket types or add-ons with these ids, all of them this conference's."""
     ids = list(ids)
     if not ids:

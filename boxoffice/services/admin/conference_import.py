@@ -52,8 +52,8 @@ class ImportReport:
 
     def describe(self) -> str:
         lines = [
-            f"Conference '{self.conference_name}' ({self.conference_slug}): {self.created} created, "
-            f"{self.updated} updated, {self.unchanged} unchanged."
+            (f"Conference '{self.conference_name}' ({self.conference_slug}): {self.created} created, "
+             f"{self.updated} updated, {self.unchanged} unchanged.")
         ]
         lines += [f"  {change}" for change in self.changes]
         if self.skipped_sections:

@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import Conference, Credit, CreditStatus, Customer, Order
@@ -81,7 +82,8 @@ def _statuses(statuses: Iterable[str | CreditStatus] | None) -> builtins.list[Cr
 
 def expire_due(session: Session, conference_id: int, now: datetime) -> int:
     """Mark the conference's available credits whose ``expires_at`` has passed as expired."""
-    result = session.execute(
+    # An UPDATE runs through a cursor; Session.execute() is annotated with the general Result.
+    result = cast("CursorResult[Any]", session.execute(
         update(Credit)
         .where(
             Credit.conference_id == conference_id,
@@ -90,7 +92,7 @@ def expire_due(session: Session, conference_id: int, now: datetime) -> int:
             Credit.expires_at <= now,
         )
         .values(status=CreditStatus.EXPIRED, updated_at=now)
-    )
+    ))
     return int(result.rowcount or 0)
 
 

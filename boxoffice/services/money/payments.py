@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -343,10 +343,10 @@ class PaymentService:
         return self._ctx.db.run_write(void)
 
 
-def _check_credit(order: Order, credit: Credit, now: object) -> None:
+def _check_credit(order: Order, credit: Credit, now: datetime) -> None:
     """CRD-2 preconditions with DEC-3 expiry; each failure says what to do."""
     if credit.status == CreditStatus.EXPIRED or (
-        credit.expires_at is not None and credit.expires_at <= now  # type: ignore[operator]
+        credit.expires_at is not None and credit.expires_at <= now
     ):
         when = f" on {credit.expires_at:%Y-%m-%d}" if credit.expires_at is not None else ""
         raise CreditError(f"Store credit #{credit.id} expired{when} and cannot be used. Take another payment.")

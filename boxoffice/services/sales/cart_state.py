@@ -12,7 +12,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, func, literal, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from boxoffice.domain import capacity
@@ -91,7 +104,21 @@ def _ticket(values: Sequence[Any]) -> Product:
 
 
 def _addon(values: Sequence[Any], requires: Iterable[int] = ()) -> Product:
-    return Product("addon", *values, requires=frozenset(requires))
+    (id_, conference_id, name, description, price, is_active, available_from, available_until,
+     total_quantity, sold, held, order) = values  # the _ADDON_COLS
+    return Product(
+        "addon", id_, conference_id, name, description, price, is_active, available_from, available_until,
+        total_quantity, sold, held, order, requires=frozenset(requires),
+    )
+
+
+# The association tables' columns hold product and voucher ids (Table columns carry no Python type).
+_REQ_ADDON: ColumnElement[int] = addon_requires_ticket_type.c.addon_id
+_REQ_TICKET: ColumnElement[int] = addon_requires_ticket_type.c.ticket_type_id
+_VT_VOUCHER: ColumnElement[int] = voucher_ticket_type.c.voucher_id
+_VT_TICKET: ColumnElement[int] = voucher_ticket_type.c.ticket_type_id
+_VA_VOUCHER: ColumnElement[int] = voucher_addon.c.voucher_id
+_VA_ADDON: ColumnElement[int] = voucher_addon.c.addon_id
 
 
 _TICKETS_OF_CONF = (
@@ -105,8 +132,8 @@ _ADDONS_OF_CONF = (
     .order_by(AddOn.order, AddOn.name, AddOn.id)
 )
 _REQUIRES_OF_CONF = (
-    select(addon_requires_ticket_type.c.addon_id, addon_requires_ticket_type.c.ticket_type_id)
-    .join(AddOn, AddOn.id == addon_requires_ticket_type.c.addon_id)
+    select(_REQ_ADDON, _REQ_TICKET)
+    .join(AddOn, AddOn.id == _REQ_ADDON)
     .where(AddOn.conference_id == bindparam("conference_id"))
 )
 _COUNTERS_OF_CONF = union_all(
@@ -136,14 +163,13 @@ def load_products(session: Session, conference_id: int) -> tuple[list[Product], 
 
 def stock_counters(session: Session, conference_id: int) -> list[tuple[str, int, int, int, int]]:
     """(kind, id, total, sold, held) of every product of a conference, in one query."""
-    return [tuple(r) for r in conn(session).execute(_COUNTERS_OF_CONF, {"conference_id": conference_id})]  # type: ignore[misc]
+    rows = conn(session).execute(_COUNTERS_OF_CONF, {"conference_id": conference_id})
+    return [(kind, id_, total, sold, held) for kind, id_, total, sold, held in rows]
 
 
 _TICKET_BY_ID = select(*_TICKET_COLS).where(TicketType.id == bindparam("id"))
 _ADDON_BY_ID = select(*_ADDON_COLS).where(AddOn.id == bindparam("id"))
-_REQUIRES_BY_ADDON = select(addon_requires_ticket_type.c.ticket_type_id).where(
-    addon_requires_ticket_type.c.addon_id == bindparam("id")
-)
+_REQUIRES_BY_ADDON = select(_REQ_TICKET).where(_REQ_ADDON == bindparam("id"))
 
 
 def load_product(session: Session, kind: str, product_id: int) -> Product:
@@ -171,7 +197,7 @@ class Lapsed:
 
 _LAPSED = (
     select(OrderLineItem.ticket_type_id, OrderLineItem.addon_id, func.sum(OrderLineItem.quantity),
-           func.max(case((Order.needs_attention == "", 1), else_=0)))
+           func.max(type_coerce(case((Order.needs_attention == "", 1), else_=0), Integer)))
     .join(Order, Order.id == OrderLineItem.order_id)
     .where(
         Order.status == OrderStatus.PENDING,
@@ -392,12 +418,9 @@ _WITH_ANY_LAPSED_AND_ITEMS = {
     for h in (_HEADER, _HEADER_LOCKED, _HEADER_CART_LOCKED, _HEADER_CART_CUSTOMER_LOCKED)
 }
 _SCOPES = union_all(
-    select(literal("vt"), voucher_ticket_type.c.voucher_id, voucher_ticket_type.c.ticket_type_id)
-    .where(voucher_ticket_type.c.voucher_id == bindparam("voucher_id")),
-    select(literal("va"), voucher_addon.c.voucher_id, voucher_addon.c.addon_id)
-    .where(voucher_addon.c.voucher_id == bindparam("voucher_id")),
-    select(literal("rq"), addon_requires_ticket_type.c.addon_id, addon_requires_ticket_type.c.ticket_type_id)
-    .where(addon_requires_ticket_type.c.addon_id.in_(bindparam("addon_ids", expanding=True))),
+    select(literal("vt"), _VT_VOUCHER, _VT_TICKET).where(_VT_VOUCHER == bindparam("voucher_id")),
+    select(literal("va"), _VA_VOUCHER, _VA_ADDON).where(_VA_VOUCHER == bindparam("voucher_id")),
+    select(literal("rq"), _REQ_ADDON, _REQ_TICKET).where(_REQ_ADDON.in_(bindparam("addon_ids", expanding=True))),
 )
 
 
@@ -463,6 +486,9 @@ def load_cart(session: Session, cart_id: int, *, lock: bool = False, lock_confer
         else:
             header = _HEADER_CART_CUSTOMER_LOCKED if lock_customer else _HEADER_CART_LOCKED
     any_lapsed: bool | None = None
+    # The header (with the lines, for checkout) is wider than the ten columns SQLAlchemy types
+    # positionally: its rows are read by position, typed by the dataclasses they fill.
+    item_rows: Sequence[Sequence[Any]]
     if lapsed_at is None:
         row = c.execute(header, {"cart_id": cart_id}).first()
     else:
@@ -475,9 +501,10 @@ def load_cart(session: Session, cart_id: int, *, lock: bool = False, lock_confer
     else:
         any_lapsed = bool(row[_N_HEADER])
         item_rows = [r[_N_HEADER + 1:] for r in rows if r[_N_HEADER + 1] is not None]
+    head: Sequence[Any] = row[:_N_HEADER]
     (cid, customer_id, status, expires_at, c_name, c_email, c_anon, c_company,
      conf_id, conf_name, capacity_, sold, held, cart_minutes, hold_minutes, prefix,
-     v_id, v_code, v_type, v_value, v_unlocks, v_active, v_used, v_max, v_from, v_until) = row[:_N_HEADER]
+     v_id, v_code, v_type, v_value, v_unlocks, v_active, v_used, v_max, v_from, v_until) = head
     conference = ConferenceInfo(conf_id, conf_name, capacity_, sold, held, cart_minutes, hold_minutes, prefix)
 
     addon_ids = [r[3] for r in item_rows if r[3] is not None]
@@ -497,10 +524,11 @@ def load_cart(session: Session, cart_id: int, *, lock: bool = False, lock_confer
     n_ticket = len(_TICKET_COLS)
     lines = []
     for r in item_rows:
-        if r[2] is not None:
+        addon_id = r[3]  # exactly one of ticket_type_id (r[2]) and addon_id is set
+        if addon_id is None:
             product = _ticket(r[4:4 + n_ticket])
         else:
-            product = _addon(r[4 + n_ticket:], requires.get(r[3], ()))
+            product = _addon(r[4 + n_ticket:], requires.get(addon_id, ()))
         lines.append(Line(r[0], product, r[1]))
 
     voucher = None

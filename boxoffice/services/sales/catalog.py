@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -140,12 +141,8 @@ class CatalogService:
         venue_left = capacity.venue_remaining(conf.total_capacity, conf.tickets_sold, conf.tickets_held,
                                               lapsed.tickets)
         names = {t.id: t.name for t in tickets}
-        kw = dict(now=now, lapsed=lapsed, conf=conf, venue_left=venue_left, cart=cart, names=names)
-        return CatalogView(
-            conference_id,
-            tuple(_view(p, **kw) for p in tickets),  # type: ignore[arg-type]
-            tuple(_view(p, **kw) for p in addons),  # type: ignore[arg-type]
-        )
+        view = partial(_view, now=now, lapsed=lapsed, conf=conf, venue_left=venue_left, cart=cart, names=names)
+        return CatalogView(conference_id, tuple(view(p) for p in tickets), tuple(view(p) for p in addons))
 
     def remaining_all(self, conference_id: int) -> dict[tuple[str, int], int | None]:
         """CAT-1 for every ticket type and add-on at once: (kind, id) → remaining (None = unlimited)."""

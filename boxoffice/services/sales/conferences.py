@@ -52,7 +52,7 @@ class ConferenceService:
         c = CONFERENCE.c
         with self._ctx.db.connect() as conn:
             rows = conn.execute(select(CONFERENCE).order_by(c.is_active.desc(), c.name, c.id)).all()
-            return [ConferenceView(*r) for r in rows]
+            return [ConferenceView(**r._asdict()) for r in rows]
 
     def get(self, conference_id: int) -> ConferenceView:
         if isinstance(conference_id, bool) or not isinstance(conference_id, int):
@@ -61,4 +61,4 @@ class ConferenceService:
             row = conn.execute(select(CONFERENCE).where(CONFERENCE.c.id == conference_id)).first()
             if row is None:
                 raise NotFound(f"Conference #{conference_id} does not exist. Choose a conference.")
-            return ConferenceView(*row)
+            return ConferenceView(**row._asdict())

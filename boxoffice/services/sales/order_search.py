@@ -113,13 +113,14 @@ def _money(value: Any) -> Decimal:
     return Decimal(f"{int(value or 0)}.00")
 
 
-def _utc(value: Any) -> datetime | None:
+def _utc(value: datetime | str) -> datetime:
     """Driver value → aware UTC: SQLite stores ISO text in UTC, PostgreSQL returns aware datetimes."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _utc_or_none(value: datetime | str | None) -> datetime | None:
+    return None if value is None else _utc(value)
 
 
 def _statuses(statuses: Iterable[str | OrderStatus] | None) -> list[OrderStatus] | None:
@@ -258,7 +259,7 @@ def _row_summary(row: Any) -> OrderSummary:
         id=row[0], reference=row[1], status=OrderStatus(row[2]).value, customer_id=row[3],
         billing_name=row[4], billing_email=row[5], billing_company=row[6], subtotal=_money(row[7]),
         discount=_money(row[8]), total=total, paid=paid, balance=max(total - paid, ZERO),
-        refunded=_money(row[15]), created_at=_utc(row[10]), hold_expires_at=_utc(row[11]),  # type: ignore[arg-type]
+        refunded=_money(row[15]), created_at=_utc(row[10]), hold_expires_at=_utc_or_none(row[11]),
         needs_attention=row[12], disputed=bool(row[13]),
     )
 

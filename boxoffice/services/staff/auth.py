@@ -417,5 +417,5 @@ def _locked_error(staff: Staff, now: datetime) -> AccountLocked:
     error = AccountLocked(
         f"Too many wrong tries: {staff.name} is locked for {minutes} more minute{'s' if minutes != 1 else ''}. "
         "Ask a lead to sign in instead, or an admin to unlock the account on the Staff screen.")
-    error.until = staff.locked_until  # type: ignore[attr-defined]
+    error.until = staff.locked_until
     return error

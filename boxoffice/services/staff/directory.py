@@ -17,7 +17,7 @@ STAFF = table("staff", column("name", String), column("role", String), column("i
               column("secret_hash", String))
 
 
-def active_admins() -> Select[tuple[int]]:
+def active_admins() -> Select[int]:
     """How many admins can sign in (active, with a password set)."""
     s = STAFF.c
     return select(func.count()).select_from(STAFF).where(

@@ -24,12 +24,12 @@ from boxoffice.ui.receipt import receipt_lines, write_receipt_pdf
 class ConfirmationDialog(QDialog):
     """Shows a paid order. Enter or Esc closes it (Next customer)."""
 
-    def __init__(self, desk: Desk, result: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, desk: Desk, payment: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
-        self.result = result
+        self.payment = payment   # the PaymentResult that paid the order
         self.detail: Any = None
-        order = result.order
+        order = payment.order
         self.setWindowTitle(f"Paid: {order.reference}")
         self.setMinimumSize(560, 620)
         layout = QVBoxLayout(self)
@@ -49,9 +49,9 @@ class ConfirmationDialog(QDialog):
         change_font.setPointSizeF(change_font.pointSizeF() * 2.0)
         self.change.setFont(change_font)
         self.change.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        if result.change_due:
-            self.change.setText(f"Give change: {desk.display.money(result.change_due)}")
-        self.change.setVisible(bool(result.change_due))
+        if payment.change_due:
+            self.change.setText(f"Give change: {desk.display.money(payment.change_due)}")
+        self.change.setVisible(bool(payment.change_due))
         layout.addWidget(self.change)
         self.receipt = QPlainTextEdit()
         self.receipt.setReadOnly(True)
@@ -91,7 +91,7 @@ class ConfirmationDialog(QDialog):
                              self.desk.messages.show_error)
 
     def _on_save_pdf_clicked(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Save receipt", f"{self.result.order.reference}.pdf",
+        name, _ = QFileDialog.getSaveFileName(self, "Save receipt", f"{self.payment.order.reference}.pdf",
                                               "PDF (*.pdf)")
         if name:
             self.save_receipt(Path(name))

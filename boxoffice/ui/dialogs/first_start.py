@@ -139,9 +139,9 @@ class FirstAdminDialog(QDialog):
         layout.addLayout(form)
         self.message = InlineMessage()
         layout.addWidget(self.message)
-        buttons, self.create = dialog_buttons(self, leave="Quit", primary="Create admin")
+        buttons, self.create_button = dialog_buttons(self, leave="Quit", primary="Create admin")
         layout.addLayout(buttons)
-        self.create.clicked.connect(self._on_create_clicked)
+        self.create_button.clicked.connect(self._on_create_clicked)
 
     def _on_create_clicked(self) -> None:
         name, password = self.name.text().strip(), self.password.text()

@@ -208,6 +208,8 @@ class PaymentDialog(QDialog):
         button = self.method_buttons[key]
         button.setChecked(True)
         page = self.pages.widget(self._group.id(button))
+        if page is None:
+            raise KeyError(key)
         self.pages.setCurrentWidget(page)
         activate = getattr(page, "activate", None)
         if activate is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -38,12 +38,15 @@ class PaymentHost(Protocol):
         """Show a problem the page found itself (bad input) next to the Pay button."""
 
 
-def _big(label: QLabel, factor: float) -> QLabel:
-    font = label.font()
+_W = TypeVar("_W", bound=QWidget)
+
+
+def _big(widget: _W, factor: float) -> _W:
+    font = widget.font()
     font.setPointSizeF(font.pointSizeF() * factor)
     font.setBold(True)
-    label.setFont(font)
-    return label
+    widget.setFont(font)
+    return widget
 
 
 class CashPage(QWidget):
@@ -58,7 +61,7 @@ class CashPage(QWidget):
         self.tendered = QLineEdit()
         self.tendered.setPlaceholderText("Cash handed over, e.g. 50")
         self.tendered.setAccessibleName("Cash tendered")
-        _big(self.tendered, 1.6)  # type: ignore[arg-type]
+        _big(self.tendered, 1.6)
         form = QFormLayout()
         form.addRow("Cash &tendered", self.tendered)
         layout.addLayout(form)

@@ -253,9 +253,13 @@ class ShiftCloseDialog(QDialog):
         buttons.addWidget(back)
         buttons.addWidget(self.confirm)
         layout.addLayout(buttons)
-        back.clicked.connect(lambda: (self.steps.setCurrentIndex(0), self.counted.setFocus()))
+        back.clicked.connect(self._back_to_counting)
         self.confirm.clicked.connect(self.submit)
         return page
+
+    def _back_to_counting(self) -> None:
+        self.steps.setCurrentIndex(0)
+        self.counted.setFocus()
 
     def _done_page(self) -> QWidget:
         page = QWidget()
@@ -362,12 +366,16 @@ class ShiftCloseDialog(QDialog):
         # Size the dialog to the step shown, not to the tallest step (the denomination count).
         for i in range(self.steps.count()):
             policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
-            self.steps.widget(i).setSizePolicy(policy, policy)
+            step = self.steps.widget(i)
+            if step is not None:
+                step.setSizePolicy(policy, policy)
         self.steps.updateGeometry()
         QTimer.singleShot(0, self._fit)
 
     def _fit(self) -> None:
         layout = self.layout()
+        if layout is None:
+            return
         layout.activate()
         height = self.sizeHint().height()
         if layout.hasHeightForWidth():   # wrapped text (the confirmation) needs its wrapped height

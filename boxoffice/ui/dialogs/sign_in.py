@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import QCompleter, QFormLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from boxoffice.ui.widgets.inline_message import InlineMessage
@@ -24,7 +24,8 @@ class SignInForm(QWidget):
         self.name = QLineEdit()
         self.name.setPlaceholderText("Your name")
         self.name.setMinimumWidth(280)
-        self._completer = QCompleter([], self)
+        self._names = QStringListModel(self)   # who can sign in, offered as the name is typed
+        self._completer = QCompleter(self._names, self)
         self._completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self._completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.name.setCompleter(self._completer)
@@ -45,11 +46,10 @@ class SignInForm(QWidget):
         self.secret.returnPressed.connect(self._on_submit)
 
     def set_names(self, names: list[str]) -> None:
-        model = self._completer.model()
-        model.setStringList(names)  # type: ignore[attr-defined]
+        self._names.setStringList(names)
 
     def names(self) -> list[str]:
-        return list(self._completer.model().stringList())  # type: ignore[attr-defined]
+        return list(self._names.stringList())
 
     def set_busy(self, busy: bool) -> None:
         self.button.setEnabled(not busy)

@@ -51,7 +51,7 @@ class OrderQuery:
     descending: bool = True
 
 
-class OrdersModel(PagedRowsModel):
+class OrdersModel(PagedRowsModel[OrderQuery]):
     HEADERS = tuple(HEADERS[column] for column in Column)
     RIGHT_ALIGNED = frozenset({Column.TOTAL, Column.BALANCE})
     PAGE_SIZE = PAGE_SIZE
@@ -63,10 +63,6 @@ class OrdersModel(PagedRowsModel):
         self._service, self._conference_id, self._display = orders_service, conference_id, display
 
     # ------------------------------------------------------------------ queries
-
-    @property
-    def query(self) -> OrderQuery:
-        return self._query
 
     def reload(self, on_done: Callable[[], None] | None = None) -> None:
         """Re-read the rows shown so far for the same query and swap them in place.
@@ -118,8 +114,9 @@ class OrdersModel(PagedRowsModel):
                                   [Qt.ItemDataRole.DisplayRole, SORT_ROLE, ROW_ROLE])
 
     def _count(self, query: OrderQuery) -> int:
-        return self._service.count(self._conference_id, query.text, statuses=query.statuses,
-                                   created_from=query.created_from, created_to=query.created_to)
+        count: int = self._service.count(self._conference_id, query.text, statuses=query.statuses,
+                                         created_from=query.created_from, created_to=query.created_to)
+        return count
 
     def _page(self, query: OrderQuery, offset: int, limit: int) -> list[Any]:
         return list(self._service.search(self._conference_id, query.text, statuses=query.statuses,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
@@ -14,6 +14,8 @@ from boxoffice.ui.tasks import TaskRunner
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # the raw Decimal / datetime / text to sort by
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2   # the DTO of the row
 Index = QModelIndex | QPersistentModelIndex
+QueryT = TypeVar("QueryT")   # what a paged model searches for (a frozen dataclass of filters)
+ROOT = QModelIndex()   # the invalid index: the parent of every row in a table
 
 
 class RowsTableModel(QAbstractTableModel):
@@ -34,10 +36,10 @@ class RowsTableModel(QAbstractTableModel):
     def row_of(self, row: int) -> Any:
         return self._rows[row]
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
+    def rowCount(self, parent: Index = ROOT) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
+    def columnCount(self, parent: Index = ROOT) -> int:
         return 0 if parent.isValid() else len(self.HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
@@ -73,7 +75,7 @@ class RowsTableModel(QAbstractTableModel):
         return None
 
 
-class PagedRowsModel(RowsTableModel):
+class PagedRowsModel(RowsTableModel, Generic[QueryT]):
     """A ``RowsTableModel`` read a page at a time: the first page and the total count arrive together,
     ``canFetchMore``/``fetchMore`` ask for the next page when the view scrolls near the end.
 
@@ -88,7 +90,7 @@ class PagedRowsModel(RowsTableModel):
     loaded = Signal()
     failed = Signal(object)
 
-    def __init__(self, tasks: TaskRunner, query: Any, parent: QObject | None = None) -> None:
+    def __init__(self, tasks: TaskRunner, query: QueryT, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._tasks = tasks
         self._query = query
@@ -97,14 +99,14 @@ class PagedRowsModel(RowsTableModel):
         self._fetching = False
 
     @property
-    def query(self) -> Any:
+    def query(self) -> QueryT:
         return self._query
 
     @property
     def total(self) -> int:
         return self._total
 
-    def set_query(self, query: Any) -> None:
+    def set_query(self, query: QueryT) -> None:
         """Start a new search; the rows are replaced when its first page arrives."""
         self._query = query
         self._generation += 1
@@ -120,10 +122,10 @@ class PagedRowsModel(RowsTableModel):
     def refresh(self) -> None:
         self.set_query(self._query)
 
-    def _count(self, query: Any) -> int:
+    def _count(self, query: QueryT) -> int:
         raise NotImplementedError
 
-    def _page(self, query: Any, offset: int, limit: int) -> list[Any]:
+    def _page(self, query: QueryT, offset: int, limit: int) -> list[Any]:
         raise NotImplementedError
 
     def _on_first_page(self, generation: int, result: tuple[int, list[Any]]) -> None:
@@ -139,10 +141,10 @@ class PagedRowsModel(RowsTableModel):
         self._fetching = False
         self.failed.emit(exc)
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
+    def canFetchMore(self, parent: Index = ROOT) -> bool:
         return not parent.isValid() and not self._fetching and len(self._rows) < self._total
 
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:
+    def fetchMore(self, parent: Index = ROOT) -> None:
         if not self.canFetchMore(parent):
             return
         self._fetching = True

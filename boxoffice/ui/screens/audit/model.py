@@ -90,7 +90,7 @@ def detail_text(detail: str) -> str:
     return "; ".join(parts)
 
 
-class AuditModel(PagedRowsModel):
+class AuditModel(PagedRowsModel[AuditQuery]):
     HEADERS = ("Time", "Operator", "Action", "Target", "Before", "After", "Desk", "Details")
     RIGHT_ALIGNED = frozenset({Column.BEFORE, Column.AFTER})
     PAGE_SIZE = PAGE_SIZE
@@ -101,15 +101,13 @@ class AuditModel(PagedRowsModel):
         super().__init__(tasks, AuditQuery(), parent)
         self._service, self._display = audit_service, display
 
-    @property
-    def query(self) -> AuditQuery:
-        return self._query
-
     def _count(self, query: AuditQuery) -> int:
-        return self._service.count(**query.filters())
+        count: int = self._service.count(**query.filters())
+        return count
 
     def _page(self, query: AuditQuery, offset: int, limit: int) -> list[Any]:
-        return self._service.search(**query.filters(), offset=offset, limit=limit)
+        rows: list[Any] = self._service.search(**query.filters(), offset=offset, limit=limit)
+        return rows
 
     def display(self, e: Any, column: int) -> Any:
         who = e.actor_name + (f" (approved by {e.approver_name})" if e.approver_name else "")

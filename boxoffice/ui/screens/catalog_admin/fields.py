@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 )
 
 from boxoffice.errors import UserError
-from boxoffice.timeutil import UTC
 from boxoffice.ui.messages import Messages
 from boxoffice.ui.widgets.inline_message import InlineMessage
 

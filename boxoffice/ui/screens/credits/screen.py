@@ -213,11 +213,15 @@ class CreditsScreen(QWidget):
                               lambda _view: self.refresh(),
                               lambda exc: self.desk.messages.show_error(exc, near=self.message), owner=self)
 
+    def _on_issued(self, credit: Any) -> None:
+        self.refresh()
+        self.desk.messages.info(
+            f"Credit of {self.desk.display.money(credit.amount)} issued to {credit.customer_label}.",
+            near=self.message)
+
     def open_issue(self) -> None:
         dialog = IssueCreditDialog(self.desk, self)
-        dialog.issued.connect(lambda credit: (self.refresh(), self.desk.messages.info(
-            f"Credit of {self.desk.display.money(credit.amount)} issued to {credit.customer_label}.",
-            near=self.message)))
+        dialog.issued.connect(self._on_issued)
         dialog.finished.connect(lambda _code: setattr(self, "issue_dialog", None))
         self.issue_dialog = dialog
         dialog.open()

@@ -22,8 +22,8 @@ def detail_html(detail: Any, display: Display) -> str:
     who = escape(s.billing_name or "Walk-up")
     parts = [
         f"<h2>{escape(s.reference)}</h2>",
-        f"<p><b>{who}</b> {escape(s.billing_email or '')} {escape(s.billing_company or '')}<br>"
-        f"{escape(status_label(s.status))} · created {escape(when(s.created_at))}</p>",
+        (f"<p><b>{who}</b> {escape(s.billing_email or '')} {escape(s.billing_company or '')}<br>"
+         f"{escape(status_label(s.status))} · created {escape(when(s.created_at))}</p>"),
     ]
     if s.needs_attention:
         parts.append(f"<p style='color:#a00000'><b>Needs attention:</b> {escape(s.needs_attention)}</p>")

@@ -6,7 +6,7 @@ Signals: ``take_payment_requested(OrderSummary)`` (re-open a pending order in th
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from boxoffice.timeutil import UTC
 from boxoffice.ui.desk import Desk, looks_like_reference
 from boxoffice.ui.dialogs.refund import RefundDialog
 from boxoffice.ui.dialogs.void_payment import VoidPaymentDialog, voidable_payments
@@ -68,12 +67,13 @@ class OrdersScreen(QWidget):
         self.date_filter.addItems(DATES)
         self.count_label = QLabel()
         self.count_label.setObjectName("muted")
-        filters.addWidget(QLabel("&Find"))
+        find_label = QLabel("&Find")
+        find_label.setBuddy(self.search)
+        filters.addWidget(find_label)
         filters.addWidget(self.search, 1)
         filters.addWidget(self.status_filter)
         filters.addWidget(self.date_filter)
         filters.addWidget(self.count_label)
-        filters.itemAt(0).widget().setBuddy(self.search)  # type: ignore[union-attr]
 
         self.table = QTableView()
         self.table.setModel(self.model)

@@ -71,7 +71,7 @@ class CatalogPanel(QFrame):
         self._display = display
         self.tiles: list[ProductTile] = []
         outer = QVBoxLayout(self)
-        self.scroll = scroll = QScrollArea()
+        self._scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         body = QWidget()
@@ -102,14 +102,14 @@ class CatalogPanel(QFrame):
             for tile, product in zip(self.tiles, products, strict=True):
                 tile.show_product(product)
             return
-        position = self.scroll.verticalScrollBar().value()
+        position = self._scroll.verticalScrollBar().value()
         for tile in self.tiles:
             tile.deleteLater()
         self.tiles = []
         self._fill(self._tickets, catalog.tickets)
         self._fill(self._addons, catalog.addons)
         self._addons_title.setVisible(bool(catalog.addons))
-        self.scroll.verticalScrollBar().setValue(position)
+        self._scroll.verticalScrollBar().setValue(position)
 
     def tile(self, name: str) -> ProductTile:
         for tile in self.tiles:

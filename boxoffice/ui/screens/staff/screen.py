@@ -146,13 +146,15 @@ class StaffScreen(QWidget):
         self.desk.tasks.write(fn, done, failed, owner=dialog)
 
     def _on_add_clicked(self) -> None:
-        auth, ref = self.desk.services.auth, {}
+        auth = self.desk.services.auth
+        ref: dict[str, StaffDialog] = {}
         ref["dialog"] = StaffDialog("add", lambda name, role, secret: self._dialog_change(
             ref, lambda: auth.add_staff(name, role, secret), "{name} was added and can sign in now."), parent=self)
         self._open(ref["dialog"])
 
     def _on_role_clicked(self) -> None:
-        account, auth, ref = self.selected(), self.desk.services.auth, {}
+        account, auth = self.selected(), self.desk.services.auth
+        ref: dict[str, StaffDialog] = {}
         if account is None:
             return
         ref["dialog"] = StaffDialog("role", lambda _n, role, secret: self._dialog_change(
@@ -161,7 +163,8 @@ class StaffScreen(QWidget):
         self._open(ref["dialog"])
 
     def _on_secret_clicked(self) -> None:
-        account, auth, ref = self.selected(), self.desk.services.auth, {}
+        account, auth = self.selected(), self.desk.services.auth
+        ref: dict[str, StaffDialog] = {}
         if account is None:
             return
         ref["dialog"] = StaffDialog("secret", lambda _n, _r, secret: self._dialog_change(
