@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import string
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -25,6 +24,7 @@ from bench import names
 from boxoffice.db.engine import Database, sqlite_url
 from boxoffice.db.migrate import head_revision, upgrade
 from boxoffice.domain import models as m
+from boxoffice.domain.attendee_rules import ACCESS_CODE_ALPHABET, guest_name, search_words
 from boxoffice.services.sales.order_state import repair_counters
 from boxoffice.timeutil import UTC
 
@@ -160,7 +160,7 @@ class _Generator:
             self.limited[("addon", i)] = i == 1 or rng.random() < 0.5
             if i > 1 and rng.random() < 0.3:
                 for tt in rng.sample(range(1, s.ticket_types + 1), rng.randint(1, 4)):
-                    self.add("addon_requires_ticket_type", dict(addon_id=i, ticket_type_id=tt))
+                    self.add("addon_requires_ticket_type", {"addon_id": i, "ticket_type_id": tt})
                     self.addons_for_ticket.setdefault(tt, []).append(i)
             else:
                 self.free_addons.append(i)
@@ -197,11 +197,37 @@ class _Generator:
             email = f"{first}.{last}{rng.randint(1, 999)}@{rng.choice(names.EMAIL_DOMAINS)}".lower()
             company = "" if rng.random() < 0.35 else (
                 f"{rng.choice(names.COMPANY_HEADS)} {rng.choice(names.COMPANY_TAILS)}")
-        self.add("customer", dict(
-            id=cid, name=name, email=email, company=company, is_anonymous=anonymous,
-            created_at=created_at, updated_at=created_at,
-        ))
+        self.add("customer", {
+            "id": cid, "name": name, "email": email, "company": company, "is_anonymous": anonymous,
+            "created_at": created_at, "updated_at": created_at,
+        })
         return cid, name, email, company
+
+    def _attendees(self, oid: int, cid: int, name: str, email: str, company: str,
+                   ticket_lines: list[tuple[int, int, int]], status: str, created: datetime,
+                   codes: set[str]) -> None:
+        """One attendee per ticket unit (the buyer first, then guests), with its search words."""
+        position = 0
+        for line_id, ticket_type_id, quantity in ticket_lines:
+            for unit in range(1, quantity + 1):
+                position += 1
+                while True:
+                    code = "".join(self.rng.choices(ACCESS_CODE_ALPHABET, k=8))
+                    if code not in codes:
+                        codes.add(code)
+                        break
+                first = position == 1
+                holder = (name, email, company) if first else (guest_name(position - 1, name), "", "")
+                attendee_id = len(codes)
+                self.add("attendee", {
+                    "id": attendee_id, "conference_id": 1, "order_id": oid, "order_line_id": line_id,
+                    "unit": unit, "ticket_type_id": ticket_type_id, "customer_id": cid if first else None,
+                    "name": holder[0], "email": holder[1], "company": holder[2], "access_code": code,
+                    "status": status, "note": "", "renamed_at_desk": False, "source_system": "",
+                    "source_id": "", "created_at": created, "updated_at": created,
+                })
+                for word in sorted(search_words(*holder)):
+                    self.add("attendee_word", {"conference_id": 1, "word": word, "attendee_id": attendee_id})
 
     # ------------------------------------------------------------------ orders
     def orders(self) -> None:
@@ -212,7 +238,7 @@ class _Generator:
         known: list[tuple[int, str, str | None, str]] = []
         references: set[str] = set()
         line_id = payment_id = refund_id = 0
-        last_settled: dict[int, int] = {}
+        codes: set[str] = set()
         voucher_uses: Counter[int] = Counter()
         span = timedelta(days=180)
         for oid in range(1, n + 1):
@@ -238,6 +264,7 @@ class _Generator:
             # lines: one or two ticket types, then add-ons the tickets allow
             tickets = set(rng.choices(ticket_ids, self.ticket_weight, k=1 if rng.random() < 0.9 else 2))
             lines: list[tuple[str, int, int]] = []
+            ticket_lines: list[tuple[int, int, int]] = []
             for tt in sorted(tickets):
                 lines.append(("ticket", tt, rng.choice((1, 1, 1, 1, 1, 1, 1, 2, 2, 3))))
             allowed = list(self.free_addons)
@@ -253,13 +280,15 @@ class _Generator:
                 off = 0 if voucher is None else (line if voucher[2] == "comp" else _pct_discount(line, voucher[3]))
                 subtotal, discount = subtotal + line, discount + off
                 line_id += 1
-                self.add("order_line_item", dict(
-                    id=line_id, order_id=oid, quantity=qty, unit_price=_cents(unit),
-                    description=self.ticket_name[pid] if what == "ticket" else self.addon_name[pid],
-                    discount_amount=_cents(off), line_total=_cents(line - off),
-                    ticket_type_id=pid if what == "ticket" else None,
-                    addon_id=pid if what == "addon" else None, created_at=created,
-                ))
+                if what == "ticket":
+                    ticket_lines.append((line_id, pid, qty))
+                self.add("order_line_item", {
+                    "id": line_id, "order_id": oid, "quantity": qty, "unit_price": _cents(unit),
+                    "description": self.ticket_name[pid] if what == "ticket" else self.addon_name[pid],
+                    "discount_amount": _cents(off), "line_total": _cents(line - off),
+                    "ticket_type_id": pid if what == "ticket" else None,
+                    "addon_id": pid if what == "addon" else None, "created_at": created,
+                })
             total = subtotal - discount
             if status in ("refunded", "partially_refunded") and total < 2:
                 status = "paid"
@@ -270,68 +299,59 @@ class _Generator:
                 if reference not in references:
                     references.add(reference)
                     break
-            self.add("order", dict(
-                id=oid, conference_id=1, customer_id=cid, status=status, subtotal=_cents(subtotal),
-                discount_amount=_cents(discount), total=_cents(total),
-                voucher_code=voucher[1] if voucher else "",
-                voucher_details=f"{voucher[2]} {voucher[3]}" if voucher else "",
-                billing_name=name, billing_email=email or "", billing_company=company,
-                reference=reference, hold_expires_at=hold, needs_attention="", disputed=False,
-                created_at=created, updated_at=created,
-            ))
-            self.add("cart", dict(
-                id=oid, customer_id=cid, conference_id=1, status="checked_out",
-                voucher_id=voucher[0] if voucher else None, expires_at=None,
-                created_at=created, updated_at=created,
-            ))
+            self.add("order", {
+                "id": oid, "conference_id": 1, "customer_id": cid, "status": status,
+                "subtotal": _cents(subtotal), "discount_amount": _cents(discount), "total": _cents(total),
+                "voucher_code": voucher[1] if voucher else "",
+                "voucher_details": f"{voucher[2]} {voucher[3]}" if voucher else "",
+                "billing_name": name, "billing_email": email or "", "billing_company": company,
+                "reference": reference, "hold_expires_at": hold, "needs_attention": "", "disputed": False,
+                "created_at": created, "updated_at": created,
+            })
+            self.add("cart", {
+                "id": oid, "customer_id": cid, "conference_id": 1, "status": "checked_out",
+                "voucher_id": voucher[0] if voucher else None, "expires_at": None,
+                "created_at": created, "updated_at": created,
+            })
             if status in ("paid", "partially_refunded", "refunded"):
-                last_settled[cid] = oid
+                self._attendees(oid, cid, name, email or "", company, ticket_lines,
+                                "void" if status == "refunded" else "valid", created, codes)
                 payment_id += 1
                 method = "comp" if total == 0 else rng.choices(
                     ("cash", "stripe", "terminal", "manual"), (0.4, 0.3, 0.2, 0.1))[0]
                 tendered = None
                 if method == "cash":
                     tendered = ((total + 999) // 1000) * 1000
-                self.add("payment", dict(
-                    id=payment_id, order_id=oid, method=method, status="succeeded", amount=_cents(total),
-                    stripe_payment_intent_id=f"pi_bench{oid}" if method in ("stripe", "terminal") else "",
-                    stripe_charge_id=f"ch_bench{oid}" if method in ("stripe", "terminal") else "",
-                    reference="", note="", created_by_id=rng.randint(1, self.scale.staff),
-                    created_at=created, amount_tendered=None if tendered is None else _cents(tendered),
-                    change_given=_cents(0 if tendered is None else tendered - total), credit_id=None,
-                    idempotency_key=None, card_brand="visa" if method == "terminal" else "",
-                    card_last4="4242" if method == "terminal" else "", failure_reason="",
-                ))
+                self.add("payment", {
+                    "id": payment_id, "order_id": oid, "method": method, "status": "succeeded",
+                    "amount": _cents(total),
+                    "stripe_payment_intent_id": f"pi_bench{oid}" if method in ("stripe", "terminal") else "",
+                    "stripe_charge_id": f"ch_bench{oid}" if method in ("stripe", "terminal") else "",
+                    "reference": "", "note": "", "created_by_id": rng.randint(1, self.scale.staff),
+                    "created_at": created, "amount_tendered": None if tendered is None else _cents(tendered),
+                    "change_given": _cents(0 if tendered is None else tendered - total), "credit_id": None,
+                    "idempotency_key": None, "card_brand": "visa" if method == "terminal" else "",
+                    "card_last4": "4242" if method == "terminal" else "", "failure_reason": "",
+                })
                 if status != "paid":
                     refund_id += 1
                     amount = total if status == "refunded" else rng.randint(1, total - 1)
-                    self.add("refund", dict(
-                        id=refund_id, order_id=oid, payment_id=payment_id, amount=_cents(amount),
-                        method="card" if method in ("stripe", "terminal") else "cash",
-                        status="succeeded", stripe_refund_id=f"re_bench{oid}" if method in (
+                    self.add("refund", {
+                        "id": refund_id, "order_id": oid, "payment_id": payment_id, "amount": _cents(amount),
+                        "method": "card" if method in ("stripe", "terminal") else "cash",
+                        "status": "succeeded", "stripe_refund_id": f"re_bench{oid}" if method in (
                             "stripe", "terminal") else "",
-                        idempotency_key=None, reason="Requested at the desk", credit_id=None,
-                        created_by_id=rng.randint(1, self.scale.staff),
-                        created_at=created + timedelta(days=1),
-                    ))
-        codes: set[str] = set()
-        for cid, oid in last_settled.items():
-            while True:
-                code = "".join(rng.choices(string.ascii_uppercase + string.digits, k=8))
-                if code not in codes:
-                    codes.add(code)
-                    break
-            self.add("attendee", dict(
-                id=len(codes), customer_id=cid, conference_id=1, order_id=oid, access_code=code,
-                completed_registration=True, created_at=now, updated_at=now,
-            ))
+                        "idempotency_key": None, "reason": "Requested at the desk", "credit_id": None,
+                        "created_by_id": rng.randint(1, self.scale.staff),
+                        "created_at": created + timedelta(days=1),
+                    })
         for row in self.rows["voucher"]:
             row["times_used"] = voucher_uses[row["id"]]
 
 
 _INSERT_ORDER = (
     "conference", "staff", "ticket_type", "addon", "addon_requires_ticket_type", "voucher", "customer",
-    "order", "order_line_item", "cart", "payment", "refund", "attendee",
+    "order", "order_line_item", "cart", "payment", "refund", "attendee", "attendee_word",
 )
 
 

@@ -7,7 +7,15 @@ the package maps every class, so relationships between areas resolve.
 """
 
 from boxoffice.db.base import Base
-from boxoffice.domain.models.attendees import Attendee
+from boxoffice.domain.models.attendees import (
+    AddonAssignment,
+    Attendee,
+    AttendeeStatus,
+    AttendeeWord,
+    CheckIn,
+    CheckInKind,
+    Redemption,
+)
 from boxoffice.domain.models.catalog import (
     AddOn,
     Conference,
@@ -53,7 +61,10 @@ __all__ = [
     "CARD_METHODS",
     "SETTLED_STATUSES",
     "AddOn",
+    "AddonAssignment",
     "Attendee",
+    "AttendeeStatus",
+    "AttendeeWord",
     "AuditEntry",
     "Base",
     "CaptureStatus",
@@ -61,6 +72,8 @@ __all__ = [
     "CartItem",
     "CartStatus",
     "CashShift",
+    "CheckIn",
+    "CheckInKind",
     "Conference",
     "Credit",
     "CreditStatus",
@@ -72,6 +85,7 @@ __all__ = [
     "Payment",
     "PaymentMethod",
     "PaymentStatus",
+    "Redemption",
     "Refund",
     "RefundMethod",
     "RefundStatus",

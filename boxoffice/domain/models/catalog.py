@@ -131,6 +131,8 @@ class TicketType(_CatalogItem, TimestampMixin, Base):
 
     limit_per_user: Mapped[int] = mapped_column(Integer, default=10)
     requires_voucher: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Read at check-in for every holder of this ticket (speaker, minor, VIP): admitting needs a key.
+    checkin_note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     conference: Mapped[Conference] = relationship(back_populates="ticket_types")
     available_addons: Mapped[list[AddOn]] = relationship(
@@ -153,6 +155,9 @@ class AddOn(_CatalogItem, TimestampMixin, Base):
         CheckConstraint("sold_quantity >= 0 AND held_quantity >= 0", name="counters_nonneg"),
     )
 
+
+    # Handed out at the desk (dinner, t-shirt, workshop seat): check-in shows "used of bought".
+    redeemable: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     conference: Mapped[Conference] = relationship(back_populates="addons")
     requires_ticket_types: Mapped[list[TicketType]] = relationship(

@@ -27,6 +27,7 @@ class PaymentMethod(str, enum.Enum):
     CREDIT = "credit"      # store credit
     MANUAL = "manual"      # cheque, bank transfer, other money entered by staff
     CASH = "cash"          # [DESK] notes and coins into the drawer (a manual payment with change)
+    WEB = "web"            # taken by the web registration system; imported, never handled at the desk
 
 
 CARD_METHODS = (PaymentMethod.STRIPE, PaymentMethod.TERMINAL)
@@ -52,6 +53,7 @@ class RefundMethod(str, enum.Enum):
     CASH = "cash"      # out of the drawer
     CREDIT = "credit"  # store credit instead of money
     MANUAL = "manual"  # back by the way it came (cheque, transfer) recorded by staff
+    WEB = "web"        # refunded by the web registration system; imported
 
 
 class RefundStatus(str, enum.Enum):

@@ -137,6 +137,8 @@ class Order(TimestampMixin, Base):
         Index("ix_order_name_search", text("lower(billing_name)"), "conference_id", "created_at", "status"),
         Index("ix_order_company_search", text("lower(billing_company)"), "conference_id", "created_at", "status"),
         Index("ix_order_reference_search", "reference", "conference_id", "created_at", "status"),
+        Index("uq_order_source", "source_system", "source_id", unique=True,
+              postgresql_where=text("source_system <> ''"), sqlite_where=text("source_system <> ''")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,6 +160,9 @@ class Order(TimestampMixin, Base):
     # [DESK] staff attention: money received for a cancelled order, an open dispute, ...
     needs_attention: Mapped[str] = mapped_column(Text, default="")
     disputed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where an imported order came from ("" for the desk's own sales) and its id there.
+    source_system: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    source_id: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     conference: Mapped[Conference] = relationship()
     customer: Mapped[Customer] = relationship()
@@ -206,6 +211,7 @@ class OrderLineItem(Base):
     )
     addon_id: Mapped[int | None] = mapped_column(ForeignKey("addon.id", ondelete="SET NULL"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    source_id: Mapped[str] = mapped_column(String(100), default="", server_default="")   # imported lines
 
     order: Mapped[Order] = relationship(back_populates="line_items")
     ticket_type: Mapped[TicketType | None] = relationship()

@@ -9,19 +9,19 @@ from the orders for ``boxoffice db check`` and the tests.
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Update, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from boxoffice.db.base import Base
 from boxoffice.domain.models import (
     SETTLED_STATUSES,
     AddOn,
-    Attendee,
+    AttendeeStatus,
     Conference,
     Credit,
     CreditStatus,
@@ -36,13 +36,11 @@ from boxoffice.domain.models import (
 )
 from boxoffice.errors import OrderStateError
 from boxoffice.money import ZERO
+from boxoffice.services.checkin import roster
 
 log = logging.getLogger(__name__)
 
 Bucket = Literal["sold", "held"] | None
-
-ACCESS_CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-
 
 def bucket(status: OrderStatus, hold_expires_at: datetime | None) -> Bucket:
     """Which counter an order's lines sit in: settled → sold; pending with a hold → held."""
@@ -62,8 +60,8 @@ def _line_quantities(session: Session, order_id: int) -> list[tuple[int | None, 
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-def _counter_update(model: type, column: str) -> Any:
-    table = model.__table__  # type: ignore[attr-defined]
+def _counter_update(model: type[Base], column: str) -> Update:
+    table = model.__table__
     return update(table).where(table.c.id == bindparam("item_id")).values(
         {column: table.c[column] + bindparam("delta")}
     )
@@ -126,6 +124,8 @@ def transition(
             apply_counter_delta(session, order.conference_id, lines, new, +1)
     order.status = new_status
     order.hold_expires_at = new_hold
+    if new_status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
+        roster.set_status(session, order.id, AttendeeStatus.VOID)
 
 
 # --------------------------------------------------------------------------- paid so far
@@ -145,33 +145,6 @@ def outstanding_balance(session: Session, order: Order) -> Decimal:
     return max(order.total - paid_so_far(session, order.id), ZERO)
 
 
-def _new_access_code(session: Session) -> str:
-    for _ in range(20):
-        code = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(8))
-        if session.scalar(select(Attendee.id).where(Attendee.access_code == code)) is None:
-            return code
-    raise RuntimeError("could not draw a unique access code")
-
-
-def on_order_paid(session: Session, order: Order) -> Attendee:
-    """PAY-9: create or update the attendee of (customer, conference); idempotent."""
-    attendee = session.scalar(
-        select(Attendee).where(
-            Attendee.customer_id == order.customer_id, Attendee.conference_id == order.conference_id
-        )
-    )
-    if attendee is None:
-        attendee = Attendee(
-            customer_id=order.customer_id,
-            conference_id=order.conference_id,
-            access_code=_new_access_code(session),
-        )
-        session.add(attendee)
-    attendee.order_id = order.id
-    attendee.completed_registration = True
-    return attendee
-
-
 def mark_paid(session: Session, order: Order) -> bool:
     """PAY-6: pending → paid, hold cleared, the order-paid effect fired once.
 
@@ -183,7 +156,7 @@ def mark_paid(session: Session, order: Order) -> bool:
         raise OrderStateError(f"Order {order.reference} is {order.status.value}; it cannot be marked paid.")
     transition(session, order, OrderStatus.PAID, hold_expires_at=None)
     session.flush()
-    on_order_paid(session, order)
+    roster.ensure_attendees(session, order)
     log.info("order %s paid", order.reference)
     return True
 
@@ -210,7 +183,8 @@ def release_voucher_use(session: Session, conference_id: int, code: str) -> bool
     """VCH-12: one use of the voucher with that code in that conference goes back, never below 0."""
     if not code:
         return False
-    result = session.execute(
+    # An UPDATE runs through a cursor; Session.execute() is annotated with the general Result.
+    result = cast("CursorResult[Any]", session.execute(
         update(Voucher)
         .where(
             Voucher.conference_id == conference_id,
@@ -218,7 +192,7 @@ def release_voucher_use(session: Session, conference_id: int, code: str) -> bool
             Voucher.times_used > 0,
         )
         .values(times_used=Voucher.times_used - 1)
-    )
+    ))
     return bool(result.rowcount)
 
 
@@ -410,7 +384,7 @@ class CounterMismatch:
         )
 
 
-def _recount_expr() -> tuple[object, object]:
+def _recount_expr() -> tuple[ColumnElement[int], ColumnElement[int]]:
     sold = func.coalesce(
         func.sum(case((Order.status.in_(SETTLED_STATUSES), OrderLineItem.quantity), else_=0)), 0
     )
@@ -437,15 +411,15 @@ def recount(session: Session, conference_id: int | None = None) -> list[CounterM
         (TicketType, OrderLineItem.ticket_type_id, "ticket type"),
         (AddOn, OrderLineItem.addon_id, "add-on"),
     ):
-        counted = dict(
-            (row[0], (int(row[1]), int(row[2])))
+        counted = {
+            row[0]: (int(row[1]), int(row[2]))
             for row in session.execute(
                 select(fk, sold, held)
                 .join(Order, Order.id == OrderLineItem.order_id)
                 .where(fk.is_not(None))
                 .group_by(fk)
             )
-        )
+        }
         query = select(model.id, model.name, model.sold_quantity, model.held_quantity)
         if conference_id is not None:
             query = query.where(model.conference_id == conference_id)
@@ -453,15 +427,15 @@ def recount(session: Session, conference_id: int | None = None) -> list[CounterM
             expected = counted.get(item_id, (0, 0))
             if (s, h) != expected:
                 mismatches.append(CounterMismatch(label, item_id, name, (s, h), expected))
-    conf_counts = dict(
-        (row[0], (int(row[1]), int(row[2])))
+    conf_counts = {
+        row[0]: (int(row[1]), int(row[2]))
         for row in session.execute(
             select(Order.conference_id, sold, held)
             .join(OrderLineItem, OrderLineItem.order_id == Order.id)
             .where(OrderLineItem.addon_id.is_(None))
             .group_by(Order.conference_id)
         )
-    )
+    }
     query = select(Conference.id, Conference.name, Conference.tickets_sold, Conference.tickets_held)
     if conference_id is not None:
         query = query.where(Conference.id == conference_id)
