@@ -61,6 +61,7 @@ class Permission(enum.StrEnum):
     MANAGE_STAFF = "manage_staff"
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_STRIPE_KEY = "manage_stripe_key"
+    IMPORT_REGISTRATIONS = "import_registrations"  # registrations from the web system, and their export
 
     @property
     def min_role(self) -> Role:
@@ -88,6 +89,7 @@ MIN_ROLE: dict[Permission, Role] = {
     Permission.MANAGE_STAFF: Role.ADMIN,
     Permission.MANAGE_SETTINGS: Role.ADMIN,
     Permission.MANAGE_STRIPE_KEY: Role.ADMIN,
+    Permission.IMPORT_REGISTRATIONS: Role.ADMIN,
 }
 
 _LABELS: dict[Permission, str] = {
@@ -107,6 +109,7 @@ _LABELS: dict[Permission, str] = {
     Permission.MANAGE_STAFF: "Managing staff",
     Permission.MANAGE_SETTINGS: "Changing settings",
     Permission.MANAGE_STRIPE_KEY: "Changing the Stripe key",
+    Permission.IMPORT_REGISTRATIONS: "Importing registrations from the web system",
 }
 
 
