@@ -165,7 +165,23 @@ OPERATIONS: dict[str, tuple[Permission, Op]] = {
         w.conference_id, 3, voucher_type="percentage", discount_value=D("10"))),
     "catalog_admin.export_vouchers_csv": (Permission.MANAGE_VOUCHERS, lambda w:
                                           w.app.catalog_admin.export_vouchers_csv(w.conference_id, w.tmp / "v.csv")),
+    "registrations.import_registrations": (Permission.IMPORT_REGISTRATIONS, lambda w:
+                                           w.app.registrations.import_registrations(_registrations_csv(w), _slug(w))),
+    "registrations.export_registrations_csv": (Permission.IMPORT_REGISTRATIONS, lambda w:
+                                               w.app.registrations.export_registrations_csv(_slug(w), w.tmp / "r.csv")),
 }
+
+
+def _slug(w: World) -> str:
+    return w.app.conferences.get(w.conference_id).slug
+
+
+def _registrations_csv(w: World) -> Path:
+    from boxoffice.services.checkin.registrations_csv import HEADER
+
+    path = w.tmp / "registrations.csv"
+    path.write_text(",".join(HEADER) + "\n", encoding="utf-8")
+    return path
 
 # Public methods that need no role, and why.
 OPEN: dict[str, str] = {
@@ -243,7 +259,7 @@ def test_the_role_table_is_the_one_the_issue_describes() -> None:
     assert {Permission.REFUND, Permission.COMP, Permission.CANCEL_ORDER, Permission.ISSUE_CREDIT,
             Permission.EXPIRE_CREDIT, Permission.VOID_PAYMENT} <= lead
     assert {Permission.MANAGE_CATALOG, Permission.MANAGE_VOUCHERS, Permission.MANAGE_STAFF,
-            Permission.MANAGE_SETTINGS, Permission.MANAGE_STRIPE_KEY} == {
+            Permission.MANAGE_SETTINGS, Permission.MANAGE_STRIPE_KEY, Permission.IMPORT_REGISTRATIONS} == {
         p for p in Permission if p.min_role == Role.ADMIN}
 
 
