@@ -28,6 +28,7 @@ class Settings:
     stripe_reader_id: str = ""
     idle_lock_minutes: int = 10
     quick_cash_notes: tuple[int, ...] = (5, 10, 20, 50, 100)
+    checkin_walkups: bool = True     # a sale at this desk checks its attendees in at once
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -42,6 +43,8 @@ class Settings:
         kwargs = {k: v for k, v in data.items() if k in known}
         if "quick_cash_notes" in kwargs:
             kwargs["quick_cash_notes"] = tuple(int(v) for v in kwargs["quick_cash_notes"])
+        if "checkin_walkups" in kwargs and not isinstance(kwargs["checkin_walkups"], bool):
+            raise ValueError("checkin_walkups must be true or false")
         settings = cls(**kwargs)
         if settings.conference_id is not None and not isinstance(settings.conference_id, int):
             raise ValueError("conference_id must be a number")

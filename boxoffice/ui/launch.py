@@ -207,7 +207,7 @@ def launch(services: Any, loaded: LoadedSettings) -> int:
     desk = Desk(services=services, tasks=tasks, messages=messages, conference_id=conference.id,
                 display=Display(conference.currency, conference.timezone),
                 quick_cash_notes=tuple(settings.quick_cash_notes), idle_lock_minutes=settings.idle_lock_minutes,
-                checkin_walkups=bool(getattr(settings, "checkin_walkups", True)))
+                checkin_walkups=settings.checkin_walkups)
     window = MainWindow(desk, conference_name=conference.name, database_label=services.db.display_url)
     install_features(window, settings)
     window.resize(1280, 820)

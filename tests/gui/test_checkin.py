@@ -275,6 +275,7 @@ def test_dashboard_counts_and_exports_who_is_still_expected(qtbot, desk, service
     assert board.per_quarter.rowCount() >= 1 and "█" in board.per_quarter.item(
         board.per_quarter.rowCount() - 1, 2).text()
     # another desk checks someone in: the dashboard follows without a click
+    qtbot.waitUntil(lambda: screen.changes.checks >= 1, timeout=3000)   # the feed has its baseline
     grace_first = services.attendees.search(conf, "grace")[0]
     services.checkin.admit(grace_first.id)
     qtbot.waitUntil(lambda: board.dashboard.checked_in == 2, timeout=5000)
@@ -284,3 +285,51 @@ def test_dashboard_counts_and_exports_who_is_still_expected(qtbot, desk, service
     with path.open(encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert len(rows) == 2 and "Guest 1 of Grace Hopper" in ",".join(rows[1])
+
+
+def _sell_two_tickets(qtbot: Any, desk: Desk, holder: str) -> Any:
+    from tests.gui.test_sell import click_tile
+    from tests.gui.test_sell import make_screen as make_sell_screen
+
+    sell = make_sell_screen(qtbot, desk)
+    qtbot.keyClicks(sell.cart_panel.attendee.name, "Ada Lovelace")
+    click_tile(qtbot, sell, "Regular", 1)
+    assert not sell.cart_panel.holders.isVisible()   # one ticket: the buyer holds it
+    sell.cart_panel.row("Regular").quantity.setValue(2)
+    qtbot.waitUntil(lambda: len(sell.cart_panel.holders.names) == 2 and sell.cart_panel.holders.isVisible())
+    holders = sell.cart_panel.holders
+    assert holders.names[0].placeholderText() == "1: Ada Lovelace"
+    assert holders.names[1].placeholderText() == "2: Guest 1 of Ada Lovelace"
+    qtbot.keyClicks(holders.names[1], holder)
+    qtbot.keyClick(sell, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: sell.payment_dialog is not None)
+    qtbot.keyClicks(sell.payment_dialog.cash.tendered, "200")
+    qtbot.keyClick(sell.payment_dialog.cash.tendered, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: sell.confirmation is not None)
+    return sell
+
+
+def test_a_walkup_sale_names_its_holders_and_is_checked_in_at_once(qtbot, desk, services, catalogue) -> None:
+    assert desk.checkin_walkups   # the desk setting is on by default
+    sell = _sell_two_tickets(qtbot, desk, "Charles Babbage")
+    confirmation = sell.confirmation
+    qtbot.waitUntil(lambda: len(confirmation.admitted_results) == 2)
+    assert confirmation.admitted.isVisible()
+    assert confirmation.admitted.text() == "Checked in: Ada Lovelace, Charles Babbage"
+    order_id = confirmation.payment.order.id
+    people = services.attendees.for_order(order_id)
+    assert [(a.name, a.checked_in_at is not None) for a in people] == [
+        ("Ada Lovelace", True), ("Charles Babbage", True)]
+    # at the door the holder's own code says so
+    screen = make_screen(qtbot, desk)
+    scan(qtbot, screen, people[1].access_code, "already_checked_in")
+    assert screen.panel.name.text() == "Charles Babbage"
+
+
+def test_with_the_walkup_setting_off_a_sale_checks_nobody_in(qtbot, desk, services, catalogue) -> None:
+    desk.checkin_walkups = False
+    sell = _sell_two_tickets(qtbot, desk, "Charles Babbage")
+    qtbot.waitUntil(lambda: sell.confirmation.detail is not None)
+    assert not sell.confirmation.admitted.isVisible()
+    people = services.attendees.for_order(sell.confirmation.payment.order.id)
+    assert [(a.name, a.checked_in_at) for a in people] == [("Ada Lovelace", None), ("Charles Babbage", None)]

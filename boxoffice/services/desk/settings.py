@@ -14,7 +14,7 @@ from boxoffice.services.staff.access import Permission, authorize
 
 MAX_IDLE_LOCK_MINUTES = 240
 MAX_QUICK_NOTES = 8
-AUDITED_FIELDS = ("desk_name", "idle_lock_minutes", "quick_cash_notes", "stripe_reader_id")
+AUDITED_FIELDS = ("desk_name", "idle_lock_minutes", "quick_cash_notes", "stripe_reader_id", "checkin_walkups")
 
 
 def parse_quick_cash_notes(text: str) -> tuple[int, ...]:
@@ -39,8 +39,12 @@ class DeskSettingsService:
         self._path = path
 
     def save(self, current: Settings, *, desk_name: str, idle_lock_minutes: int,
-             quick_cash_notes: tuple[int, ...] | str, stripe_reader_id: str) -> Settings:
-        """Validate and save; returns the new settings (``current`` itself when nothing changed)."""
+             quick_cash_notes: tuple[int, ...] | str, stripe_reader_id: str,
+             checkin_walkups: bool | None = None) -> Settings:
+        """Validate and save; returns the new settings (``current`` itself when nothing changed).
+
+        ``checkin_walkups``: whether a sale at this desk checks its attendees in at once (None: unchanged).
+        """
         authorize(Permission.MANAGE_SETTINGS)
         name = " ".join(str(desk_name).split())
         if not name or len(name) > 100:
@@ -56,8 +60,11 @@ class DeskSettingsService:
         if len(reader) > 100 or " " in reader:
             raise InvalidInput("The card reader id is the tmr_… id from the Stripe dashboard (no spaces).",
                                field="stripe_reader_id")
+        walkups = current.checkin_walkups if checkin_walkups is None else checkin_walkups
+        if not isinstance(walkups, bool):
+            raise InvalidInput("Checking walk-up sales in is on or off.", field="checkin_walkups")
         new = replace(current, desk_name=name, idle_lock_minutes=idle_lock_minutes, quick_cash_notes=notes,
-                      stripe_reader_id=reader)
+                      stripe_reader_id=reader, checkin_walkups=walkups)
         changed: dict[str, Any] = {}
         for field in AUDITED_FIELDS:
             before, after = getattr(current, field), getattr(new, field)

@@ -1,14 +1,21 @@
 """A short sound per kind of check-in result, played without ever blocking or failing the desk.
 
 The sounds are WAV files in ``resources/sounds/`` (``make_sounds.py`` writes them). They play through
-``QSoundEffect`` (QtMultimedia), loaded on first use; a machine without QtMultimedia, without its
-audio libraries or without an audio output plays nothing and the result still shows. ``played``
-records the kinds asked for, newest last (the log and the tests read it).
+``QSoundEffect`` (QtMultimedia), loaded on first use; with QtMultimedia present but no audio output
+nothing plays. Where QtMultimedia is not there at all (the packaged app leaves it out: its FFmpeg
+and Qt Quick libraries would take the installer past its size budget) the file is handed to the
+system's own player without waiting for it: ``winsound`` on Windows, ``afplay`` on macOS,
+``paplay``/``pw-play``/``aplay`` on Linux when installed. Either way the result still shows and
+nothing blocks or raises. ``played`` records the kinds asked for, newest last (the log and the tests
+read it).
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +38,27 @@ SOUND_OF: dict[str, str] = {
     "other_conference": "other_conference",
 }
 KEEP_PLAYED = 50
+LINUX_PLAYERS = ("paplay", "pw-play", "aplay")
+
+
+def play_with_system(path: Path) -> bool:
+    """Start the platform's player on ``path`` and return at once; False when there is none."""
+    try:
+        if sys.platform == "win32":
+            import winsound
+
+            winsound.PlaySound(str(path), winsound.SND_FILENAME | winsound.SND_ASYNC | winsound.SND_NODEFAULT)
+            return True
+        names = ("afplay",) if sys.platform == "darwin" else LINUX_PLAYERS
+        player = next((found for name in names if (found := shutil.which(name))), None)
+        if player is None:
+            return False
+        subprocess.Popen([player, str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+        return True
+    except (OSError, RuntimeError) as exc:
+        log.info("check-in sound not played: %s", exc)
+        return False
 
 
 def sound_path(kind: str) -> Path:
@@ -56,8 +84,9 @@ class ResultSounds(QObject):
         self.played.append(kind)
         del self.played[:-KEEP_PLAYED]
         if self.enabled:
-            effect = self._effect(kind)
-            if effect is not None:
+            if self._load() is None:
+                play_with_system(sound_path(kind))
+            elif (effect := self._effect(kind)) is not None:
                 effect.play()   # asynchronous: returns at once
         return kind
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFormLayout,
     QFrame,
@@ -100,6 +101,9 @@ class SettingsScreen(QWidget):
         form.addRow("&Lock when idle after", self.idle_minutes)
         form.addRow("&Quick cash notes", self.quick_notes)
         form.addRow("Card &reader id", self.reader_id)
+        self.checkin_walkups = QCheckBox("Check in the attendees of a sale made at this desk at once")
+        self.checkin_walkups.setToolTip("Walk-up sales: the confirmation names who was checked in")
+        form.addRow("Check-in", self.checkin_walkups)
         self.message = InlineMessage()
         form.addRow("", self.message)
         self.save = QPushButton("Save settings")
@@ -147,6 +151,7 @@ class SettingsScreen(QWidget):
         self.idle_minutes.setValue(s.idle_lock_minutes)
         self.quick_notes.setText(", ".join(str(n) for n in s.quick_cash_notes))
         self.reader_id.setText(s.stripe_reader_id)
+        self.checkin_walkups.setChecked(s.checkin_walkups)
 
     def _show_key(self, shown: str) -> None:
         text = f"Secret key: {shown}" if shown else "Secret key: none (card payments are off)"
@@ -158,10 +163,11 @@ class SettingsScreen(QWidget):
         service, current = self._service, self.settings
         name, minutes = self.desk_name.text(), self.idle_minutes.value()
         notes, reader = self.quick_notes.text(), self.reader_id.text()
+        walkups = self.checkin_walkups.isChecked()
         self.save.setEnabled(False)
         self.desk.tasks.write(
             lambda: service.save(current, desk_name=name, idle_lock_minutes=minutes, quick_cash_notes=notes,
-                                 stripe_reader_id=reader),
+                                 stripe_reader_id=reader, checkin_walkups=walkups),
             self._on_saved, self._on_save_failed, owner=self)
 
     def _on_saved(self, new: Settings) -> None:

@@ -33,6 +33,7 @@ def install_admin_screens(window: Any, settings: Settings, *, settings_path: Pat
         def apply(new: Settings) -> None:
             desk.quick_cash_notes = tuple(new.quick_cash_notes)
             desk.idle_lock_minutes = new.idle_lock_minutes
+            desk.checkin_walkups = new.checkin_walkups
             window.idle.set_interval(IdleWatcher.minutes_to_ms(new.idle_lock_minutes))
 
         screen.settings_saved.connect(apply)
