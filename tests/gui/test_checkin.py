@@ -333,3 +333,31 @@ def test_with_the_walkup_setting_off_a_sale_checks_nobody_in(qtbot, desk, servic
     assert not sell.confirmation.admitted.isVisible()
     people = services.attendees.for_order(sell.confirmation.payment.order.id)
     assert [(a.name, a.checked_in_at) for a in people] == [("Ada Lovelace", None), ("Charles Babbage", None)]
+
+
+def test_the_order_detail_lists_its_attendees_and_renames_one_keeping_the_code(qtbot, desk, services,
+                                                                               catalogue) -> None:
+    from tests.gui.test_orders_credits import orders_screen_on
+
+    order = paid_cash_sale(services, catalogue.conference_id, name="Ada Lovelace", email="ada@example.org",
+                           tickets={catalogue.regular: 2})
+    before = services.attendees.for_order(order.id)
+    screen = orders_screen_on(qtbot, desk, order.reference)
+    pane = screen.attendees
+    qtbot.waitUntil(lambda: pane.list.count() == 2)
+    assert "Guest 1 of Ada Lovelace" in pane.list.item(1).text() and "expected" in pane.list.item(1).text()
+    pane.list.setCurrentRow(1)
+    pane.rename_button.click()
+    dialog = pane.rename_dialog
+    assert dialog is not None and dialog.name.text() == "Guest 1 of Ada Lovelace"
+    dialog.name.clear()
+    dialog.save.click()   # without a name: refused, the dialog stays
+    qtbot.waitUntil(lambda: dialog.message.text() != "")
+    qtbot.keyClicks(dialog.name, "Charles Babbage")
+    dialog.save.click()
+    qtbot.waitUntil(lambda: pane.rename_dialog is None and "Charles Babbage" in pane.list.item(1).text())
+    after = services.attendees.for_order(order.id)
+    assert after[1].name == "Charles Babbage" and after[1].access_code == before[1].access_code
+    with services.db.read() as session:
+        actions = [a.action for a in session.scalars(select(AuditEntry).where(AuditEntry.target_type == "attendee"))]
+    assert actions == ["attendee_rename"]
