@@ -117,7 +117,8 @@ class ResultPanel(QFrame):
 
     def _set_tone(self, tone: str) -> None:
         self.setProperty("tone", tone)
-        for widget in (self, self.headline, self.next_step, self.notes):
+        # every label re-reads the style: a label left unpolished keeps the previous result's colour
+        for widget in (self, *self.findChildren(QLabel)):
             widget.style().unpolish(widget)
             widget.style().polish(widget)
 
