@@ -26,7 +26,6 @@ from boxoffice.domain.models import (
     Order,
     OrderLineItem,
     Redemption,
-    TicketType,
 )
 from boxoffice.errors import InvalidInput, NotFound, UserError
 from boxoffice.services.checkin import roster
@@ -219,12 +218,6 @@ def _clean(value: str, field: str, limit: int) -> str:
 # ------------------------------------------------------------------ the service
 
 
-REGISTRATION_CSV_HEADER = (
-    "order_reference", "order_status", "buyer_name", "buyer_email", "buyer_company", "attendee_name",
-    "attendee_email", "attendee_company", "ticket_type", "access_code", "addons", "amount_paid",
-)
-
-
 class AttendeeService:
     """Find and edit attendees (ATT-1..4, RDM-2 assignments)."""
 
@@ -344,6 +337,7 @@ class AttendeeService:
                 row = AddonAssignment(attendee_id=attendee.id, order_line_id=line.id, quantity=quantity)
                 session.add(row)
             row.quantity = quantity
+            attendee.updated_at = self._ctx.clock.now()   # other desks' change feed sees it
             session.flush()
             audit.record(session, self._ctx, audit.ATTENDEE_CHANGE, target_type="attendee", target_id=attendee.id,
                          target_label=f"{attendee.access_code} {attendee.name}",
@@ -354,45 +348,14 @@ class AttendeeService:
         return self._ctx.db.run_write(write)
 
     def export_csv(self, conference_id: int, path: Path | str) -> int:
-        """Every attendee of the conference in the registrations CSV format; returns the rows written."""
+        """Every attendee of the conference in the registrations CSV format (the one
+        ``import-registrations`` reads); returns the rows written."""
+        from boxoffice.services.checkin.registrations_export import export_csv
+
         authorize(Permission.CHECK_IN)
         check_id(conference_id, "conference")
         with self._ctx.db.read() as session:
-            rows = list(_registration_rows(session, conference_id))
-        return write_csv(Path(path), REGISTRATION_CSV_HEADER, rows)
-
-
-def _registration_rows(session: Session, conference_id: int) -> Iterable[Sequence[object]]:
-    from boxoffice.domain.models import Payment, PaymentStatus
-
-    paid = dict(session.execute(
-        select(Payment.order_id, func.sum(Payment.amount))
-        .join(Order, Order.id == Payment.order_id)
-        .where(Order.conference_id == conference_id, Payment.status == PaymentStatus.SUCCEEDED)
-        .group_by(Payment.order_id)
-    ).all())
-    addons: dict[int, list[str]] = {}
-    for order_id, slug, quantity in session.execute(
-        select(OrderLineItem.order_id, AddOn.slug, OrderLineItem.quantity)
-        .join(AddOn, AddOn.id == OrderLineItem.addon_id).join(Order, Order.id == OrderLineItem.order_id)
-        .where(Order.conference_id == conference_id).order_by(OrderLineItem.id)
-    ):
-        addons.setdefault(order_id, []).append(f"{slug}:{quantity}")
-    seen: set[int] = set()
-    for row in session.execute(
-        select(Order.reference, Order.status, Order.billing_name, Order.billing_email, Order.billing_company,
-               Attendee.name, Attendee.email, Attendee.company, TicketType.slug, Attendee.access_code,
-               Attendee.order_id)
-        .join(Order, Order.id == Attendee.order_id).outerjoin(TicketType, TicketType.id == Attendee.ticket_type_id)
-        .where(Attendee.conference_id == conference_id)
-        .order_by(Order.reference, Attendee.order_line_id, Attendee.unit)
-    ):
-        first = row.order_id not in seen   # the order's add-ons and money go on its first attendee's row
-        seen.add(row.order_id)
-        yield (row.reference, getattr(row.status, "value", row.status), row.billing_name, row.billing_email,
-               row.billing_company, row.name, row.email, row.company, row.slug or "", row.access_code,
-               ";".join(addons.get(row.order_id, [])) if first else "",
-               f"{paid.get(row.order_id, 0):.2f}" if first else "")
+            return export_csv(session, conference_id, Path(path))
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
