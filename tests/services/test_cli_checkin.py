@@ -17,7 +17,6 @@ from boxoffice.services.sales.checkout import CheckoutService
 from boxoffice.services.sales.customers import CustomerService
 from boxoffice.services.staff.access import SYSTEM, acting_as
 from boxoffice.services.staff.auth import AuthService
-from tests import factories
 from tests.services.test_cli import ADMIN, AS_OPERATOR, boxoffice, first_admin
 
 VOLUNTEER = {"BOXOFFICE_OPERATOR_SECRET": "2468"}
