@@ -134,3 +134,27 @@ def test_a_postgresql_source_that_is_not_django_program_writes_nothing(
         RegistrationService(desk).import_registrations(url + "_nope", SLUG)
     with desk.db.read() as session:
         assert session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_awkward_text_and_nulls_keep_their_exact_value_through_the_bulk_insert(
+        desk: ServiceContext, web: tuple[str, str]) -> None:
+    """Each column travels as one array literal on PostgreSQL: quotes, backslashes, braces, commas, the word
+    NULL and non-ASCII come back as they were, and missing values stay NULL."""
+    name, url = web
+    awkward = 'O\'Brien "Bob" \\ {x,y} NULL, Zoë'
+    upstream(name, "UPDATE auth_user SET first_name = 'O''Brien \"Bob\" \\ {x,y}', last_name = 'NULL, Zoë' "
+                   "WHERE id = (SELECT user_id FROM program_registration_order WHERE reference = 'ORD-GJJS2NMA')",
+             "UPDATE program_registration_order SET billing_company = 'a\"b\\c' WHERE reference = 'ORD-GJJS2NMA'")
+    report = RegistrationService(desk).import_registrations(url, SLUG)
+    assert report.new == 50 and not report.skipped
+    with desk.db.read() as session:
+        order = session.scalars(select(Order).where(Order.reference == "ORD-GJJS2NMA")).one()
+        assert order.billing_company == 'a"b\\c'
+        assert order.voucher_details == "" and order.needs_attention == ""   # column defaults applied
+        buyer = session.scalars(select(Attendee).where(Attendee.order_id == order.id)
+                                .order_by(Attendee.id)).first()
+        assert buyer is not None and buyer.name == awkward
+        assert buyer.customer_id == order.customer_id
+        assert session.scalar(select(func.count(Order.id)).where(Order.hold_expires_at.is_(None))) >= 1
+    again = RegistrationService(desk).import_registrations(url, SLUG)
+    assert again.unchanged == 50

@@ -39,7 +39,7 @@ from boxoffice.services.staff.access import Permission, authorize
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
+BATCH = 2000
 Progress = Callable[[int, int], None]   # (orders done, orders in the source); (0, 0) while reading
 
 

@@ -13,9 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.attendee_rules import guest_name, new_access_code, search_words
@@ -37,6 +37,7 @@ from boxoffice.domain.models import (
     RefundStatus,
 )
 from boxoffice.services.checkin import roster
+from boxoffice.services.checkin.registrations_bulk import insert_rows, insert_with_ids
 from boxoffice.services.checkin.registrations_source import SETTLED, Skip, WebHolder, WebOrder
 from boxoffice.services.checkin.registrations_state import Catalog, DeskOrder, expected_hold, status_matches
 from boxoffice.services.sales import order_state
@@ -151,19 +152,23 @@ def _check_ins(attendee: Attendee, holder: WebHolder | None, have: set[tuple[dat
 def _index(session: Session, attendees: list[Attendee]) -> None:
     rows = [{"conference_id": a.conference_id, "word": w, "attendee_id": a.id}
             for a in attendees for w in sorted(search_words(a.name, a.email, a.company))]
-    if rows:
-        session.execute(insert(AttendeeWord), rows)
+    insert_rows(session, AttendeeWord, rows)
+
+
+def _counters(lines: list[Line]) -> list[Line]:
+    """The lines summed per product, so the counters move with one UPDATE each."""
+    summed: defaultdict[tuple[int | None, int | None], int] = defaultdict(int)
+    for ticket_type_id, addon_id, quantity in lines:
+        summed[(ticket_type_id, addon_id)] += quantity
+    return [(tt, addon, quantity) for (tt, addon), quantity in summed.items()]
 
 
 def add_orders(session: Session, conference_id: int, system: str, batch: list[WebOrder], catalog: Catalog,
                customers: dict[str, int], codes: CodeBook, now: datetime) -> BatchResult:
-    """Add the orders of ``batch``; their stock, attendees, words and check-ins too."""
+    """Add the orders of ``batch``; their stock, attendees, words and check-ins too (Core bulk INSERTs)."""
     result = BatchResult()
     local_codes: set[str] = set()
-    new_customers: dict[str, Customer] = {}
-    attendees: list[Attendee] = []
-    buyers: list[tuple[Attendee, Customer | None, int | None]] = []
-    counters: dict[str, list[Line]] = defaultdict(list)
+    accepted: list[WebOrder] = []
     for web in batch:
         taken = [h.access_code for h in web.holders if h.access_code
                  and (h.access_code.upper() in codes.used or h.access_code.upper() in local_codes)]
@@ -172,84 +177,115 @@ def add_orders(session: Session, conference_id: int, system: str, batch: list[We
                                        "another attendee at the desk"))
             continue
         local_codes |= {h.access_code.upper() for h in web.holders if h.access_code}
+        accepted.append(web)
+    # Customers: matched by e-mail (DEC-5); one new customer per new e-mail, and one per order without one.
+    new_people: list[dict[str, Any]] = []
+    pending: dict[str, int] = {}
+    wanted: list[str | int] = []   # per order: the e-mail of a known customer, or the index of a new one
+    for web in accepted:
         mail = web.buyer_email.strip().lower()
-        customer: Customer | None = None
-        customer_id = customers.get(mail) if _valid_email(mail) else None
-        if customer_id is None:
-            customer = new_customers.get(mail) if _valid_email(mail) else None
-            if customer is None:
-                customer = Customer(name=(web.buyer_name or web.billing_name)[:200],
-                                    email=mail if _valid_email(mail) else None,
-                                    company=web.buyer_company[:200], created_at=now, updated_at=now)
-                session.add(customer)
-                if _valid_email(mail):
-                    new_customers[mail] = customer
+        valid = _valid_email(mail)
+        if valid and mail in customers:
+            wanted.append(mail)
+            continue
+        if valid and mail in pending:
+            wanted.append(pending[mail])
+            continue
+        new_people.append({"name": (web.buyer_name or web.billing_name)[:200], "email": mail if valid else None,
+                           "company": web.buyer_company[:200], "is_anonymous": False, "created_at": now,
+                           "updated_at": now})
+        if valid:
+            pending[mail] = len(new_people) - 1
+        wanted.append(len(new_people) - 1)
+    people_ids = insert_with_ids(session, Customer, new_people)
+    for row, person_id in zip(new_people, people_ids, strict=True):
+        if row["email"] is not None:
+            customers[row["email"]] = person_id
+    customer_of = [customers[w] if isinstance(w, str) else people_ids[w] for w in wanted]
+    order_ids = insert_with_ids(session, Order, [{
+        "conference_id": conference_id, "customer_id": customer_id, "status": OrderStatus(web.status),
+        "subtotal": web.subtotal, "discount_amount": web.discount, "total": web.total,
+        "voucher_code": web.voucher_code[:100], "billing_name": web.billing_name[:200],
+        "billing_email": web.billing_email[:254], "billing_company": web.billing_company[:200],
+        "reference": web.reference, "hold_expires_at": expected_hold(web), "source_system": system,
+        "source_id": web.source_id, "created_at": web.created_at or now, "updated_at": now,
+    } for web, customer_id in zip(accepted, customer_of, strict=True)])
+    line_rows: list[dict[str, Any]] = []
+    payments: list[dict[str, Any]] = []
+    refunds: list[dict[str, Any]] = []
+    counters: dict[Literal["sold", "held"], list[Line]] = defaultdict(list)
+    for web, order_id in zip(accepted, order_ids, strict=True):
         created = web.created_at or now
-        order = Order(
-            conference_id=conference_id, status=OrderStatus(web.status), subtotal=web.subtotal,
-            discount_amount=web.discount, total=web.total, voucher_code=web.voucher_code[:100],
-            billing_name=web.billing_name[:200], billing_email=web.billing_email[:254],
-            billing_company=web.billing_company[:200], reference=web.reference, hold_expires_at=expected_hold(web),
-            source_system=system, source_id=web.source_id, created_at=created, updated_at=now,
-        )
-        if customer is not None:
-            order.customer = customer
-        else:
-            order.customer_id = customer_id   # type: ignore[assignment]
-        lines = []
         for wl in web.lines:
             tt, addon = _product(catalog, wl.kind, wl.slug)
-            lines.append(OrderLineItem(
-                description=wl.description[:300], quantity=wl.quantity, unit_price=wl.unit_price,
-                discount_amount=wl.discount, line_total=wl.line_total, ticket_type_id=tt, addon_id=addon,
-                source_id=wl.source_id, created_at=created,
-            ))
-        order.line_items = lines
+            line_rows.append({
+                "order_id": order_id, "description": wl.description[:300], "quantity": wl.quantity,
+                "unit_price": wl.unit_price, "discount_amount": wl.discount, "line_total": wl.line_total,
+                "ticket_type_id": tt, "addon_id": addon, "source_id": wl.source_id, "created_at": created,
+            })
         if web.paid > 0:
-            order.payments = [Payment(method=PaymentMethod.WEB, status=PaymentStatus.SUCCEEDED, amount=web.paid,
-                                      reference=web.reference, note=WEB_NOTE, created_at=created)]
+            payments.append({"order_id": order_id, "method": PaymentMethod.WEB, "status": PaymentStatus.SUCCEEDED,
+                             "amount": web.paid, "reference": web.reference, "note": WEB_NOTE,
+                             "created_at": created})
         if web.refunded > 0:
-            order.refunds = [Refund(amount=web.refunded, method=RefundMethod.WEB, status=RefundStatus.SUCCEEDED,
-                                    reason=WEB_REFUND_REASON, created_at=now)]
-        session.add(order)
+            refunds.append({"order_id": order_id, "amount": web.refunded, "method": RefundMethod.WEB,
+                            "status": RefundStatus.SUCCEEDED, "reason": WEB_REFUND_REASON, "created_at": now})
         target = _bucket(web)
         if target is not None:
-            counters[target].extend((line.ticket_type_id, line.addon_id, line.quantity) for line in lines)
-        if web.status in SETTLED:
-            holders = {h.position: h for h in web.holders}
-            position = 0
-            for wl, line in zip(web.lines, lines, strict=True):
-                if wl.kind != "ticket":
-                    continue
-                for unit in range(1, wl.quantity + 1):
-                    position += 1
-                    holder = holders.get(position)
-                    name, email, company = _holder_name(position, holder, web)
-                    code = holder.access_code if holder and holder.access_code else codes.draw(local_codes)
-                    attendee = Attendee(
-                        conference_id=conference_id, order=order, order_line=line, unit=unit,
-                        ticket_type_id=line.ticket_type_id, name=name.strip(), email=email.strip(),
-                        company=company.strip(), access_code=code, status=AttendeeStatus.VALID,
-                        source_system=system,
-                        source_id=holder.source_id if holder and holder.source_id else
-                        _unit_source(web, wl.source_id, unit),
-                        created_at=now, updated_at=now,
-                    )
-                    if position == 1:
-                        buyers.append((attendee, customer, customer_id))
-                    result.check_ins += _check_ins(attendee, holder, set(), False)
-                    session.add(attendee)
-                    attendees.append(attendee)
-        result.written += 1
-    session.flush()
-    for attendee, customer, customer_id in buyers:   # the first unit's attendee is the buyer's
-        attendee.customer_id = customer.id if customer is not None else customer_id
-    for bucket, quantities in counters.items():
-        order_state.apply_counter_delta(session, conference_id, quantities, bucket, +1)  # type: ignore[arg-type]
-    _index(session, attendees)
+            counters[target].extend((r["ticket_type_id"], r["addon_id"], r["quantity"])
+                                    for r in line_rows[len(line_rows) - len(web.lines):])
+    line_ids = iter(insert_with_ids(session, OrderLineItem, line_rows))
+    insert_rows(session, Payment, payments)
+    insert_rows(session, Refund, refunds)
+    people: list[dict[str, Any]] = []
+    holders_of: list[WebHolder | None] = []
+    for web, order_id, customer_id in zip(accepted, order_ids, customer_of, strict=True):
+        ids = [next(line_ids) for _ in web.lines]
+        if web.status not in SETTLED:
+            continue
+        holders = {h.position: h for h in web.holders}
+        position = 0
+        for wl, line_id in zip(web.lines, ids, strict=True):
+            if wl.kind != "ticket":
+                continue
+            tt, _addon = _product(catalog, wl.kind, wl.slug)
+            for unit in range(1, wl.quantity + 1):
+                position += 1
+                holder = holders.get(position)
+                name, email, company = _holder_name(position, holder, web)
+                people.append({
+                    "conference_id": conference_id, "order_id": order_id, "order_line_id": line_id, "unit": unit,
+                    "ticket_type_id": tt, "customer_id": customer_id if position == 1 else None,
+                    "name": name.strip(), "email": email.strip(), "company": company.strip(),
+                    "access_code": holder.access_code if holder and holder.access_code else codes.draw(local_codes),
+                    "status": AttendeeStatus.VALID, "note": "", "renamed_at_desk": False, "source_system": system,
+                    "source_id": holder.source_id if holder and holder.source_id else
+                    _unit_source(web, wl.source_id, unit),
+                    "created_at": now, "updated_at": now,
+                })
+                holders_of.append(holder)
+    attendee_ids = insert_with_ids(session, Attendee, people)
+    entries: list[dict[str, Any]] = []
+    words: list[dict[str, Any]] = []
+    for row, attendee_id, holder in zip(people, attendee_ids, holders_of, strict=True):
+        words.extend({"conference_id": conference_id, "word": w, "attendee_id": attendee_id}
+                     for w in sorted(search_words(row["name"], row["email"], row["company"])))
+        seen: set[tuple[datetime, str]] = set()
+        for check_in in holder.check_ins if holder is not None else ():
+            key = (check_in.at, check_in.station[:100])
+            if key in seen:
+                continue
+            kind = CheckInKind.REENTRY if seen else CheckInKind.ENTRY
+            seen.add(key)
+            entries.append({"attendee_id": attendee_id, "conference_id": conference_id, "kind": kind.value,
+                            "at": check_in.at, "desk": check_in.station[:100], "operator_name": WEB_OPERATOR})
+    insert_rows(session, CheckIn, entries)
+    insert_rows(session, AttendeeWord, words)
+    result.check_ins += len(entries)
+    for counter, quantities in counters.items():
+        order_state.apply_counter_delta(session, conference_id, _counters(quantities), counter, +1)
+    result.written += len(accepted)
     codes.used |= local_codes   # the caller's run_write commits right after; a retry draws again
-    for mail, customer in new_customers.items():
-        customers[mail] = customer.id
     return result
 
 
