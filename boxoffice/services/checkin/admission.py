@@ -218,7 +218,11 @@ class CheckInService:
         params = {"attendee_id": view.id, "conference_id": conference_id, "kind": kind.value, "at": now,
                   "desk": self._ctx.desk_name, "operator_id": actor.staff_id, "operator_name": actor.name}
         try:
-            with c.begin_nested():   # SAVEPOINT now: a lost race rolls back to it, the transaction goes on
+            if c.dialect.name == "postgresql":
+                # SAVEPOINT first: a lost race rolls back to it and the transaction goes on.
+                with c.begin_nested():
+                    check_in_id = c.execute(_INSERT, params).inserted_primary_key[0]  # type: ignore[index]
+            else:   # SQLite: BEGIN IMMEDIATE already serialised the desks; a failed INSERT undoes only itself
                 check_in_id = c.execute(_INSERT, params).inserted_primary_key[0]  # type: ignore[index]
         except IntegrityError:   # another desk recorded the entry a moment ago (CIN-4)
             winner = c.execute(_BY_ID, {"id": view.id}).first()

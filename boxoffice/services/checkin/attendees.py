@@ -54,18 +54,18 @@ def _in_range(column: Any, prefix: str) -> Any:
 
 _CONFERENCE_PREFIX = select(Conference.reference_prefix).where(Conference.id == bindparam("cid"))
 
+# Ranges on the unique code and reference indexes; the conference is checked on the few rows found
+# (a conference condition in SQL lets SQLite prefer the conference index and scan every attendee).
 _BY_CODE = (
-    select(Attendee.id)
+    select(Attendee.id, Attendee.conference_id)
     .where(Attendee.access_code >= bindparam("lo", type_=String()),
-           Attendee.access_code < bindparam("hi", type_=String()),
-           Attendee.conference_id == bindparam("cid"))
+           Attendee.access_code < bindparam("hi", type_=String()))
     .order_by(Attendee.access_code).limit(bindparam("limit"))
 )
 
 _ORDERS_BY_REFERENCE = (
-    select(Order.id)
-    .where(Order.reference >= bindparam("lo", type_=String()), Order.reference < bindparam("hi", type_=String()),
-           Order.conference_id == bindparam("cid"))
+    select(Order.id, Order.conference_id)
+    .where(Order.reference >= bindparam("lo", type_=String()), Order.reference < bindparam("hi", type_=String()))
     .order_by(Order.reference).limit(bindparam("limit"))
 )
 
@@ -105,23 +105,22 @@ def search_ids(c: Connection, conference_id: int, text: str, limit: int) -> list
                 return True
         return False
 
+    def ours(rows: Iterable[Any]) -> list[int]:
+        return [row[0] for row in rows if row[1] == conference_id]
+
     code = normalize_code(text)
     compact = code.replace(" ", "")
     if compact and " " not in text.strip() and len(compact) <= 100:
-        exact = c.execute(_BY_CODE, {"lo": compact, "hi": compact + "\x00", "cid": conference_id,
-                                     "limit": 1}).scalars().all()
-        if take(exact):
+        if take(ours(c.execute(_BY_CODE, {"lo": compact, "hi": compact + "\x00", "limit": 1}))):
             return list(found)
         if len(compact) >= _MIN_PREFIX:
-            if take(c.execute(_BY_CODE, {"lo": compact, "hi": next_prefix(compact), "cid": conference_id,
-                                         "limit": limit}).scalars()):
+            if take(ours(c.execute(_BY_CODE, {"lo": compact, "hi": next_prefix(compact), "limit": limit}))):
                 return list(found)
             prefix = c.execute(_CONFERENCE_PREFIX, {"cid": conference_id}).scalar() or ""
             orders: list[int] = []
             for candidate in reference_candidates(compact, prefix):
-                orders += c.execute(_ORDERS_BY_REFERENCE, {
-                    "lo": candidate, "hi": next_prefix(candidate), "cid": conference_id, "limit": limit,
-                }).scalars().all()
+                orders += ours(c.execute(_ORDERS_BY_REFERENCE, {
+                    "lo": candidate, "hi": next_prefix(candidate), "limit": limit}))
             if orders and take(c.execute(_ATTENDEES_OF_ORDERS, {"orders": list(dict.fromkeys(orders))}).scalars()):
                 return list(found)
     words = sorted({w for w in fold(text).split() if w}, key=len, reverse=True)[:4]
@@ -159,51 +158,46 @@ def one_view(session: Session, attendee_id: int) -> AttendeeView:
 # ------------------------------------------------------------------ add-ons of an attendee
 
 
+_T = aliased(OrderLineItem)
+_ADDON_LINES = (
+    select(
+        OrderLineItem.id, OrderLineItem.addon_id, OrderLineItem.quantity, OrderLineItem.description, AddOn.name,
+        AddOn.redeemable,
+        select(func.coalesce(func.sum(_T.quantity), 0)).where(_T.order_id == OrderLineItem.order_id,
+                                                             _T.addon_id.is_(None)).scalar_subquery(),
+        select(AddonAssignment.quantity).where(AddonAssignment.order_line_id == OrderLineItem.id,
+                                               AddonAssignment.attendee_id == bindparam("aid")).scalar_subquery(),
+        select(func.count()).select_from(AddonAssignment)
+        .where(AddonAssignment.order_line_id == OrderLineItem.id).scalar_subquery(),
+        select(func.count()).select_from(Redemption)
+        .where(Redemption.order_line_id == OrderLineItem.id, Redemption.attendee_id == bindparam("aid"))
+        .scalar_subquery(),
+    )
+    .outerjoin(AddOn, AddOn.id == OrderLineItem.addon_id)
+    .where(OrderLineItem.order_id == bindparam("oid"), OrderLineItem.addon_id.is_not(None))
+    .order_by(OrderLineItem.id)
+)
+
+
 def addon_uses(session: Session, attendee_id: int, order_id: int) -> tuple[AddonUse, ...]:
-    """The add-ons of the attendee's order that are theirs, with how many are used (RDM-1/2).
+    """The add-ons of the attendee's order that are theirs, with how many are used (RDM-1/2); one query.
 
     With one ticket unit in the order every add-on is that attendee's. With several, the desk's
     assignments decide; a line nobody was assigned yet that has exactly one unit per ticket unit
     gives each attendee one (one dinner each).
     """
-    lines = session.execute(
-        select(OrderLineItem.id, OrderLineItem.addon_id, OrderLineItem.quantity, OrderLineItem.description,
-               AddOn.name, AddOn.redeemable)
-        .outerjoin(AddOn, AddOn.id == OrderLineItem.addon_id)
-        .where(OrderLineItem.order_id == order_id, OrderLineItem.addon_id.is_not(None))
-        .order_by(OrderLineItem.id)
-    ).all()
-    if not lines:
-        return ()
-    units = _ticket_units(session, order_id)
-    assigned: dict[int, dict[int, int]] = {}
-    for line_id, holder_id, quantity in session.execute(
-        select(AddonAssignment.order_line_id, AddonAssignment.attendee_id, AddonAssignment.quantity)
-        .where(AddonAssignment.order_line_id.in_([ln[0] for ln in lines]))
-    ):
-        assigned.setdefault(line_id, {})[holder_id] = int(quantity)
-    used = dict(session.execute(
-        select(Redemption.order_line_id, func.count()).where(Redemption.attendee_id == attendee_id)
-        .group_by(Redemption.order_line_id)
-    ).all())
     result = []
-    for line_id, addon_id, quantity, description, name, redeemable in lines:
-        if units <= 1:
+    rows: Any = session.connection().execute(_ADDON_LINES, {"aid": attendee_id, "oid": order_id})
+    for line_id, addon_id, quantity, description, name, redeemable, units, mine, assigned, used in rows:
+        if int(units) <= 1:
             bought = int(quantity)
-        elif line_id in assigned:
-            bought = assigned[line_id].get(attendee_id, 0)
+        elif assigned:
+            bought = int(mine or 0)
         else:
-            bought = 1 if int(quantity) == units else 0
+            bought = 1 if int(quantity) == int(units) else 0
         result.append(AddonUse(order_line_id=line_id, addon_id=addon_id, name=name or description,
-                               bought=bought, used=int(used.get(line_id, 0)), redeemable=bool(redeemable)))
+                               bought=bought, used=int(used), redeemable=bool(redeemable)))
     return tuple(result)
-
-
-def _ticket_units(session: Session, order_id: int) -> int:
-    return int(session.scalar(
-        select(func.coalesce(func.sum(OrderLineItem.quantity), 0))
-        .where(OrderLineItem.order_id == order_id, OrderLineItem.addon_id.is_(None))
-    ) or 0)
 
 
 def _clean(value: str, field: str, limit: int) -> str:
