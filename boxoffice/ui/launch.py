@@ -91,6 +91,9 @@ def install_features(window: MainWindow, settings: Settings, *, settings_path: A
         install_stripe(window, reader_id=settings.stripe_reader_id)
     install_shifts(window)
     install_admin(window)
+    from boxoffice.ui.registrations_sync import install_registrations_sync
+
+    install_registrations_sync(window, settings)   # before Settings, which shows its Sync now
     install_admin_screens(window, settings, settings_path=settings_path)  # the desk-wide Stripe key
     install_checkin(window)
 

@@ -296,3 +296,11 @@ def test_the_source_is_opened_read_only(desk: ServiceContext, web: Path) -> None
     assert report.new == 50
     with desk.db.read() as session:
         assert session.scalar(select(Conference.slug)) == SLUG
+
+
+def test_a_url_splits_into_the_url_without_its_password_and_the_password() -> None:
+    from boxoffice.services.checkin.registrations_source import with_password, without_password
+
+    assert without_password("postgresql://web:s3cr%40t@db/web") == ("postgresql://web@db/web", "s3cr@t")
+    assert without_password("sqlite:///web.sqlite3") == ("sqlite:///web.sqlite3", "")
+    assert with_password("postgresql://web@db/web", "s3cr@t") == "postgresql://web:s3cr%40t@db/web"

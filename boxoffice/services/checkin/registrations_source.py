@@ -175,7 +175,8 @@ def without_password(url: str) -> tuple[str, str]:
     password = parsed.password
     if password is None:
         return url, ""
-    return parsed.set(password=None).render_as_string(hide_password=False), str(password)
+    # URL.set(password=None) leaves the password as it is; the named tuple's _replace clears it.
+    return parsed._replace(password=None).render_as_string(hide_password=False), str(password)
 
 
 def is_database_url(source: str) -> bool:

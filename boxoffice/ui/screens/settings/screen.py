@@ -1,4 +1,5 @@
-"""Settings screen (admins): desk name, idle lock, quick cash notes, card reader, the Stripe key (masked)."""
+"""Settings screen (admins): desk name, idle lock, quick cash notes, card reader, the Stripe key (masked),
+the registrations source."""
 
 from __future__ import annotations
 
@@ -72,7 +73,8 @@ class SettingsScreen(QWidget):
     settings_saved = Signal(object)
 
     def __init__(self, desk: Any, settings: Settings, *, settings_path: Path | None = None,
-                 conference_slug: str | None = None, parent: QWidget | None = None) -> None:
+                 conference_slug: str | None = None, registrations_sync: Any = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk, self.settings, self._slug = desk, settings, conference_slug
         self._service = DeskSettingsService(desk.services.ctx, settings_path)
@@ -135,6 +137,11 @@ class SettingsScreen(QWidget):
         stripe_layout.addLayout(key_row)
         stripe_layout.addWidget(self.key_message)
         outer.addWidget(stripe)
+        from boxoffice.ui.screens.settings.registrations import RegistrationsSection
+
+        self.registrations = RegistrationsSection(desk, self._service, lambda: self.settings, self._on_saved,
+                                                  registrations_sync)
+        outer.addWidget(self.registrations)
         outer.addStretch(1)
         self.save.clicked.connect(self._on_save_clicked)
         self.change_key.clicked.connect(self._on_change_key_clicked)
