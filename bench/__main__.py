@@ -11,7 +11,7 @@ from pathlib import Path
 from bench import core, datagen
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-GROUPS = ("stripe", "core", "gui", "multidesk")
+GROUPS = ("stripe", "core", "checkin", "gui", "multidesk", "registrations")
 
 
 def merge_results(new: dict[str, float], path: Path = RESULTS) -> dict[str, float]:
@@ -75,12 +75,22 @@ def main(argv: list[str] | None = None) -> int:
     if "stripe" in groups:  # needs no data set: run it first, on a quiet machine
         print(f"stripe benchmarks (catch-up of {args.stripe_events:,} events from the fake Stripe):")
         results.update(run_stripe(args.stripe_events))
-    if not set(groups) & {"core", "gui", "multidesk"}:
+    if "registrations" in groups:  # builds its own web and desk databases on the PostgreSQL server
+        from bench import registrations
+
+        print(f"registrations benchmark ({registrations.ORDERS:,} web orders from PostgreSQL):")
+        results.update(registrations.run())
+    if not set(groups) & {"core", "checkin", "gui", "multidesk"}:
         return finish(results)
     info = datagen.cached()
     if "core" in groups:
         print("core benchmarks (100k orders):")
         results.update(core.run(info, reps=args.reps))
+    if "checkin" in groups:
+        from bench import checkin
+
+        print("check-in benchmarks (100k orders; the race on PostgreSQL):")
+        results.update(checkin.run(info, reps=args.reps))
     for group in ("gui", "multidesk"):
         if group not in groups:
             continue

@@ -18,6 +18,9 @@ from boxoffice.timeutil import Clock, SystemClock
 
 if TYPE_CHECKING:
     from boxoffice.services.admin.catalog_admin import CatalogAdminService
+    from boxoffice.services.checkin.admission import CheckInService
+    from boxoffice.services.checkin.attendees import AttendeeService
+    from boxoffice.services.checkin.registrations import RegistrationService
     from boxoffice.services.desk.shifts import ShiftService
     from boxoffice.services.money.card_payments import CardPaymentService
     from boxoffice.services.money.credits import CreditService
@@ -100,6 +103,10 @@ class AppServices:
     shifts: _Service[ShiftService] = _Service("boxoffice.services.desk.shifts", "ShiftService")
     catalog_admin: _Service[CatalogAdminService] = _Service("boxoffice.services.admin.catalog_admin",
                                                             "CatalogAdminService")
+    registrations: _Service[RegistrationService] = _Service("boxoffice.services.checkin.registrations",
+                                                            "RegistrationService")
+    attendees: _Service[AttendeeService] = _Service("boxoffice.services.checkin.attendees", "AttendeeService")
+    checkin: _Service[CheckInService] = _Service("boxoffice.services.checkin.admission", "CheckInService")
 
     def __init__(self, ctx: ServiceContext, *, schema_revision: str | None = None,
                  gateway: PaymentGateway | None = None, card_status: str = "") -> None:

@@ -16,6 +16,7 @@ from boxoffice.db.engine import pg8000_url, sqlite_url
 log = logging.getLogger(__name__)
 
 DATABASE_ENV = "BOXOFFICE_DATABASE_URL"
+MAX_SYNC_MINUTES = 24 * 60
 
 
 @dataclass
@@ -28,6 +29,9 @@ class Settings:
     stripe_reader_id: str = ""
     idle_lock_minutes: int = 10
     quick_cash_notes: tuple[int, ...] = (5, 10, 20, 50, 100)
+    checkin_walkups: bool = True     # a sale at this desk checks its attendees in at once
+    registrations_source: str = ""   # the web system's database URL (never its password) or a CSV file
+    registrations_sync_minutes: int = 10   # automatic re-sync of the registrations; 0: only "Sync now"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -42,6 +46,13 @@ class Settings:
         kwargs = {k: v for k, v in data.items() if k in known}
         if "quick_cash_notes" in kwargs:
             kwargs["quick_cash_notes"] = tuple(int(v) for v in kwargs["quick_cash_notes"])
+        if "checkin_walkups" in kwargs and not isinstance(kwargs["checkin_walkups"], bool):
+            raise ValueError("checkin_walkups must be true or false")
+        if "registrations_source" in kwargs and not isinstance(kwargs["registrations_source"], str):
+            raise ValueError("registrations_source must be text")
+        minutes = kwargs.get("registrations_sync_minutes", 10)
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= MAX_SYNC_MINUTES:
+            raise ValueError(f"registrations_sync_minutes must be a whole number from 0 to {MAX_SYNC_MINUTES}")
         settings = cls(**kwargs)
         if settings.conference_id is not None and not isinstance(settings.conference_id, int):
             raise ValueError("conference_id must be a number")

@@ -22,6 +22,9 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "boxoffice.cli.run_command": ("run",),
     "boxoffice.cli.db_commands": ("db",),
     "boxoffice.cli.conference_commands": ("import-conference", "seed-demo"),
+    "boxoffice.cli.registration_commands": ("import-registrations", "export-registrations"),
+    "boxoffice.cli.checkin_commands": ("checkin",),
+    "boxoffice.cli.staff_commands": ("staff",),
     "boxoffice.stripe_sync.cli": ("sync",),
     "boxoffice.cli.selftest_command": ("--self-test",),
 }

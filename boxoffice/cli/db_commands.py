@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 
 from boxoffice.cli.checks import repair, run_checks
-from boxoffice.cli.common import add_database_option, open_migrated, open_plain
+from boxoffice.cli.common import (
+    acting_operator,
+    add_database_option,
+    open_migrated,
+    open_plain,
+    operator_option,
+)
 from boxoffice.cli.registry import command
+from boxoffice.db.engine import Database
 from boxoffice.db.migrate import current_revision, head_revision
 
 
@@ -19,7 +26,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     check = actions.add_parser(
         "check", help="prove the inventory counters, voucher usage and credit balances (exit 1 on mismatch)"
     )
-    check.add_argument("--repair", action="store_true", help="rewrite the counters from a full recount")
+    check.add_argument("--repair", action="store_true",
+                       help="rewrite the counters from a full recount (needs an admin: --operator)")
+    operator_option(check)
     check.set_defaults(db_handler=_check)
     for sub in (up, current, check):
         add_database_option(sub, suppress_default=True)
@@ -70,28 +79,39 @@ def _current(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     db = open_migrated(args)
     try:
-        with db.read() as session:
-            findings = run_checks(session)
-        if not findings:
-            print("OK: counters equal a full recount; voucher usage and credit balances are consistent.")
-            return 0
-        for finding in findings:
-            print(f"MISMATCH {finding.kind}: {finding.message}")
         if not args.repair:
-            if any(f.repairable for f in findings):
-                print("Run `boxoffice db check --repair` to rewrite the counters from the recount.")
-            return 1
-        with db.write() as session:
-            fixed = repair(session)
-        print(f"Repaired {fixed} counter(s).")
-        with db.read() as session:
-            left = run_checks(session)
-        for finding in left:
-            print(f"STILL WRONG {finding.kind}: {finding.message}")
-        return 1 if left else 0
+            return _check_and_repair(db, repair_counters=False)
+        from boxoffice.services.context import ServiceContext
+        from boxoffice.services.staff.access import Permission, authorize
+
+        # The counters are stock: an admin repairs them, as on the catalog screen; refused before reading.
+        with acting_operator(args, ServiceContext(db=db)):
+            authorize(Permission.MANAGE_CATALOG)
+            return _check_and_repair(db, repair_counters=True)
     finally:
         db.dispose()
 
+
+def _check_and_repair(db: Database, *, repair_counters: bool) -> int:
+    with db.read() as session:
+        findings = run_checks(session)
+    if not findings:
+        print("OK: counters equal a full recount; voucher usage and credit balances are consistent.")
+        return 0
+    for finding in findings:
+        print(f"MISMATCH {finding.kind}: {finding.message}")
+    if not repair_counters:
+        if any(f.repairable for f in findings):
+            print("Run `boxoffice db check --repair --operator NAME` to rewrite the counters from the recount.")
+        return 1
+    with db.write() as session:
+        fixed = repair(session)
+    print(f"Repaired {fixed} counter(s).")
+    with db.read() as session:
+        left = run_checks(session)
+    for finding in left:
+        print(f"STILL WRONG {finding.kind}: {finding.message}")
+    return 1 if left else 0
 
 
 def _copy(args: argparse.Namespace) -> int:

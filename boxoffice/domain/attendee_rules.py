@@ -39,3 +39,55 @@ def search_words(name: str, email: str, company: str) -> set[str]:
 def guest_name(number: int, buyer: str) -> str:
     """The placeholder name of a further ticket unit until the desk names its holder (ATT-1)."""
     return f"Guest {number} of {buyer}" if buyer else f"Guest {number}"
+
+
+# What badges and receipts encode as QR codes; a scan of either is recognised at the door (CIN-1).
+QR_PREFIX = "BOXOFFICE:"
+ORDER_QR_PREFIX = "BOXOFFICE-ORDER:"
+
+
+def qr_payload(code: str) -> str:
+    """The QR payload of an attendee's badge: ``BOXOFFICE:<access code>``."""
+    return QR_PREFIX + normalize_code(code)
+
+
+def order_qr_payload(reference: str) -> str:
+    """The QR payload of an order's receipt: ``BOXOFFICE-ORDER:<reference>``."""
+    return ORDER_QR_PREFIX + normalize_code(reference)
+
+
+def parse_scan(text: str) -> tuple[str, str]:
+    """What a scan holds: ("code", code), ("order", reference) for a QR payload, else ("", text trimmed)."""
+    raw = (text or "").strip()
+    upper = raw.upper()
+    if upper.startswith(ORDER_QR_PREFIX):
+        return "order", normalize_code(raw[len(ORDER_QR_PREFIX):])
+    if upper.startswith(QR_PREFIX):
+        return "code", normalize_code(raw[len(QR_PREFIX):])
+    return "", raw
+
+
+def reference_candidates(text: str, prefix: str) -> list[str]:
+    """The order references a typed reference may mean: as typed, and with the desk's prefix and dash.
+
+    "PYC-7KQ2M9XA", "pyc7kq2m9xa" and "7KQ2M9XA" all name PYC-7KQ2M9XA; a web reference is
+    matched as typed.
+    """
+    typed = normalize_code(text).replace(" ", "")
+    if not typed:
+        return []
+    found = [typed]
+    p = normalize_code(prefix)
+    if p:
+        if typed.startswith(p + "-"):
+            body = typed[len(p) + 1:]
+        elif typed.startswith(p) and len(typed) > len(p) + 1:
+            body = typed[len(p):]
+        else:
+            body = typed
+        body = body.lstrip("-")
+        if body:
+            found.append(f"{p}-{body}")
+        if not typed.startswith(p + "-"):   # a body that happens to begin with the prefix's letters
+            found.append(f"{p}-{typed}")
+    return list(dict.fromkeys(found))

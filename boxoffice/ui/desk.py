@@ -37,6 +37,7 @@ class Desk:
     quick_cash_notes: tuple[int, ...] = (5, 10, 20, 50, 100)
     operator_role: str = ""
     idle_lock_minutes: int = 10
+    checkin_walkups: bool = True   # a sale made at this desk checks its attendees in at once (CIN-5)
 
     def set_operator(self, actor: Actor | None) -> None:
         """The operator signed in at this desk (``None``: locked); services see them from now on."""

@@ -72,13 +72,14 @@ def apply_first_start(services: Any, settings: Settings, choice: FirstStartChoic
 def install_features(window: MainWindow, settings: Settings, *, settings_path: Any = None) -> None:
     """Every optional screen of the desk, in nav order; the self-test builds its window with this too.
 
-    F4 Sync (with Stripe), F6 Shifts, F7 Catalog, F8 Audit log, F9 Staff, F10 Settings; each nav
+    F4 Sync (with Stripe), F6 Shifts, F7 Catalog, F8 Audit log, F9 Staff, F10 Settings, F11 Check-in; each nav
     button shows only to operators whose role may use it (the services check every call anyway).
     Each screen is built when first shown. While the Stripe key is still being looked up
     (``connect_stripe_later``), Stripe is wired in once it is found, not now.
     """
     from boxoffice.app import STRIPE_PENDING
     from boxoffice.ui.admin_wiring import install_admin
+    from boxoffice.ui.screens.checkin.wiring import install_checkin
     from boxoffice.ui.screens.settings.wiring import install_admin_screens
     from boxoffice.ui.shift_wiring import install_shifts
 
@@ -90,7 +91,11 @@ def install_features(window: MainWindow, settings: Settings, *, settings_path: A
         install_stripe(window, reader_id=settings.stripe_reader_id)
     install_shifts(window)
     install_admin(window)
+    from boxoffice.ui.registrations_sync import install_registrations_sync
+
+    install_registrations_sync(window, settings)   # before Settings, which shows its Sync now
     install_admin_screens(window, settings, settings_path=settings_path)  # the desk-wide Stripe key
+    install_checkin(window)
 
 
 def ensure_first_admin(services: Any) -> bool:
@@ -204,7 +209,8 @@ def launch(services: Any, loaded: LoadedSettings) -> int:
     messages = Messages()
     desk = Desk(services=services, tasks=tasks, messages=messages, conference_id=conference.id,
                 display=Display(conference.currency, conference.timezone),
-                quick_cash_notes=tuple(settings.quick_cash_notes), idle_lock_minutes=settings.idle_lock_minutes)
+                quick_cash_notes=tuple(settings.quick_cash_notes), idle_lock_minutes=settings.idle_lock_minutes,
+                checkin_walkups=settings.checkin_walkups)
     window = MainWindow(desk, conference_name=conference.name, database_label=services.db.display_url)
     install_features(window, settings)
     window.resize(1280, 820)

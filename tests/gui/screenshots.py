@@ -45,6 +45,24 @@ def shot(widget, out: Path, name: str, ms: int = 700) -> None:
     widget.grab().save(str(out / name))
 
 
+def checkin_shots(window: MainWindow, services, conference_id: int, out: Path) -> None:
+    """The door: an admission, a refusal, and the dashboard."""
+    window.show_screen(window.stack.indexOf(window.checkin))
+    screen = window.checkin
+    screen.sounds.enabled = False
+    settle(600)
+    grace = services.attendees.search(conference_id, "grace")[0]   # Margaret was checked in with her sale
+    screen.scan_text(grace.access_code)
+    shot(window, out, "checkin.png", 900)
+    screen.scan_text("ZZZZ9999")
+    shot(window, out, "checkin-refused.png", 900)
+    with acting_as(SYSTEM):
+        for name in ("ada", "alan"):
+            services.checkin.admit(services.attendees.search(conference_id, name)[0].id)
+    screen.tabs.setCurrentIndex(1)
+    shot(window, out, "checkin-dashboard.png", 1500)
+
+
 def main(out: Path) -> int:
     _app = application()  # held for the whole run: the Qt application ends when its object is freed
     work = Path(tempfile.mkdtemp())
@@ -114,6 +132,7 @@ def main(out: Path) -> int:
                        ("settings_screen", "settings.png")):
         window.show_screen(window.stack.indexOf(getattr(window, attr)))
         shot(window, out, name, 900)
+    checkin_shots(window, services, conference_id, out)
     desk.tasks.wait_idle()
     services.close()
     return 0

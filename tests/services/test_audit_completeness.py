@@ -46,6 +46,14 @@ CASES: dict[str, tuple[Callable[[World], Any], str, str, Callable[[World], int],
                       audit.CREDIT_EXPIRE, "credit", lambda w: w.credit_id, D("20.00"), D("0.00")),
     "apply credit": (lambda w: w.app.payments.apply_credit(w.pending_order_id, w.credit_id),
                      audit.CREDIT_APPLY, "credit", lambda w: w.credit_id, D("20.00"), D("0.00")),
+    "rename attendee": (lambda w: w.app.attendees.rename(w.attendee_id, name="Grace Hopper"),
+                        audit.ATTENDEE_RENAME, "attendee", lambda w: w.attendee_id, None, None),
+    "attendee note": (lambda w: w.app.attendees.set_note(w.attendee_id, "VIP: call the chair"),
+                      audit.ATTENDEE_CHANGE, "attendee", lambda w: w.attendee_id, None, None),
+    "assign add-on": (lambda w: w.app.attendees.assign_addon(w.group_attendee_id, w.addon_line_id, 0),
+                      audit.ATTENDEE_CHANGE, "attendee", lambda w: w.group_attendee_id, None, None),
+    "undo check-in": (lambda w: w.app.checkin.undo(w.check_in_id, reason="wrong person"),
+                      audit.CHECKIN_UNDO, "attendee", lambda w: w.group_attendee_id, None, None),
 }
 
 

@@ -35,6 +35,18 @@ def dbfile(tmp_path: Path) -> Path:
     return tmp_path / "desk.sqlite3"
 
 
+SECRET = "correct horse battery staple"
+AS_OPERATOR = {"BOXOFFICE_OPERATOR_SECRET": SECRET}
+ADMIN = ("--operator", "Ada Admin")
+
+
+def first_admin(dbfile: Path, home: Path) -> None:
+    """``boxoffice staff create-admin``: the admin the data-changing commands act as."""
+    done = boxoffice("staff", "create-admin", "Ada Admin", "--database", str(dbfile), home=home, env=AS_OPERATOR)
+    assert done.returncode == 0, done.stderr
+    assert "Created admin Ada Admin" in done.stdout
+
+
 def _count(dbfile: Path, table: str) -> int:
     with sqlite3.connect(dbfile) as conn:
         return int(conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0])
@@ -53,20 +65,55 @@ def test_db_upgrade_creates_the_schema_and_current_reports_it(home: Path, dbfile
 
 
 def test_import_conference_twice_then_nothing_changes(home: Path, dbfile: Path) -> None:
-    first = boxoffice("import-conference", str(EXAMPLE), "--database", str(dbfile), home=home)
+    first_admin(dbfile, home)
+    first = boxoffice("import-conference", str(EXAMPLE), "--database", str(dbfile), *ADMIN, home=home,
+                      env=AS_OPERATOR)
     assert first.returncode == 0, first.stderr
     assert "7 created, 0 updated, 0 unchanged" in first.stdout
     assert "conference.sponsor_levels (5 entries)" in first.stdout
-    second = boxoffice("import-conference", str(EXAMPLE), "--database", str(dbfile), home=home)
+    second = boxoffice("import-conference", str(EXAMPLE), "--database", str(dbfile), *ADMIN, home=home,
+                       env=AS_OPERATOR)
     assert second.returncode == 0, second.stderr
     assert "0 created, 0 updated, 7 unchanged" in second.stdout
     assert (_count(dbfile, "ticket_type"), _count(dbfile, "addon")) == (4, 2)
+    with sqlite3.connect(dbfile) as conn:   # the catalog screen's audit rows, under the operator's name
+        rows = conn.execute("SELECT action, actor_name, target_type FROM audit_log "
+                            "WHERE action IN ('catalog_change', 'conference_import')").fetchall()
+    assert {r[1] for r in rows} == {"Ada Admin"}
+    assert sum(r[0] == "catalog_change" for r in rows) == 7      # one per created item
+    assert sum(r[0] == "conference_import" for r in rows) == 2
+
+
+def test_data_changing_commands_refuse_without_a_valid_operator_and_write_nothing(home: Path, dbfile: Path,
+                                                                                  ) -> None:
+    first_admin(dbfile, home)
+    before = _count(dbfile, "audit_log")
+    missing = boxoffice("import-conference", str(EXAMPLE), "--database", str(dbfile), home=home, env=AS_OPERATOR)
+    assert missing.returncode == 1 and "--operator NAME" in missing.stderr
+    wrong = boxoffice("seed-demo", "--database", str(dbfile), *ADMIN, home=home,
+                      env={"BOXOFFICE_OPERATOR_SECRET": "not the password"})
+    assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
+    no_secret = boxoffice("db", "check", "--repair", "--database", str(dbfile), *ADMIN, home=home)
+    assert no_secret.returncode == 1 and "BOXOFFICE_OPERATOR_SECRET" in no_secret.stderr
+    assert _count(dbfile, "conference") == 0
+    # only the failed sign-in is recorded (it counts towards the account's lockout)
+    with sqlite3.connect(dbfile) as conn:
+        actions = [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id").fetchall()[before:]]
+    assert actions == ["sign_in_failed"]
+
+
+def test_create_admin_only_for_a_database_without_one(home: Path, dbfile: Path) -> None:
+    first_admin(dbfile, home)
+    again = boxoffice("staff", "create-admin", "Mallory", "--database", str(dbfile), home=home, env=AS_OPERATOR)
+    assert again.returncode == 1 and "already has an admin" in again.stderr
+    assert _count(dbfile, "staff") == 1
 
 
 def test_malformed_file_exits_1_naming_the_key_and_writes_nothing(home: Path, dbfile: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(EXAMPLE.read_text().replace('name = "Student"\nprice = 25.00', 'name = "Student"\nprice = 25.001'))
-    done = boxoffice("import-conference", str(bad), "--database", str(dbfile), home=home)
+    first_admin(dbfile, home)
+    done = boxoffice("import-conference", str(bad), "--database", str(dbfile), *ADMIN, home=home, env=AS_OPERATOR)
     assert done.returncode == 1
     assert "conference.tickets[2].price" in done.stderr
     assert "Traceback" not in done.stderr
@@ -74,7 +121,8 @@ def test_malformed_file_exits_1_naming_the_key_and_writes_nothing(home: Path, db
 
 
 def test_database_url_comes_from_the_environment(home: Path, dbfile: Path) -> None:
-    done = boxoffice("seed-demo", home=home, env={"BOXOFFICE_DATABASE_URL": str(dbfile)})
+    first_admin(dbfile, home)
+    done = boxoffice("seed-demo", *ADMIN, home=home, env={"BOXOFFICE_DATABASE_URL": str(dbfile), **AS_OPERATOR})
     assert done.returncode == 0, done.stderr
     assert "Demo vouchers created: SPRING25, STUDENT, SPEAKER, FRIEND10" in done.stdout
     assert _count(dbfile, "voucher") == 4
@@ -117,7 +165,8 @@ def _paid_order_without_counters(dbfile: Path) -> None:
 
 
 def test_db_check_finds_counter_and_voucher_mismatches_and_repairs_counters(home: Path, dbfile: Path) -> None:
-    assert boxoffice("seed-demo", "--database", str(dbfile), home=home).returncode == 0
+    first_admin(dbfile, home)
+    assert boxoffice("seed-demo", "--database", str(dbfile), *ADMIN, home=home, env=AS_OPERATOR).returncode == 0
     clean = boxoffice("db", "check", "--database", str(dbfile), home=home)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert clean.stdout.startswith("OK")
@@ -128,7 +177,11 @@ def test_db_check_finds_counter_and_voucher_mismatches_and_repairs_counters(home
     assert "MISMATCH counter: ticket type" in found.stdout and "recounted (2, 0)" in found.stdout
     assert "MISMATCH voucher" in found.stdout and "SPRING25" in found.stdout
 
-    repaired = boxoffice("db", "check", "--repair", "--database", str(dbfile), home=home)
+    refused = boxoffice("db", "check", "--repair", "--database", str(dbfile), home=home)
+    assert refused.returncode == 1 and "--operator" in refused.stderr
+    with sqlite3.connect(dbfile) as conn:
+        assert conn.execute("SELECT sold_quantity FROM ticket_type WHERE slug='individual'").fetchone() == (0,)
+    repaired = boxoffice("db", "check", "--repair", "--database", str(dbfile), *ADMIN, home=home, env=AS_OPERATOR)
     with sqlite3.connect(dbfile) as conn:
         assert conn.execute("SELECT sold_quantity FROM ticket_type WHERE slug='individual'").fetchone() == (2,)
         assert conn.execute("SELECT tickets_sold FROM conference").fetchone() == (2,)

@@ -61,3 +61,21 @@ def test_a_lead_may_not_change_settings(ctx, tmp_path) -> None:
 
 def test_quick_notes_are_sorted_and_unique() -> None:
     assert parse_quick_cash_notes("100 20;20,5") == (5, 20, 100)
+
+
+def test_the_registrations_source_and_its_interval_are_saved_without_a_password(ctx, tmp_path) -> None:
+    path = tmp_path / "settings.json"
+    service = DeskSettingsService(ctx, path)
+    current = Settings()
+    base = {"desk_name": "Desk 1", "idle_lock_minutes": 10, "quick_cash_notes": "5, 10", "stripe_reader_id": ""}
+    with pytest.raises(InvalidInput, match="password out of the registrations URL"):
+        service.save(current, **base, registrations_source="postgresql://web:s3cret@db/web")
+    with pytest.raises(InvalidInput, match="every 0 \\(never\\) to 1440 minutes"):
+        service.save(current, **base, registrations_sync_minutes=-1)
+    new = service.save(current, **base, registrations_source=" postgresql://web@db/web ", registrations_sync_minutes=5)
+    saved = load_settings(path).settings
+    assert (saved.registrations_source, saved.registrations_sync_minutes) == ("postgresql://web@db/web", 5)
+    assert new == saved and "s3cret" not in path.read_text()
+    with pytest.raises(ValueError, match="registrations_sync_minutes"):
+        Settings.from_json({"registrations_sync_minutes": "10"})
+    assert Settings.from_json({}).registrations_sync_minutes == 10

@@ -51,6 +51,13 @@ class World:
     shift_id: int
     volunteer_id: int
     tmp: Path
+    # check-in: the paid order's attendee; a group order (2 tickets, 2 redeemable add-ons) whose first
+    # attendee is checked in; that check-in; the add-on line
+    attendee_id: int = 0
+    group_order_id: int = 0
+    group_attendee_id: int = 0
+    check_in_id: int = 0
+    addon_line_id: int = 0
 
 
 def _world(db_path: Path, clock: FixedClock, tmp: Path) -> World:
@@ -60,7 +67,7 @@ def _world(db_path: Path, clock: FixedClock, tmp: Path) -> World:
         conf = factories.conference(db, total_capacity=100)
         ticket = factories.ticket_type(db, conf.id, price=D("50.00"), total_quantity=50)
         free = factories.ticket_type(db, conf.id, name="Speaker", price=D("0.00"), total_quantity=10)
-        addon = factories.addon(db, conf.id, price=D("10.00"), total_quantity=20)
+        addon = factories.addon(db, conf.id, price=D("10.00"), total_quantity=20, redeemable=True)
         voucher = factories.voucher(db, conf.id, code="HALF", discount_value=D("5.00"), ticket_types=[ticket.id])
         shift_id = factories.open_shift(db, app.ctx.desk_name, conference_id=conf.id).id
         volunteer = factories.staff(db, "Val Volunteer")
@@ -78,8 +85,21 @@ def _world(db_path: Path, clock: FixedClock, tmp: Path) -> World:
         credit = app.credits.issue(customer.id, conf.id, D("20.00"), note="goodwill")
         cart = app.carts.open_cart(conf.id, customer.id)
         cart = app.carts.add_ticket(cart.id, ticket.id, 1)
+        group_cart = app.carts.open_cart(conf.id, app.customers.get_or_create(
+            name="Bo Group", email="bo@example.org", company="").id)
+        app.carts.add_ticket(group_cart.id, ticket.id, 2)
+        app.carts.add_addon(group_cart.id, addon.id, 2)
+        group = app.checkout.checkout(group_cart.id).id
+        app.payments.pay_manual(group, D("120.00"), reference="BANK-0")
+        group_attendee = app.attendees.for_order(group)[0]
+        entry = app.checkin.admit(group_attendee.id)
+        addon_line = app.attendees.addons(group_attendee.id)[0].order_line_id
+        attendee = app.attendees.for_order(paid)[0].id
+    assert entry.check_in_id is not None
     return World(app, conf.id, ticket.id, addon.id, "HALF", voucher.id, customer.id, cart.id, cart.lines[0].item_id,
-                 pending, free_order, paid, cash.payment_id, credit.id, shift_id, volunteer.id, tmp)
+                 pending, free_order, paid, cash.payment_id, credit.id, shift_id, volunteer.id, tmp,
+                 attendee_id=attendee, group_order_id=group, group_attendee_id=group_attendee.id,
+                 check_in_id=entry.check_in_id, addon_line_id=addon_line)
 
 
 Op = Callable[[World], Any]
@@ -165,10 +185,48 @@ OPERATIONS: dict[str, tuple[Permission, Op]] = {
         w.conference_id, 3, voucher_type="percentage", discount_value=D("10"))),
     "catalog_admin.export_vouchers_csv": (Permission.MANAGE_VOUCHERS, lambda w:
                                           w.app.catalog_admin.export_vouchers_csv(w.conference_id, w.tmp / "v.csv")),
+    # Check-in: volunteers scan, admit, rename and hand out add-ons; a lead undoes a check-in
+    "checkin.scan": (Permission.CHECK_IN, lambda w: w.app.checkin.scan(
+        w.conference_id, w.app.attendees.get(w.attendee_id).access_code)),
+    "checkin.admit": (Permission.CHECK_IN, lambda w: w.app.checkin.admit(w.attendee_id)),
+    "checkin.admit_order": (Permission.CHECK_IN, lambda w: w.app.checkin.admit_order(w.group_order_id)),
+    "checkin.undo": (Permission.UNDO_CHECKIN, lambda w: w.app.checkin.undo(w.check_in_id, reason="wrong person")),
+    "checkin.redeem": (Permission.CHECK_IN, lambda w: w.app.checkin.redeem(w.group_attendee_id, w.addon_line_id)),
+    "checkin.dashboard": (Permission.CHECK_IN, lambda w: w.app.checkin.dashboard(w.conference_id)),
+    "checkin.expected_csv": (Permission.CHECK_IN, lambda w: w.app.checkin.expected_csv(
+        w.conference_id, w.tmp / "expected.csv")),
+    "attendees.rename": (Permission.RENAME_ATTENDEE, lambda w: w.app.attendees.rename(
+        w.attendee_id, name="Grace Hopper", email="grace@example.org")),
+    "attendees.set_note": (Permission.RENAME_ATTENDEE, lambda w: w.app.attendees.set_note(
+        w.attendee_id, "wheelchair: use the side door")),
+    "attendees.assign_addon": (Permission.RENAME_ATTENDEE, lambda w: w.app.attendees.assign_addon(
+        w.group_attendee_id, w.addon_line_id, 0)),
+    "attendees.export_csv": (Permission.CHECK_IN, lambda w: w.app.attendees.export_csv(
+        w.conference_id, w.tmp / "attendees.csv")),
+    "registrations.import_registrations": (Permission.IMPORT_REGISTRATIONS, lambda w:
+                                           w.app.registrations.import_registrations(_registrations_csv(w), _slug(w))),
+    "registrations.export_registrations_csv": (Permission.IMPORT_REGISTRATIONS, lambda w:
+                                               w.app.registrations.export_registrations_csv(_slug(w), w.tmp / "r.csv")),
 }
+
+
+def _slug(w: World) -> str:
+    return w.app.conferences.get(w.conference_id).slug
+
+
+def _registrations_csv(w: World) -> Path:
+    from boxoffice.services.checkin.registrations_csv import HEADER
+
+    path = w.tmp / "registrations.csv"
+    path.write_text(",".join(HEADER) + "\n", encoding="utf-8")
+    return path
 
 # Public methods that need no role, and why.
 OPEN: dict[str, str] = {
+    "attendees.search": "read: attendee look-up as you type",
+    "attendees.get": "read",
+    "attendees.for_order": "read",
+    "attendees.addons": "read",
     "catalog.list_products": "read: what is on sale",
     "catalog.remaining_all": "read: stock left",
     "customers.find": "read: customer look-up",
@@ -239,11 +297,12 @@ def test_permission_matrix(operation: str, role: str, db_path: Path, clock: Fixe
 def test_the_role_table_is_the_one_the_issue_describes() -> None:
     volunteer = {p for p in Permission if p.min_role == Role.VOLUNTEER}
     lead = {p for p in Permission if p.min_role == Role.LEAD}
-    assert volunteer == {Permission.SELL, Permission.OPEN_SHIFT}
+    assert volunteer == {Permission.SELL, Permission.OPEN_SHIFT, Permission.CHECK_IN, Permission.RENAME_ATTENDEE}
+    assert Permission.UNDO_CHECKIN in lead
     assert {Permission.REFUND, Permission.COMP, Permission.CANCEL_ORDER, Permission.ISSUE_CREDIT,
             Permission.EXPIRE_CREDIT, Permission.VOID_PAYMENT} <= lead
     assert {Permission.MANAGE_CATALOG, Permission.MANAGE_VOUCHERS, Permission.MANAGE_STAFF,
-            Permission.MANAGE_SETTINGS, Permission.MANAGE_STRIPE_KEY} == {
+            Permission.MANAGE_SETTINGS, Permission.MANAGE_STRIPE_KEY, Permission.IMPORT_REGISTRATIONS} == {
         p for p in Permission if p.min_role == Role.ADMIN}
 
 

@@ -253,7 +253,7 @@ class CatalogAdminService:
             ticket = TicketType(conference_id=conference_id, **values)
             session.add(ticket)
             session.flush()
-            _record_created(session, self._ctx, "ticket_type", ticket.id, ticket.name, values)
+            record_created(session, self._ctx, "ticket_type", ticket.id, ticket.name, values)
             return _ticket_view(ticket)
 
     def update_ticket_type(self, ticket_type_id: int, **changes: Any) -> TicketTypeAdminView:
@@ -263,7 +263,7 @@ class CatalogAdminService:
         with self._ctx.db.write() as session:
             ticket = _locked_product(session, TicketType, ticket_type_id)
             self._check_product(session, TicketType, ticket, values)
-            _apply_and_record(session, self._ctx, "ticket_type", ticket, values)
+            apply_and_record(session, self._ctx, "ticket_type", ticket, values)
             return _ticket_view(ticket)
 
     # ----------------------------------------------------------------- add-ons
@@ -286,7 +286,7 @@ class CatalogAdminService:
             addon.requires_ticket_types = _tickets_of(session, conference_id, required_ids)
             session.add(addon)
             session.flush()
-            _record_created(session, self._ctx, "addon", addon.id, addon.name,
+            record_created(session, self._ctx, "addon", addon.id, addon.name,
                             {**values, "requires_ticket_type_ids": required_ids})
             return _addon_view(addon)
 
@@ -303,7 +303,7 @@ class CatalogAdminService:
                 if before != required_ids:
                     addon.requires_ticket_types = _tickets_of(session, addon.conference_id, required_ids)
                     extra["requires_ticket_type_ids"] = (before, required_ids)
-            _apply_and_record(session, self._ctx, "addon", addon, values, extra)
+            apply_and_record(session, self._ctx, "addon", addon, values, extra)
             return _addon_view(addon)
 
     # ----------------------------------------------------------------- shared product rules
@@ -603,14 +603,14 @@ def _chosen(session: Session, model: type[_Product], conference_id: int, ids: It
     return found
 
 
-def _record_created(session: Session, ctx: ServiceContext, target_type: str, target_id: int, label: str,
+def record_created(session: Session, ctx: ServiceContext, target_type: str, target_id: int, label: str,
                     values: Mapping[str, Any]) -> None:
     audit.record(session, ctx, audit.CATALOG_CHANGE, target_type=target_type, target_id=target_id,
                  target_label=label, amount_after=values.get("price"),
                  detail={"created": {k: _jsonable(v) for k, v in values.items()}})
 
 
-def _apply_and_record(session: Session, ctx: ServiceContext, target_type: str, obj: Any,
+def apply_and_record(session: Session, ctx: ServiceContext, target_type: str, obj: Any,
                       values: Mapping[str, Any], extra: Mapping[str, tuple[Any, Any]] | None = None) -> None:
     """Set the changed fields and write one audit row per kind: price, stock, anything else."""
     label = obj.name

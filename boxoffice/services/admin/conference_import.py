@@ -22,6 +22,8 @@ from boxoffice.domain.models import AddOn, Conference, TicketType
 from boxoffice.errors import ImportError_
 from boxoffice.money import CENT
 from boxoffice.services.context import ServiceContext
+from boxoffice.services.staff import audit
+from boxoffice.services.staff.access import Permission, authorize
 from boxoffice.timeutil import UTC, zone
 
 log = logging.getLogger(__name__)
@@ -325,7 +327,10 @@ def _apply(obj: Any, values: dict[str, Any]) -> list[str]:
     return changed
 
 
-def _write(session: Session, plan: _Plan, report: dict[str, Any]) -> int:
+def _write(session: Session, ctx: ServiceContext, plan: _Plan, report: dict[str, Any]) -> int:
+    """Create or update the conference, its tickets and add-ons, with the catalog screen's audit rows."""
+    from boxoffice.services.admin.catalog_admin import apply_and_record, record_created
+
     def note(kind: str, label: str, changed: list[str] | None) -> None:
         if changed is None:
             report["created"] += 1
@@ -336,23 +341,33 @@ def _write(session: Session, plan: _Plan, report: dict[str, Any]) -> int:
         else:
             report["unchanged"] += 1
 
+    def changed_keys(obj: Any, values: dict[str, Any]) -> list[str]:
+        return [key for key, value in values.items() if getattr(obj, key) != value]
+
     conf = session.scalar(select(Conference).where(Conference.slug == plan.conference["slug"]))
     if conf is None:
         conf = Conference(**plan.conference)
         session.add(conf)
         session.flush()
+        record_created(session, ctx, "conference", conf.id, conf.name, plan.conference)
         note("conference", plan.conference["slug"], None)
     else:
-        note("conference", conf.slug, _apply(conf, plan.conference))
+        keys = changed_keys(conf, plan.conference)
+        apply_and_record(session, ctx, "conference", conf, plan.conference)
+        note("conference", conf.slug, keys)
 
     tickets = {t.slug: t for t in session.scalars(select(TicketType).where(TicketType.conference_id == conf.id))}
     for product in plan.tickets:
         slug = product.values["slug"]
         if slug in tickets:
-            note("ticket", slug, _apply(tickets[slug], product.values))
+            keys = changed_keys(tickets[slug], product.values)
+            apply_and_record(session, ctx, "ticket_type", tickets[slug], product.values)
+            note("ticket", slug, keys)
         else:
             tickets[slug] = TicketType(conference_id=conf.id, **product.values)
             session.add(tickets[slug])
+            session.flush()
+            record_created(session, ctx, "ticket_type", tickets[slug].id, tickets[slug].name, product.values)
             note("ticket", slug, None)
     session.flush()
 
@@ -365,28 +380,47 @@ def _write(session: Session, plan: _Plan, report: dict[str, Any]) -> int:
     for product in plan.addons:
         slug = product.values["slug"]
         wanted = [tickets[s] for s in product.requires]
+        wanted_ids = tuple(sorted(t.id for t in wanted))
         addon = addons.get(slug)
         if addon is None:
             addon = AddOn(conference_id=conf.id, **product.values)
             addon.requires_ticket_types = wanted
             session.add(addon)
+            session.flush()
+            record_created(session, ctx, "addon", addon.id, addon.name,
+                           {**product.values, "requires_ticket_type_ids": wanted_ids})
             note("add-on", slug, None)
             continue
-        changed = _apply(addon, product.values)
-        if {t.id for t in addon.requires_ticket_types} != {t.id for t in wanted}:
+        keys = changed_keys(addon, product.values)
+        extra: dict[str, tuple[Any, Any]] = {}
+        before = tuple(sorted(t.id for t in addon.requires_ticket_types))
+        if before != wanted_ids:
             addon.requires_ticket_types = wanted
-            changed.append("requires")
-        note("add-on", slug, changed)
+            extra["requires_ticket_type_ids"] = (before, wanted_ids)
+            keys.append("requires")
+        apply_and_record(session, ctx, "addon", addon, product.values, extra)
+        note("add-on", slug, keys)
     session.flush()
     return conf.id
 
 
 def import_conference_text(ctx: ServiceContext, text: str, source: str = "conference file") -> ImportReport:
-    """Validate everything first, then write conference, tickets and add-ons in one transaction."""
+    """Validate everything first, then write conference, tickets and add-ons in one transaction.
+
+    Changing the catalog needs an admin, as on the catalog screen, and writes the same audit rows
+    (one per created item; price, stock and other changes), plus one row for the import. On the
+    first start, while the database has no admin to sign in, the desk may load its conference.
+    """
+    if not first_start(ctx):
+        authorize(Permission.MANAGE_CATALOG)
     plan = parse_conference_text(text, source)
     counts: dict[str, Any] = {"created": 0, "updated": 0, "unchanged": 0, "changes": []}
     with ctx.db.write() as session:
-        conference_id = _write(session, plan, counts)
+        conference_id = _write(session, ctx, plan, counts)
+        audit.record(session, ctx, audit.CONFERENCE_IMPORT, target_type="conference", target_id=conference_id,
+                     target_label=plan.conference["name"],
+                     detail={"source": source, "created": counts["created"], "updated": counts["updated"],
+                             "unchanged": counts["unchanged"]})
     log.info("imported conference %s from %s: %d created, %d updated", plan.conference["slug"], source,
              counts["created"], counts["updated"])
     return ImportReport(
@@ -399,6 +433,13 @@ def import_conference_text(ctx: ServiceContext, text: str, source: str = "confer
         conference_slug=plan.conference["slug"],
         changes=tuple(counts["changes"]),
     )
+
+
+def first_start(ctx: ServiceContext) -> bool:
+    """True while the database has no admin who can sign in (a new desk loading its conference)."""
+    from boxoffice.services.staff.directory import StaffDirectory
+
+    return StaffDirectory(ctx).needs_first_admin()
 
 
 def import_conference(ctx: ServiceContext, path: Path | str) -> ImportReport:

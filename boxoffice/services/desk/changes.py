@@ -1,4 +1,4 @@
-"""Cheap change detection: has any desk sold, paid, refunded or changed the catalogue since last look?
+"""Cheap change detection: has any desk sold, paid, refunded, checked someone in or changed the catalogue?
 
 ``ChangeWatcher.poll()`` runs one small aggregate query (counts, sums and maxima over the tables the
 Sell screen and the Orders list show) and compares the result with the previous one. The GUI calls it
@@ -20,11 +20,14 @@ from sqlalchemy.orm import Session
 from boxoffice.db.engine import Database
 from boxoffice.domain.models import (
     AddOn,
+    Attendee,
+    CheckIn,
     Conference,
     Credit,
     Order,
     Payment,
     PaymentStatus,
+    Redemption,
     Refund,
     TicketType,
     Voucher,
@@ -68,6 +71,11 @@ def _subqueries() -> list[ScalarSelect[object]]:
         select(func.count(Credit.id)).scalar_subquery(),
         select(func.coalesce(func.sum(Credit.remaining_amount), 0)).scalar_subquery(),
         select(func.max(Credit.updated_at)).scalar_subquery(),
+        # Check-in: entries (new rows), undos, add-ons handed out, attendees renamed or noted.
+        select(func.max(CheckIn.id)).scalar_subquery(),
+        select(func.max(CheckIn.undone_at)).scalar_subquery(),
+        select(func.max(Redemption.id)).scalar_subquery(),
+        select(func.max(Attendee.updated_at)).scalar_subquery(),
     ]
 
 

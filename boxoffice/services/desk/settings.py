@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from boxoffice.config import Settings, save_settings
+from boxoffice.config import MAX_SYNC_MINUTES, Settings, save_settings
 from boxoffice.errors import InvalidInput
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff import audit
@@ -14,7 +14,8 @@ from boxoffice.services.staff.access import Permission, authorize
 
 MAX_IDLE_LOCK_MINUTES = 240
 MAX_QUICK_NOTES = 8
-AUDITED_FIELDS = ("desk_name", "idle_lock_minutes", "quick_cash_notes", "stripe_reader_id")
+AUDITED_FIELDS = ("desk_name", "idle_lock_minutes", "quick_cash_notes", "stripe_reader_id", "checkin_walkups",
+                  "registrations_source", "registrations_sync_minutes")
 
 
 def parse_quick_cash_notes(text: str) -> tuple[int, ...]:
@@ -39,8 +40,15 @@ class DeskSettingsService:
         self._path = path
 
     def save(self, current: Settings, *, desk_name: str, idle_lock_minutes: int,
-             quick_cash_notes: tuple[int, ...] | str, stripe_reader_id: str) -> Settings:
-        """Validate and save; returns the new settings (``current`` itself when nothing changed)."""
+             quick_cash_notes: tuple[int, ...] | str, stripe_reader_id: str,
+             checkin_walkups: bool | None = None, registrations_source: str | None = None,
+             registrations_sync_minutes: int | None = None) -> Settings:
+        """Validate and save; returns the new settings (``current`` itself when nothing changed).
+
+        ``checkin_walkups``: whether a sale at this desk checks its attendees in at once (None: unchanged).
+        ``registrations_source`` (a database URL without its password, or a CSV file) and
+        ``registrations_sync_minutes`` (0: no automatic re-sync): None leaves them unchanged.
+        """
         authorize(Permission.MANAGE_SETTINGS)
         name = " ".join(str(desk_name).split())
         if not name or len(name) > 100:
@@ -56,8 +64,21 @@ class DeskSettingsService:
         if len(reader) > 100 or " " in reader:
             raise InvalidInput("The card reader id is the tmr_… id from the Stripe dashboard (no spaces).",
                                field="stripe_reader_id")
+        walkups = current.checkin_walkups if checkin_walkups is None else checkin_walkups
+        if not isinstance(walkups, bool):
+            raise InvalidInput("Checking walk-up sales in is on or off.", field="checkin_walkups")
+        source = current.registrations_source if registrations_source is None else registrations_source.strip()
+        if "://" in source and _has_password(source):
+            raise InvalidInput("Leave the password out of the registrations URL: it goes to the keychain.",
+                               field="registrations_source")
+        minutes = current.registrations_sync_minutes if registrations_sync_minutes is None \
+            else registrations_sync_minutes
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= MAX_SYNC_MINUTES:
+            raise InvalidInput(f"The registrations re-sync is every 0 (never) to {MAX_SYNC_MINUTES} minutes.",
+                               field="registrations_sync_minutes")
         new = replace(current, desk_name=name, idle_lock_minutes=idle_lock_minutes, quick_cash_notes=notes,
-                      stripe_reader_id=reader)
+                      stripe_reader_id=reader, checkin_walkups=walkups, registrations_source=source,
+                      registrations_sync_minutes=minutes)
         changed: dict[str, Any] = {}
         for field in AUDITED_FIELDS:
             before, after = getattr(current, field), getattr(new, field)
@@ -70,6 +91,16 @@ class DeskSettingsService:
                          target_label=f"{name} settings", detail=changed)
             save_settings(new, self._path)   # a failed save rolls the audit row back
         return new
+
+
+def _has_password(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password is not None
+    except ArgumentError:
+        return False
 
 
 def _plain(value: Any) -> Any:

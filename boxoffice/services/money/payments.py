@@ -22,6 +22,7 @@ from boxoffice.domain.models import (
 )
 from boxoffice.errors import CreditError, InvalidInput, NotFound, OrderStateError, PaymentError
 from boxoffice.money import ZERO, format_money, parse_amount
+from boxoffice.services.checkin.registrations_guard import refuse_money_operation
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.desk.shifts import open_shift_id, require_open_shift
 from boxoffice.services.sales import order_state
@@ -136,6 +137,7 @@ class PaymentService:
         def pay(session: Session) -> PaymentResult:
             check_operator(session, operator_id)
             order = get_order(session, order_id, lock=True)
+            refuse_money_operation(order)   # IMP-6: imported orders keep their money online
             _require_pending(order, "Cash payments")
             balance = _require_balance(session, order)
             shift_id = require_open_shift(session, self._ctx.desk_name)
@@ -165,6 +167,7 @@ class PaymentService:
         def pay(session: Session) -> PaymentResult:
             check_operator(session, operator_id)
             order = get_order(session, order_id, lock=True)
+            refuse_money_operation(order)   # IMP-6: imported orders keep their money online
             _require_pending(order, "Manual payments")
             balance = _require_balance(session, order)
             if amount > balance:
@@ -194,6 +197,7 @@ class PaymentService:
         def give(session: Session) -> PaymentResult:
             check_operator(session, operator_id)
             order = get_order(session, order_id, lock=True)
+            refuse_money_operation(order)   # IMP-6: imported orders keep their money online
             _require_pending(order, "Comp payments")
             if order.total <= 0:
                 result = self._record(
@@ -232,6 +236,7 @@ class PaymentService:
         def complete(session: Session) -> PaymentResult:
             check_operator(session, operator_id)
             order = get_order(session, order_id, lock=True)
+            refuse_money_operation(order)   # IMP-6: imported orders keep their money online
             _require_pending(order, "Comp payments")
             if order.total > 0:
                 raise PaymentError(
@@ -255,6 +260,7 @@ class PaymentService:
         def apply(session: Session) -> PaymentResult:
             check_operator(session, operator_id)
             order = get_order(session, order_id, lock=True)  # order first, then the credit
+            refuse_money_operation(order)   # IMP-6: imported orders keep their money online
             credit = session.scalars(select(Credit).where(Credit.id == credit_id).with_for_update()).one_or_none()
             if credit is None:
                 raise NotFound(f"Store credit #{credit_id} does not exist. Look the customer's credits up again.")
@@ -302,6 +308,7 @@ class PaymentService:
             if found is None:
                 raise NotFound(f"Payment #{payment_id} does not exist. Open the order again.")
             order = get_order(session, found.order_id, lock=True)  # order first, then its payment
+            refuse_money_operation(order)   # IMP-6: imported orders keep their money online
             payment = session.get(Payment, payment_id, with_for_update=True)
             assert payment is not None
             if payment.method in CARD_METHODS:

@@ -25,6 +25,7 @@ from boxoffice.domain.models import (
 )
 from boxoffice.errors import InvalidInput, RefundError, UserError
 from boxoffice.money import ZERO, format_money, quantize
+from boxoffice.services.checkin.registrations_guard import refuse_money_operation
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.desk.shifts import open_shift_id, require_open_shift
 from boxoffice.services.money.payments import amount_input
@@ -251,6 +252,7 @@ class RefundService:
 
     def _checked(self, session: Session, order_id: int, amount: Decimal, how: RefundMethod) -> Order:
         order = get_order(session, order_id, lock=True)
+        refuse_money_operation(order)   # IMP-6: imported orders keep their money online
         if order.status not in SETTLED_STATUSES:
             raise RefundError(
                 f"Only paid or partially refunded orders can be refunded; order {order.reference} is "

@@ -12,13 +12,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, or_, update
+from sqlalchemy import Integer, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from boxoffice.domain import capacity
+from boxoffice.domain.attendee_rules import guest_name, new_access_code, search_words
 from boxoffice.domain.models import (
     AddOn,
+    Attendee,
+    AttendeeStatus,
+    AttendeeWord,
     Cart,
     CartStatus,
     Conference,
@@ -62,7 +66,8 @@ _INSERT_ORDER = {
     name: dialect.insert(_ORDER).on_conflict_do_nothing(index_elements=["reference"]).returning(_ORDER.c.id)
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
-_INSERT_LINES = _LINE.insert()
+# RETURNING in one batched statement; rows may come back in any order (sorted by id where it matters).
+_INSERT_LINES = _LINE.insert().returning(_LINE.c.id, _LINE.c.ticket_type_id, _LINE.c.quantity)
 _VOUCHER = Voucher.__table__
 _COUNT_VOUCHER_USE = (
     update(_VOUCHER)
@@ -116,6 +121,83 @@ def _text(value: str | None, default: str, field: str, limit: int) -> str:
     return value
 
 
+_TAKEN_CODES = select(Attendee.access_code).where(Attendee.access_code.in_(bindparam("codes", expanding=True)))
+_INSERT_ATTENDEE = insert(Attendee).returning(Attendee.id, Attendee.access_code)
+
+
+def _add_attendees(session: Session, conference_id: int, order_id: int, customer_id: int,
+                   ticket_lines: list[tuple[int, int | None, int]], buyer: tuple[str, str, str], holders: list[tuple[str, str, str]] | None, now: datetime) -> None:
+    """An attendee per ticket unit of the new order (the rules of ``roster.ensure_attendees``, in three
+    statements): the holders named at the sale, else the buyer first and "Guest N of <buyer>"."""
+    c = conn(session)
+    named = holders or []
+    units: list[tuple[int, int | None, int]] = [
+        (line_id, ticket_type_id, unit)
+        for line_id, ticket_type_id, quantity in ticket_lines
+        for unit in range(1, int(quantity) + 1)
+    ]
+    if not units:
+        return
+    codes = [new_access_code() for _ in units]
+    for _ in range(10):   # a drawn code already taken (or drawn twice) is drawn again
+        taken = set(c.execute(_TAKEN_CODES, {"codes": codes}).scalars()) if codes else set()
+        clash = [i for i, code in enumerate(codes) if code in taken or codes.index(code) != i]
+        if not clash:
+            break
+        for i in clash:
+            codes[i] = new_access_code()
+    else:
+        raise CartError("Could not draw free access codes. Nothing was saved; try the checkout again.")
+    rows = []
+    for position, ((line_id, ticket_type_id, unit), code) in enumerate(zip(units, codes), start=1):
+        if position <= len(named) and any(named[position - 1]):
+            holder = named[position - 1]
+        elif position == 1:
+            holder = buyer
+        else:
+            holder = (guest_name(position - 1, buyer[0]), "", "")
+        rows.append({
+            "conference_id": conference_id, "order_id": order_id, "order_line_id": line_id, "unit": unit,
+            "ticket_type_id": ticket_type_id, "customer_id": customer_id if position == 1 else None,
+            "name": holder[0], "email": holder[1], "company": holder[2], "access_code": code,
+            "status": AttendeeStatus.VALID, "note": "", "renamed_at_desk": False, "source_system": "",
+            "source_id": "", "created_at": now, "updated_at": now,
+        })
+    ids = {code: attendee_id for attendee_id, code in c.execute(_INSERT_ATTENDEE, rows)}
+    words = [{"conference_id": conference_id, "word": w, "attendee_id": ids[str(row["access_code"])]}
+             for row in rows
+             for w in sorted(search_words(str(row["name"]), str(row["email"]), str(row["company"])))]
+    if words:
+        c.execute(insert(AttendeeWord), words)
+
+
+def _holders(holders: list[tuple[str, str, str]] | None) -> list[tuple[str, str, str]] | None:
+    """The ticket holders' (name, email, company), trimmed; refused before anything is written."""
+    if holders is None:
+        return None
+    if not isinstance(holders, (list, tuple)) or len(holders) > 999:
+        raise InvalidInput("Name at most one holder per ticket.", field="holders")
+    cleaned = []
+    for number, holder in enumerate(holders, start=1):
+        if not isinstance(holder, (list, tuple)) or len(holder) != 3:
+            raise InvalidInput(f"Ticket holder {number} needs a name, an email and a company.", field="holders")
+        parts = []
+        for part, field, limit in zip(holder, ("name", "email", "company"), (200, 254, 200)):
+            if not isinstance(part, str):
+                raise InvalidInput(f"Ticket holder {number}: the {field} must be text.", field="holders")
+            part = " ".join(part.split())
+            if len(part) > limit:
+                raise InvalidInput(f"Ticket holder {number}: the {field} is too long (at most {limit} "
+                                   "characters).", field="holders")
+            parts.append(part)
+        name, email, company = parts
+        if email and "@" not in email:
+            raise InvalidInput(f"Ticket holder {number}: '{email}' is not an email address. Correct it or leave "
+                               "it empty.", field="holders")
+        cleaned.append((name, email, company))
+    return cleaned
+
+
 class CheckoutService:
     """Checks out carts. ``reference_body`` may be replaced (tests force a reference collision)."""
 
@@ -124,21 +206,30 @@ class CheckoutService:
         self._reference_body = reference_body
 
     def checkout(self, cart_id: int, *, billing_name: str | None = None, billing_email: str | None = None,
-                 billing_company: str | None = None) -> OrderSummary:
-        """CHK-1..14: re-validate everything, snapshot the lines, hold the stock, count the voucher."""
+                 billing_company: str | None = None,
+                 holders: list[tuple[str, str, str]] | None = None) -> OrderSummary:
+        """CHK-1..14: re-validate everything, snapshot the lines, hold the stock, count the voucher.
+
+        Every ticket unit gets its attendee at once (a pending order's attendee scans as "not
+        paid"): ``holders`` names them in line order as (name, email, company); the first unit
+        defaults to the buyer, further ones to "Guest N of <buyer>".
+        """
         authorize(Permission.SELL)
         check_id(cart_id, "cart")
         for value, field, limit in ((billing_name, "name", 200), (billing_email, "email", 254),
                                     (billing_company, "company", 200)):
             _text(value, "", field, limit)  # rejected before the transaction starts
+        named = _holders(holders)
         now = self._ctx.clock.now()
         # A deadlock or serialization failure between desks is retried transparently.
         return self._ctx.db.run_write(
-            lambda session: self._checkout(session, cart_id, now, billing_name, billing_email, billing_company)
+            lambda session: self._checkout(session, cart_id, now, billing_name, billing_email, billing_company,
+                                           named)
         )
 
     def _checkout(self, session: Session, cart_id: int, now: datetime, billing_name: str | None,
-                  billing_email: str | None, billing_company: str | None) -> OrderSummary:
+                  billing_email: str | None, billing_company: str | None,
+                  holders: list[tuple[str, str, str]] | None = None) -> OrderSummary:
         # PostgreSQL: the cart and the customer are locked now; the conference row (the one every
         # desk's checkout needs) only once the order is written, just before the counters move.
         # SQLite: BEGIN IMMEDIATE already holds the database for the whole checkout.
@@ -180,7 +271,7 @@ class CheckoutService:
         }
         order_id, reference = self._insert_order(session, state.conference.reference_prefix, values)
         c = conn(session)
-        c.execute(
+        inserted = c.execute(
             _INSERT_LINES,
             [
                 {
@@ -193,7 +284,8 @@ class CheckoutService:
                 }
                 for line, priced in zip(state.lines, summary.lines)
             ],
-        )
+        ).all()
+        ticket_lines = sorted((row.id, row.ticket_type_id, row.quantity) for row in inserted if row.ticket_type_id)
         c.execute(_CHECK_OUT_CART, {"cart_id": state.id, "status": CartStatus.CHECKED_OUT, "now": now})
         if late_lock and not (lapsed.by_item or lapsed.tickets):
             self._hold_guarded(session, state, lapsed, now)
@@ -209,6 +301,8 @@ class CheckoutService:
             )
         if state.voucher is not None:
             self._count_voucher_use(session, state, now)
+        _add_attendees(session, state.conference_id, order_id, state.customer_id, ticket_lines,
+                       (name, email, company), holders, now)
         log.info("checkout: order %s (%s lines, total %s)", reference, len(state.lines), summary.total)
         return OrderSummary(
             id=order_id, reference=reference, status=OrderStatus.PENDING.value, customer_id=state.customer_id,

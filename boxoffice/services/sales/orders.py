@@ -25,6 +25,7 @@ from boxoffice.domain.models import (
 )
 from boxoffice.errors import InvalidInput, NotFound
 from boxoffice.money import ZERO, quantize
+from boxoffice.services.checkin.registrations_guard import refuse_money_operation
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales import order_state
 from boxoffice.services.sales.order_search import count_orders, search_orders
@@ -202,6 +203,7 @@ class OrderService:
         with self._ctx.db.write() as session:
             check_operator(session, operator_id)
             order = get_order(session, order_id, lock=True)
+            refuse_money_operation(order)   # IMP-6: imported orders keep their money online
             before = order.status.value
             order_state.cancel_order(session, order)
             summary = summarize(session, order)

@@ -61,6 +61,10 @@ class Permission(enum.StrEnum):
     MANAGE_STAFF = "manage_staff"
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_STRIPE_KEY = "manage_stripe_key"
+    IMPORT_REGISTRATIONS = "import_registrations"  # registrations from the web system, and their export
+    CHECK_IN = "check_in"                  # scan, admit, redeem add-ons, the door dashboard
+    RENAME_ATTENDEE = "rename_attendee"    # rename an attendee, their note, their add-ons
+    UNDO_CHECKIN = "undo_checkin"
 
     @property
     def min_role(self) -> Role:
@@ -88,6 +92,10 @@ MIN_ROLE: dict[Permission, Role] = {
     Permission.MANAGE_STAFF: Role.ADMIN,
     Permission.MANAGE_SETTINGS: Role.ADMIN,
     Permission.MANAGE_STRIPE_KEY: Role.ADMIN,
+    Permission.IMPORT_REGISTRATIONS: Role.ADMIN,
+    Permission.CHECK_IN: Role.VOLUNTEER,
+    Permission.RENAME_ATTENDEE: Role.VOLUNTEER,
+    Permission.UNDO_CHECKIN: Role.LEAD,
 }
 
 _LABELS: dict[Permission, str] = {
@@ -107,6 +115,10 @@ _LABELS: dict[Permission, str] = {
     Permission.MANAGE_STAFF: "Managing staff",
     Permission.MANAGE_SETTINGS: "Changing settings",
     Permission.MANAGE_STRIPE_KEY: "Changing the Stripe key",
+    Permission.IMPORT_REGISTRATIONS: "Importing registrations from the web system",
+    Permission.CHECK_IN: "Checking attendees in",
+    Permission.RENAME_ATTENDEE: "Changing an attendee",
+    Permission.UNDO_CHECKIN: "Undoing a check-in",
 }
 
 

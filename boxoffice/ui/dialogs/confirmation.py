@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from boxoffice.errors import UserError
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.receipt import receipt_lines, write_receipt_pdf
 
@@ -53,6 +54,17 @@ class ConfirmationDialog(QDialog):
             self.change.setText(f"Give change: {desk.display.money(payment.change_due)}")
         self.change.setVisible(bool(payment.change_due))
         layout.addWidget(self.change)
+        self.admitted = QLabel()
+        self.admitted.setObjectName("admittedList")
+        self.admitted.setWordWrap(True)
+        admitted_font = self.admitted.font()
+        admitted_font.setPointSizeF(admitted_font.pointSizeF() * 1.4)
+        admitted_font.setBold(True)
+        self.admitted.setFont(admitted_font)
+        self.admitted.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.admitted.hide()
+        self.admitted_results: list[Any] = []
+        layout.addWidget(self.admitted)
         self.receipt = QPlainTextEdit()
         self.receipt.setReadOnly(True)
         self.receipt.setPlainText("Loading receipt…")
@@ -82,6 +94,29 @@ class ConfirmationDialog(QDialog):
         self.save_pdf.setEnabled(True)
         self.print_button.setEnabled(True)
         self.next_button.setFocus()
+
+    def expect_admitted(self) -> None:
+        """The sale's attendees are being checked in (the desk's walk-up setting)."""
+        self.admitted.setText("Checking in…")
+        self.admitted.show()
+
+    def show_admitted(self, results: list[Any]) -> None:
+        """Who was checked in with the sale (each ScanResult of ``CheckInService.admit_order``)."""
+        self.admitted_results = list(results)
+        names = [r.attendee.name for r in results if r.outcome == "admitted" and r.attendee is not None]
+        refused = [f"{r.attendee.name if r.attendee is not None else ''}: {r.headline}".strip(": ")
+                   for r in results if r.outcome != "admitted"]
+        lines = [f"Checked in: {', '.join(names)}"] if names else []
+        lines += [f"Not checked in: {text}" for text in refused]
+        self.admitted.setProperty("kind", "error" if refused else "info")
+        self.admitted.setText("\n".join(lines) or "Nobody to check in.")
+        self.admitted.show()
+
+    def show_admit_failed(self, exc: BaseException) -> None:
+        text = str(exc) if isinstance(exc, UserError) else "the check-in could not be recorded"
+        self.admitted.setProperty("kind", "error")
+        self.admitted.setText(f"Not checked in ({text}). Scan their tickets on the Check-in screen (F11).")
+        self.admitted.show()
 
     def save_receipt(self, path: Path) -> None:
         """Write the receipt PDF off the GUI thread (QPdfWriter is usable from any thread)."""

@@ -33,6 +33,7 @@ from boxoffice.ui.dialogs.void_payment import VoidPaymentDialog, voidable_paymen
 from boxoffice.ui.models.change_feed import ChangeFeed
 from boxoffice.ui.models.orders_model import Column, OrderQuery, OrdersModel
 from boxoffice.ui.receipt import write_receipt_pdf
+from boxoffice.ui.screens.orders.attendees_pane import AttendeesPane
 from boxoffice.ui.screens.orders.detail_pane import detail_html
 from boxoffice.ui.widgets.inline_message import InlineMessage
 
@@ -111,7 +112,9 @@ class OrdersScreen(QWidget):
         receipts.addWidget(self.save_pdf)
         receipts.addWidget(self.print_button)
         receipts.addWidget(self.void_payment)
+        self.attendees = AttendeesPane(desk)
         right_layout.addWidget(self.detail_view, 1)
+        right_layout.addWidget(self.attendees)
         right_layout.addWidget(self.message)
         right_layout.addLayout(actions)
         right_layout.addLayout(receipts)
@@ -231,6 +234,7 @@ class OrdersScreen(QWidget):
         self.detail = detail
         if detail is None or detail.summary.id != previous:
             self.message.clear_message()
+        self.attendees.load(detail.summary.id if detail is not None else None)
         status = detail.summary.status if detail is not None else ""
         self.detail_view.setHtml(detail_html(detail, self.desk.display) if detail is not None
                                  else "<p>Select an order to see its lines, payments and refunds.</p>")

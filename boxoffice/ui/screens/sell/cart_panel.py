@@ -122,6 +122,59 @@ class AttendeeBox(QFrame):
         self.customer_picked.emit(customer)
 
 
+class HoldersBox(QFrame):
+    """Names each ticket's holder when the cart has several tickets; empty fields keep the defaults
+    (the buyer for the first ticket, "Guest N of <buyer>" for the others)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        title = QLabel("Ticket holders")
+        title.setObjectName("sectionTitle")
+        hint = QLabel("Who uses each ticket (for the badge and the door). Leave empty for the default.")
+        hint.setObjectName("muted")
+        hint.setWordWrap(True)
+        self._grid = QGridLayout()
+        layout.addWidget(title)
+        layout.addWidget(hint)
+        layout.addLayout(self._grid)
+        self.names: list[QLineEdit] = []
+        self.emails: list[QLineEdit] = []
+        self.hide()
+
+    def set_units(self, units: int, buyer: str) -> None:
+        """Show one row per ticket unit (two or more), keeping what was typed."""
+        count = units if units >= 2 else 0
+        while len(self.names) > count:
+            for field in (self.names.pop(), self.emails.pop()):
+                self._grid.removeWidget(field)
+                field.deleteLater()
+        while len(self.names) < count:
+            number = len(self.names) + 1
+            name, email = QLineEdit(), QLineEdit()
+            name.setAccessibleName(f"Holder of ticket {number}")
+            email.setAccessibleName(f"Email of the holder of ticket {number}")
+            email.setPlaceholderText("email (optional)")
+            self._grid.addWidget(name, number - 1, 0)
+            self._grid.addWidget(email, number - 1, 1)
+            self.names.append(name)
+            self.emails.append(email)
+        who = buyer or "the buyer"
+        for number, field in enumerate(self.names, start=1):
+            field.setPlaceholderText(f"1: {who}" if number == 1 else f"{number}: Guest {number - 1} of {who}")
+        self.setVisible(count > 0)
+
+    def holders(self) -> list[tuple[str, str, str]] | None:
+        """(name, email, company) per unit in order; None when no holder was named."""
+        rows = [(n.text().strip(), e.text().strip(), "") for n, e in zip(self.names, self.emails)]
+        return rows if any(any(row) for row in rows) else None
+
+    def reset(self) -> None:
+        for field in (*self.names, *self.emails):
+            field.clear()
+
+
 class CartLineRow(QWidget):
     """One cart line. Signals: ``quantity_changed(item_id, qty)``, ``remove_requested(item_id)``."""
 
@@ -182,6 +235,8 @@ class CartPanel(QFrame):
         layout.addWidget(self.empty_label)
         self._lines = QVBoxLayout()
         layout.addLayout(self._lines)
+        self.holders = HoldersBox()
+        layout.addWidget(self.holders)
         self.message = InlineMessage()
         layout.addWidget(self.message)
         layout.addStretch(1)
@@ -218,6 +273,9 @@ class CartPanel(QFrame):
             self._lines.addWidget(row)
             self.rows.append(row)
         self.empty_label.setVisible(not lines)
+        units = sum(line.quantity for line in lines if line.kind == "ticket")
+        self.holders.set_units(units, self.attendee.name.text().strip() or (
+            cart.customer_label if cart is not None and not self.attendee.walkup.isChecked() else ""))
         zero = Decimal("0.00")
         self.subtotal.setText(self._display.money(cart.subtotal if cart else zero))
         discount = cart.discount if cart else zero

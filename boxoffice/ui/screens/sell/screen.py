@@ -2,6 +2,10 @@
 
 Signals: ``order_scanned(reference)`` when a scanned code is an order reference (the main window
 shows it in Orders); ``sale_completed(OrderSummary)`` after a confirmed payment.
+
+A sale made here is a walk-up: when the desk's ``checkin_walkups`` setting is on, its attendees are
+checked in as soon as it is paid and the confirmation names them (an order re-opened from Orders
+is not: its people may not be at the desk).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class SellScreen(QWidget):
         self._preferred_credit_id: int | None = None
         self.payment_dialog: PaymentDialog | None = None
         self.confirmation: ConfirmationDialog | None = None
+        self._walkup_order_id: int | None = None   # the order of the sale in the payment dialog
         services = desk.services
         self._catalog_service, self._carts = services.catalog, services.carts
         self._customers, self._checkout = services.customers, services.checkout
@@ -106,6 +111,7 @@ class SellScreen(QWidget):
         self._preferred_credit_id = None
         self.cart_panel.set_cart(None)
         self.cart_panel.attendee.reset()
+        self.cart_panel.holders.reset()
         self.cart_panel.message.clear_message()
         self.voucher.clear()
         self.voucher_label.clear()
@@ -240,6 +246,7 @@ class SellScreen(QWidget):
             return
         cart = self.cart
         details = None if attendee.walkup.isChecked() else attendee.details()
+        holders = self.cart_panel.holders.holders()
         picked = attendee.picked_customer
         customers, carts, checkout = self._customers, self._carts, self._checkout
 
@@ -251,8 +258,8 @@ class SellScreen(QWidget):
                 if customer.id != cart.customer_id:
                     carts.assign_customer(cart.id, customer.id)
                 return checkout.checkout(cart.id, billing_name=name, billing_email=email,
-                                         billing_company=company)
-            return checkout.checkout(cart.id)
+                                         billing_company=company, holders=holders)
+            return checkout.checkout(cart.id, holders=holders)
 
         self.cart_panel.pay_button.setEnabled(False)
 
@@ -260,12 +267,17 @@ class SellScreen(QWidget):
             self.cart_panel.pay_button.setEnabled(True)
             self.desk.messages.show_error(exc, near=self.cart_panel.message)
 
-        self.desk.tasks.write(work, self.open_payment, failed)
+        self.desk.tasks.write(work, self._open_sale_payment, failed)
+
+    def _open_sale_payment(self, order: Any) -> None:
+        self.open_payment(order)
+        self._walkup_order_id = order.id
 
     def open_payment(self, order: Any) -> None:
         """Take payment for a pending order (after checkout, or re-opened from Orders)."""
         credit_id = self._preferred_credit_id
         self.reset()
+        self._walkup_order_id = None
         dialog = PaymentDialog(self.desk, order, self)
         dialog.paid.connect(self._on_payment_paid)
         dialog.left_pending.connect(self._on_payment_left_pending)
@@ -307,7 +319,17 @@ class SellScreen(QWidget):
         self.confirmation = dialog
         dialog.finished.connect(lambda _code: self._on_confirmation_closed())
         dialog.open()
+        if result.order.id == self._walkup_order_id and self.desk.checkin_walkups:
+            self._check_in_walkup(result.order.id, dialog)
+        self._walkup_order_id = None
         self.sale_completed.emit(result.order)
+
+    def _check_in_walkup(self, order_id: int, dialog: ConfirmationDialog) -> None:
+        """CIN-5: the people who just paid at the desk are in; the confirmation says who."""
+        checkin = self.desk.services.checkin
+        dialog.expect_admitted()
+        self.desk.tasks.write(lambda: checkin.admit_order(order_id), dialog.show_admitted,
+                              dialog.show_admit_failed, owner=dialog)
 
     def _on_payment_left_pending(self, order: Any) -> None:
         self.payment_dialog = None

@@ -1,4 +1,5 @@
-"""Settings screen (admins): desk name, idle lock, quick cash notes, card reader, the Stripe key (masked)."""
+"""Settings screen (admins): desk name, idle lock, quick cash notes, card reader, the Stripe key (masked),
+the registrations source."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFormLayout,
     QFrame,
@@ -71,7 +73,8 @@ class SettingsScreen(QWidget):
     settings_saved = Signal(object)
 
     def __init__(self, desk: Any, settings: Settings, *, settings_path: Path | None = None,
-                 conference_slug: str | None = None, parent: QWidget | None = None) -> None:
+                 conference_slug: str | None = None, registrations_sync: Any = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk, self.settings, self._slug = desk, settings, conference_slug
         self._service = DeskSettingsService(desk.services.ctx, settings_path)
@@ -100,6 +103,9 @@ class SettingsScreen(QWidget):
         form.addRow("&Lock when idle after", self.idle_minutes)
         form.addRow("&Quick cash notes", self.quick_notes)
         form.addRow("Card &reader id", self.reader_id)
+        self.checkin_walkups = QCheckBox("Check in the attendees of a sale made at this desk at once")
+        self.checkin_walkups.setToolTip("Walk-up sales: the confirmation names who was checked in")
+        form.addRow("Check-in", self.checkin_walkups)
         self.message = InlineMessage()
         form.addRow("", self.message)
         self.save = QPushButton("Save settings")
@@ -131,6 +137,11 @@ class SettingsScreen(QWidget):
         stripe_layout.addLayout(key_row)
         stripe_layout.addWidget(self.key_message)
         outer.addWidget(stripe)
+        from boxoffice.ui.screens.settings.registrations import RegistrationsSection
+
+        self.registrations = RegistrationsSection(desk, self._service, lambda: self.settings, self._on_saved,
+                                                  registrations_sync)
+        outer.addWidget(self.registrations)
         outer.addStretch(1)
         self.save.clicked.connect(self._on_save_clicked)
         self.change_key.clicked.connect(self._on_change_key_clicked)
@@ -147,6 +158,7 @@ class SettingsScreen(QWidget):
         self.idle_minutes.setValue(s.idle_lock_minutes)
         self.quick_notes.setText(", ".join(str(n) for n in s.quick_cash_notes))
         self.reader_id.setText(s.stripe_reader_id)
+        self.checkin_walkups.setChecked(s.checkin_walkups)
 
     def _show_key(self, shown: str) -> None:
         text = f"Secret key: {shown}" if shown else "Secret key: none (card payments are off)"
@@ -158,10 +170,11 @@ class SettingsScreen(QWidget):
         service, current = self._service, self.settings
         name, minutes = self.desk_name.text(), self.idle_minutes.value()
         notes, reader = self.quick_notes.text(), self.reader_id.text()
+        walkups = self.checkin_walkups.isChecked()
         self.save.setEnabled(False)
         self.desk.tasks.write(
             lambda: service.save(current, desk_name=name, idle_lock_minutes=minutes, quick_cash_notes=notes,
-                                 stripe_reader_id=reader),
+                                 stripe_reader_id=reader, checkin_walkups=walkups),
             self._on_saved, self._on_save_failed, owner=self)
 
     def _on_saved(self, new: Settings) -> None:

@@ -28,12 +28,17 @@ def install_admin_screens(window: Any, settings: Settings, *, settings_path: Pat
         from boxoffice.ui.idle import IdleWatcher
         from boxoffice.ui.screens.settings.screen import SettingsScreen
 
-        screen = SettingsScreen(desk, settings, settings_path=settings_path, conference_slug=conference_slug)
+        sync = getattr(window, "registrations_sync", None)
+        screen = SettingsScreen(desk, settings, settings_path=settings_path, conference_slug=conference_slug,
+                                registrations_sync=sync)
 
         def apply(new: Settings) -> None:
             desk.quick_cash_notes = tuple(new.quick_cash_notes)
             desk.idle_lock_minutes = new.idle_lock_minutes
+            desk.checkin_walkups = new.checkin_walkups
             window.idle.set_interval(IdleWatcher.minutes_to_ms(new.idle_lock_minutes))
+            if sync is not None:
+                sync.configure(new.registrations_source, new.registrations_sync_minutes)
 
         screen.settings_saved.connect(apply)
         return screen
