@@ -238,7 +238,9 @@ class AuthService:
         now = self._ctx.clock.now()
         failure: SignInFailed | None = None
         with self._ctx.db.write() as session:
-            staff = _by_name(session, clean)
+            # The row stays locked until the failure count is saved: desks checking the same name at
+            # once take turns, so no more than MAX_FAILED_ATTEMPTS secrets are ever checked.
+            staff = _by_name(session, clean, lock=True)
             if staff is None or not staff.is_active or not staff.secret_hash:
                 _burn_time(secret)
                 audit.record(session, self._ctx, audit.SIGN_IN_FAILED, target_type="staff",
@@ -385,8 +387,11 @@ class AuthService:
             return _account(staff, now)
 
 
-def _by_name(session: Session, clean: str) -> Staff | None:
-    return session.scalars(select(Staff).where(func.lower(Staff.name) == clean.lower()).limit(1)).first()
+def _by_name(session: Session, clean: str, *, lock: bool = False) -> Staff | None:
+    query = select(Staff).where(func.lower(Staff.name) == clean.lower()).limit(1)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
 
 
 def _get(session: Session, staff_id: int) -> Staff:
