@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "boxoffice.cli.run_command": ("run",),
     "boxoffice.cli.db_commands": ("db",),
+    "boxoffice.cli.audit_commands": ("audit",),
     "boxoffice.cli.conference_commands": ("import-conference", "seed-demo"),
     "boxoffice.stripe_sync.cli": ("sync",),
     "boxoffice.cli.selftest_command": ("--self-test",),

@@ -1,4 +1,4 @@
-"""Consistency checks behind ``boxoffice db check``: counters, voucher usage, credit balances."""
+"""Consistency checks behind ``boxoffice db check``: counters, voucher usage, credit balances, audit chain."""
 
 from __future__ import annotations
 
@@ -63,8 +63,17 @@ def credit_findings(session: Session) -> list[Finding]:
     return findings
 
 
+def audit_findings(session: Session) -> list[Finding]:
+    """The audit log's hash chain holds: no row deleted, edited or forged (``boxoffice audit verify``)."""
+    from boxoffice.services.staff.audit import verify_chain
+
+    report = verify_chain(session)
+    return [] if report.first_break is None else [Finding("audit", report.first_break.describe())]
+
+
 def run_checks(session: Session) -> list[Finding]:
-    return counter_findings(session) + voucher_findings(session) + credit_findings(session)
+    return (counter_findings(session) + voucher_findings(session) + credit_findings(session)
+            + audit_findings(session))
 
 
 def repair(session: Session) -> int:

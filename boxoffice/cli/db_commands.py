@@ -1,4 +1,5 @@
-"""``boxoffice db upgrade|current|check|copy|compare``: schema, consistency and moving databases."""
+"""``boxoffice db upgrade|current|check|grant-desk-role|copy|compare``: schema, consistency, the desks'
+role and moving databases."""
 
 from __future__ import annotations
 
@@ -21,7 +22,15 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     )
     check.add_argument("--repair", action="store_true", help="rewrite the counters from a full recount")
     check.set_defaults(db_handler=_check)
-    for sub in (up, current, check):
+    grant = actions.add_parser(
+        "grant-desk-role",
+        help="PostgreSQL: create or update the role desks connect as (owns nothing; the audit log is "
+             "read and append only)")
+    grant.add_argument("role", metavar="ROLE", help="the desks' login role, e.g. boxoffice_desk")
+    grant.add_argument("--password", action="store_true",
+                       help="set the role's password (asked for, or $BOXOFFICE_DESK_ROLE_PASSWORD)")
+    grant.set_defaults(db_handler=_grant_desk_role)
+    for sub in (up, current, check, grant):
         add_database_option(sub, suppress_default=True)
     copy = actions.add_parser(
         "copy", help="copy every row into an empty database (e.g. SQLite -> PostgreSQL), then compare"
@@ -73,7 +82,8 @@ def _check(args: argparse.Namespace) -> int:
         with db.read() as session:
             findings = run_checks(session)
         if not findings:
-            print("OK: counters equal a full recount; voucher usage and credit balances are consistent.")
+            print("OK: counters equal a full recount; voucher usage and credit balances are consistent; "
+                  "the audit log's hash chain is unbroken.")
             return 0
         for finding in findings:
             print(f"MISMATCH {finding.kind}: {finding.message}")
@@ -92,6 +102,27 @@ def _check(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
 
+
+
+def _grant_desk_role(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from boxoffice.db.desk_role import grant_desk_role
+
+    password = None
+    if args.password:
+        password = os.environ.get("BOXOFFICE_DESK_ROLE_PASSWORD") or getpass.getpass(
+            f"Password for {args.role}: ")
+    db = open_migrated(args)   # run as the schema owner: the schema is brought up to date first
+    try:
+        for line in grant_desk_role(db, args.role, password=password):
+            print(line)
+    finally:
+        db.dispose()
+    print(f"Desks now connect as {args.role}: postgresql://{args.role}@HOST/DBNAME (run this again after "
+          "each `boxoffice db upgrade`).")
+    return 0
 
 
 def _copy(args: argparse.Namespace) -> int:
