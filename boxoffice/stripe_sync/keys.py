@@ -1,7 +1,7 @@
 """Stripe secret keys: read from the environment or the OS keychain, never stored in clear, shown masked.
 
-The keychain is the Secret Service on Linux (``secret_service``) and keyring's platform backend on
-Windows and macOS; entries are service ``boxoffice-stripe``, account ``secret-key:<conference slug>``
+The keychain is keyring's backend (``boxoffice/keychain.py``: the Secret Service on Linux,
+Credential Manager on Windows, Keychain on macOS); entries are service ``boxoffice-stripe``, account ``secret-key:<conference slug>``
 with the desk-wide ``secret-key`` as fallback.
 
 ``change_secret_key`` is the admin-only way to replace the key: it checks the permission, saves the
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 
+from boxoffice import keychain
 from boxoffice.errors import ConfigError
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff.access import Permission, authorize
@@ -24,10 +24,6 @@ SECRET_KEY_ENV = "BOXOFFICE_STRIPE_SECRET_KEY"
 API_BASE_ENV = "BOXOFFICE_STRIPE_API_BASE"
 KEYRING_SERVICE = "boxoffice-stripe"
 _VALID_PREFIXES = ("sk_", "rk_")
-# Linux (and the BSDs): the freedesktop Secret Service over D-Bus, spoken directly (secret_service.py),
-# so neither keyring's backend discovery nor secretstorage/cryptography is loaded. Windows and macOS:
-# keyring (Credential Manager, Keychain).
-USE_SECRET_SERVICE = sys.platform not in ("win32", "darwin", "cygwin")
 
 
 def mask(secret: str | None) -> str:
@@ -70,83 +66,36 @@ def load_secret_key(conference_slug: str | None = None) -> str | None:
     env = os.environ.get(SECRET_KEY_ENV, "").strip()
     if env:
         return validate_secret_key(env)
-    accounts = (_account(conference_slug), _account(None))
-    if USE_SECRET_SERVICE:
-        from boxoffice.stripe_sync import secret_service
-
-        try:
-            with secret_service.SecretService.connect() as secrets:
-                for account in accounts:
-                    value = secrets.get_secret(secret_service.query(KEYRING_SERVICE, account))
-                    if value:
-                        return validate_secret_key(value.decode("utf-8", "replace"))
-        except secret_service.SecretServiceError as exc:
-            log.warning("the OS keychain could not be read: %s", exc)
-        return None
     try:
-        import keyring
-        from keyring.errors import KeyringError
-    except ImportError:  # keyring is a dependency, but a broken install must not stop cash sales
-        return None
-    try:
-        for account in accounts:
-            password = keyring.get_password(KEYRING_SERVICE, account)
-            if password:
-                return validate_secret_key(password)
-    except KeyringError as exc:
-        log.warning("the OS keychain could not be read: %s", type(exc).__name__)
+        for account in (_account(conference_slug), _account(None)):
+            value = keychain.get_password(KEYRING_SERVICE, account)
+            if value:
+                return validate_secret_key(value)
+    except keychain.KeychainError as exc:
+        log.warning("the OS keychain could not be read: %s", exc)
     return None
 
 
 def store_secret_key(secret: str, conference_slug: str | None = None) -> str:
     """Save a key to the OS keychain; returns its masked form for display."""
     cleaned = validate_secret_key(secret)
-    if USE_SECRET_SERVICE:
-        from boxoffice.stripe_sync import secret_service
-
-        try:
-            secret_service.set_password(KEYRING_SERVICE, _account(conference_slug), cleaned)
-        except secret_service.SecretServiceError as exc:
-            raise ConfigError(
-                f"The Stripe key could not be saved in the system keychain: {exc}. Unlock or start the "
-                f"keychain (GNOME Keyring, KWallet), or set {SECRET_KEY_ENV} in the environment instead."
-            ) from None
-    else:
-        import keyring
-        from keyring.errors import KeyringError
-
-        try:
-            keyring.set_password(KEYRING_SERVICE, _account(conference_slug), cleaned)
-        except KeyringError as exc:
-            raise ConfigError(
-                "The Stripe key could not be saved in the system keychain "
-                f"({type(exc).__name__}). Set {SECRET_KEY_ENV} in the environment instead."
-            ) from None
+    try:
+        keychain.set_password(KEYRING_SERVICE, _account(conference_slug), cleaned)
+    except keychain.KeychainError as exc:
+        raise ConfigError(
+            f"The Stripe key could not be saved in the system keychain: {exc}. Unlock or start the "
+            f"keychain (GNOME Keyring, KWallet), or set {SECRET_KEY_ENV} in the environment instead."
+        ) from None
     log.info("Stripe key %s saved to the keychain", mask(cleaned))
     return mask(cleaned)
 
 
 def delete_secret_key(conference_slug: str | None = None) -> None:
     """Remove the conference's key (or the desk-wide one) from the keychain; no key is not an error."""
-    if USE_SECRET_SERVICE:
-        from boxoffice.stripe_sync import secret_service
-
-        try:
-            secret_service.delete_password(KEYRING_SERVICE, _account(conference_slug))
-        except secret_service.SecretServiceError as exc:
-            raise ConfigError(f"The Stripe key could not be removed from the keychain: {exc}.") from None
-        return
-    import keyring
-    from keyring.errors import KeyringError, PasswordDeleteError
-
     try:
-        keyring.delete_password(KEYRING_SERVICE, _account(conference_slug))
-    except PasswordDeleteError:
-        pass
-    except KeyringError as exc:
-        raise ConfigError(
-            f"The Stripe key could not be removed from the keychain ({type(exc).__name__})."
-        ) from None
+        keychain.delete_password(KEYRING_SERVICE, _account(conference_slug))
+    except keychain.KeychainError as exc:
+        raise ConfigError(f"The Stripe key could not be removed from the keychain: {exc}.") from None
 
 
 def load_api_base(settings_value: str = "") -> str:

@@ -38,7 +38,7 @@ def spawn() -> Iterator[multiprocessing.context.SpawnContext]:
 def _race(url: str, spawn: multiprocessing.context.SpawnContext) -> tuple[list[dict[str, int]], int, int]:
     db = Database(url)
     auth = AuthService(ServiceContext(db=db))
-    auth.add_staff("Vera", Role.VOLUNTEER, "1357")
+    auth.add_staff("Vera", Role.VOLUNTEER, "135790")
     barrier, results = spawn.Barrier(DESKS), spawn.Queue()
     procs = [spawn.Process(target=wrong_pins, args=(url, d, "Vera", TRIES, barrier, results))
              for d in range(DESKS)]

@@ -1,8 +1,8 @@
 """STR-2 [DESK]: secret keys from the environment or the keychain, never shown in clear; masked display.
 
-The keychain is the desk's real one for the platform: on Linux the Secret Service client talking over a
-private D-Bus session bus to the fake provider of tests/fakes/fake_secret_service.py; on Windows/macOS
-keyring with an in-memory backend. The Secret Service client itself is tested in test_secret_service.py.
+The keychain is the desk's real one for the platform: on Linux keyring's SecretService backend talking
+over a private D-Bus session bus to the fake provider of tests/fakes/fake_secret_service.py; on
+Windows/macOS keyring with an in-memory backend.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from boxoffice import keychain
 from boxoffice.errors import ConfigError
 from boxoffice.stripe_sync import keys
 from tests.fakes.memory_keyring import MemoryKeyring
@@ -97,7 +98,7 @@ def windows_macos_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKey
     import keyring
 
     monkeypatch.delenv(keys.SECRET_KEY_ENV, raising=False)
-    monkeypatch.setattr(keys, "USE_SECRET_SERVICE", False)
+    monkeypatch.setattr(keychain, "LINUX", False)
     previous = keyring.get_keyring()
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
