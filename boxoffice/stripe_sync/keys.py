@@ -98,9 +98,37 @@ def delete_secret_key(conference_slug: str | None = None) -> None:
         raise ConfigError(f"The Stripe key could not be removed from the keychain: {exc}.") from None
 
 
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def validate_api_base(value: str) -> str:
+    """An https URL (plain http only to this machine, for test servers); anything else is refused.
+
+    The secret key travels in every request's Authorization header, so it must never be sent in
+    clear over the network or to a URL someone slipped into the settings file.
+    """
+    from urllib.parse import urlsplit
+
+    cleaned = value.strip().rstrip("/") if isinstance(value, str) else ""
+    if not cleaned:
+        return ""
+    try:
+        parts = urlsplit(cleaned)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        parts, host = None, ""
+    if parts is not None and host and not parts.username and not parts.password and (
+            parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK_HOSTS)):
+        return cleaned
+    raise ConfigError(
+        f"The Stripe API address {cleaned[:80]!r} is refused: the Stripe key is only sent over https "
+        "(plain http only to this computer, for a test server). Remove stripe_api_base from the settings "
+        "file to use Stripe's own API.")
+
+
 def load_api_base(settings_value: str = "") -> str:
-    """BOXOFFICE_STRIPE_API_BASE, else the settings value, else empty (Stripe's own API)."""
-    return (os.environ.get(API_BASE_ENV, "").strip() or settings_value.strip()).rstrip("/")
+    """BOXOFFICE_STRIPE_API_BASE, else the settings value, else empty (Stripe's own API); https only."""
+    return validate_api_base(os.environ.get(API_BASE_ENV, "").strip() or settings_value.strip())
 
 
 def env_key_overrides() -> bool:

@@ -115,3 +115,26 @@ def test_windows_and_macos_keep_using_keyring(windows_macos_keyring: MemoryKeyri
     keys.delete_secret_key("pycon")
     keys.delete_secret_key("pycon")  # nothing left to delete is not an error
     assert keys.load_secret_key("pycon") == "rk_test_restricted_5678"
+
+
+@pytest.mark.parametrize("base", ["http://attacker.example", "http://10.0.0.5:8080", "ftp://x", "https://u:p@x.example",
+                                  "stripe.example", "http://localhost.attacker.example"])
+def test_the_key_is_never_sent_to_a_plain_http_or_odd_api_base(base: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv(keys.API_BASE_ENV, raising=False)
+    with pytest.raises(ConfigError, match="only sent over https"):
+        keys.load_api_base(base)
+
+
+def test_a_refused_api_base_builds_no_gateway(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from boxoffice.stripe_sync.gateway import StripeGateway
+
+    monkeypatch.setenv(keys.SECRET_KEY_ENV, "sk_test_0123456789abcdef")
+    monkeypatch.delenv(keys.API_BASE_ENV, raising=False)
+    with pytest.raises(ConfigError):
+        StripeGateway.from_environment(settings_api_base="http://attacker.example")
+
+
+@pytest.mark.parametrize("base", ["https://api.stripe.com", "http://127.0.0.1:12111/", "http://localhost:8420"])
+def test_https_and_loopback_test_servers_are_accepted(base: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv(keys.API_BASE_ENV, raising=False)
+    assert keys.load_api_base(base) == base.rstrip("/")
