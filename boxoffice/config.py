@@ -36,16 +36,41 @@ class Settings:
 
     @classmethod
     def from_json(cls, data: Any) -> Settings:
+        """The settings of a parsed file; a field of the wrong type or out of range raises ValueError."""
         if not isinstance(data, dict):
-            raise TypeError("settings file does not hold an object")
+            raise ValueError("the file does not hold a settings object")
         known = {f.name for f in fields(cls)}
-        kwargs = {k: v for k, v in data.items() if k in known}
-        if "quick_cash_notes" in kwargs:
-            kwargs["quick_cash_notes"] = tuple(int(v) for v in kwargs["quick_cash_notes"])
-        settings = cls(**kwargs)
-        if settings.conference_id is not None and not isinstance(settings.conference_id, int):
-            raise ValueError("conference_id must be a number")
-        return settings
+        kwargs: dict[str, Any] = {}
+        for name, value in data.items():
+            if name in known:
+                kwargs[name] = _checked(name, value)
+        return cls(**kwargs)
+
+
+_TEXT_FIELDS = {"database_url": 2000, "operator_name": 200, "desk_name": 100, "stripe_api_base": 500,
+                "stripe_reader_id": 200}
+
+
+def _checked(name: str, value: Any) -> Any:
+    """One field's value if it has the right type and range, else ValueError naming the field."""
+    if name in _TEXT_FIELDS:
+        if not isinstance(value, str) or len(value) > _TEXT_FIELDS[name] or "\x00" in value:
+            raise ValueError(f"{name} must be a text of at most {_TEXT_FIELDS[name]} characters")
+        return value
+    if name == "conference_id":
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63):
+            raise ValueError("conference_id must be a conference number")
+        return value
+    if name == "idle_lock_minutes":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 24 * 60:
+            raise ValueError("idle_lock_minutes must be a whole number of minutes from 0 to 1440")
+        return value
+    if name == "quick_cash_notes":
+        if not isinstance(value, list) or len(value) > 12 or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 100_000 for v in value):
+            raise ValueError("quick_cash_notes must be a list of up to 12 whole amounts from 1 to 100000")
+        return tuple(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -65,7 +90,7 @@ def load_settings(path: Path | None = None) -> LoadedSettings:
         return LoadedSettings(Settings(), first_start=True)
     try:
         return LoadedSettings(Settings.from_json(json.loads(path.read_text(encoding="utf-8"))))
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, RecursionError) as exc:
         aside = path.with_suffix(".corrupt.json")
         try:
             os.replace(path, aside)
