@@ -36,9 +36,9 @@ class Settings:
 
     @classmethod
     def from_json(cls, data: Any) -> Settings:
-        """The settings of a parsed file; a field of the wrong type or out of range raises ValueError."""
+        """The settings of a parsed file; a wrong type raises TypeError, a bad field ValueError."""
         if not isinstance(data, dict):
-            raise ValueError("the file does not hold a settings object")
+            raise TypeError("the file does not hold a settings object")
         known = {f.name for f in fields(cls)}
         kwargs: dict[str, Any] = {}
         for name, value in data.items():
