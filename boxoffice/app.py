@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar, cast, overload
 from sqlalchemy.exc import DBAPIError
 
 from boxoffice.db.backup import BackupFailed, backup_if_migrating
-from boxoffice.db.engine import Database, translate_error
+from boxoffice.db.engine import Database, DatabaseRefused, translate_error
 from boxoffice.db.migrate import UnknownSchema, upgrade
 from boxoffice.errors import ConfigError, DatabaseUnavailable
 from boxoffice.services.context import ServiceContext
@@ -189,7 +189,7 @@ def open_database(database_url: str) -> tuple[Database, str | None]:
                 f"The database at {db.display_url} could not be opened or upgraded ({detail}). "
                 "Check the --database URL, that the server is running and that you may write to it."
             ) from exc
-        if isinstance(error, DatabaseUnavailable):
+        if isinstance(error, DatabaseUnavailable) and not isinstance(error, DatabaseRefused):
             raise DatabaseUnavailable(
                 f"The database at {db.display_url} cannot be reached. Check the --database URL and "
                 "that the server is running, then try again."

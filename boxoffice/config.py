@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from boxoffice import paths
-from boxoffice.db.engine import pg8000_url, sqlite_url
+from boxoffice.db.engine import postgresql_url, sqlite_url
 
 log = logging.getLogger(__name__)
 
@@ -132,12 +132,12 @@ def resolve_database_url(cli_value: str | None, settings: Settings | None = None
 
 
 def normalise_database_url(value: str) -> str:
-    """Accept a plain file path for SQLite; every PostgreSQL URL means the pg8000 driver.
+    """Accept a plain file path for SQLite; every PostgreSQL URL means the psycopg driver.
 
-    ``postgresql://``, ``postgres://`` and the ``postgresql+psycopg://`` URLs that earlier versions
-    saved in settings files all become ``postgresql+pg8000://``.
+    ``postgresql://``, ``postgres://`` and the ``postgresql+pg8000://`` URLs that earlier versions
+    saved in settings files all become ``postgresql+psycopg://``.
     """
     value = value.strip()
     if "://" in value:
-        return pg8000_url(value)
+        return postgresql_url(value)
     return sqlite_url(Path(value).expanduser().resolve())
