@@ -160,9 +160,25 @@ class AppServices:
         self.ctx.db.dispose()
 
 
+def _check_sqlite_file(db: Database) -> None:
+    """An existing SQLite file must be non-empty, writable and pass SQLite's quick check."""
+    if not db.is_sqlite:
+        return
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from boxoffice.db.sqlite_health import check_file
+
+    name = make_url(db.url).database
+    if name and name != ":memory:" and not name.startswith("file:"):
+        check_file(Path(name))
+
+
 def open_database(database_url: str) -> tuple[Database, str | None]:
     """Create the engine and bring the schema to the newest revision (a no-op when it already is).
 
+    An existing SQLite file is refused when empty, read-only or damaged (``db/sqlite_health.py``).
     An existing SQLite file at an older revision is first copied with SQLite's online backup API
     into the user data directory's backups folder (the newest ``KEEP_BACKUPS`` are kept).
     """
@@ -170,6 +186,11 @@ def open_database(database_url: str) -> tuple[Database, str | None]:
         db = Database(database_url)
     except ValueError as exc:
         raise DatabaseUnavailable(str(exc)) from None
+    try:
+        _check_sqlite_file(db)
+    except DatabaseUnavailable:
+        db.dispose()
+        raise
     try:
         backup_if_migrating(db)
         revision = upgrade(db)

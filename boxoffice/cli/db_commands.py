@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from boxoffice.cli.checks import repair, run_checks
+from boxoffice.cli.checks import file_findings, repair, run_checks
 from boxoffice.cli.common import add_database_option, open_migrated, open_plain
 from boxoffice.cli.registry import command
 from boxoffice.db.migrate import current_revision, head_revision
@@ -79,10 +79,20 @@ def _current(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     db = open_migrated(args)
     try:
+        damaged = file_findings(db)
+        if damaged:   # the rows cannot be trusted: the other checks would only add noise
+            for finding in damaged:
+                print(f"DAMAGED {finding.kind}: {finding.message}")
+            from boxoffice.db.backup import sqlite_file
+            from boxoffice.db.sqlite_health import way_back
+
+            path = sqlite_file(db)
+            print(f"The database file is damaged. {way_back(path) if path else ''}".strip())
+            return 1
         with db.read() as session:
             findings = run_checks(session)
         if not findings:
-            print("OK: counters equal a full recount; voucher usage and credit balances are consistent; "
+            print("OK: the file passes SQLite's integrity check; counters equal a full recount; voucher usage and credit balances are consistent; "
                   "the audit log's hash chain is unbroken.")
             return 0
         for finding in findings:
