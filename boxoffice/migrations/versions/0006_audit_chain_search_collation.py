@@ -1,8 +1,13 @@
-"""audit log hash chain, TRUNCATE refused on PostgreSQL
+"""audit log hash chain, TRUNCATE refused on PostgreSQL, order search in code-point order
 
 Each audit row gets ``prev_hash`` and ``chain_hash`` (``domain/audit_chain.py``); the rows already
 there are chained in id order, so ``boxoffice audit verify`` covers the whole log. On PostgreSQL a
 statement trigger also refuses TRUNCATE of the log.
+
+On PostgreSQL the order search indexes of 0004 are rebuilt on ``(expr) COLLATE "C"``: a prefix
+search is a range in code-point order, which a linguistic database collation (ICU en-US) does not
+keep, and the search compares in "C" order (``db/bytewise.py``). SQLite compares text in code-point
+order already.
 
 Revision ID: 0006
 Revises: 0005
@@ -34,6 +39,23 @@ _audit = sa.table(
 )
 
 
+# Each search index of 0004 (name, prefix expression) and the columns that follow the prefix.
+_SEARCH = (
+    ("ix_order_reference_search", "reference"),
+    ("ix_order_name_search", "lower(billing_name)"),
+    ("ix_order_email_search", "lower(billing_email)"),
+    ("ix_order_company_search", "lower(billing_company)"),
+)
+_TAIL = ("conference_id", "created_at", "status")
+
+
+def _search_indexes(collate: bool) -> None:
+    for name, expression in _SEARCH:
+        op.drop_index(name, table_name="order")
+        element = f'({expression}) COLLATE "C"' if collate else expression
+        op.create_index(name, "order", [sa.text(element), *_TAIL])
+
+
 def upgrade() -> None:
     op.add_column("audit_log", sa.Column("prev_hash", sa.String(64), nullable=False, server_default=""))
     op.add_column("audit_log", sa.Column("chain_hash", sa.String(64), nullable=False, server_default=""))
@@ -45,10 +67,12 @@ def upgrade() -> None:
         )
         op.execute("CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
                    "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_no_truncate()")
+        _search_indexes(collate=True)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        _search_indexes(collate=False)
         op.execute("DROP TRIGGER audit_log_no_truncate ON audit_log")
         op.execute("DROP FUNCTION audit_log_no_truncate()")
     with op.batch_alter_table("audit_log") as batch:
