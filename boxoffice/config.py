@@ -114,7 +114,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(settings.to_json(), handle, indent=2)
+            json.dump(_without_secrets(settings.to_json()), handle, indent=2)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -123,11 +123,23 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
         raise
 
 
+def _without_secrets(data: dict[str, Any]) -> dict[str, Any]:
+    """A database password never reaches the file (``keep_password`` put it in the keychain)."""
+    from boxoffice.db.credentials import without_password
+
+    return {**data, "database_url": without_password(str(data.get("database_url") or ""))}
+
+
 def resolve_database_url(cli_value: str | None, settings: Settings | None = None) -> str:
-    """``--database URL``, else BOXOFFICE_DATABASE_URL, else settings, else the embedded file."""
+    """``--database URL``, else BOXOFFICE_DATABASE_URL, else settings, else the embedded file.
+
+    A PostgreSQL URL without a password gets the one the keychain keeps for it (``db/credentials.py``).
+    """
+    from boxoffice.db.credentials import with_password
+
     for candidate in (cli_value, os.environ.get(DATABASE_ENV), settings.database_url if settings else ""):
         if candidate:
-            return normalise_database_url(candidate)
+            return with_password(normalise_database_url(candidate))
     return sqlite_url(paths.default_database_path())
 
 
