@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from boxoffice.db import input_errors
 from boxoffice.db.sqlite_health import WriteWait, begin_immediate
 from boxoffice.errors import ConcurrentChange, DatabaseBusy, DatabaseUnavailable, DiskFull
 
@@ -117,11 +118,14 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
             _private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _install_sqlite_pragmas(engine, wait)
+        input_errors.install(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("connect_args", {"connect_timeout": PG_CONNECT_TIMEOUT_S})
-        return create_engine(url, **kwargs)
+        engine = create_engine(url, **kwargs)
+        input_errors.install(engine)
+        return engine
     raise ValueError(
         f"Unsupported database URL '{parsed.render_as_string(hide_password=True)}'. "
         "Use a SQLite file path or postgresql://user@host/dbname."
