@@ -227,7 +227,7 @@ def open_database(database_url: str) -> tuple[Database, str | None]:
 
 
 def stripe_gateway_from_environment(
-    *, conference_slug: str | None = None, settings_api_base: str = ""
+    *, conference_slug: str | None = None, settings_api_base: str = "", db: Database | None = None
 ) -> tuple[StripeGateway | None, str]:
     """The Stripe gateway when a key is configured, else ``(None, why card payments are off)``.
 
@@ -237,12 +237,13 @@ def stripe_gateway_from_environment(
     from boxoffice.stripe_sync import keys
 
     try:
-        if not keys.load_secret_key(conference_slug):
+        if not keys.desk_secret_key(conference_slug):   # the desk's own use: nobody need be signed in
             return None, f"no Stripe secret key configured (set it in the keychain or {keys.SECRET_KEY_ENV})"
         from boxoffice.stripe_sync.gateway import StripeGateway
 
         gateway = StripeGateway.from_environment(
-            conference_slug=conference_slug, settings_api_base=settings_api_base
+            conference_slug=conference_slug, settings_api_base=settings_api_base,
+            admin_api_base=keys.admin_api_base(db) if db is not None else "",
         )
     except ConfigError as exc:
         log.warning("card payments off: %s", exc)
@@ -259,7 +260,7 @@ def connect_stripe(services: AppServices, *, conference_slug: str | None = None,
     SDK stay off the start path.
     """
     gateway, card_status = stripe_gateway_from_environment(
-        conference_slug=conference_slug, settings_api_base=settings_api_base)
+        conference_slug=conference_slug, settings_api_base=settings_api_base, db=services.db)
     return services.with_gateway(gateway, card_status)
 
 
@@ -289,7 +290,7 @@ def build_app(
             card_status = STRIPE_PENDING
         elif use_stripe:
             gateway, card_status = stripe_gateway_from_environment(
-                conference_slug=conference_slug, settings_api_base=stripe_api_base
+                conference_slug=conference_slug, settings_api_base=stripe_api_base, db=db
             )
         else:
             card_status = "Stripe is not used on this desk"

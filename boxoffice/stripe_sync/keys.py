@@ -6,17 +6,30 @@ with the desk-wide ``secret-key`` as fallback.
 
 ``change_secret_key`` is the admin-only way to replace the key: it checks the permission, saves the
 key to the keychain and writes a STRIPE_KEY_CHANGE audit row holding only the masked keys.
+
+Who may read the key: the desk itself, for its own connection to Stripe (``desk_secret_key``, used
+by the gateway at start, before anyone signs in, so a volunteer's desk still takes cards); a
+person reading it back (``load_secret_key``: to show, copy or export it) must be an admin.
+
+The API base: Stripe's own API unless an admin set another (``set_api_base``: https only, audited;
+the newest STRIPE_API_BASE_CHANGE audit row is the one in force). The environment or the settings
+file may only name Stripe's API or a test server on this computer; any other address there is
+ignored, since anyone using the laptop's account can edit that file.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING
 
 from boxoffice import keychain
 from boxoffice.errors import ConfigError
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff.access import Permission, authorize
+
+if TYPE_CHECKING:
+    from boxoffice.db.engine import Database
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +72,18 @@ def validate_secret_key(secret: str) -> str:
 
 
 def load_secret_key(conference_slug: str | None = None) -> str | None:
-    """BOXOFFICE_STRIPE_SECRET_KEY first (headless use), then the keychain entry of the conference.
+    """Admins: the key itself, read back for a person (to show, copy or export it)."""
+    authorize(Permission.MANAGE_STRIPE_KEY)
+    return desk_secret_key(conference_slug)
 
-    A keychain that cannot be read gives None (logged), so a broken keychain never stops cash sales.
+
+def desk_secret_key(conference_slug: str | None = None) -> str | None:
+    """The key for this desk's own connection to Stripe: BOXOFFICE_STRIPE_SECRET_KEY, then the keychain.
+
+    No sign-in is asked: the desk loads it at start for its gateway, whose only use of it is the
+    Authorization header of requests to the (https) Stripe API. Nothing shows it to a person; for
+    that, ``load_secret_key`` (admins). A keychain that cannot be read gives None (logged), so a
+    broken keychain never stops cash sales.
     """
     env = os.environ.get(SECRET_KEY_ENV, "").strip()
     if env:
@@ -126,9 +148,72 @@ def validate_api_base(value: str) -> str:
         "file to use Stripe's own API.")
 
 
-def load_api_base(settings_value: str = "") -> str:
-    """BOXOFFICE_STRIPE_API_BASE, else the settings value, else empty (Stripe's own API); https only."""
-    return validate_api_base(os.environ.get(API_BASE_ENV, "").strip() or settings_value.strip())
+STRIPE_API = "https://api.stripe.com"
+
+
+def _is_loopback(base: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(base).hostname or "").lower() in _LOOPBACK_HOSTS
+
+
+def load_api_base(settings_value: str = "", *, admin_value: str = "") -> str:
+    """The API base in force ("" for Stripe's own); https only.
+
+    BOXOFFICE_STRIPE_API_BASE, else the settings value, counts when it names Stripe's API or a
+    server on this computer (tests); another address there is ignored (logged). Otherwise the
+    address an admin set (``admin_value``: ``admin_api_base(db)``), else Stripe's own.
+    """
+    local = validate_api_base(os.environ.get(API_BASE_ENV, "").strip() or settings_value.strip())
+    if local and (local == STRIPE_API or _is_loopback(local)):
+        return local
+    admin = validate_api_base(admin_value)
+    if local and local != admin:
+        log.warning("Stripe API address %r from the settings ignored: only an admin may set another "
+                    "address (Settings > Stripe), and that change is audited", local[:80])
+    return admin
+
+
+def admin_api_base(db: Database) -> str:
+    """The API base an admin set (the newest STRIPE_API_BASE_CHANGE audit row), "" for none."""
+    import json
+
+    from sqlalchemy import text
+
+    from boxoffice.services.staff.audit import STRIPE_API_BASE_CHANGE
+
+    with db.connect() as conn:
+        detail = conn.execute(text(
+            "SELECT detail FROM audit_log WHERE action = :action ORDER BY id DESC LIMIT 1"),
+            {"action": STRIPE_API_BASE_CHANGE}).scalar()
+    if not detail:
+        return ""
+    try:
+        value = json.loads(detail).get("api_base_after", "")
+    except (ValueError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def set_api_base(ctx: ServiceContext, value: str) -> str:
+    """Admins: the Stripe API address this database's desks use ("" for Stripe's own); audited.
+
+    https only (plain http only to this computer). Returns the address now in force.
+    """
+    from boxoffice.services.staff import audit
+
+    authorize(Permission.MANAGE_STRIPE_KEY)
+    cleaned = validate_api_base(value)
+    if cleaned == STRIPE_API:
+        cleaned = ""
+    before = admin_api_base(ctx.db)
+    with ctx.db.write() as session:
+        audit.record(
+            session, ctx, audit.STRIPE_API_BASE_CHANGE, target_type="stripe_api_base", target_label="all desks",
+            detail={"api_base_before": before, "api_base_after": cleaned},
+        )
+    log.info("Stripe API address set to %s", cleaned or "Stripe's own")
+    return cleaned
 
 
 def env_key_overrides() -> bool:
@@ -139,7 +224,7 @@ def env_key_overrides() -> bool:
 def current_key_display(conference_slug: str | None = None) -> str:
     """The configured key described for the Settings screen, or "" when there is none."""
     try:
-        return describe(load_secret_key(conference_slug))
+        return describe(desk_secret_key(conference_slug))   # masked: nothing of the key in between
     except ConfigError:
         return "(the configured key is not valid)"
 
@@ -151,7 +236,7 @@ def change_secret_key(ctx: ServiceContext, secret: str, conference_slug: str | N
     authorize(Permission.MANAGE_STRIPE_KEY)
     cleaned = validate_secret_key(secret)
     try:
-        before = load_secret_key(conference_slug)
+        before = desk_secret_key(conference_slug)
     except ConfigError:
         before = None
     with ctx.db.write() as session:

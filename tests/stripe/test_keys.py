@@ -83,7 +83,7 @@ def test_only_an_admin_may_change_the_key(keychain: Any, ctx) -> None:
 
     with acting_as(Actor(7, "Linus", Role.LEAD)), pytest.raises(PermissionDenied, match="needs an admin"):
         keys.change_secret_key(ctx, "sk_test_newnewnewnew4242")
-    assert keys.load_secret_key() is None and _audit_rows(ctx) == []
+    assert keys.desk_secret_key() is None and _audit_rows(ctx) == []
 
 
 def test_a_bad_key_is_refused_without_an_audit_row(keychain: Any, ctx) -> None:
