@@ -27,7 +27,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import make_url
 
 from bench.timing import percentile
-from boxoffice.db.engine import Database, pg8000_url, sqlite_url
+from boxoffice.db.engine import Database, postgresql_url, sqlite_url
 from boxoffice.db.migrate import upgrade
 from boxoffice.domain.models import (
     Cart,
@@ -45,7 +45,7 @@ from boxoffice.timeutil import SystemClock
 DESKS = 8
 ATTEMPTS = 200
 SEATS = 500
-PG_SERVER = os.environ.get("BOXOFFICE_BENCH_PG", "postgresql+pg8000://postgres@127.0.0.1:5432")
+PG_SERVER = os.environ.get("BOXOFFICE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 RACE_TIMEOUT_S = 600.0
 PRICE = Decimal("100.00")
 
@@ -197,13 +197,13 @@ def _pair(prefix: str, fresh_url: Any) -> dict[str, float]:
 
 
 def _admin_connect() -> Any:
-    """A pg8000 native connection to the server's ``postgres`` database (statements autocommit)."""
-    import pg8000.native
+    """A psycopg connection to the server's ``postgres`` database (statements autocommit)."""
+    import psycopg
 
-    server = make_url(pg8000_url(PG_SERVER))
-    return pg8000.native.Connection(
-        server.username or "postgres", host=server.host or "127.0.0.1", port=server.port or 5432,
-        password=server.password, database="postgres", timeout=3,
+    server = make_url(postgresql_url(PG_SERVER))
+    return psycopg.connect(
+        user=server.username or "postgres", host=server.host or "127.0.0.1", port=server.port or 5432,
+        password=server.password, dbname="postgres", connect_timeout=3, autocommit=True,
     )
 
 
@@ -214,7 +214,7 @@ class _PgDatabase:
         self.name = f"boxoffice_bench_{os.getpid()}_{secrets.token_hex(3)}"
         conn = _admin_connect()
         try:
-            conn.run(f'CREATE DATABASE "{self.name}"')
+            conn.execute(f'CREATE DATABASE "{self.name}"')
         finally:
             conn.close()
         url = f"{PG_SERVER}/{self.name}"
@@ -226,7 +226,7 @@ class _PgDatabase:
     def __exit__(self, *exc: object) -> None:
         conn = _admin_connect()
         try:
-            conn.run(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         finally:
             conn.close()
 

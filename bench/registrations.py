@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
 
 from bench.multidesk import PG_SERVER, _admin_connect, _PgDatabase, pg_available
-from boxoffice.db.engine import Database, pg8000_url
+from boxoffice.db.engine import Database, postgresql_url
 
 ORDERS = 10_000
 WEB_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "django-program"
@@ -96,7 +96,7 @@ class _WebDatabase:
             conn.run(f'CREATE DATABASE "{self.name}"')
         finally:
             conn.close()
-        server = make_url(pg8000_url(PG_SERVER))
+        server = make_url(postgresql_url(PG_SERVER))
         url = server.set(database=self.name)
         for part in ("schema.postgresql.sql", "sample.postgresql.sql"):
             subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", server.host or "127.0.0.1",
@@ -118,7 +118,7 @@ class _WebDatabase:
 
 
 def _floor(web_url: str) -> float:
-    engine = create_engine(pg8000_url(web_url))
+    engine = create_engine(postgresql_url(web_url))
     try:
         started = time.perf_counter()
         with engine.connect() as conn:

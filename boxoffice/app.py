@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar, cast, overload
 from sqlalchemy.exc import DBAPIError
 
 from boxoffice.db.backup import BackupFailed, backup_if_migrating
-from boxoffice.db.engine import Database, translate_error
+from boxoffice.db.engine import Database, DatabaseRefused, translate_error
 from boxoffice.db.migrate import UnknownSchema, upgrade
 from boxoffice.errors import ConfigError, DatabaseUnavailable
 from boxoffice.services.context import ServiceContext
@@ -167,9 +167,25 @@ class AppServices:
         self.ctx.db.dispose()
 
 
+def _check_sqlite_file(db: Database) -> None:
+    """An existing SQLite file must be non-empty, writable and pass SQLite's quick check."""
+    if not db.is_sqlite:
+        return
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from boxoffice.db.sqlite_health import check_file
+
+    name = make_url(db.url).database
+    if name and name != ":memory:" and not name.startswith("file:"):
+        check_file(Path(name))
+
+
 def open_database(database_url: str) -> tuple[Database, str | None]:
     """Create the engine and bring the schema to the newest revision (a no-op when it already is).
 
+    An existing SQLite file is refused when empty, read-only or damaged (``db/sqlite_health.py``).
     An existing SQLite file at an older revision is first copied with SQLite's online backup API
     into the user data directory's backups folder (the newest ``KEEP_BACKUPS`` are kept).
     """
@@ -177,6 +193,11 @@ def open_database(database_url: str) -> tuple[Database, str | None]:
         db = Database(database_url)
     except ValueError as exc:
         raise DatabaseUnavailable(str(exc)) from None
+    try:
+        _check_sqlite_file(db)
+    except DatabaseUnavailable:
+        db.dispose()
+        raise
     try:
         backup_if_migrating(db)
         revision = upgrade(db)
@@ -196,7 +217,7 @@ def open_database(database_url: str) -> tuple[Database, str | None]:
                 f"The database at {db.display_url} could not be opened or upgraded ({detail}). "
                 "Check the --database URL, that the server is running and that you may write to it."
             ) from exc
-        if isinstance(error, DatabaseUnavailable):
+        if isinstance(error, DatabaseUnavailable) and not isinstance(error, DatabaseRefused):
             raise DatabaseUnavailable(
                 f"The database at {db.display_url} cannot be reached. Check the --database URL and "
                 "that the server is running, then try again."
@@ -213,7 +234,7 @@ def open_database(database_url: str) -> tuple[Database, str | None]:
 
 
 def stripe_gateway_from_environment(
-    *, conference_slug: str | None = None, settings_api_base: str = ""
+    *, conference_slug: str | None = None, settings_api_base: str = "", db: Database | None = None
 ) -> tuple[StripeGateway | None, str]:
     """The Stripe gateway when a key is configured, else ``(None, why card payments are off)``.
 
@@ -223,12 +244,13 @@ def stripe_gateway_from_environment(
     from boxoffice.stripe_sync import keys
 
     try:
-        if not keys.load_secret_key(conference_slug):
+        if not keys.desk_secret_key(conference_slug):   # the desk's own use: nobody need be signed in
             return None, f"no Stripe secret key configured (set it in the keychain or {keys.SECRET_KEY_ENV})"
         from boxoffice.stripe_sync.gateway import StripeGateway
 
         gateway = StripeGateway.from_environment(
-            conference_slug=conference_slug, settings_api_base=settings_api_base
+            conference_slug=conference_slug, settings_api_base=settings_api_base,
+            admin_api_base=keys.admin_api_base(db) if db is not None else "",
         )
     except ConfigError as exc:
         log.warning("card payments off: %s", exc)
@@ -245,7 +267,7 @@ def connect_stripe(services: AppServices, *, conference_slug: str | None = None,
     SDK stay off the start path.
     """
     gateway, card_status = stripe_gateway_from_environment(
-        conference_slug=conference_slug, settings_api_base=settings_api_base)
+        conference_slug=conference_slug, settings_api_base=settings_api_base, db=services.db)
     return services.with_gateway(gateway, card_status)
 
 
@@ -275,7 +297,7 @@ def build_app(
             card_status = STRIPE_PENDING
         elif use_stripe:
             gateway, card_status = stripe_gateway_from_environment(
-                conference_slug=conference_slug, settings_api_base=stripe_api_base
+                conference_slug=conference_slug, settings_api_base=stripe_api_base, db=db
             )
         else:
             card_status = "Stripe is not used on this desk"

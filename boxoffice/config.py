@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from boxoffice import paths
-from boxoffice.db.engine import pg8000_url, sqlite_url
+from boxoffice.db.engine import postgresql_url, sqlite_url
 
 log = logging.getLogger(__name__)
 
@@ -40,23 +40,50 @@ class Settings:
 
     @classmethod
     def from_json(cls, data: Any) -> Settings:
+        """The settings of a parsed file; a wrong type raises TypeError, a bad field ValueError."""
         if not isinstance(data, dict):
-            raise TypeError("settings file does not hold an object")
+            raise TypeError("the file does not hold a settings object")
         known = {f.name for f in fields(cls)}
-        kwargs = {k: v for k, v in data.items() if k in known}
-        if "quick_cash_notes" in kwargs:
-            kwargs["quick_cash_notes"] = tuple(int(v) for v in kwargs["quick_cash_notes"])
-        if "checkin_walkups" in kwargs and not isinstance(kwargs["checkin_walkups"], bool):
-            raise ValueError("checkin_walkups must be true or false")
-        if "registrations_source" in kwargs and not isinstance(kwargs["registrations_source"], str):
-            raise ValueError("registrations_source must be text")
-        minutes = kwargs.get("registrations_sync_minutes", 10)
-        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= MAX_SYNC_MINUTES:
+        kwargs: dict[str, Any] = {}
+        for name, value in data.items():
+            if name in known:
+                kwargs[name] = _checked(name, value)
+        return cls(**kwargs)
+
+
+_TEXT_FIELDS = {"database_url": 2000, "operator_name": 200, "desk_name": 100, "stripe_api_base": 500,
+                "stripe_reader_id": 200, "registrations_source": 2000}
+_FLAG_FIELDS = {"checkin_walkups"}
+
+
+def _checked(name: str, value: Any) -> Any:
+    """One field's value if it has the right type and range, else ValueError naming the field."""
+    if name in _TEXT_FIELDS:
+        if not isinstance(value, str) or len(value) > _TEXT_FIELDS[name] or "\x00" in value:
+            raise ValueError(f"{name} must be a text of at most {_TEXT_FIELDS[name]} characters")
+        return value
+    if name in _FLAG_FIELDS:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false")
+        return value
+    if name == "registrations_sync_minutes":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SYNC_MINUTES:
             raise ValueError(f"registrations_sync_minutes must be a whole number from 0 to {MAX_SYNC_MINUTES}")
-        settings = cls(**kwargs)
-        if settings.conference_id is not None and not isinstance(settings.conference_id, int):
-            raise ValueError("conference_id must be a number")
-        return settings
+        return value
+    if name == "conference_id":
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63):
+            raise ValueError("conference_id must be a conference number")
+        return value
+    if name == "idle_lock_minutes":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 24 * 60:
+            raise ValueError("idle_lock_minutes must be a whole number of minutes from 0 to 1440")
+        return value
+    if name == "quick_cash_notes":
+        if not isinstance(value, list) or len(value) > 12 or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 100_000 for v in value):
+            raise ValueError("quick_cash_notes must be a list of up to 12 whole amounts from 1 to 100000")
+        return tuple(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -76,7 +103,7 @@ def load_settings(path: Path | None = None) -> LoadedSettings:
         return LoadedSettings(Settings(), first_start=True)
     try:
         return LoadedSettings(Settings.from_json(json.loads(path.read_text(encoding="utf-8"))))
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, RecursionError) as exc:
         aside = path.with_suffix(".corrupt.json")
         try:
             os.replace(path, aside)
@@ -100,7 +127,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(settings.to_json(), handle, indent=2)
+            json.dump(_without_secrets(settings.to_json()), handle, indent=2)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -109,21 +136,33 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
         raise
 
 
+def _without_secrets(data: dict[str, Any]) -> dict[str, Any]:
+    """A database password never reaches the file (``keep_password`` put it in the keychain)."""
+    from boxoffice.db.credentials import without_password
+
+    return {**data, "database_url": without_password(str(data.get("database_url") or ""))}
+
+
 def resolve_database_url(cli_value: str | None, settings: Settings | None = None) -> str:
-    """``--database URL``, else BOXOFFICE_DATABASE_URL, else settings, else the embedded file."""
+    """``--database URL``, else BOXOFFICE_DATABASE_URL, else settings, else the embedded file.
+
+    A PostgreSQL URL without a password gets the one the keychain keeps for it (``db/credentials.py``).
+    """
+    from boxoffice.db.credentials import with_password
+
     for candidate in (cli_value, os.environ.get(DATABASE_ENV), settings.database_url if settings else ""):
         if candidate:
-            return normalise_database_url(candidate)
+            return with_password(normalise_database_url(candidate))
     return sqlite_url(paths.default_database_path())
 
 
 def normalise_database_url(value: str) -> str:
-    """Accept a plain file path for SQLite; every PostgreSQL URL means the pg8000 driver.
+    """Accept a plain file path for SQLite; every PostgreSQL URL means the psycopg driver.
 
-    ``postgresql://``, ``postgres://`` and the ``postgresql+psycopg://`` URLs that earlier versions
-    saved in settings files all become ``postgresql+pg8000://``.
+    ``postgresql://``, ``postgres://`` and the ``postgresql+pg8000://`` URLs that earlier versions
+    saved in settings files all become ``postgresql+psycopg://``.
     """
     value = value.strip()
     if "://" in value:
-        return pg8000_url(value)
+        return postgresql_url(value)
     return sqlite_url(Path(value).expanduser().resolve())

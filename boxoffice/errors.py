@@ -75,13 +75,29 @@ class CreditError(UserError):
 class DatabaseBusy(UserError):
     """The database is locked by another desk or process for longer than we wait."""
 
-    def __init__(self, message: str = "The database is busy (another desk is writing). "
-                 "Nothing was saved; try again in a moment.") -> None:
+    def __init__(self, message: str = "The database is busy: another program is using the database "
+                 "(or another desk is writing). Nothing was saved; try again in a moment.") -> None:
         super().__init__(message)
 
 
 class DatabaseUnavailable(UserError):
     """The database server cannot be reached."""
+
+
+class DatabaseDamaged(DatabaseUnavailable):
+    """The SQLite file is empty or fails SQLite's integrity check; the message names the way back."""
+
+
+class DatabaseReadOnly(DatabaseUnavailable):
+    """The SQLite file (or its folder) cannot be written: a desk could not save a sale."""
+
+
+class DiskFull(UserError):
+    """The disk holding the database is full; the change was not saved (the cart is kept)."""
+
+    def __init__(self, message: str = "The disk is full: this sale was not saved. Nothing is lost: "
+                 "the cart is still open. Free some disk space (or ask for help), then try again.") -> None:
+        super().__init__(message)
 
 
 class ConcurrentChange(UserError):

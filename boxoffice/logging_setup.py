@@ -19,6 +19,9 @@ _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _KEY_CHARS = r"[A-Za-z0-9_]"
 _SECRET_PATTERNS = (
     (re.compile(rf"\b((?:sk|rk|pk)_(?:live|test)_){_KEY_CHARS}{{4,}}"), r"\1***"),
+    # the same keys URL-encoded (``_`` as ``%5F``)
+    (re.compile(r"(?i)\b((?:sk|rk|pk)(?:_|%5F)(?:live|test)(?:_|%5F))(?:[A-Za-z0-9]|_|%5F){4,}"), r"\1***"),
+    (re.compile(r"(?i)\b(whsec(?:_|%5F))(?:[A-Za-z0-9]|_|%5F){4,}"), r"\1***"),
     (re.compile(rf"\b(whsec_){_KEY_CHARS}{{4,}}"), r"\1***"),
     (re.compile(r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?)(?:(bearer|basic)\s+)?[^\s\"',;}]+"),
      lambda m: f"{m.group(1)}{m.group(2) + ' ' if m.group(2) else ''}[redacted]"),
@@ -28,8 +31,10 @@ _SECRET_PATTERNS = (
     (re.compile(r"(?i)(?:\b|(?<=%5B))((?:cvc|cvv|cvc2|cvv2|cid|security_code)(?:%5D|\])?[\"']?\s*[:=]\s*[\"']?)\d{3,4}\b"),
      r"\1[redacted]"),
 )
-# 13-19 digits, optionally grouped by single spaces or dashes (also inside URL-encoded text).
-_CARD_CANDIDATE = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
+# 13-19 digits, optionally grouped by single spaces, dashes or dots, or by URL-encoded spaces
+# (%20) and plus signs (form encoding).
+_CARD_SEPARATOR = r"(?:[ .+-]|%20)"
+_CARD_CANDIDATE = re.compile(rf"(?<![\d])\d(?:{_CARD_SEPARATOR}?\d){{12,18}}(?![\d])", re.IGNORECASE)
 CARD_REPLACEMENT = "[card number removed]"
 
 
@@ -45,7 +50,7 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _mask_card(match: re.Match[str]) -> str:
-    digits = re.sub(r"[ -]", "", match.group(0))
+    digits = re.sub(r"\D", "", match.group(0).replace("%20", ""))
     return CARD_REPLACEMENT if luhn_valid(digits) else match.group(0)
 
 

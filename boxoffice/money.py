@@ -6,6 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# The money ceiling: no price, payment, line or order total may be larger. Every stored amount is
+# at most an order's total, so the NUMERIC(12, 2) columns always hold it, on SQLite and PostgreSQL.
 MAX_AMOUNT = Decimal("99999999.99")
 
 ZERO_DECIMAL_CURRENCIES = frozenset(
@@ -56,9 +58,20 @@ def parse_amount(text: str | Decimal | int) -> Decimal:
         raise ValueError("The amount cannot be negative.")
     if value > MAX_AMOUNT:
         raise ValueError(f"{value} is larger than the largest amount allowed ({MAX_AMOUNT}).")
-    if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
+    if value != value.quantize(CENT, rounding=ROUND_HALF_UP):   # safe: value is at most MAX_AMOUNT
         raise ValueError(f"{value} has more than two decimals.")
     return quantize(value)
+
+
+def over_ceiling(amount: Decimal) -> bool:
+    """``amount`` is larger than the money ceiling (``MAX_AMOUNT``): it must not be written."""
+    return amount > MAX_AMOUNT
+
+
+def ceiling_message(what: str, amount: Decimal) -> str:
+    """Why a total above the ceiling was refused, for the operator."""
+    return (f"{what} would be {quantize(amount):,.2f}, more than the largest amount one order may "
+            f"hold ({MAX_AMOUNT:,.2f}). Lower the quantity or split the sale into several orders.")
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:

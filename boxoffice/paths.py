@@ -17,31 +17,34 @@ def _base_override() -> Path | None:
     return Path(value) if value else None
 
 
+def private_dir(path: Path) -> Path:
+    """``path`` created if missing and made the user's only (0700; folders of earlier versions too)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name == "posix" and path.stat().st_mode & 0o077:
+        try:
+            path.chmod(0o700)
+        except OSError:   # not ours (a shared portable folder): leave it as it is
+            pass
+    return path
+
+
 def data_dir() -> Path:
     base = _base_override()
-    path = base / "data" if base else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(base / "data" if base else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
 
 
 def config_dir() -> Path:
     base = _base_override()
-    path = base / "config" if base else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(base / "config" if base else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)))
 
 
 def log_dir() -> Path:
     base = _base_override()
-    path = base / "logs" if base else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(base / "logs" if base else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)))
 
 
 def backup_dir() -> Path:
-    path = data_dir() / "backups"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(data_dir() / "backups")
 
 
 def default_database_path() -> Path:

@@ -37,6 +37,26 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         os.environ["BOXOFFICE_HOME"] = old
 
 
+TEST_PIN_PEPPER = "7e" * 32
+
+
+@pytest.fixture(autouse=True)
+def _pin_key(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test's desk has the same PIN key (as desks sharing a database do), from the environment,
+    and hashes at the previous scrypt cost to keep the suite quick; tests of the key itself and of
+    the cost mark themselves ``real_pin_key``."""
+    from boxoffice.services.staff import auth, pepper
+
+    pepper.forget_cached()
+    if request.node.get_closest_marker("real_pin_key"):
+        monkeypatch.delenv(pepper.PEPPER_ENV, raising=False)
+    else:
+        monkeypatch.setenv(pepper.PEPPER_ENV, TEST_PIN_PEPPER)
+        monkeypatch.setattr(auth, "SCRYPT_N", 2**14)
+    yield
+    pepper.forget_cached()
+
+
 TEST_ADMIN = Actor(staff_id=None, name="test admin", role=Role.ADMIN)
 
 

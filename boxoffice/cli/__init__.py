@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "boxoffice.cli.run_command": ("run",),
     "boxoffice.cli.db_commands": ("db",),
+    "boxoffice.cli.audit_commands": ("audit",),
     "boxoffice.cli.conference_commands": ("import-conference", "seed-demo"),
     "boxoffice.cli.registration_commands": ("import-registrations", "export-registrations"),
     "boxoffice.cli.checkin_commands": ("checkin",),

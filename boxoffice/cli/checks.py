@@ -1,4 +1,4 @@
-"""Consistency checks behind ``boxoffice db check``: counters, voucher usage, credit balances."""
+"""Consistency checks behind ``boxoffice db check``: the SQLite file, counters, voucher usage, credit balances, audit chain."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from boxoffice.db.engine import Database
 from boxoffice.domain.models import Credit, Order, OrderStatus, Voucher
 from boxoffice.services.sales.order_state import recount, repair_counters
 
@@ -63,8 +64,28 @@ def credit_findings(session: Session) -> list[Finding]:
     return findings
 
 
+def audit_findings(session: Session) -> list[Finding]:
+    """The audit log's hash chain holds: no row deleted, edited or forged (``boxoffice audit verify``)."""
+    from boxoffice.services.staff.audit import verify_chain
+
+    report = verify_chain(session)
+    return [] if report.first_break is None else [Finding("audit", report.first_break.describe())]
+
+
+def file_findings(db: Database) -> list[Finding]:
+    """SQLite: every page, row and index of the file, by ``PRAGMA integrity_check`` (PostgreSQL: none)."""
+    from boxoffice.db.backup import sqlite_file
+    from boxoffice.db.sqlite_health import integrity_findings
+
+    path = sqlite_file(db)
+    if path is None:
+        return []
+    return [Finding("file", f"{path}: {problem}") for problem in integrity_findings(path)]
+
+
 def run_checks(session: Session) -> list[Finding]:
-    return counter_findings(session) + voucher_findings(session) + credit_findings(session)
+    return (counter_findings(session) + voucher_findings(session) + credit_findings(session)
+            + audit_findings(session))
 
 
 def repair(session: Session) -> int:

@@ -1,10 +1,11 @@
-"""``boxoffice db upgrade|current|check|copy|compare``: schema, consistency and moving databases."""
+"""``boxoffice db upgrade|current|check|grant-desk-role|copy|compare``: schema, consistency, the desks'
+role and moving databases."""
 
 from __future__ import annotations
 
 import argparse
 
-from boxoffice.cli.checks import repair, run_checks
+from boxoffice.cli.checks import file_findings, repair, run_checks
 from boxoffice.cli.common import (
     acting_operator,
     add_database_option,
@@ -30,7 +31,15 @@ def _configure(parser: argparse.ArgumentParser) -> None:
                        help="rewrite the counters from a full recount (needs an admin: --operator)")
     operator_option(check)
     check.set_defaults(db_handler=_check)
-    for sub in (up, current, check):
+    grant = actions.add_parser(
+        "grant-desk-role",
+        help="PostgreSQL: create or update the role desks connect as (owns nothing; the audit log is "
+             "read and append only)")
+    grant.add_argument("role", metavar="ROLE", help="the desks' login role, e.g. boxoffice_desk")
+    grant.add_argument("--password", action="store_true",
+                       help="set the role's password (asked for, or $BOXOFFICE_DESK_ROLE_PASSWORD)")
+    grant.set_defaults(db_handler=_grant_desk_role)
+    for sub in (up, current, check, grant):
         add_database_option(sub, suppress_default=True)
     copy = actions.add_parser(
         "copy", help="copy every row into an empty database (e.g. SQLite -> PostgreSQL), then compare"
@@ -79,6 +88,16 @@ def _current(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     db = open_migrated(args)
     try:
+        damaged = file_findings(db)
+        if damaged:   # the rows cannot be trusted: the other checks would only add noise
+            for finding in damaged:
+                print(f"DAMAGED {finding.kind}: {finding.message}")
+            from boxoffice.db.backup import sqlite_file
+            from boxoffice.db.sqlite_health import way_back
+
+            path = sqlite_file(db)
+            print(f"The database file is damaged. {way_back(path) if path else ''}".strip())
+            return 1
         if not args.repair:
             return _check_and_repair(db, repair_counters=False)
         from boxoffice.services.context import ServiceContext
@@ -96,7 +115,8 @@ def _check_and_repair(db: Database, *, repair_counters: bool) -> int:
     with db.read() as session:
         findings = run_checks(session)
     if not findings:
-        print("OK: counters equal a full recount; voucher usage and credit balances are consistent.")
+        print("OK: the file passes SQLite's integrity check; counters equal a full recount; voucher usage and "
+              "credit balances are consistent; the audit log's hash chain is unbroken.")
         return 0
     for finding in findings:
         print(f"MISMATCH {finding.kind}: {finding.message}")
@@ -112,6 +132,27 @@ def _check_and_repair(db: Database, *, repair_counters: bool) -> int:
     for finding in left:
         print(f"STILL WRONG {finding.kind}: {finding.message}")
     return 1 if left else 0
+
+
+def _grant_desk_role(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from boxoffice.db.desk_role import grant_desk_role
+
+    password = None
+    if args.password:
+        password = os.environ.get("BOXOFFICE_DESK_ROLE_PASSWORD") or getpass.getpass(
+            f"Password for {args.role}: ")
+    db = open_migrated(args)   # run as the schema owner: the schema is brought up to date first
+    try:
+        for line in grant_desk_role(db, args.role, password=password):
+            print(line)
+    finally:
+        db.dispose()
+    print(f"Desks now connect as {args.role}: postgresql://{args.role}@HOST/DBNAME (run this again after "
+          "each `boxoffice db upgrade`).")
+    return 0
 
 
 def _copy(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +15,9 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from boxoffice.errors import ConcurrentChange, DatabaseBusy, DatabaseUnavailable
+from boxoffice.db import input_errors
+from boxoffice.db.sqlite_health import WriteWait, begin_immediate
+from boxoffice.errors import ConcurrentChange, DatabaseBusy, DatabaseUnavailable, DiskFull
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -24,37 +27,62 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
-PG_CONNECT_TIMEOUT_S = 5  # pg8000's socket timeout: connecting, and any one wait for the server
+PG_CONNECT_TIMEOUT_S = 5  # libpq's connect_timeout: how long connecting may take (statements wait unbounded)
 
 _PG_SCHEMES = frozenset(
     {"postgresql", "postgres", "postgresql+pg8000", "postgresql+psycopg", "postgresql+psycopg2"}
 )
 # Deadlock, serialization failure, lock not available: nothing was saved, the write may be retried.
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+# Invalid password, invalid authorization (no such role, pg_hba refused): the server answered.
+_AUTH_SQLSTATES = frozenset({"28P01", "28000"})
+_DISK_FULL_SQLSTATE = "53100"   # PostgreSQL; SQLite says "database or disk is full"
+# libpq's own words for the same when it happens while connecting (no SQLSTATE reaches psycopg then).
+_REFUSED_TEXT = (
+    "password authentication failed", "no password supplied", "no pg_hba.conf entry",
+    "authentication failed", "role \"",
+)
 _UNREACHABLE_TEXT = (
     "connection", "could not connect", "server closed", "network error", "communication error",
     "unable to open database",
 )
 
 
+class DatabaseRefused(DatabaseUnavailable):
+    """The server answered but refused the desk's user name or password."""
+
+
 def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path)}"
 
 
-def pg8000_url(url: str) -> str:
-    """Any PostgreSQL URL with the pg8000 driver, the only one Box Office ships and tests.
+def postgresql_url(url: str) -> str:
+    """Any PostgreSQL URL with the psycopg (3) driver, the only one Box Office ships and tests.
 
-    ``postgresql://`` and ``postgres://`` name no driver; ``postgresql+psycopg://`` (and psycopg2)
-    URLs come from settings files written by earlier versions and keep working. Other URLs are
-    returned unchanged.
+    ``postgresql://`` and ``postgres://`` name no driver; ``postgresql+pg8000://`` and
+    ``postgresql+psycopg2://`` URLs come from settings files written by earlier versions and keep
+    working. Other URLs are returned unchanged.
     """
     scheme, sep, rest = url.partition("://")
     if sep and scheme.lower() in _PG_SCHEMES:
-        return f"postgresql+pg8000://{rest}"
+        return f"postgresql+psycopg://{rest}"
     return url
 
 
-def _install_sqlite_pragmas(engine: Engine) -> None:
+def _private_file(path: Path) -> None:
+    """The database's folder exists (0700 when made here); a file of an earlier version becomes 0600."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name != "posix":
+        return
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
+        except OSError:   # missing, or not ours: SQLite reports what matters when it opens the file
+            pass
+
+
+def _install_sqlite_pragmas(engine: Engine, wait: WriteWait) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own handling is off).
@@ -71,41 +99,32 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-def _install_pg8000_no_read_timeout(engine: Engine) -> None:
-    """pg8000's ``timeout`` bounds connecting, then stays on the socket for the connection's life.
-
-    Left there, any statement that waits longer for the server (a row lock held by another desk, a
-    long migration) dies with a bare TimeoutError and a broken connection. Once connected, waits
-    are unbounded again, as they were with libpq.
-    """
-    if engine.dialect.driver != "pg8000":
-        return
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        sock = getattr(dbapi_connection, "_usock", None)
-        if sock is not None:
-            sock.settimeout(None)
+        if mode == "IMMEDIATE":   # keeps trying while another program holds the lock, and says so
+            begin_immediate(conn, wait, restore_ms=SQLITE_BUSY_TIMEOUT_MS)
+        else:
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for ``url`` with the settings Box Office relies on."""
-    url = pg8000_url(url)
+    """Create an engine for ``url`` with the settings Box Office relies on.
+
+    ``write_wait``: told when a SQLite write waits for another program's lock.
+    """
+    wait = kwargs.pop("write_wait", None) or WriteWait()
+    url = postgresql_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
-        _install_sqlite_pragmas(engine)
+        _install_sqlite_pragmas(engine, wait)
+        input_errors.install(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
-        kwargs.setdefault("connect_args", {"timeout": PG_CONNECT_TIMEOUT_S})
+        kwargs.setdefault("connect_args", {"connect_timeout": PG_CONNECT_TIMEOUT_S})
         engine = create_engine(url, **kwargs)
-        _install_pg8000_no_read_timeout(engine)
+        input_errors.install(engine)
         return engine
     raise ValueError(
         f"Unsupported database URL '{parsed.render_as_string(hide_password=True)}'. "
@@ -116,14 +135,9 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
 def _sqlstate(orig: object) -> str | None:
     """The SQLSTATE of a driver error, or None (SQLite, or no server answer behind it).
 
-    pg8000 puts the server's error fields in ``args[0]`` as a dict, the code under ``"C"``;
-    other drivers carry a ``sqlstate`` (psycopg 3) or ``pgcode`` (psycopg2) attribute.
+    psycopg 3 carries it as ``sqlstate`` (None for its own failures, e.g. a refused connection).
     """
-    args = getattr(orig, "args", None)
-    if args and isinstance(args[0], dict):
-        code = args[0].get("C")
-        return code if isinstance(code, str) else None
-    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    code = getattr(orig, "sqlstate", None)
     return code if isinstance(code, str) else None
 
 
@@ -132,9 +146,10 @@ def _unreachable(exc: BaseException, orig: object, sqlstate: str | None, text: s
 
     With an answer from the server (a SQLSTATE): connection exceptions (08), operator intervention
     such as a shutdown (57P), or a FATAL error, which ends the session (unknown role or database at
-    connect time, a terminated backend). Without one: the driver's own connection failures. pg8000
-    raises InterfaceError for these ("Can't create a connection to host ...", "network error",
-    "connection is closed"); psycopg and SQLite raise OperationalError.
+    connect time, a terminated backend). Without one: the driver's own connection failures, which
+    psycopg and SQLite raise as OperationalError ("connection failed: ...", "server closed the
+    connection unexpectedly", "the connection is closed"); SQLAlchemy reports a connection it
+    already found closed as InterfaceError.
     """
     if sqlstate is not None:
         return sqlstate.startswith(("08", "57P")) or _severity(orig) in ("FATAL", "PANIC")
@@ -144,11 +159,10 @@ def _unreachable(exc: BaseException, orig: object, sqlstate: str | None, text: s
 
 
 def _severity(orig: object) -> str | None:
-    """pg8000: the non-localised severity of the server's error (``V``; ``S`` before PostgreSQL 9.6)."""
-    args = getattr(orig, "args", None)
-    if args and isinstance(args[0], dict):
-        return args[0].get("V") or args[0].get("S")
-    return None
+    """psycopg: the non-localised severity of the server's error (FATAL, ERROR, ...)."""
+    diag = getattr(orig, "diag", None)
+    severity = getattr(diag, "severity_nonlocalized", None) if diag is not None else None
+    return severity if isinstance(severity, str) else None
 
 
 def _is_retryable(exc: BaseException) -> bool:
@@ -162,13 +176,21 @@ def _is_retryable(exc: BaseException) -> bool:
 
 def translate_error(exc: BaseException) -> BaseException:
     """Turn infrastructure failures into errors the operator can act on."""
-    if isinstance(exc, (DatabaseBusy, DatabaseUnavailable, ConcurrentChange)):
+    if isinstance(exc, (DatabaseBusy, DatabaseUnavailable, ConcurrentChange, DiskFull)):
         return exc
     orig = getattr(exc, "orig", None)
     sqlstate = _sqlstate(orig)
     text = str(orig or exc).lower()
     if "database is locked" in text or "database is busy" in text:
         return DatabaseBusy()
+    if "database or disk is full" in text or sqlstate == _DISK_FULL_SQLSTATE:
+        return DiskFull()
+    if sqlstate in _AUTH_SQLSTATES or (sqlstate is None and any(m in text for m in _REFUSED_TEXT)):
+        return DatabaseRefused(
+            "The database server refused this desk's user name or password. Nothing was saved. "
+            "Check the user and password in the database URL (an admin sets up the desk's role), "
+            "then try again."
+        )
     if sqlstate in _RETRYABLE_SQLSTATES:
         return ConcurrentChange(
             "Another desk changed the same records at the same moment. Nothing was saved; try again."
@@ -189,8 +211,9 @@ class Database:
     """
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
-        self.url = pg8000_url(url)
-        self.engine = create_db_engine(url, echo=echo)
+        self.url = postgresql_url(url)
+        self.write_wait = WriteWait()   # SQLite: told while a write waits for another program's lock
+        self.engine = create_db_engine(url, echo=echo, write_wait=self.write_wait)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.is_postgresql = self.engine.dialect.name == "postgresql"
         self._sessions: tuple[sessionmaker[Session], sessionmaker[Session]] | None = None

@@ -40,10 +40,10 @@ def price_problem(amount: Decimal) -> str | None:
     """A catalogue price: finite, 0 or more, whole cents, at most the largest amount."""
     if not amount.is_finite() or amount < 0:
         return f"must be an amount of 0 or more, not {amount}"
+    if amount > MAX_AMOUNT:   # first: quantizing a huge amount is itself an error
+        return f"{amount} is larger than the largest amount allowed ({MAX_AMOUNT})"
     if amount != amount.quantize(CENT):
         return f"{amount} has more than two decimals"
-    if amount > MAX_AMOUNT:
-        return f"{amount} is larger than the largest amount allowed ({MAX_AMOUNT})"
     return None
 
 

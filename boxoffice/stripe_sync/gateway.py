@@ -105,16 +105,18 @@ class StripeGateway:
 
     @classmethod
     def from_environment(
-        cls, *, conference_slug: str | None = None, settings_api_base: str = "", **kwargs: Any
+        cls, *, conference_slug: str | None = None, settings_api_base: str = "", admin_api_base: str = "",
+        **kwargs: Any
     ) -> StripeGateway:
-        """Key from BOXOFFICE_STRIPE_SECRET_KEY or the keychain, base from BOXOFFICE_STRIPE_API_BASE."""
-        key = keys.load_secret_key(conference_slug)
+        """Key from BOXOFFICE_STRIPE_SECRET_KEY or the keychain (the desk's own use), base from
+        ``keys.load_api_base`` (Stripe's, a loopback test server, or the one an admin set)."""
+        key = keys.desk_secret_key(conference_slug)
         if not key:
             raise ConfigError(
                 "This conference does not have a Stripe secret key configured. Add it in Settings > "
                 f"Stripe (or set {keys.SECRET_KEY_ENV}); cash, comp and credit sales still work."
             )
-        return cls(key, api_base=keys.load_api_base(settings_api_base), **kwargs)
+        return cls(key, api_base=keys.load_api_base(settings_api_base, admin_value=admin_api_base), **kwargs)
 
     def __repr__(self) -> str:  # never the key in logs or tracebacks
         return f"StripeGateway(key={self.masked_key}, api_base={self.api_base or 'stripe'})"

@@ -1,22 +1,35 @@
 """Stripe secret keys: read from the environment or the OS keychain, never stored in clear, shown masked.
 
-The keychain is the Secret Service on Linux (``secret_service``) and keyring's platform backend on
-Windows and macOS; entries are service ``boxoffice-stripe``, account ``secret-key:<conference slug>``
+The keychain is keyring's backend (``boxoffice/keychain.py``: the Secret Service on Linux,
+Credential Manager on Windows, Keychain on macOS); entries are service ``boxoffice-stripe``, account ``secret-key:<conference slug>``
 with the desk-wide ``secret-key`` as fallback.
 
 ``change_secret_key`` is the admin-only way to replace the key: it checks the permission, saves the
 key to the keychain and writes a STRIPE_KEY_CHANGE audit row holding only the masked keys.
+
+Who may read the key: the desk itself, for its own connection to Stripe (``desk_secret_key``, used
+by the gateway at start, before anyone signs in, so a volunteer's desk still takes cards); a
+person reading it back (``load_secret_key``: to show, copy or export it) must be an admin.
+
+The API base: Stripe's own API unless an admin set another (``set_api_base``: https only, audited;
+the newest STRIPE_API_BASE_CHANGE audit row is the one in force). The environment or the settings
+file may only name Stripe's API or a test server on this computer; any other address there is
+ignored, since anyone using the laptop's account can edit that file.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
+from typing import TYPE_CHECKING
 
+from boxoffice import keychain
 from boxoffice.errors import ConfigError
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff.access import Permission, authorize
+
+if TYPE_CHECKING:
+    from boxoffice.db.engine import Database
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +37,6 @@ SECRET_KEY_ENV = "BOXOFFICE_STRIPE_SECRET_KEY"
 API_BASE_ENV = "BOXOFFICE_STRIPE_API_BASE"
 KEYRING_SERVICE = "boxoffice-stripe"
 _VALID_PREFIXES = ("sk_", "rk_")
-# Linux (and the BSDs): the freedesktop Secret Service over D-Bus, spoken directly (secret_service.py),
-# so neither keyring's backend discovery nor secretstorage/cryptography is loaded. Windows and macOS:
-# keyring (Credential Manager, Keychain).
-USE_SECRET_SERVICE = sys.platform not in ("win32", "darwin", "cygwin")
 
 
 def mask(secret: str | None) -> str:
@@ -63,95 +72,148 @@ def validate_secret_key(secret: str) -> str:
 
 
 def load_secret_key(conference_slug: str | None = None) -> str | None:
-    """BOXOFFICE_STRIPE_SECRET_KEY first (headless use), then the keychain entry of the conference.
+    """Admins: the key itself, read back for a person (to show, copy or export it)."""
+    authorize(Permission.MANAGE_STRIPE_KEY)
+    return desk_secret_key(conference_slug)
 
-    A keychain that cannot be read gives None (logged), so a broken keychain never stops cash sales.
+
+def desk_secret_key(conference_slug: str | None = None) -> str | None:
+    """The key for this desk's own connection to Stripe: BOXOFFICE_STRIPE_SECRET_KEY, then the keychain.
+
+    No sign-in is asked: the desk loads it at start for its gateway, whose only use of it is the
+    Authorization header of requests to the (https) Stripe API. Nothing shows it to a person; for
+    that, ``load_secret_key`` (admins). A keychain that cannot be read gives None (logged), so a
+    broken keychain never stops cash sales.
     """
     env = os.environ.get(SECRET_KEY_ENV, "").strip()
     if env:
         return validate_secret_key(env)
-    accounts = (_account(conference_slug), _account(None))
-    if USE_SECRET_SERVICE:
-        from boxoffice.stripe_sync import secret_service
-
-        try:
-            with secret_service.SecretService.connect() as secrets:
-                for account in accounts:
-                    value = secrets.get_secret(secret_service.query(KEYRING_SERVICE, account))
-                    if value:
-                        return validate_secret_key(value.decode("utf-8", "replace"))
-        except secret_service.SecretServiceError as exc:
-            log.warning("the OS keychain could not be read: %s", exc)
-        return None
     try:
-        import keyring
-        from keyring.errors import KeyringError
-    except ImportError:  # keyring is a dependency, but a broken install must not stop cash sales
-        return None
-    try:
-        for account in accounts:
-            password = keyring.get_password(KEYRING_SERVICE, account)
-            if password:
-                return validate_secret_key(password)
-    except KeyringError as exc:
-        log.warning("the OS keychain could not be read: %s", type(exc).__name__)
+        for account in (_account(conference_slug), _account(None)):
+            value = keychain.get_password(KEYRING_SERVICE, account)
+            if value:
+                return validate_secret_key(value)
+    except keychain.KeychainError as exc:
+        log.warning("the OS keychain could not be read: %s", exc)
     return None
 
 
 def store_secret_key(secret: str, conference_slug: str | None = None) -> str:
     """Save a key to the OS keychain; returns its masked form for display."""
     cleaned = validate_secret_key(secret)
-    if USE_SECRET_SERVICE:
-        from boxoffice.stripe_sync import secret_service
-
-        try:
-            secret_service.set_password(KEYRING_SERVICE, _account(conference_slug), cleaned)
-        except secret_service.SecretServiceError as exc:
-            raise ConfigError(
-                f"The Stripe key could not be saved in the system keychain: {exc}. Unlock or start the "
-                f"keychain (GNOME Keyring, KWallet), or set {SECRET_KEY_ENV} in the environment instead."
-            ) from None
-    else:
-        import keyring
-        from keyring.errors import KeyringError
-
-        try:
-            keyring.set_password(KEYRING_SERVICE, _account(conference_slug), cleaned)
-        except KeyringError as exc:
-            raise ConfigError(
-                "The Stripe key could not be saved in the system keychain "
-                f"({type(exc).__name__}). Set {SECRET_KEY_ENV} in the environment instead."
-            ) from None
+    try:
+        keychain.set_password(KEYRING_SERVICE, _account(conference_slug), cleaned)
+    except keychain.KeychainError as exc:
+        raise ConfigError(
+            f"The Stripe key could not be saved in the system keychain: {exc}. Unlock or start the "
+            f"keychain (GNOME Keyring, KWallet), or set {SECRET_KEY_ENV} in the environment instead."
+        ) from None
     log.info("Stripe key %s saved to the keychain", mask(cleaned))
     return mask(cleaned)
 
 
 def delete_secret_key(conference_slug: str | None = None) -> None:
     """Remove the conference's key (or the desk-wide one) from the keychain; no key is not an error."""
-    if USE_SECRET_SERVICE:
-        from boxoffice.stripe_sync import secret_service
-
-        try:
-            secret_service.delete_password(KEYRING_SERVICE, _account(conference_slug))
-        except secret_service.SecretServiceError as exc:
-            raise ConfigError(f"The Stripe key could not be removed from the keychain: {exc}.") from None
-        return
-    import keyring
-    from keyring.errors import KeyringError, PasswordDeleteError
-
     try:
-        keyring.delete_password(KEYRING_SERVICE, _account(conference_slug))
-    except PasswordDeleteError:
-        pass
-    except KeyringError as exc:
-        raise ConfigError(
-            f"The Stripe key could not be removed from the keychain ({type(exc).__name__})."
-        ) from None
+        keychain.delete_password(KEYRING_SERVICE, _account(conference_slug))
+    except keychain.KeychainError as exc:
+        raise ConfigError(f"The Stripe key could not be removed from the keychain: {exc}.") from None
 
 
-def load_api_base(settings_value: str = "") -> str:
-    """BOXOFFICE_STRIPE_API_BASE, else the settings value, else empty (Stripe's own API)."""
-    return (os.environ.get(API_BASE_ENV, "").strip() or settings_value.strip()).rstrip("/")
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def validate_api_base(value: str) -> str:
+    """An https URL (plain http only to this machine, for test servers); anything else is refused.
+
+    The secret key travels in every request's Authorization header, so it must never be sent in
+    clear over the network or to a URL someone slipped into the settings file.
+    """
+    from urllib.parse import urlsplit
+
+    cleaned = value.strip().rstrip("/") if isinstance(value, str) else ""
+    if not cleaned:
+        return ""
+    try:
+        parts = urlsplit(cleaned)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        parts, host = None, ""
+    if parts is not None and host and not parts.username and not parts.password and (
+            parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK_HOSTS)):
+        return cleaned
+    raise ConfigError(
+        f"The Stripe API address {cleaned[:80]!r} is refused: the Stripe key is only sent over https "
+        "(plain http only to this computer, for a test server). Remove stripe_api_base from the settings "
+        "file to use Stripe's own API.")
+
+
+STRIPE_API = "https://api.stripe.com"
+
+
+def _is_loopback(base: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(base).hostname or "").lower() in _LOOPBACK_HOSTS
+
+
+def load_api_base(settings_value: str = "", *, admin_value: str = "") -> str:
+    """The API base in force ("" for Stripe's own); https only.
+
+    BOXOFFICE_STRIPE_API_BASE, else the settings value, counts when it names Stripe's API or a
+    server on this computer (tests); another address there is ignored (logged). Otherwise the
+    address an admin set (``admin_value``: ``admin_api_base(db)``), else Stripe's own.
+    """
+    local = validate_api_base(os.environ.get(API_BASE_ENV, "").strip() or settings_value.strip())
+    if local and (local == STRIPE_API or _is_loopback(local)):
+        return local
+    admin = validate_api_base(admin_value)
+    if local and local != admin:
+        log.warning("Stripe API address %r from the settings ignored: only an admin may set another "
+                    "address (Settings > Stripe), and that change is audited", local[:80])
+    return admin
+
+
+def admin_api_base(db: Database) -> str:
+    """The API base an admin set (the newest STRIPE_API_BASE_CHANGE audit row), "" for none."""
+    import json
+
+    from sqlalchemy import text
+
+    from boxoffice.services.staff.audit import STRIPE_API_BASE_CHANGE
+
+    with db.connect() as conn:
+        detail = conn.execute(text(
+            "SELECT detail FROM audit_log WHERE action = :action ORDER BY id DESC LIMIT 1"),
+            {"action": STRIPE_API_BASE_CHANGE}).scalar()
+    if not detail:
+        return ""
+    try:
+        value = json.loads(detail).get("api_base_after", "")
+    except (ValueError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def set_api_base(ctx: ServiceContext, value: str) -> str:
+    """Admins: the Stripe API address this database's desks use ("" for Stripe's own); audited.
+
+    https only (plain http only to this computer). Returns the address now in force.
+    """
+    from boxoffice.services.staff import audit
+
+    authorize(Permission.MANAGE_STRIPE_KEY)
+    cleaned = validate_api_base(value)
+    if cleaned == STRIPE_API:
+        cleaned = ""
+    before = admin_api_base(ctx.db)
+    with ctx.db.write() as session:
+        audit.record(
+            session, ctx, audit.STRIPE_API_BASE_CHANGE, target_type="stripe_api_base", target_label="all desks",
+            detail={"api_base_before": before, "api_base_after": cleaned},
+        )
+    log.info("Stripe API address set to %s", cleaned or "Stripe's own")
+    return cleaned
 
 
 def env_key_overrides() -> bool:
@@ -162,7 +224,7 @@ def env_key_overrides() -> bool:
 def current_key_display(conference_slug: str | None = None) -> str:
     """The configured key described for the Settings screen, or "" when there is none."""
     try:
-        return describe(load_secret_key(conference_slug))
+        return describe(desk_secret_key(conference_slug))   # masked: nothing of the key in between
     except ConfigError:
         return "(the configured key is not valid)"
 
@@ -174,7 +236,7 @@ def change_secret_key(ctx: ServiceContext, secret: str, conference_slug: str | N
     authorize(Permission.MANAGE_STRIPE_KEY)
     cleaned = validate_secret_key(secret)
     try:
-        before = load_secret_key(conference_slug)
+        before = desk_secret_key(conference_slug)
     except ConfigError:
         before = None
     with ctx.db.write() as session:

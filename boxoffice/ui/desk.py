@@ -11,11 +11,12 @@ from boxoffice.ui.formatting import Display
 from boxoffice.ui.messages import Messages
 from boxoffice.ui.tasks import TaskRunner
 
-REFERENCE_PATTERN = re.compile(r"^[A-Z0-9]{2,10}-[A-Z0-9]{8}$")
+# ``<prefix>-<8 characters>`` as printed on receipts (CHK-8), or typed without the dash or the prefix.
+REFERENCE_PATTERN = re.compile(r"^(?:[A-Z0-9]{1,10}-?)?[A-Z0-9]{8}$")
 
 
 def looks_like_reference(text: str) -> bool:
-    """An order reference as printed on receipts (CHK-8: ``<prefix>-<8 characters>``)."""
+    """An order reference (CHK-8: ``<prefix>-<8 characters>``), also without its dash or prefix."""
     return bool(REFERENCE_PATTERN.match(text.strip().upper()))
 
 

@@ -50,6 +50,7 @@ def application() -> QApplication:
 def apply_first_start(services: Any, settings: Settings, choice: FirstStartChoice) -> tuple[Any, Settings, bool]:
     """Open the chosen database and load the conference; returns (services, settings, owned)."""
     from boxoffice.app import build_app  # the wiring module, only on first start
+    from boxoffice.db.credentials import keep_password, with_password
     from boxoffice.demo.seed import seed_demo
     from boxoffice.services.admin.conference_import import import_conference
 
@@ -57,10 +58,11 @@ def apply_first_start(services: Any, settings: Settings, choice: FirstStartChoic
     if choice.database:
         url = normalise_database_url(choice.database)
         if url != services.db.url:
-            services = build_app(url, desk_name=settings.desk_name or "Desk 1",
+            saved = keep_password(url)   # the password goes to the keychain, never to settings.json
+            services = build_app(with_password(url), desk_name=settings.desk_name or "Desk 1",
                                  stripe_api_base=settings.stripe_api_base, stripe_later=True)
             owned = True
-            settings = replace(settings, database_url=url)
+            settings = replace(settings, database_url=saved)
     if choice.conference_file:
         conference_id = import_conference(services.ctx, choice.conference_file).conference_id
     else:

@@ -126,6 +126,9 @@ class MainWindow(QMainWindow):
         for label in (self.status_conference, self.status_operator, self.status_database):
             bar.addWidget(label)
         bar.addPermanentWidget(self.status_sync)
+        from boxoffice.ui.database_wait import install_database_wait
+
+        self.database_wait = install_database_wait(self)   # another program's lock, said within seconds
 
         actor = current_actor()
         if actor is None:

@@ -16,10 +16,10 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
+from boxoffice import keychain
 from boxoffice.errors import ConfigError, UserError
 from boxoffice.services.checkin.registrations_source import is_database_url, with_password
 from boxoffice.services.staff.access import SYSTEM, acting_as
-from boxoffice.stripe_sync import keys
 from boxoffice.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -31,15 +31,8 @@ NO_SOURCE = "Choose a registrations source in Settings first (a web system datab
 def store_source_password(source: str, password: str) -> None:
     """Save the database password of ``source`` (a URL without its password) in the system keychain."""
     try:
-        if keys.USE_SECRET_SERVICE:
-            from boxoffice.stripe_sync import secret_service
-
-            secret_service.set_password(KEYRING_SERVICE, source, password)
-        else:
-            import keyring
-
-            keyring.set_password(KEYRING_SERVICE, source, password)
-    except Exception as exc:  # noqa: BLE001 - every keychain failure gets the same advice
+        keychain.set_password(KEYRING_SERVICE, source, password)
+    except keychain.KeychainError as exc:
         raise ConfigError(f"The registrations password could not be saved in the system keychain ({exc}). "
                           "Unlock or start the keychain (GNOME Keyring, KWallet), then save again.") from None
 
@@ -47,15 +40,9 @@ def store_source_password(source: str, password: str) -> None:
 def load_source_password(source: str) -> str:
     """The keychain's password for ``source``, or '' (none, or a keychain that cannot be read: logged)."""
     try:
-        if keys.USE_SECRET_SERVICE:
-            from boxoffice.stripe_sync import secret_service
-
-            return secret_service.get_password(KEYRING_SERVICE, source) or ""
-        import keyring
-
-        return keyring.get_password(KEYRING_SERVICE, source) or ""
-    except Exception as exc:  # noqa: BLE001 - a broken keychain means "no password", logged
-        log.warning("the registrations password could not be read from the keychain: %s", type(exc).__name__)
+        return keychain.get_password(KEYRING_SERVICE, source) or ""
+    except keychain.KeychainError as exc:
+        log.warning("the registrations password could not be read from the keychain: %s", exc)
         return ""
 
 

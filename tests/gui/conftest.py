@@ -73,7 +73,7 @@ class StaffTeam:
 
 ADMIN_PASSWORD = "admin password"
 LEAD_PASSWORD = "lead password"
-VOLUNTEER_PIN = "4321"
+VOLUNTEER_PIN = "432100"
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ def main(out: Path) -> int:
         conference_id = seed_demo(services.ctx).conference_id
         services.auth.add_staff("Avery Admin", "admin", "admin passphrase")
         services.auth.add_staff("Lee Lead", "lead", "lead passphrase")
-        services.auth.add_staff("Val Volunteer", "volunteer", "2468")
+        services.auth.add_staff("Val Volunteer", "volunteer", "246800")
         services.shifts.open(Decimal("150.00"), conference_id=conference_id)
         people = [("Ada Lovelace", "ada@example.org", "Individual"),
                   ("Grace Hopper", "grace@example.org", "Corporate"),
@@ -90,7 +90,7 @@ def main(out: Path) -> int:
     window.show()
     shot(window, out, "sign-in.png")
 
-    window.sign_in_as(services.auth.sign_in("Val Volunteer", "2468"))
+    window.sign_in_as(services.auth.sign_in("Val Volunteer", "246800"))
     settle(800)
     window.sell.cart_panel.attendee.name.setText("Margaret Hamilton")
     window.sell.cart_panel.attendee.email.setText("margaret@example.org")

@@ -31,16 +31,16 @@ def test_admin_adds_a_volunteer_who_can_then_sign_in(qtbot, desk, services, staf
     screen.add_button.click()
     dialog = screen.dialog
     qtbot.keyClicks(dialog.name, "Sam")
-    qtbot.keyClicks(dialog.secret, "12")
-    qtbot.keyClicks(dialog.repeat, "12")
+    qtbot.keyClicks(dialog.secret, "1234")
+    qtbot.keyClicks(dialog.repeat, "1234")
     dialog.save.click()
-    qtbot.waitUntil(lambda: "4 to 8 digits" in dialog.message.text())
-    dialog.secret.setText("2580")
-    dialog.repeat.setText("2580")
+    qtbot.waitUntil(lambda: "6 to 8 digits" in dialog.message.text())
+    dialog.secret.setText("258000")
+    dialog.repeat.setText("258000")
     dialog.save.click()
     qtbot.waitUntil(lambda: screen.model.rowCount() == 5)
     assert "Sam was added" in screen.message.text()
-    assert services.auth.sign_in("sam", "2580").role is Role.VOLUNTEER
+    assert services.auth.sign_in("sam", "258000").role is Role.VOLUNTEER
 
 
 def test_admin_unlocks_a_locked_volunteer_and_deactivates_them(qtbot, desk, services, staff_team) -> None:
@@ -60,7 +60,7 @@ def test_admin_unlocks_a_locked_volunteer_and_deactivates_them(qtbot, desk, serv
     qtbot.waitUntil(lambda: not _row(screen, "Vera").active)
     assert screen.active_button.text() == "Reactivate"
     with pytest.raises(SignInFailed):
-        services.auth.sign_in("Vera", "4321")
+        services.auth.sign_in("Vera", "432100")
 
 
 def test_promoting_a_volunteer_needs_a_password(qtbot, desk, services, staff_team) -> None:

@@ -1,4 +1,4 @@
-"""The pg8000 driver on the real server: URL spellings, SQLSTATEs, waits, unreachable servers, round-trips."""
+"""The psycopg driver on the real server: URL spellings, SQLSTATEs, constraint errors, lost connections, waits, round-trips."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from boxoffice.app import build_app
 from boxoffice.config import normalise_database_url
@@ -22,16 +24,17 @@ from tests.multidesk.conftest import PG_HOST, PG_PORT, PG_USER
 
 def _spellings(pg_url: str) -> list[str]:
     rest = pg_url.split("://", 1)[1]
-    return [f"postgresql://{rest}", f"postgres://{rest}", f"postgresql+psycopg://{rest}", pg_url]
+    return [f"postgresql://{rest}", f"postgres://{rest}", f"postgresql+pg8000://{rest}",
+            f"postgresql+psycopg://{rest}"]
 
 
-def test_every_postgresql_url_spelling_opens_the_database_with_pg8000(pg_url: str) -> None:
+def test_every_postgresql_url_spelling_opens_the_database_with_psycopg(pg_url: str) -> None:
     for url in _spellings(pg_url):
-        assert normalise_database_url(url).startswith("postgresql+pg8000://"), url
+        assert normalise_database_url(url).startswith("postgresql+psycopg://"), url
         db = Database(url)
         try:
-            assert db.engine.dialect.driver == "pg8000"
-            assert db.url.startswith("postgresql+pg8000://")
+            assert db.engine.dialect.driver == "psycopg"
+            assert db.url.startswith("postgresql+psycopg://")
             with db.read() as session:
                 assert session.scalar(text("SELECT current_database()")) == pg_url.rsplit("/", 1)[1]
         finally:
@@ -124,8 +127,8 @@ def test_a_deadlock_between_two_desks_is_a_concurrent_change(pg_db: Database) ->
 
 
 def test_a_statement_may_wait_longer_than_the_connect_timeout(pg_url: str) -> None:
-    # pg8000's timeout stays on the socket unless cleared: a longer wait would break the connection.
-    engine = create_db_engine(pg_url, connect_args={"timeout": 1})
+    # The connect timeout bounds connecting only: a row lock held longer by another desk is waited for.
+    engine = create_db_engine(pg_url, connect_args={"connect_timeout": 1})
     try:
         with engine.connect() as conn:
             assert conn.execute(text("SELECT 7 FROM pg_sleep(1.5)")).scalar_one() == 7
@@ -134,13 +137,59 @@ def test_a_statement_may_wait_longer_than_the_connect_timeout(pg_url: str) -> No
         engine.dispose()
 
 
-@pytest.mark.parametrize("who_where", [
-    f"{PG_USER}@{PG_HOST}:{PG_PORT}/boxoffice_no_such_database",  # FATAL 3D000 at connect
-    f"boxoffice_no_such_role@{PG_HOST}:{PG_PORT}/postgres",  # FATAL 28000 at connect
+@pytest.mark.parametrize(("who_where", "says"), [
+    (f"{PG_USER}@{PG_HOST}:{PG_PORT}/boxoffice_no_such_database", "cannot be reached"),  # FATAL 3D000
+    (f"boxoffice_no_such_role@{PG_HOST}:{PG_PORT}/postgres", "refused this desk's user name"),  # FATAL 28000
+    (f"{PG_USER}@{PG_HOST}:1/postgres", "cannot be reached"),  # nothing listens: libpq's own failure
 ])
-def test_a_server_that_refuses_the_session_is_a_clear_user_error(pg_server: None, who_where: str) -> None:
-    with pytest.raises(DatabaseUnavailable, match="cannot be reached"):
+def test_a_server_that_refuses_the_session_is_a_clear_user_error(pg_server: None, who_where: str,
+                                                                  says: str) -> None:
+    with pytest.raises(DatabaseUnavailable, match=says):
         build_app(f"postgresql://{who_where}", use_stripe=False)
+
+
+def test_foreign_key_and_check_violations_are_integrity_errors(pg_db: Database) -> None:
+    conf = factories.conference(pg_db)
+    tt = factories.ticket_type(pg_db, conf.id)
+    with pytest.raises(IntegrityError) as fk, pg_db.write() as session:
+        session.execute(update(TicketType).where(TicketType.id == tt.id).values(conference_id=conf.id + 999))
+    assert getattr(fk.value.orig, "sqlstate", None) == "23503"   # foreign_key_violation
+    with pytest.raises(IntegrityError) as check, pg_db.write() as session:
+        session.execute(update(TicketType).where(TicketType.id == tt.id).values(price=Decimal("-1.00")))
+    assert getattr(check.value.orig, "sqlstate", None) == "23514"   # check_violation
+    with pg_db.read() as session:
+        assert session.get(TicketType, tt.id).price >= 0  # type: ignore[union-attr]
+
+
+def _terminate_other_backends(pg_db: Database) -> None:
+    """What a server restart or an administrator does to every other desk's session."""
+    admin = create_db_engine(pg_db.url, poolclass=NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            conn.commit()
+    finally:
+        admin.dispose()
+
+
+def test_a_session_the_server_ends_mid_transaction_is_database_unavailable(pg_db: Database) -> None:
+    conf = factories.conference(pg_db)
+    with pytest.raises(DatabaseUnavailable, match="cannot be reached. Nothing was saved"), \
+            pg_db.write() as session:
+        session.execute(text("SELECT id FROM conference WHERE id = :id FOR UPDATE"), {"id": conf.id})
+        _terminate_other_backends(pg_db)
+        session.execute(text("SELECT 1"))
+    # The pool's pre-ping replaces the dead connections: the next unit of work just works.
+    with pg_db.read() as session:
+        assert session.scalar(text("SELECT count(*) FROM conference")) == 1
+
+
+def test_a_connection_lost_while_reading_is_database_unavailable(pg_db: Database) -> None:
+    with pytest.raises(DatabaseUnavailable, match="cannot be reached"), pg_db.connect() as conn:
+        conn.execute(text("SELECT 1"))
+        _terminate_other_backends(pg_db)
+        conn.execute(text("SELECT 1"))
 
 
 def test_money_times_and_json_round_trip_exactly(pg_db: Database) -> None:

@@ -42,14 +42,12 @@ def load_web_database(name: str) -> str:
 
 
 def upstream(name: str, *statements: str) -> None:
-    import pg8000.native
+    import psycopg
 
-    conn = pg8000.native.Connection(PG_USER, host=PG_HOST, port=PG_PORT, database=name, timeout=5)
-    try:
+    with psycopg.connect(user=PG_USER, host=PG_HOST, port=PG_PORT, dbname=name, connect_timeout=5,
+                         autocommit=True) as conn:
         for statement in statements:
-            conn.run(statement)
-    finally:
-        conn.close()
+            conn.execute(statement)
 
 
 @pytest.fixture
@@ -123,7 +121,7 @@ def test_upstream_changes_skips_and_desk_facts_on_postgresql(desk: ServiceContex
 
 def test_a_postgresql_source_that_is_not_django_program_writes_nothing(
         desk: ServiceContext, pg_url: str, web: tuple[str, str]) -> None:
-    desk_url = pg_url.replace("+pg8000", "")
+    desk_url = pg_url.replace("+psycopg", "")
     with pytest.raises(RegistrationSourceError, match="not a django-program database"):
         RegistrationService(desk).import_registrations(desk_url, SLUG)
     name, url = web

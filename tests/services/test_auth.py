@@ -40,7 +40,7 @@ def team(auth: AuthService) -> dict[str, int]:
     admin = auth.create_first_admin("Ada", ADMIN_PW)
     with acting_as(admin.actor()):
         lead = auth.add_staff("Linus", Role.LEAD, LEAD_PW)
-        vol = auth.add_staff("Vera", Role.VOLUNTEER, "4321")
+        vol = auth.add_staff("Vera", Role.VOLUNTEER, "432100")
     return {"admin": admin.id, "lead": lead.id, "volunteer": vol.id}
 
 
@@ -62,7 +62,8 @@ def _hash_of(db, staff_id: int) -> str:
 def test_hash_has_a_per_user_salt_and_verifies_only_the_right_secret() -> None:
     first, second = hash_secret("1234"), hash_secret("1234")
     assert first != second
-    assert first.startswith("scrypt$16384$8$1$") and len(first.split("$")[4]) == 32
+    assert first.startswith("scrypt-p$") and first.split("$")[2:5] == ["16384", "8", "1"]
+    assert len(first.split("$")[5]) == 32
     assert verify_secret("1234", first) and verify_secret("1234", second)
     assert not verify_secret("1235", first)
     assert not verify_secret("1234", "garbage")
@@ -84,7 +85,7 @@ def test_first_admin_only_once_and_needs_a_real_password(auth: AuthService, dire
 
 
 def test_sign_in_ignores_name_case_and_records_the_time(auth: AuthService, team, db, clock) -> None:
-    actor = auth.sign_in("vERA ", "4321")
+    actor = auth.sign_in("vERA ", "432100")
     assert actor == Actor(team["volunteer"], "Vera", Role.VOLUNTEER)
     with db.read() as session:
         assert session.get(Staff, team["volunteer"]).last_sign_in_at == clock.now()
@@ -92,13 +93,13 @@ def test_sign_in_ignores_name_case_and_records_the_time(auth: AuthService, team,
 
 def test_unknown_name_and_wrong_secret_give_the_same_message(auth: AuthService, team, db) -> None:
     with pytest.raises(SignInFailed) as unknown:
-        auth.sign_in("Mallory", "4321")
+        auth.sign_in("Mallory", "432100")
     with pytest.raises(SignInFailed) as wrong:
         auth.sign_in("Vera", "0000")
     assert str(unknown.value) == str(wrong.value) == SIGN_IN_FAILED_TEXT
     rows = _rows(db, audit.SIGN_IN_FAILED)
     assert [r.target_label for r in rows] == ["Mallory", "Vera"]
-    assert all("0000" not in r.detail and "4321" not in r.detail for r in rows)
+    assert all("0000" not in r.detail and "432100" not in r.detail for r in rows)
 
 
 def test_five_wrong_pins_lock_for_five_minutes_then_the_lock_runs_out(auth: AuthService, team, db, clock) -> None:
@@ -110,12 +111,12 @@ def test_five_wrong_pins_lock_for_five_minutes_then_the_lock_runs_out(auth: Auth
         auth.sign_in("Vera", "9999")
     assert "lead" in str(locked.value)
     with pytest.raises(AccountLocked):          # even the right PIN is refused while locked
-        auth.sign_in("Vera", "4321")
+        auth.sign_in("Vera", "432100")
     clock.advance(minutes=LOCKOUT_MINUTES - 1)
     with pytest.raises(AccountLocked, match="1 more minute"):
-        auth.sign_in("Vera", "4321")
+        auth.sign_in("Vera", "432100")
     clock.advance(minutes=1)
-    assert auth.sign_in("Vera", "4321").name == "Vera"
+    assert auth.sign_in("Vera", "432100").name == "Vera"
     assert len(_rows(db, audit.ACCOUNT_LOCKED)) == 1
     with db.read() as session:
         staff = session.get(Staff, team["volunteer"])
@@ -126,7 +127,7 @@ def test_a_success_resets_the_failure_count(auth: AuthService, team) -> None:
     for _ in range(MAX_FAILED_ATTEMPTS - 1):
         with pytest.raises(SignInFailed):
             auth.sign_in("Vera", "9999")
-    auth.sign_in("Vera", "4321")
+    auth.sign_in("Vera", "432100")
     for _ in range(MAX_FAILED_ATTEMPTS - 1):
         with pytest.raises(SignInFailed) as exc:
             auth.sign_in("Vera", "9999")
@@ -140,19 +141,21 @@ def test_admin_unlocks_and_resets(auth: AuthService, team) -> None:
     assert next(s for s in auth.list_staff() if s.name == "Vera").locked
     auth.unlock(team["volunteer"])
     assert not next(s for s in auth.list_staff() if s.name == "Vera").locked
-    auth.reset_secret(team["volunteer"], "2468")
-    assert auth.sign_in("Vera", "2468").role is Role.VOLUNTEER
-    with pytest.raises(InvalidInput, match="4 to 8 digits"):
+    auth.reset_secret(team["volunteer"], "246800")
+    assert auth.sign_in("Vera", "246800").role is Role.VOLUNTEER
+    with pytest.raises(InvalidInput, match="6 to 8 digits"):
         auth.reset_secret(team["volunteer"], "12ab")
+    with pytest.raises(InvalidInput, match="6 to 8 digits"):
+        auth.reset_secret(team["volunteer"], "1234")   # a new PIN has at least 6 digits
 
 
 def test_inactive_staff_cannot_sign_in(auth: AuthService, directory: StaffDirectory, team) -> None:
     auth.deactivate(team["volunteer"])
     assert directory.sign_in_names() == ["Ada", "Linus"]
     with pytest.raises(SignInFailed, match="do not match"):
-        auth.sign_in("Vera", "4321")
+        auth.sign_in("Vera", "432100")
     auth.reactivate(team["volunteer"])
-    assert auth.sign_in("Vera", "4321").name == "Vera"
+    assert auth.sign_in("Vera", "432100").name == "Vera"
     assert "Vera" in directory.sign_in_names()
 
 
@@ -178,7 +181,7 @@ def test_changing_between_pin_and_password_needs_a_new_secret(auth: AuthService,
 def test_staff_administration_needs_an_admin(auth: AuthService, role: Role) -> None:
     with acting_as(Actor(None, "test admin", Role.ADMIN)):
         auth.create_first_admin("Ada", ADMIN_PW)
-        vol = auth.add_staff("Vera", Role.VOLUNTEER, "4321")
+        vol = auth.add_staff("Vera", Role.VOLUNTEER, "432100")
     with acting_as(Actor(None, "someone", role)):
         with pytest.raises(PermissionDenied, match="Managing staff needs an admin"):
             auth.list_staff()
@@ -197,7 +200,7 @@ def test_override_checks_the_approver_and_audits_both_names(auth: AuthService, t
         with pytest.raises(SignInFailed):
             auth.verify_override("Linus", "wrong password", Permission.REFUND)
         with pytest.raises(PermissionDenied, match="Vera is a volunteer"):
-            auth.verify_override("Vera", "4321", Permission.REFUND)
+            auth.verify_override("Vera", "432100", Permission.REFUND)
         lead = auth.verify_override("linus", LEAD_PW, Permission.REFUND)
         assert lead.name == "Linus" and lead.role is Role.LEAD
         with pytest.raises(PermissionDenied, match="needs an admin"):
@@ -212,7 +215,7 @@ def test_override_checks_the_approver_and_audits_both_names(auth: AuthService, t
 def test_no_audit_row_holds_a_secret(auth: AuthService, team, db) -> None:
     auth.reset_secret(team["lead"], "brand new secret")
     auth.set_role(team["volunteer"], Role.LEAD, secret="volunteer promoted")
-    secrets_used = (ADMIN_PW, LEAD_PW, "4321", "brand new secret", "volunteer promoted")
+    secrets_used = (ADMIN_PW, LEAD_PW, "432100", "brand new secret", "volunteer promoted")
     for row in _rows(db):
         text = f"{row.detail} {row.target_label}"
         assert not any(s in text for s in secrets_used) and "scrypt" not in text
@@ -223,8 +226,8 @@ def test_no_audit_row_holds_a_secret(auth: AuthService, team, db) -> None:
 def test_add_staff_gives_an_earlier_operator_a_sign_in(auth: AuthService, ctx) -> None:
     grace = StaffService(ctx).get_or_create("Grace")
     auth.create_first_admin("Ada", ADMIN_PW)
-    account = auth.add_staff("grace", Role.VOLUNTEER, "1111")
+    account = auth.add_staff("grace", Role.VOLUNTEER, "111100")
     assert account.id == grace.id and account.has_secret
     with pytest.raises(InvalidInput, match="already on the staff list"):
-        auth.add_staff("Grace", Role.VOLUNTEER, "2222")
-    assert _hash_of(ctx.db, grace.id).startswith("scrypt$")
+        auth.add_staff("Grace", Role.VOLUNTEER, "222200")
+    assert _hash_of(ctx.db, grace.id).startswith("scrypt-p$")

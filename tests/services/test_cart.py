@@ -373,16 +373,12 @@ def test_assign_customer_rechecks_limits_and_abandons_their_other_cart(  # type:
     assert carts.open_cart(conf.id, known.id).id == walkup.id
 
 
-def test_cart_edit_meeting_a_busy_database_is_retried_not_lost(db_path, clock: FixedClock,  # type: ignore[no-untyped-def]
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """Another desk holds the SQLite write lock: the edit fails busy once, is retried, and lands once."""
-    import logging
+def test_cart_edit_meeting_a_busy_database_is_retried_not_lost(db_path, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    """Another desk holds the SQLite write lock: the edit waits (and says so), then lands once."""
     import sqlite3
 
-    from boxoffice.db import engine as engine_module
     from boxoffice.db.engine import sqlite_url
 
-    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 50)  # fail fast instead of waiting 5 s
     busy_db = Database(sqlite_url(db_path))
     conf = f.conference(busy_db)
     ticket = f.ticket_type(busy_db, conf.id, total_quantity=10)
@@ -390,29 +386,21 @@ def test_cart_edit_meeting_a_busy_database_is_retried_not_lost(db_path, clock: F
     cart = carts.open_cart(conf.id, f.customer(busy_db).id)
 
     other_desk = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
-    other_desk.execute("BEGIN IMMEDIATE")  # holds the write lock until the first retry is logged
-    retries: list[str] = []
+    other_desk.execute("BEGIN IMMEDIATE")  # holds the write lock until the desk says it is waiting
+    waits: list[bool] = []
 
-    class ReleaseOnRetry(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.getMessage().startswith("retrying write"):
-                retries.append(record.getMessage())
-                if other_desk.in_transaction:
-                    other_desk.execute("COMMIT")
+    def release_when_told(waiting: bool) -> None:
+        waits.append(waiting)
+        if waiting and other_desk.in_transaction:
+            other_desk.execute("COMMIT")
 
-    handler = ReleaseOnRetry(level=logging.INFO)
-    log = logging.getLogger("boxoffice.db.engine")
-    log.addHandler(handler)
-    old_level = log.level
-    log.setLevel(logging.INFO)
+    busy_db.write_wait.add(release_when_told)
     try:
         view = carts.add_ticket(cart.id, ticket.id, 2)
     finally:
-        log.removeHandler(handler)
-        log.setLevel(old_level)
         other_desk.close()
         busy_db.dispose()
-    assert len(retries) == 1 and "OperationalError" in retries[0]
+    assert waits == [True, False]
     assert [(line.product_id, line.quantity) for line in view.lines] == [(ticket.id, 2)]
     db_for_check = Database(sqlite_url(db_path))
     try:

@@ -144,10 +144,10 @@ OPERATIONS: dict[str, tuple[Permission, Op]] = {
     "staff.get_or_create": (Permission.MANAGE_STAFF, lambda w: w.app.staff.get_or_create("Newcomer")),
     # Staff accounts
     "auth.list_staff": (Permission.MANAGE_STAFF, lambda w: w.app.auth.list_staff()),
-    "auth.add_staff": (Permission.MANAGE_STAFF, lambda w: w.app.auth.add_staff("Vic", "volunteer", "2468")),
+    "auth.add_staff": (Permission.MANAGE_STAFF, lambda w: w.app.auth.add_staff("Vic", "volunteer", "246800")),
     "auth.set_role": (Permission.MANAGE_STAFF, lambda w: w.app.auth.set_role(
         w.volunteer_id, "lead", secret="a long passphrase")),
-    "auth.reset_secret": (Permission.MANAGE_STAFF, lambda w: w.app.auth.reset_secret(w.volunteer_id, "1357")),
+    "auth.reset_secret": (Permission.MANAGE_STAFF, lambda w: w.app.auth.reset_secret(w.volunteer_id, "135700")),
     "auth.unlock": (Permission.MANAGE_STAFF, lambda w: w.app.auth.unlock(w.volunteer_id)),
     "auth.deactivate": (Permission.MANAGE_STAFF, lambda w: w.app.auth.deactivate(w.volunteer_id)),
     "auth.reactivate": (Permission.MANAGE_STAFF, lambda w: (

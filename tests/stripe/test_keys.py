@@ -1,8 +1,8 @@
 """STR-2 [DESK]: secret keys from the environment or the keychain, never shown in clear; masked display.
 
-The keychain is the desk's real one for the platform: on Linux the Secret Service client talking over a
-private D-Bus session bus to the fake provider of tests/fakes/fake_secret_service.py; on Windows/macOS
-keyring with an in-memory backend. The Secret Service client itself is tested in test_secret_service.py.
+The keychain is the desk's real one for the platform: on Linux keyring's SecretService backend talking
+over a private D-Bus session bus to the fake provider of tests/fakes/fake_secret_service.py; on
+Windows/macOS keyring with an in-memory backend.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from boxoffice import keychain
 from boxoffice.errors import ConfigError
 from boxoffice.stripe_sync import keys
 from tests.fakes.memory_keyring import MemoryKeyring
@@ -82,7 +83,7 @@ def test_only_an_admin_may_change_the_key(keychain: Any, ctx) -> None:
 
     with acting_as(Actor(7, "Linus", Role.LEAD)), pytest.raises(PermissionDenied, match="needs an admin"):
         keys.change_secret_key(ctx, "sk_test_newnewnewnew4242")
-    assert keys.load_secret_key() is None and _audit_rows(ctx) == []
+    assert keys.desk_secret_key() is None and _audit_rows(ctx) == []
 
 
 def test_a_bad_key_is_refused_without_an_audit_row(keychain: Any, ctx) -> None:
@@ -97,7 +98,7 @@ def windows_macos_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKey
     import keyring
 
     monkeypatch.delenv(keys.SECRET_KEY_ENV, raising=False)
-    monkeypatch.setattr(keys, "USE_SECRET_SERVICE", False)
+    monkeypatch.setattr(keychain, "LINUX", False)
     previous = keyring.get_keyring()
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
@@ -114,3 +115,26 @@ def test_windows_and_macos_keep_using_keyring(windows_macos_keyring: MemoryKeyri
     keys.delete_secret_key("pycon")
     keys.delete_secret_key("pycon")  # nothing left to delete is not an error
     assert keys.load_secret_key("pycon") == "rk_test_restricted_5678"
+
+
+@pytest.mark.parametrize("base", ["http://attacker.example", "http://10.0.0.5:8080", "ftp://x", "https://u:p@x.example",
+                                  "stripe.example", "http://localhost.attacker.example"])
+def test_the_key_is_never_sent_to_a_plain_http_or_odd_api_base(base: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv(keys.API_BASE_ENV, raising=False)
+    with pytest.raises(ConfigError, match="only sent over https"):
+        keys.load_api_base(base)
+
+
+def test_a_refused_api_base_builds_no_gateway(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from boxoffice.stripe_sync.gateway import StripeGateway
+
+    monkeypatch.setenv(keys.SECRET_KEY_ENV, "sk_test_0123456789abcdef")
+    monkeypatch.delenv(keys.API_BASE_ENV, raising=False)
+    with pytest.raises(ConfigError):
+        StripeGateway.from_environment(settings_api_base="http://attacker.example")
+
+
+@pytest.mark.parametrize("base", ["https://api.stripe.com", "http://127.0.0.1:12111/", "http://localhost:8420"])
+def test_https_and_loopback_test_servers_are_accepted(base: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv(keys.API_BASE_ENV, raising=False)
+    assert keys.load_api_base(base) == base.rstrip("/")

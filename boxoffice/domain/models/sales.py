@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from boxoffice.db.base import Base
+from boxoffice.db.bytewise import bytewise
 from boxoffice.db.types import UTCDateTime
 from boxoffice.domain.models.columns import TimestampMixin, now, portable_enum
 
@@ -132,11 +133,15 @@ class Order(TimestampMixin, Base):
         Index("ix_order_status_hold", "status", "hold_expires_at"),
         Index("ix_order_customer_conf", "customer_id", "conference_id"),
         Index("ix_order_conf_created", "conference_id", "created_at"),
-        # Order search (migration 0004): prefix column first, then what the page query filters on.
-        Index("ix_order_email_search", text("lower(billing_email)"), "conference_id", "created_at", "status"),
-        Index("ix_order_name_search", text("lower(billing_name)"), "conference_id", "created_at", "status"),
-        Index("ix_order_company_search", text("lower(billing_company)"), "conference_id", "created_at", "status"),
-        Index("ix_order_reference_search", "reference", "conference_id", "created_at", "status"),
+        # Order search (migrations 0004, 0006): prefix column first (in code-point order, whatever
+        # the database's collation), then what the page query filters on.
+        Index("ix_order_email_search", bytewise(text("lower(billing_email)")), "conference_id", "created_at",
+              "status"),
+        Index("ix_order_name_search", bytewise(text("lower(billing_name)")), "conference_id", "created_at",
+              "status"),
+        Index("ix_order_company_search", bytewise(text("lower(billing_company)")), "conference_id", "created_at",
+              "status"),
+        Index("ix_order_reference_search", bytewise(text("reference")), "conference_id", "created_at", "status"),
         Index("uq_order_source", "source_system", "source_id", unique=True,
               postgresql_where=text("source_system <> ''"), sqlite_where=text("source_system <> ''")),
     )

@@ -43,8 +43,10 @@ class Staff(TimestampMixin, Base):
 class AuditEntry(Base):
     """One sensitive action: who (and who approved it), what, on what, amounts, desk.
 
-    Append-only: database triggers refuse UPDATE and DELETE. Written by the services in the
-    same transaction as the change it records (``services/audit.py: record``).
+    Append-only: database triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL), and
+    each row's ``chain_hash`` covers its content and the row before it, so an edited, forged or
+    missing row is found by ``boxoffice audit verify``. Written by the services in the same
+    transaction as the change it records (``services/staff/audit.py: record``).
     """
 
     __tablename__ = "audit_log"
@@ -71,6 +73,9 @@ class AuditEntry(Base):
     amount_before: Mapped[Decimal | None] = mapped_column(default=None)
     amount_after: Mapped[Decimal | None] = mapped_column(default=None)
     detail: Mapped[str] = mapped_column(Text, default="")   # JSON object of further before/after values
+    # The hash chain (domain/audit_chain.py): the previous row's hash, and this row's over both.
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    chain_hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 class CashShift(Base):

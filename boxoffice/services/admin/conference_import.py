@@ -237,6 +237,9 @@ def _parse(text: str, source: str) -> _Plan:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise ImportError_(f"{source} is not valid TOML: {exc}. Nothing was imported.") from None
+    except RecursionError:
+        raise ImportError_(f"{source} nests arrays or tables too deeply to be a conference file. "
+                           "Nothing was imported; check that it is the right file.") from None
     conf = data.get("conference")
     if not isinstance(conf, dict):
         raise _fail("conference", "the [conference] table is missing")

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchTableError, SQLAlchemyError
 
-from boxoffice.db.engine import pg8000_url
+from boxoffice.db.engine import postgresql_url
 from boxoffice.errors import UserError
 
 DJANGO_PROGRAM = "django-program"
@@ -207,7 +207,7 @@ def _open(url: str) -> tuple[Engine, str]:
         engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
         return engine, "sqlite"
     if backend == "postgresql":
-        engine = create_engine(pg8000_url(url), connect_args={"timeout": CONNECT_TIMEOUT_S}, pool_pre_ping=False)
+        engine = create_engine(postgresql_url(url), connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, pool_pre_ping=False)
         return engine, "postgresql"
     raise RegistrationSourceError(
         f"The registrations source {shown} is wrong: only sqlite:/// and postgresql:// databases (or a CSV "

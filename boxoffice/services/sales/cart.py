@@ -15,6 +15,7 @@ from boxoffice.domain.models import Cart, CartItem, CartStatus, Conference, Tick
 from boxoffice.domain.pricing import PriceInput, price
 from boxoffice.domain.vouchers import hidden_ticket_problem, normalize_code, validity_problem
 from boxoffice.errors import CartError, InvalidInput, LimitExceeded, NotFound, SoldOut, VoucherInvalid
+from boxoffice.money import ZERO, ceiling_message, over_ceiling
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales.cart_state import (
     CartState,
@@ -429,7 +430,15 @@ class CartService:
 
     def _store_line(self, session: Session, state: CartState, line: Line | None, product: Product,
                     quantity: int, now: datetime) -> None:
-        """CART-5 steps 9-10: one line per product (MOD-CI-2), then the sliding expiry (CART-2)."""
+        """CART-5 steps 9-10: one line per product (MOD-CI-2), then the sliding expiry (CART-2).
+
+        The cart's undiscounted total stays within the money ceiling (checked before writing).
+        """
+        others = sum((ln.product.price * ln.quantity for ln in state.lines
+                      if line is None or ln.item_id != line.item_id), ZERO)
+        if over_ceiling(others + product.price * quantity):
+            raise CartError(ceiling_message("The cart's total", others + product.price * quantity),
+                            field="quantity")
         if line is None:
             column = "ticket_type_id" if product.kind == "ticket" else "addon_id"
             session.execute(insert(CartItem).values(cart_id=state.id, quantity=quantity, created_at=now,

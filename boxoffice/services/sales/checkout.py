@@ -35,7 +35,7 @@ from boxoffice.domain.models import (
 from boxoffice.domain.pricing import price
 from boxoffice.domain.vouchers import hidden_ticket_problem, validity_problem
 from boxoffice.errors import CartError, InvalidInput, LimitExceeded, SoldOut, VoucherExpired, VoucherInvalid
-from boxoffice.money import ZERO
+from boxoffice.money import ZERO, ceiling_message, over_ceiling
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales import order_state
 from boxoffice.services.sales.cart import price_inputs
@@ -248,6 +248,8 @@ class CheckoutService:
         self._check_lines(session, state, lapsed, now)
         terms = state.voucher.terms if state.voucher else None
         summary = price(price_inputs(state.lines), terms)
+        if over_ceiling(summary.subtotal):   # a cart from before the ceiling was checked on every change
+            raise CartError(ceiling_message("The order's total", summary.subtotal))
         if state.voucher is not None:
             v = state.voucher
             problem = validity_problem(code=v.terms.code, is_active=v.is_active, times_used=v.times_used,

@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.models import Customer
+from boxoffice.domain.text_rules import text_problem
 from boxoffice.errors import InvalidInput, NotFound
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff.access import Permission, authorize
@@ -57,6 +58,9 @@ def _clean(value: str | None, field: str, limit: int) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidInput(f"The {field} must be text.", field=field)
+    problem = text_problem(value, field)
+    if problem:
+        raise InvalidInput(problem, field=field)
     value = " ".join(value.split())
     if len(value) > limit:
         raise InvalidInput(f"The {field} is too long (at most {limit} characters).", field=field)

@@ -8,6 +8,10 @@ lead with the prefix column and carry conference, created_at and status): the ma
 their sort key, de-duplicated (an order may match by name and by email), sorted, cut to the page;
 only the page's rows are then read from the order table. ``OrderService.search``/``count`` (in
 ``boxoffice.services.sales.orders``) are the public entry points.
+
+A reference is found from any start of it, with or without the conference's prefix and dash
+(``PY27-ZD7U``, ``PY27ZD7U``, ``ZD7U``): three ranges over the reference index. Every range is
+compared in code-point order (``bytewise``), so it holds under any PostgreSQL collation.
 """
 
 from __future__ import annotations
@@ -33,8 +37,17 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import NullType
 
+from boxoffice.db.bytewise import bytewise
 from boxoffice.db.engine import Database
-from boxoffice.domain.models import Order, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus
+from boxoffice.domain.models import (
+    Conference,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
 from boxoffice.errors import InvalidInput
 from boxoffice.money import ZERO, quantize
 from boxoffice.services.sales.order_views import OrderSummary
@@ -51,18 +64,42 @@ def _next_prefix(prefix: str) -> str:
 
 
 def _prefix_range(column: ColumnElement[Any], low: str, high: str) -> ColumnElement[bool]:
-    """``low <= column < high``: a range the column's index serves (unlike LIKE/startswith on SQLite)."""
+    """``low <= column < high`` in code-point order: a range the column's index serves (unlike
+    LIKE/startswith on SQLite), whatever the database's collation."""
     return (column >= bindparam(low, type_=String())) & (column < bindparam(high, type_=String()))
 
 
 # Each prefix column with its bound range (references are stored upper-case, the rest compared lower);
-# each has its search index (migration 0004: ix_order_{reference,name,email,company}_search).
+# each has its search index (migrations 0004 and 0006: ix_order_{reference,name,email,company}_search).
+# The reference has three: as typed, with the dash put back after the prefix, and with the prefix added.
 _PREFIX_COLUMNS: tuple[tuple[Any, str, str], ...] = (
-    (Order.reference, "ref_lo", "ref_hi"),
-    (func.lower(Order.billing_name), "low_lo", "low_hi"),
-    (func.lower(Order.billing_email), "low_lo", "low_hi"),
-    (func.lower(Order.billing_company), "low_lo", "low_hi"),
+    (bytewise(Order.reference), "ref_lo", "ref_hi"),
+    (bytewise(Order.reference), "ref2_lo", "ref2_hi"),
+    (bytewise(Order.reference), "ref3_lo", "ref3_hi"),
+    (bytewise(func.lower(Order.billing_name)), "low_lo", "low_hi"),
+    (bytewise(func.lower(Order.billing_email)), "low_lo", "low_hi"),
+    (bytewise(func.lower(Order.billing_company)), "low_lo", "low_hi"),
 )
+DEFAULT_REFERENCE_PREFIX = "ORD"   # what checkout uses when the conference has no prefix
+
+
+def reference_spellings(text: str, prefix: str) -> tuple[str, str]:
+    """The reference starts ``text`` may stand for besides itself: (dash put back, prefix added).
+
+    With the conference's ``prefix`` PY27, ``PY27ZD7U`` stands for ``PY27-ZD7U`` and ``ZD7U`` (or
+    ``zd7u``) for ``PY27-ZD7U``; an empty string where the reading does not apply.
+    """
+    prefix = (prefix or DEFAULT_REFERENCE_PREFIX).upper()
+    bare = "".join(text.split()).replace("-", "").upper()
+    if not bare or not bare.isascii() or not bare.isalnum():
+        return "", ""
+    dashed = f"{prefix}-{bare[len(prefix):]}" if bare.startswith(prefix) and len(bare) > len(prefix) else ""
+    return dashed, f"{prefix}-{bare}"
+
+
+def conference_reference_prefix(conn: Any, conference_id: int) -> str:
+    prefix = conn.execute(select(Conference.reference_prefix).where(Conference.id == conference_id)).scalar()
+    return str(prefix or DEFAULT_REFERENCE_PREFIX)
 
 _SORTS: dict[str, Any] = {
     "created_at": Order.created_at,
@@ -229,19 +266,28 @@ def count_statement(has_text: bool, has_status: bool, has_from: bool, has_to: bo
     return _filters(select(func.count()).select_from(Order), has_status, has_from, has_to)
 
 
+def _range(prefix: str) -> tuple[str, str]:
+    """(low, high) of the strings starting with ``prefix``; ("", ""), which holds nothing, for none."""
+    return (prefix, _next_prefix(prefix)) if prefix else ("", "")
+
+
 def search_params(
     conference_id: int,
     text: str,
     statuses: Iterable[str | OrderStatus] | None,
     created_from: datetime | None,
     created_to: datetime | None,
+    reference_prefix: str = DEFAULT_REFERENCE_PREFIX,
 ) -> tuple[Shape, dict[str, Any]]:
-    """Validated bound values and the filter shape they need."""
+    """Validated bound values and the filter shape they need (``reference_prefix``: the conference's)."""
     text = (text or "").strip()
     params: dict[str, Any] = {"conf": conference_id}
     if text:
+        dashed, prefixed = reference_spellings(text, reference_prefix)
         params.update(ref_lo=text.upper(), ref_hi=_next_prefix(text.upper()),
                       low_lo=text.lower(), low_hi=_next_prefix(text.lower()))
+        params["ref2_lo"], params["ref2_hi"] = _range(dashed)
+        params["ref3_lo"], params["ref3_hi"] = _range(prefixed)
     wanted = _statuses(statuses)
     if wanted is not None:
         params["statuses"] = wanted
@@ -282,10 +328,11 @@ def search_orders(
         raise InvalidInput(f"Orders cannot be sorted by '{sort}'. Use one of: {', '.join(_SORTS)}.")
     if not (0 <= offset) or not (1 <= limit <= MAX_PAGE):
         raise InvalidInput(f"Ask for 1 to {MAX_PAGE} orders from a non-negative offset.")
-    shape, params = search_params(conference_id, text, statuses, created_from, created_to)
-    params.update(limit=limit, offset=offset, depth=offset + limit)
-    query = search_statement(*shape, sort, bool(descending))
     with db.engine.connect() as conn:
+        prefix = conference_reference_prefix(conn, conference_id) if (text or "").strip() else ""
+        shape, params = search_params(conference_id, text, statuses, created_from, created_to, prefix)
+        params.update(limit=limit, offset=offset, depth=offset + limit)
+        query = search_statement(*shape, sort, bool(descending))
         return [_row_summary(row) for row in conn.execute(query, params)]
 
 
@@ -299,6 +346,7 @@ def count_orders(
     created_to: datetime | None = None,
 ) -> int:
     """How many orders ``search_orders`` would find with the same filters."""
-    shape, params = search_params(conference_id, text, statuses, created_from, created_to)
     with db.engine.connect() as conn:
+        prefix = conference_reference_prefix(conn, conference_id) if (text or "").strip() else ""
+        shape, params = search_params(conference_id, text, statuses, created_from, created_to, prefix)
         return int(conn.execute(count_statement(*shape), params).scalar() or 0)

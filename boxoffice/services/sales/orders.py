@@ -23,12 +23,18 @@ from boxoffice.domain.models import (
     Staff,
     TerminalPayment,
 )
+from boxoffice.domain.text_rules import text_problem
 from boxoffice.errors import InvalidInput, NotFound
 from boxoffice.money import ZERO, quantize
 from boxoffice.services.checkin.registrations_guard import refuse_money_operation
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales import order_state
-from boxoffice.services.sales.order_search import count_orders, search_orders
+from boxoffice.services.sales.order_search import (
+    conference_reference_prefix,
+    count_orders,
+    reference_spellings,
+    search_orders,
+)
 from boxoffice.services.sales.order_views import (
     OrderCreditView,
     OrderDetail,
@@ -140,6 +146,12 @@ def operator_label(session: Session, operator_id: int | None) -> str:
 # --------------------------------------------------------------------------- service
 
 
+def _check_search_text(text: object) -> None:
+    problem = text_problem(text, "search text") if isinstance(text, str) else None
+    if problem:
+        raise InvalidInput(problem, field="text")
+
+
 class OrderService:
     """Find, show, cancel and sweep orders; one transaction per call."""
 
@@ -160,6 +172,7 @@ class OrderService:
         limit: int = 100,
     ) -> list[OrderSummary]:
         """A page of orders matching ``text`` as a case-insensitive prefix (reference/name/email/company)."""
+        _check_search_text(text)
 
         return search_orders(self._ctx.db, conference_id, text, statuses=statuses, created_from=created_from,
                              created_to=created_to, sort=sort, descending=descending, offset=offset,
@@ -175,17 +188,26 @@ class OrderService:
         created_to: datetime | None = None,
     ) -> int:
         """How many orders ``search`` would find with the same filters."""
+        _check_search_text(text)
 
         return count_orders(self._ctx.db, conference_id, text, statuses=statuses, created_from=created_from,
                             created_to=created_to)
 
-    def by_reference(self, reference: str) -> OrderSummary:
+    def by_reference(self, reference: str, *, conference_id: int | None = None) -> OrderSummary:
+        """The order with this reference; with ``conference_id`` also typed without the conference's
+        prefix or dash (``ZD7UXZP3``, ``PY27ZD7UXZP3`` for ``PY27-ZD7UXZP3``)."""
         ref = (reference or "").strip().upper()
         with self._ctx.db.read() as session:
-            order = session.scalars(select(Order).where(Order.reference == ref)).one_or_none()
-            if order is None:
+            match = Order.reference == ref
+            if conference_id is not None:
+                prefix = conference_reference_prefix(session.connection(), conference_id)
+                spelled = [r for r in reference_spellings(ref, prefix) if r]
+                match = or_(match, Order.reference.in_(spelled) & (Order.conference_id == conference_id))
+            found = list(session.scalars(select(Order).where(match)))
+            if not found:
                 raise NotFound(f"No order has the reference '{ref}'. Check the spelling and try again.")
-            return summarize(session, order)
+            exact = [o for o in found if o.reference == ref]
+            return summarize(session, (exact or found)[0])
 
     def get(self, order_id: int) -> OrderSummary:
         with self._ctx.db.read() as session:

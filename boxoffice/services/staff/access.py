@@ -185,8 +185,18 @@ def authorize(permission: Permission) -> Actor:
 
 
 def operator_id_for(operator_id: int | None) -> int | None:
-    """The staff id recorded on a payment or refund: the one given, else the acting operator's."""
-    if operator_id is not None:
-        return operator_id
+    """The staff id recorded on a payment or refund: always the signed-in operator's.
+
+    A lead's approval is recorded as the approver, never as the operator. Only a caller with no
+    staff account of its own (the system: benchmarks, worker processes) may name the operator.
+    """
     actor = _current.get()
-    return actor.staff_id if actor is not None else None
+    if actor is None or actor.staff_id is None:
+        return operator_id
+    if operator_id is not None and operator_id != actor.staff_id:
+        raise PermissionDenied(
+            f"Payments and refunds are recorded under the operator signed in at this desk ({actor.name}). "
+            "To record one under someone else, they sign in themselves.",
+            permission="record_for_another_operator", needs="",
+        )
+    return actor.staff_id

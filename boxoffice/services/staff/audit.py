@@ -1,8 +1,10 @@
 """The append-only audit trail: who did what, to what, with which amounts, at which desk.
 
 ``record`` is called by the services inside the transaction of the change it records, so an
-action and its audit row commit or roll back together. ``AuditService`` lets leads and admins
-filter the log and export it as CSV.
+action and its audit row commit or roll back together. Each row carries a hash chained to the row
+before it (``domain/audit_chain.py``); on PostgreSQL the writers of several desks take turns on a
+transaction-scoped advisory lock so the chain stays one line. ``verify_chain`` walks it.
+``AuditService`` lets leads and admins filter the log and export it as CSV.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from boxoffice.domain.audit_chain import FIELDS, GENESIS, ChainReport, row_hash, verify_rows
 from boxoffice.domain.models import AuditEntry
 from boxoffice.errors import InvalidInput, UserError
 from boxoffice.services.context import ServiceContext
@@ -45,6 +48,7 @@ VOUCHER_CHANGE = "voucher_change"
 STAFF_CHANGE = "staff_change"
 SETTINGS_CHANGE = "settings_change"
 STRIPE_KEY_CHANGE = "stripe_key_change"
+STRIPE_API_BASE_CHANGE = "stripe_api_base_change"   # the newest one is the Stripe API address in force
 OVERRIDE = "override"
 SIGN_IN_FAILED = "sign_in_failed"
 ACCOUNT_LOCKED = "account_locked"
@@ -59,9 +63,8 @@ CHECKIN_UNDO = "checkin_undo"
 ACTIONS = (
     REFUND, COMP, MANUAL_PAYMENT, CANCEL_ORDER, CREDIT_ISSUE, CREDIT_EXPIRE, CREDIT_APPLY, VOID_PAYMENT,
     PRICE_CHANGE, STOCK_CHANGE, CATALOG_CHANGE, VOUCHER_CHANGE, STAFF_CHANGE, SETTINGS_CHANGE,
-    STRIPE_KEY_CHANGE, OVERRIDE, SIGN_IN_FAILED, ACCOUNT_LOCKED, SHIFT_OPEN, SHIFT_CLOSE, CONFERENCE_IMPORT,
-    REGISTRATIONS_IMPORT,
-    ATTENDEE_RENAME, ATTENDEE_CHANGE, CHECKIN_UNDO,
+    STRIPE_KEY_CHANGE, STRIPE_API_BASE_CHANGE, OVERRIDE, SIGN_IN_FAILED, ACCOUNT_LOCKED, SHIFT_OPEN, SHIFT_CLOSE,
+    CONFERENCE_IMPORT, REGISTRATIONS_IMPORT, ATTENDEE_RENAME, ATTENDEE_CHANGE, CHECKIN_UNDO,
 )
 
 
@@ -82,24 +85,48 @@ def record(
     """Append one audit row in ``session``'s transaction (the acting operator unless ``actor``)."""
     who = actor or current_actor() or SYSTEM
     approver = who.approver
-    session.execute(
-        insert(AuditEntry).values(
-            at=at or ctx.clock.now(),
-            desk=ctx.desk_name,
-            actor_id=who.staff_id,
-            actor_name=who.name,
-            actor_role=who.role.value if hasattr(who.role, "value") else str(who.role),
-            approver_id=approver.staff_id if approver else None,
-            approver_name=approver.name if approver else "",
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            target_label=target_label[:300],
-            amount_before=amount_before,
-            amount_after=amount_after,
-            detail=json.dumps(dict(detail), default=str, sort_keys=True) if detail else "",
-        )
-    )
+    values: dict[str, Any] = {
+        "at": at or ctx.clock.now(),
+        "desk": ctx.desk_name,
+        "actor_id": who.staff_id,
+        "actor_name": who.name,
+        "actor_role": who.role.value if hasattr(who.role, "value") else str(who.role),
+        "approver_id": approver.staff_id if approver else None,
+        "approver_name": approver.name if approver else "",
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target_label": target_label[:300],
+        "amount_before": amount_before,
+        "amount_after": amount_after,
+        "detail": json.dumps(dict(detail), default=str, sort_keys=True) if detail else "",
+    }
+    prev = chain_head(session)
+    values["prev_hash"], values["chain_hash"] = prev, row_hash(prev, values)
+    session.execute(insert(AuditEntry).values(**values))
+
+
+# pg_advisory_xact_lock key of the audit chain ("BoxAudit" as a signed 64-bit integer).
+CHAIN_LOCK_KEY = int.from_bytes(b"BoxAudit", "big", signed=True)
+
+
+def chain_head(session: Session) -> str:
+    """The hash of the newest row, taking the chain's lock first on PostgreSQL (held until commit).
+
+    On SQLite the write transaction (BEGIN IMMEDIATE) already holds the only write lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    last = session.scalar(select(AuditEntry.chain_hash).order_by(AuditEntry.id.desc()).limit(1))
+    return last or GENESIS
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Recompute every row's hash in id order; the report names the first row that does not hold."""
+    columns = [AuditEntry.id, AuditEntry.prev_hash, AuditEntry.chain_hash,
+               *(getattr(AuditEntry, name) for name in FIELDS)]
+    result = session.execute(select(*columns).order_by(AuditEntry.id).execution_options(yield_per=2000))
+    return verify_rows(dict(row._mapping) for row in result)
 
 
 @dataclass(frozen=True)

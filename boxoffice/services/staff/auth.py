@@ -1,8 +1,11 @@
 """Staff sign-in: hashed PINs and passwords, lockout, first admin, overrides, staff administration.
 
-Volunteers sign in with a 4-8 digit PIN, leads and admins with a password of at least 8
-characters. Secrets are hashed with scrypt and a random per-user salt and stored as
-``scrypt$n$r$p$salt_hex$hash_hex``; they never appear in audit rows or logs. After
+Volunteers sign in with a 6-8 digit PIN (4-digit PINs set earlier keep working), leads and admins
+with a password of at least 8 characters. Secrets are peppered (an HMAC with the desk's PIN key,
+kept in the OS keychain, not the database: ``pepper.py``), then hashed with scrypt and a random
+per-user salt, and stored as ``scrypt-p$pepper_id$n$r$p$salt_hex$hash_hex``; they never appear in
+audit rows or logs. Hashes of earlier versions (``scrypt$...``: no pepper, a lower cost) still
+verify and are replaced on the next successful sign-in. After
 ``MAX_FAILED_ATTEMPTS`` wrong secrets in a row an account is locked for ``LOCKOUT_MINUTES``.
 An unknown name and a wrong secret give the same message, so the desk does not tell who exists.
 """
@@ -24,6 +27,7 @@ from sqlalchemy.orm import Session
 from boxoffice.domain.models import Staff
 from boxoffice.errors import (
     AccountLocked,
+    ConfigError,
     InvalidInput,
     NotFound,
     NotSignedIn,
@@ -34,17 +38,21 @@ from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff import audit
 from boxoffice.services.staff.access import Actor, Permission, Role, authorize, current_actor
 from boxoffice.services.staff.directory import active_admins
+from boxoffice.services.staff.pepper import PEPPER_ENV, load_pepper, pepper_id
 
 log = logging.getLogger(__name__)
 
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT_MINUTES = 5
 MIN_PASSWORD_LENGTH = 8
-PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+PIN_PATTERN = re.compile(r"^[0-9]{6,8}$")
+# About 100 ms on a desk laptop (32 MiB): the most one sign-in can afford.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 SALT_BYTES = 16
 _HASH_BYTES = 32
-_MAXMEM = 64 * 1024 * 1024
+_MAXMEM = 128 * 1024 * 1024
+SCHEME = "scrypt-p"          # peppered
+LEGACY_SCHEME = "scrypt"     # earlier versions: no pepper
 
 SIGN_IN_FAILED_TEXT = "That name and PIN or password do not match. Check both and try again."
 
@@ -52,37 +60,60 @@ SIGN_IN_FAILED_TEXT = "That name and PIN or password do not match. Check both an
 # --- hashing -----------------------------------------------------------------------------------
 
 
+def _peppered(secret: str, pepper: bytes) -> bytes:
+    return hmac.new(pepper, secret.encode("utf-8"), hashlib.sha256).digest()
+
+
 def hash_secret(secret: str, *, salt: bytes | None = None) -> str:
-    """``scrypt$n$r$p$salt_hex$hash_hex`` with a fresh random salt (unless one is given)."""
+    """``scrypt-p$pepper_id$n$r$p$salt_hex$hash_hex`` with a fresh random salt (unless one is given)."""
     salt = secrets.token_bytes(SALT_BYTES) if salt is None else salt
-    digest = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
+    pepper = load_pepper(create=True)
+    assert pepper is not None
+    digest = hashlib.scrypt(_peppered(secret, pepper), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
                             maxmem=_MAXMEM, dklen=_HASH_BYTES)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+    return f"{SCHEME}${pepper_id(pepper)}${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
 
 
 def verify_secret(secret: str, stored: str) -> bool:
-    """True when ``secret`` hashes to ``stored`` (constant-time comparison)."""
+    """True when ``secret`` hashes to ``stored`` (constant-time comparison).
+
+    A peppered hash needs this desk's PIN key; without it (a database copied to another machine)
+    nothing verifies, and a desk with no key or another one is told how to get the right one.
+    """
     try:
-        scheme, n, r, p, salt_hex, hash_hex = stored.split("$")
-        if scheme != "scrypt":
+        scheme, *parts = stored.split("$")
+        if scheme == SCHEME:
+            wanted_id, n, r, p, salt_hex, hash_hex = parts
+            pepper = load_pepper(create=False)
+            if pepper is None or pepper_id(pepper) != wanted_id:
+                raise ConfigError(
+                    "This desk does not have the PIN key the staff PINs and passwords were made with, so "
+                    f"nobody can sign in here. Set {PEPPER_ENV} to the key of the other desks (or copy "
+                    "the keychain entry boxoffice-staff / pin-pepper), then start again.")
+            material = _peppered(secret, pepper)
+        elif scheme == LEGACY_SCHEME:
+            n, r, p, salt_hex, hash_hex = parts
+            material = secret.encode("utf-8")
+        else:
             return False
         expected = bytes.fromhex(hash_hex)
-        digest = hashlib.scrypt(secret.encode("utf-8"), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r),
+        digest = hashlib.scrypt(material, salt=bytes.fromhex(salt_hex), n=int(n), r=int(r),
                                 p=int(p), maxmem=_MAXMEM, dklen=len(expected))
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(digest, expected)
 
 
-_DUMMY_HASH: str | None = None
+def needs_rehash(stored: str) -> bool:
+    """A hash of an earlier version (no pepper, or a lower cost): replaced at the next sign-in."""
+    parts = stored.split("$")
+    return parts[0] != SCHEME or len(parts) != 7 or parts[2] != str(SCRYPT_N)
 
 
 def _burn_time(secret: str) -> None:
     """Hash anyway when the name is unknown, so the answer takes as long as a wrong secret."""
-    global _DUMMY_HASH
-    if _DUMMY_HASH is None:
-        _DUMMY_HASH = hash_secret("not a real secret")
-    verify_secret(secret, _DUMMY_HASH)
+    hashlib.scrypt(secret.encode("utf-8"), salt=b"\0" * SALT_BYTES, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
+                   maxmem=_MAXMEM, dklen=_HASH_BYTES)
 
 
 def secret_kind_for(role: Role) -> str:
@@ -95,7 +126,7 @@ def check_secret_strength(role: Role, secret: str) -> str:
         raise InvalidInput("Type a PIN or password.", field="secret")
     if role is Role.VOLUNTEER:
         if not PIN_PATTERN.match(secret):
-            raise InvalidInput("A volunteer's PIN is 4 to 8 digits.", field="secret")
+            raise InvalidInput("A volunteer's PIN is 6 to 8 digits.", field="secret")
     elif len(secret) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"{role.label}s sign in with a password of at least {MIN_PASSWORD_LENGTH} characters.",
@@ -238,7 +269,9 @@ class AuthService:
         now = self._ctx.clock.now()
         failure: SignInFailed | None = None
         with self._ctx.db.write() as session:
-            staff = _by_name(session, clean)
+            # The row stays locked until the failure count is saved: desks checking the same name at
+            # once take turns, so no more than MAX_FAILED_ATTEMPTS secrets are ever checked.
+            staff = _by_name(session, clean, lock=True)
             if staff is None or not staff.is_active or not staff.secret_hash:
                 _burn_time(secret)
                 audit.record(session, self._ctx, audit.SIGN_IN_FAILED, target_type="staff",
@@ -252,6 +285,8 @@ class AuthService:
                     staff.locked_until, staff.failed_attempts = None, 0
                 if verify_secret(secret, staff.secret_hash):
                     staff.failed_attempts = 0
+                    if needs_rehash(staff.secret_hash):   # an earlier version's hash: pepper it now
+                        staff.secret_hash = hash_secret(secret)
                     if purpose == "sign_in":
                         staff.last_sign_in_at = now
                     staff.updated_at = now
@@ -385,8 +420,11 @@ class AuthService:
             return _account(staff, now)
 
 
-def _by_name(session: Session, clean: str) -> Staff | None:
-    return session.scalars(select(Staff).where(func.lower(Staff.name) == clean.lower()).limit(1)).first()
+def _by_name(session: Session, clean: str, *, lock: bool = False) -> Staff | None:
+    query = select(Staff).where(func.lower(Staff.name) == clean.lower()).limit(1)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
 
 
 def _get(session: Session, staff_id: int) -> Staff:

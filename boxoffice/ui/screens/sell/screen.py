@@ -198,8 +198,8 @@ class SellScreen(QWidget):
                                       lambda exc: self.desk.messages.show_error(exc, near=self.voucher_message))
             return
         if looks_like_reference(code):
-            orders = self.desk.services.orders
-            self.desk.tasks.read(lambda: orders.by_reference(code.upper()),
+            orders, conference_id = self.desk.services.orders, self.desk.conference_id
+            self.desk.tasks.read(lambda: orders.by_reference(code.upper(), conference_id=conference_id),
                                  lambda summary: self._on_reference_found(summary),
                                  lambda exc: self._apply_voucher(code) if isinstance(exc, NotFound)
                                  else self.desk.messages.show_error(exc, near=self.voucher_message))

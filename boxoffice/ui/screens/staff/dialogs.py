@@ -68,7 +68,7 @@ class StaffDialog(QDialog):
 
     def _update_hint(self) -> None:
         role = self.chosen_role() if self.mode != "secret" else self.account.role
-        kind = "a PIN of 4 to 8 digits" if role is Role.VOLUNTEER else "a password of at least 8 characters"
+        kind = "a PIN of 6 to 8 digits" if role is Role.VOLUNTEER else "a password of at least 8 characters"
         text = f"{role.label}s sign in with {kind}."
         if self.mode == "role":
             text += " Leave it empty to keep the current one (allowed when it stays a PIN or a password)."

@@ -1,0 +1,181 @@
+"""The SQLite file's health: refused before use when empty, read-only or damaged; writes wait out another program's lock.
+
+``check_file`` runs when a desk or command opens the file (``app.open_database``): a zero-byte file
+is an error (not a new database), a file this account cannot write is refused (a desk that cannot
+save sales must not start as one), and ``PRAGMA quick_check`` must pass, or the desk names the
+newest backup as the way back. ``integrity_findings`` is the full ``PRAGMA integrity_check`` of
+``boxoffice db check``.
+
+``begin_immediate`` takes the write lock for every write transaction: while another program holds
+it, it keeps trying (each try waits ``TRY_MS``) and tells the ``WriteWait`` listeners after the
+first failed try, so the desk can say so within seconds instead of waiting silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+
+from boxoffice.errors import DatabaseBusy, DatabaseDamaged, DatabaseReadOnly
+
+log = logging.getLogger(__name__)
+
+TRY_MS = 1000          # one try for the write lock; the listeners hear of a wait after the first
+WAIT_LIMIT_S = 120.0   # then the write gives up: nothing was saved, the operator may try again
+WAITING_MESSAGE = ("Another program is using the database, so this desk cannot save yet. "
+                   "Still trying; close the other program (or wait for it) and the sale goes through.")
+
+
+class WriteWait:
+    """Who is told when a write waits for another program's lock (``True``) and when it stops (``False``).
+
+    Listeners are called on the thread that waits (a worker in the desk): a GUI listener must
+    hand the news to its own thread (a queued signal).
+    """
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[bool], None]] = []
+        self._lock = threading.Lock()
+
+    def add(self, listener: Callable[[bool], None]) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove(self, listener: Callable[[bool], None]) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def notify(self, waiting: bool) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(waiting)
+            except Exception:   # a broken listener must not lose the sale
+                log.exception("write-wait listener failed")
+
+
+def _locked(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def begin_immediate(conn: Any, wait: WriteWait, *, restore_ms: int) -> None:
+    """``BEGIN IMMEDIATE`` on ``conn``, retried while another program holds the write lock.
+
+    The first try waits ``TRY_MS`` (SQLite's busy timeout); after it fails the listeners hear
+    ``True``, and ``False`` once the lock is taken or the wait gives up (``DatabaseBusy``).
+    """
+    try_ms, limit_s = TRY_MS, WAIT_LIMIT_S
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={try_ms}")
+    started = time.monotonic()
+    told = False
+    try:
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if not _locked(exc):
+                    raise
+                waited = time.monotonic() - started
+                if waited >= limit_s:
+                    log.warning("gave up waiting %.0f s for the database's write lock", waited)
+                    raise DatabaseBusy(
+                        "Another program is using the database and did not let go for "
+                        f"{int(limit_s)} seconds. Nothing was saved. Close the other program, then "
+                        "try again.") from exc
+                if not told:
+                    log.warning("another program holds the database's write lock; still trying")
+                    told = True
+                    wait.notify(True)
+    finally:
+        if told:
+            wait.notify(False)
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={restore_ms}")
+
+
+def _newest_backup(path: Path) -> Path | None:
+    from boxoffice.db.backup import backups_of
+
+    try:
+        found = backups_of(path.stem)
+    except OSError:
+        return None
+    return found[-1] if found else None
+
+
+def way_back(path: Path) -> str:
+    backup = _newest_backup(path)
+    if backup is None:
+        return ("No backup of it was found in the backups folder; restore a copy you keep elsewhere, "
+                "or move the file away to start with a new database.")
+    return (f"The way back: close Box Office, move {path.name} aside and copy the newest backup, "
+            f"{backup}, in its place (sales made after that backup must be entered again).")
+
+
+def check_file(path: Path) -> None:
+    """Refuse ``path`` before anything uses it: empty, not writable, or failing ``quick_check``.
+
+    A missing file is fine (a new database is made). Raises ``DatabaseDamaged`` or
+    ``DatabaseReadOnly`` with what to do.
+    """
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DatabaseReadOnly(f"The database file {path} cannot be read ({exc.strerror}). "
+                               "Check its permissions, then start again.") from exc
+    if size == 0:
+        raise DatabaseDamaged(
+            f"The database file {path} is empty (0 bytes): it is not a Box Office database, and "
+            f"nothing was written to it. {way_back(path)}")
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK | os.X_OK):
+        raise DatabaseReadOnly(
+            f"The database file {path} (or its folder) is read-only for this account, so this desk "
+            "could not save a single sale and does not start. Make the file and its folder writable "
+            "(or copy the file somewhere writable and open that), then start again.")
+    verdict = _quick_check(path)
+    if verdict:
+        raise DatabaseDamaged(
+            f"The database file {path} is damaged (SQLite's check found: {verdict}). This desk "
+            f"does not use it, so nothing more is lost. {way_back(path)}")
+
+
+def _quick_check(path: Path) -> str:
+    """"" when ``PRAGMA quick_check`` passes, else the first problems it names."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=TRY_MS / 1000)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        rows = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
+    except sqlite3.DatabaseError as exc:
+        if _locked(exc):
+            return ""   # another desk is writing: the file opened; the check runs next time
+        return str(exc)
+    finally:
+        conn.close()
+    return "" if rows == ["ok"] else "; ".join(rows)
+
+
+def integrity_findings(path: Path, *, limit: int = 20) -> list[str]:
+    """The problems ``PRAGMA integrity_check`` finds in ``path`` ([] when it passes)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        rows = [row[0] for row in conn.execute(f"PRAGMA integrity_check({int(limit)})")]
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    finally:
+        conn.close()
+    return [] if rows == ["ok"] else rows
