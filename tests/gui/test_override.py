@@ -97,3 +97,25 @@ def test_a_volunteer_cannot_approve_for_another(qtbot, desk, services, catalogue
     assert "Vera is a volunteer" in dialog.form.message.text()
     assert dialog.isVisible() and services.orders.get(order.id).status == "pending"
     dialog.cancel.click()
+
+
+def test_enter_in_the_secret_field_approves_like_the_button(qtbot, desk, services, catalogue,
+                                                            staff_team) -> None:
+    from PySide6.QtCore import Qt
+
+    window = _signed_in_volunteer(qtbot, desk, staff_team)
+    order = _pending_order(services, catalogue, staff_team.volunteer.actor())
+    results, errors = [], []
+    orders = services.orders
+    desk.tasks.write(lambda: orders.cancel(order.id), results.append, errors.append)
+    qtbot.waitUntil(lambda: getattr(window, "override_dialog", None) is not None
+                    and window.override_dialog.isVisible())
+    dialog = window.override_dialog
+    qtbot.keyClicks(dialog.form.name, "Linus")
+    qtbot.keyClick(dialog.form.name, Qt.Key.Key_Return)     # Enter in the name field moves on
+    assert dialog.isVisible() and dialog.form.secret.hasFocus()
+    qtbot.keyClicks(dialog.form.secret, LEAD_PASSWORD)
+    qtbot.keyClick(dialog.form.secret, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(results or errors))
+    assert errors == [] and results[0].status == "cancelled"
+    assert len(_audit(services, "override")) == 1

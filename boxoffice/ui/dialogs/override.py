@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from boxoffice.errors import PermissionDenied, UserError
@@ -45,6 +46,7 @@ class OverrideDialog(QDialog):
         layout.addWidget(self.form)
         row = QHBoxLayout()
         self.cancel = QPushButton("Cancel")
+        self.cancel.setAutoDefault(False)   # Enter approves (one path with the button), never cancels
         row.addWidget(self.cancel)
         row.addStretch(1)
         layout.addLayout(row)
@@ -52,6 +54,18 @@ class OverrideDialog(QDialog):
         self.form.submitted.connect(self._on_form_submitted)
         self._tasks.read(services.directory.sign_in_names, self.form.set_names, lambda _exc: None, owner=self)
         self.form.name.setFocus()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # QDialog would click whichever button holds the focus or is default; Enter means "approve".
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.form.submit()
+            return
+        super().keyPressEvent(event)
+
+    def reject(self) -> None:
+        if self.form.is_busy():   # a lead's approval is being checked: its answer decides
+            return
+        super().reject()
 
     def _on_form_submitted(self, name: str, secret: str) -> None:
         auth, permission = self._services.auth, self.permission

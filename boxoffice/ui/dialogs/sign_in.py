@@ -12,6 +12,9 @@ class SignInForm(QWidget):
     """Name (completed from the staff who can sign in), secret, one button, an inline message.
 
     Signals: ``submitted(name, secret)`` when the button is clicked or Enter is pressed with both filled.
+    Enter and the button are one path (``submit``); while a check is in flight (``set_busy``) the
+    fields keep the focus (read-only, not disabled, so focus never jumps to another button) and
+    a second Enter or click is ignored.
     """
 
     submitted = Signal(str, str)
@@ -39,11 +42,12 @@ class SignInForm(QWidget):
         layout.addWidget(self.message)
         self.button = QPushButton(button_text)
         self.button.setProperty("role", "primary")
-        self.button.setDefault(True)
+        self.button.setAutoDefault(False)   # Enter is handled once, by the fields (see ``submit``)
         layout.addWidget(self.button)
-        self.button.clicked.connect(self._on_submit)
+        self._busy = False
+        self.button.clicked.connect(self.submit)
         self.name.returnPressed.connect(self._on_name_return)
-        self.secret.returnPressed.connect(self._on_submit)
+        self.secret.returnPressed.connect(self.submit)
 
     def set_names(self, names: list[str]) -> None:
         self._names.setStringList(names)
@@ -52,9 +56,13 @@ class SignInForm(QWidget):
         return list(self._names.stringList())
 
     def set_busy(self, busy: bool) -> None:
+        self._busy = busy
         self.button.setEnabled(not busy)
-        self.name.setEnabled(not busy)
-        self.secret.setEnabled(not busy)
+        self.name.setReadOnly(busy)
+        self.secret.setReadOnly(busy)
+
+    def is_busy(self) -> bool:
+        return self._busy
 
     def show_error(self, text: str) -> None:
         self.set_busy(False)
@@ -72,11 +80,14 @@ class SignInForm(QWidget):
 
     def _on_name_return(self) -> None:
         if self.secret.text():
-            self._on_submit()
+            self.submit()
         else:
             self.secret.setFocus()
 
-    def _on_submit(self) -> None:
+    def submit(self) -> None:
+        """Emit ``submitted`` once for the typed name and secret (Enter, the button, a dialog's Enter)."""
+        if self._busy:
+            return
         name, secret = self.name.text().strip(), self.secret.text()
         if not name:
             self.message.show_message("Type your name.")
