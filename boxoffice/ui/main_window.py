@@ -35,6 +35,7 @@ from boxoffice.services.staff.access import Actor, Permission, Role, current_act
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.dialogs.override import install_override
 from boxoffice.ui.idle import IdleWatcher
+from boxoffice.ui.input_hold import InputHold
 from boxoffice.ui.widgets.inline_message import Banner
 from boxoffice.ui.widgets.lock_screen import LockScreen
 
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self.idle = IdleWatcher(minutes_ms if idle_ms is None else idle_ms, self)
         self.idle.idle.connect(self._on_idle)
         install_override(desk, self)
+        self.input_hold = InputHold(desk.tasks, self)   # keys typed while a write runs wait for it
 
         bar = self.statusBar()
         self.status_conference = QLabel(f"Conference: {conference_name}")
