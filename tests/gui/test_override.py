@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from boxoffice.domain.models import AuditEntry
 from boxoffice.errors import PermissionDenied
-from boxoffice.services.staff.access import acting_as, current_actor
+from boxoffice.services.staff.access import SYSTEM, acting_as, current_actor
 from tests.gui.auth_helpers import locked_window, sign_in
 from tests.gui.conftest import LEAD_PASSWORD, VOLUNTEER_PIN
 
@@ -17,11 +17,18 @@ pytestmark = pytest.mark.no_default_actor
 
 
 def _pending_order(services, catalogue, actor):
+    """A pending order with $10.00 of store credit on it: cancelling it needs a lead (the credit goes
+    back); an order that took no money is the volunteer's own to cancel."""
     with acting_as(actor):
         customer = services.customers.get_or_create(name="Ada Lovelace", email="ada@example.org", company="")
         cart = services.carts.open_cart(catalogue.conference_id, customer.id)
         services.carts.add_ticket(cart.id, catalogue.regular, 1)
-        return services.checkout.checkout(cart.id)
+        order = services.checkout.checkout(cart.id)
+    with acting_as(SYSTEM):
+        credit = services.credits.issue(customer.id, catalogue.conference_id, Decimal("10.00"), note="goodwill")
+    with acting_as(actor):
+        services.payments.apply_credit(order.id, credit.id)
+    return order
 
 
 def _audit(services, action):

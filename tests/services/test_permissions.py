@@ -44,6 +44,7 @@ class World:
     cart_id: int
     cart_item_id: int
     pending_order_id: int
+    credited_order_id: int
     free_order_id: int
     paid_order_id: int
     cash_payment_id: int
@@ -74,12 +75,14 @@ def _world(db_path: Path, clock: FixedClock, tmp: Path) -> World:
         paid = order_of(ticket.id)
         cash = app.payments.pay_cash(paid, D("50.00"))
         pending = order_of(ticket.id)
+        credited = order_of(ticket.id)
+        app.payments.apply_credit(credited, app.credits.issue(customer.id, conf.id, D("10.00"), note="part").id)
         free_order = order_of(free.id)
         credit = app.credits.issue(customer.id, conf.id, D("20.00"), note="goodwill")
         cart = app.carts.open_cart(conf.id, customer.id)
         cart = app.carts.add_ticket(cart.id, ticket.id, 1)
     return World(app, conf.id, ticket.id, addon.id, "HALF", voucher.id, customer.id, cart.id, cart.lines[0].item_id,
-                 pending, free_order, paid, cash.payment_id, credit.id, shift_id, volunteer.id, tmp)
+                 pending, credited, free_order, paid, cash.payment_id, credit.id, shift_id, volunteer.id, tmp)
 
 
 Op = Callable[[World], Any]
@@ -114,7 +117,8 @@ OPERATIONS: dict[str, tuple[Permission, Op]] = {
         w.cash_payment_id, reason="keyed twice")),
     "refunds.refund": (Permission.REFUND, lambda w: w.app.refunds.refund(
         w.paid_order_id, D("10.00"), method="cash", reason="left early")),
-    "orders.cancel": (Permission.CANCEL_ORDER, lambda w: w.app.orders.cancel(w.pending_order_id)),
+    # an order that took no money is the seller's to cancel: tests/services/test_volunteer_cancel.py
+    "orders.cancel": (Permission.CANCEL_ORDER, lambda w: w.app.orders.cancel(w.credited_order_id)),
     "credits.issue": (Permission.ISSUE_CREDIT, lambda w: w.app.credits.issue(
         w.customer_id, w.conference_id, D("5.00"), note="sorry")),
     "credits.expire": (Permission.EXPIRE_CREDIT, lambda w: w.app.credits.expire(w.credit_id)),
@@ -261,7 +265,7 @@ def test_an_override_lets_a_volunteer_do_one_lead_action(db_path: Path, clock: F
         volunteer, lead = ROLES["volunteer"], ROLES["lead"]
         assert volunteer is not None and lead is not None
         with acting_as(volunteer.approved_by(lead)):
-            world.app.orders.cancel(world.pending_order_id)
+            world.app.orders.cancel(world.credited_order_id)
         with acting_as(volunteer), pytest.raises(PermissionDenied):
             world.app.credits.expire(world.credit_id)   # the approval was for one call only
         with acting_as(SYSTEM):

@@ -313,10 +313,11 @@ class SellScreen(QWidget):
         self.payment_dialog = None
         if order.status == "pending":
             self.desk.messages.info(
-                f"Order {order.reference} is waiting for payment. Find it under Orders (F2) to take "
-                "payment or cancel it.")
+                f"Order {order.reference} is waiting for payment and holds its tickets. Find it under "
+                "Orders (F2) to take payment, or cancel it there to release them.")
         else:
-            self.desk.messages.info(f"Order {order.reference} was cancelled.")
+            self.desk.messages.info(f"Order {order.reference} was cancelled; its tickets are on sale again.")
+        self.refresh_catalog()   # the tiles show the stock the cancel released (or the hold took)
 
     def _on_confirmation_closed(self) -> None:
         self.confirmation = None

@@ -1,0 +1,40 @@
+"""A volunteer at the desk: backing out of a sale needs nobody else while no money was taken."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.gui.auth_helpers import locked_window, sign_in
+from tests.gui.conftest import VOLUNTEER_PIN
+
+pytestmark = pytest.mark.no_default_actor
+
+
+def _volunteer_at_sell(qtbot, desk, staff_team):
+    window = locked_window(qtbot, desk)
+    sign_in(qtbot, window, "Vera", VOLUNTEER_PIN)
+    qtbot.waitUntil(lambda: not window.is_locked())
+    sell = window.sell
+    qtbot.waitUntil(lambda: len(sell.catalog.tiles) == 3)
+    return window, sell
+
+
+def test_a_volunteer_cancels_the_sale_after_pay_and_the_ticket_is_back_on_sale(
+        qtbot, desk, services, catalogue, staff_team) -> None:
+    window, sell = _volunteer_at_sell(qtbot, desk, staff_team)
+    qtbot.mouseClick(sell.catalog.tile("Last One"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: sell.cart is not None and len(sell.cart.lines) == 1)
+    qtbot.mouseClick(sell.cart_panel.attendee.walkup, Qt.MouseButton.LeftButton)
+    sell.pay()
+    qtbot.waitUntil(lambda: sell.payment_dialog is not None)
+    dialog = sell.payment_dialog
+    order_id = dialog.order.id
+    assert services.catalog.remaining_all(catalogue.conference_id)[("ticket", catalogue.last_one)] == 0
+    qtbot.mouseClick(dialog.cancel_sale, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: sell.payment_dialog is None)
+    assert getattr(window, "override_dialog", None) is None          # no lead was asked for
+    assert services.orders.get(order_id).status == "cancelled"
+    assert services.catalog.remaining_all(catalogue.conference_id)[("ticket", catalogue.last_one)] == 1
+    qtbot.waitUntil(lambda: sell.catalog.tile("Last One").isEnabled())   # on sale again at once
+    assert "cancelled" in desk.messages.shown[-1].text
