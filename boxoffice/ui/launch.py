@@ -207,7 +207,7 @@ def launch(services: Any, loaded: LoadedSettings) -> int:
                 quick_cash_notes=tuple(settings.quick_cash_notes), idle_lock_minutes=settings.idle_lock_minutes)
     window = MainWindow(desk, conference_name=conference.name, database_label=services.db.display_url)
     install_features(window, settings)
-    window.resize(1280, 820)
+    window.fit_to_screen()
     window.show()
     after_ready(window, settings)
     if loaded.problem and not loaded.first_start:
