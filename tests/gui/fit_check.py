@@ -49,10 +49,8 @@ def problems(top: QWidget, room: QRect) -> list[str]:
             found.append(f"outside: {name!r} at {corners[0].toTuple()}-{corners[1].toTuple()}")
         elif isinstance(widget, ElidedLabel) and widget.is_elided():
             found.append(f"shortened: {name!r}")
-        elif isinstance(widget, QLabel) and not widget.wordWrap() \
-                and widget.width() < widget.minimumSizeHint().width():
-            found.append(f"cut off: {name!r} {widget.width()} < {widget.minimumSizeHint().width()}")
-        elif isinstance(widget, QPushButton) and widget.width() < widget.minimumSizeHint().width():
+        elif widget.width() < widget.minimumSizeHint().width() \
+                and (isinstance(widget, QPushButton) or not widget.wordWrap()):
             found.append(f"cut off: {name!r} {widget.width()} < {widget.minimumSizeHint().width()}")
     return found
 
