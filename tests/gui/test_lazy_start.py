@@ -35,7 +35,7 @@ def nav_labels(window: MainWindow) -> list[str]:
     """The nav buttons in the order they stand in the bar, visible or not."""
     layout = window._nav_layout
     buttons = [layout.itemAt(i).widget() for i in range(layout.count())]
-    return [b.text().split("  ")[0] for b in buttons if b in window.nav_buttons]
+    return [b.text().split("\n")[0] for b in buttons if b in window.nav_buttons]
 
 
 def open_window(qtbot: Any, services: Any, conference_id: int, tmp_path: Path) -> MainWindow:

@@ -187,3 +187,15 @@ def test_another_desks_sale_updates_the_tiles_and_keeps_the_cart(qtbot, desk, se
     assert screen.cart.id == cart_id and cart_count(screen) == 1
     assert screen.cart_panel.row("Regular").quantity.value() == 1
     assert attendee.name.text() == "Ada Lovelace"
+
+
+def test_a_voucher_on_an_empty_cart_says_what_it_will_do(qtbot, desk) -> None:
+    screen = make_screen(qtbot, desk)
+    qtbot.keyClicks(screen.voucher, "spring")
+    qtbot.keyClick(screen.voucher, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.cart is not None and screen.cart.voucher_code == "SPRING")
+    text = screen.voucher_label.text()
+    assert text == "Voucher SPRING is on this cart: it takes 25 % off Regular tickets and Workshop."
+    assert "$0.00" not in text
+    click_tile(qtbot, screen, "Regular", 1)
+    qtbot.waitUntil(lambda: "−$25.00" in screen.voucher_label.text())

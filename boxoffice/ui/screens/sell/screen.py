@@ -151,10 +151,18 @@ class SellScreen(QWidget):
             return
         self.cart = cart
         self.cart_panel.set_cart(cart)
-        code = cart.voucher_code or ""
-        self.voucher_label.setText(
-            f"Voucher {code} applied: −{self.desk.display.money(cart.discount)}" if code else "")
+        self.voucher_label.setText(self._voucher_text(cart))
         self.refresh_catalog()
+
+    def _voucher_text(self, cart: Any) -> str:
+        """What the applied voucher did, or, with nothing yet for it to discount, what it will do."""
+        code, offer = cart.voucher_code or "", getattr(cart, "voucher_offer", "")
+        if not code:
+            return ""
+        if cart.discount:
+            return f"Voucher {code} applied: −{self.desk.display.money(cart.discount)}" + (
+                f" (it {offer})" if offer else "")
+        return f"Voucher {code} is on this cart: it {offer}." if offer else f"Voucher {code} is on this cart."
 
     def _on_catalog_product_chosen(self, kind: str, product_id: int) -> None:
         carts = self._carts
