@@ -126,3 +126,24 @@ def test_enter_in_the_secret_field_approves_like_the_button(qtbot, desk, service
     qtbot.waitUntil(lambda: bool(results or errors))
     assert errors == [] and results[0].status == "cancelled"
     assert len(_audit(services, "override")) == 1
+
+
+def test_cancelling_an_approval_gives_the_focus_back(qtbot, desk, services, catalogue, staff_team) -> None:
+    from PySide6.QtWidgets import QLineEdit
+
+    window = _signed_in_volunteer(qtbot, desk, staff_team)
+    order = _pending_order(services, catalogue, staff_team.volunteer.actor())
+    field = window.sell.voucher
+    window.show_screen(0)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    field.setFocus()
+    assert isinstance(field, QLineEdit) and field.hasFocus()
+    errors = []
+    orders = services.orders
+    desk.tasks.write(lambda: orders.cancel(order.id), lambda _r: None, errors.append)
+    qtbot.waitUntil(lambda: getattr(window, "override_dialog", None) is not None
+                    and window.override_dialog.isVisible())
+    window.override_dialog.cancel.click()
+    qtbot.waitUntil(lambda: len(errors) == 1)
+    qtbot.waitUntil(field.hasFocus)

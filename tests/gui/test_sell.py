@@ -199,3 +199,34 @@ def test_a_voucher_on_an_empty_cart_says_what_it_will_do(qtbot, desk) -> None:
     assert "$0.00" not in text
     click_tile(qtbot, screen, "Regular", 1)
     qtbot.waitUntil(lambda: "−$25.00" in screen.voucher_label.text())
+
+
+def test_enter_takes_the_cash_after_clicking_exact(qtbot, desk, services) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    screen = make_screen(qtbot, desk)
+    click_tile(qtbot, screen, "Regular", 1)
+    screen.cart_panel.attendee.walkup.setChecked(True)
+    screen.pay()
+    qtbot.waitUntil(lambda: screen.payment_dialog is not None)
+    dialog = screen.payment_dialog
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.mouseClick(dialog.cash.exact, Qt.MouseButton.LeftButton)
+    assert dialog.cash.tendered.text() == "100.00" and dialog.cash.tendered.hasFocus()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.confirmation is not None)
+    assert services.orders.get(screen.confirmation.payment.order.id).status == "paid"
+
+
+def test_enter_on_a_payment_method_button_takes_the_payment(qtbot, desk, services) -> None:
+    screen = make_screen(qtbot, desk)
+    click_tile(qtbot, screen, "Regular", 1)
+    screen.cart_panel.attendee.walkup.setChecked(True)
+    screen.pay()
+    qtbot.waitUntil(lambda: screen.payment_dialog is not None)
+    dialog = screen.payment_dialog
+    qtbot.keyClicks(dialog.cash.tendered, "100")
+    dialog.cash.exact.setFocus()
+    qtbot.keyClick(dialog.cash.exact, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.confirmation is not None)

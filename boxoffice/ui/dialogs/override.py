@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from boxoffice.errors import PermissionDenied, UserError
 from boxoffice.services.staff.access import Permission, Role
@@ -93,8 +94,16 @@ def install_override(desk: Any, parent: QWidget) -> None:
             resume(None)
             return
         outcome: dict[str, Any] = {}
+        focus = QApplication.focusWidget()   # where the operator was (the payment's tendered field...)
+
+        def finished(_code: int) -> None:
+            if focus is not None and shiboken6.isValid(focus) and focus.isVisible():
+                focus.activateWindow()
+                focus.setFocus()   # Enter means what it meant before the approval was asked for
+            resume(outcome.get("approver"))
+
         dialog.approved.connect(lambda approver: outcome.setdefault("approver", approver))
-        dialog.finished.connect(lambda _code: resume(outcome.get("approver")))
+        dialog.finished.connect(finished)
         dialog.finished.connect(dialog.deleteLater)
         parent.override_dialog = dialog  # type: ignore[attr-defined]  # tests and screenshots find it here
         dialog.open()

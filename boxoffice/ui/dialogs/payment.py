@@ -28,13 +28,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -232,6 +233,15 @@ class PaymentDialog(QDialog):
         submit = getattr(self.pages.currentWidget(), "submit", None)
         if submit is not None:
             submit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter takes the payment wherever the focus is (a method or quick-amount button too); a
+        # line edit has already handled its own Enter (returnPressed) before passing it up.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers() \
+                and not isinstance(self.focusWidget(), QLineEdit):
+            self.submit()
+            return
+        super().keyPressEvent(event)
 
     def reject(self) -> None:
         if not self._done:

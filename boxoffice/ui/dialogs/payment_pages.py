@@ -68,13 +68,13 @@ class CashPage(QWidget):
         notes = QGridLayout()
         self.exact = QPushButton("Exact")
         self.exact.setProperty("role", "quick")
-        self.exact.clicked.connect(lambda: self.tendered.setText(str(self._host.order.balance)))
+        self.exact.clicked.connect(lambda: self._set_tendered(str(self._host.order.balance)))
         notes.addWidget(self.exact, 0, 0)
         self.note_buttons: list[QPushButton] = []
         for index, note in enumerate(host.desk.quick_cash_notes, start=1):
             button = QPushButton(host.desk.display.money(Decimal(note)))
             button.setProperty("role", "quick")
-            button.clicked.connect(lambda _=False, n=note: self.tendered.setText(str(n)))
+            button.clicked.connect(lambda _=False, n=note: self._set_tendered(str(n)))
             notes.addWidget(button, index // 6, index % 6)
             self.note_buttons.append(button)
         layout.addLayout(notes)
@@ -88,6 +88,11 @@ class CashPage(QWidget):
         self.tendered.textChanged.connect(self.update_change)
         self.tendered.returnPressed.connect(self.submitted)
         self.update_change()
+
+    def _set_tendered(self, text: str) -> None:
+        """A quick amount: the cursor goes back to the tendered field, where Enter takes the cash."""
+        self.tendered.setText(text)
+        self.tendered.setFocus()
 
     def activate(self) -> None:
         self.tendered.setFocus()
