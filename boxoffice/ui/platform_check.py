@@ -78,7 +78,7 @@ class MissingLibraries:
         unknown = [lib for lib in self.libraries if lib not in PACKAGES]
         if unknown:
             lines += ["", "Look up the package that provides " + ", ".join(unknown) + "."]
-        lines += ["", "Then start Box Office again. (README.md, "Set-up on Linux", lists the packages.)"]
+        lines += ["", "Then start Box Office again. (README.md, \"Set-up on Linux\", lists the packages.)"]
         return "\n".join(lines)
 
 
