@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 SuccessFn = Callable[[Any], None]
 ErrorFn = Callable[[BaseException], None]
 ResumeFn = Callable[[Actor | None], None]
-# Shows the approval dialog for a refused write; calls ``resume(approver)`` or ``resume(None)`` later.
-OverrideHandler = Callable[[PermissionDenied, ResumeFn], None]
+# Shows the approval dialog for a refused write (with what is to be approved, e.g. "Refund $40.00 on
+# order PY-7K2M", or ""); calls ``resume(approver)`` or ``resume(None)`` later.
+OverrideHandler = Callable[[PermissionDenied, ResumeFn, str], None]
 
 
 @dataclass
@@ -45,6 +46,7 @@ class _Pending:
     actor: Actor | None          # who started it (the override approves this operator)
     approvable: bool            # a write that may be re-run once with a lead's approval
     writes: bool                # on the writer pool: counted in ``writing_changed``
+    approval: str = ""          # what a lead approves, in words, if the write is refused
 
 
 class _Job(QRunnable):
@@ -91,12 +93,14 @@ class TaskRunner(QObject):
 
     def write(self, fn: Callable[[], object], on_success: SuccessFn | None = None,
           on_error: ErrorFn | None = None, *, key: str | None = None,
-          owner: QObject | None = None, approvable: bool = True) -> int:
+          owner: QObject | None = None, approvable: bool = True, approval: str = "") -> int:
         """Run a change (one transaction) on the single writer thread.
 
         ``approvable=False``: a refusal goes straight to ``on_error`` (sign-in and approval calls).
+        ``approval`` says what the change does, for the lead asked to approve it ("Refund $40.00
+        to store credit on order PY-7K2M").
         """
-        return self._start(self._writer, fn, on_success, on_error, key, owner, approvable)
+        return self._start(self._writer, fn, on_success, on_error, key, owner, approvable, approval)
 
     def set_override_handler(self, handler: OverrideHandler | None) -> None:
         """Who asks a lead to approve a refused write (``None``: refusals go to ``on_error``)."""
@@ -119,12 +123,13 @@ class TaskRunner(QObject):
         return self._writer.waitForDone(msecs) and self._reader.waitForDone(msecs)
 
     def _start(self, pool: QThreadPool, fn: Callable[[], object], on_success: SuccessFn | None,
-               on_error: ErrorFn | None, key: str | None, owner: QObject | None, approvable: bool) -> int:
+               on_error: ErrorFn | None, key: str | None, owner: QObject | None, approvable: bool,
+               approval: str = "") -> int:
         task_id = next(self._ids)
         was_idle = not self._pending
         writes = pool is self._writer
         self._pending[task_id] = _Pending(on_success, on_error, key, owner, fn, current_actor(), approvable,
-                                          writes)
+                                          writes, approval)
         if writes:
             self._writes += 1
             if self._writes == 1:
@@ -194,7 +199,7 @@ class TaskRunner(QObject):
             self._start(self._writer, run_approved, pending.on_success, pending.on_error, pending.key,
                         pending.owner, False)
 
-        self._override(error, resume)
+        self._override(error, resume, pending.approval)
 
 
 def _alive(obj: object) -> bool:

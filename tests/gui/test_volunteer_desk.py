@@ -38,3 +38,28 @@ def test_a_volunteer_cancels_the_sale_after_pay_and_the_ticket_is_back_on_sale(
     assert services.catalog.remaining_all(catalogue.conference_id)[("ticket", catalogue.last_one)] == 1
     qtbot.waitUntil(lambda: sell.catalog.tile("Last One").isEnabled())   # on sale again at once
     assert "cancelled" in desk.messages.shown[-1].text
+
+
+def test_the_approval_dialog_says_what_is_approved(qtbot, desk, services, catalogue, staff_team) -> None:
+    from tests.gui.conftest import LEAD_PASSWORD
+
+    window, sell = _volunteer_at_sell(qtbot, desk, staff_team)
+    qtbot.mouseClick(sell.catalog.tile("Regular"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: sell.cart is not None and len(sell.cart.lines) == 1)
+    sell.cart_panel.attendee.walkup.setChecked(True)
+    sell.pay()
+    qtbot.waitUntil(lambda: sell.payment_dialog is not None)
+    payment = sell.payment_dialog
+    payment.choose("comp")
+    qtbot.keyClicks(payment.comp.reason, "Speaker")
+    payment.submit()
+    qtbot.waitUntil(lambda: getattr(window, "override_dialog", None) is not None
+                    and window.override_dialog.isVisible())
+    approval = window.override_dialog
+    assert approval.what.isVisible()
+    assert approval.what.text() == f"Comp order {payment.order.reference}: $100.00 free (Speaker)"
+    qtbot.keyClicks(approval.form.name, "Linus")
+    qtbot.keyClicks(approval.form.secret, LEAD_PASSWORD)
+    qtbot.keyClick(approval.form.secret, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: sell.confirmation is not None)
+    assert services.orders.get(sell.confirmation.payment.order.id).status == "paid"

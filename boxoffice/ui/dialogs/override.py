@@ -25,7 +25,7 @@ class OverrideDialog(QDialog):
     approved = Signal(object)
 
     def __init__(self, services: Any, tasks: TaskRunner, error: PermissionDenied,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, what: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("overrideDialog")
         self.setWindowTitle("Approval needed")
@@ -38,11 +38,21 @@ class OverrideDialog(QDialog):
         self.title = QLabel(f"{self.permission.label} needs {needs.article} {needs.value}.")
         self.title.setObjectName("sectionTitle")
         self.title.setWordWrap(True)
+        # What exactly the lead approves (action, amount, order), large enough to check at a glance.
+        self.what = QLabel(what)
+        self.what.setObjectName("approvalWhat")
+        self.what.setWordWrap(True)
+        font = self.what.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.what.setFont(font)
+        self.what.setVisible(bool(what))
         explain = QLabel(f"{needs.article.capitalize()} {needs.value} can approve this once: they type their name "
                          "and PIN or password here. You stay signed in.")
         explain.setWordWrap(True)
         self.form = SignInForm("Approve")
         layout.addWidget(self.title)
+        layout.addWidget(self.what)
         layout.addWidget(explain)
         layout.addWidget(self.form)
         row = QHBoxLayout()
@@ -87,9 +97,9 @@ def install_override(desk: Any, parent: QWidget) -> None:
     blocking), checked with the desk's services of that moment."""
     tasks = desk.tasks
 
-    def ask(error: PermissionDenied, resume: ResumeFn) -> None:
+    def ask(error: PermissionDenied, resume: ResumeFn, what: str) -> None:
         try:
-            dialog = OverrideDialog(desk.services, tasks, error, parent)
+            dialog = OverrideDialog(desk.services, tasks, error, parent, what=what)
         except ValueError:          # an unknown permission: nothing a lead can approve here
             resume(None)
             return

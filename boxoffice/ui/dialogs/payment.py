@@ -136,12 +136,12 @@ class PaymentDialog(QDialog):
 
     # ------------------------------------------------------------------ PaymentHost
 
-    def record(self, work: Callable[[], Any]) -> None:
+    def record(self, work: Callable[[], Any], approval: str = "") -> None:
         if self._busy:
             return
         self._set_busy(True)
         self.message.clear_message()
-        self.desk.tasks.write(work, self.accept_result, self._on_record_failed)
+        self.desk.tasks.write(work, self.accept_result, self._on_record_failed, approval=approval)
 
     def record_cash(self, work: Callable[[], Any]) -> None:
         """``record`` for cash: without an open shift, ask for one, then take the cash once more."""
@@ -268,7 +268,8 @@ class PaymentDialog(QDialog):
             self.reject()
 
         self.desk.tasks.write(lambda: orders.cancel(order_id, operator_id=operator), cancelled,
-                              self._on_record_failed)
+                              self._on_record_failed,
+                              approval=f"Cancel order {self.order.reference} ({self.desk.display.money(self.order.total)})")
 
     def _on_record_failed(self, exc: BaseException) -> None:
         self._set_busy(False)

@@ -28,8 +28,9 @@ class PaymentHost(Protocol):
     desk: Desk
     order: Any   # the OrderSummary as it is now (balance updated after each payment)
 
-    def record(self, work: Any) -> None:
-        """Run ``work()`` (returning a PaymentResult) on the writer; the dialog handles the result."""
+    def record(self, work: Any, approval: str = "") -> None:
+        """Run ``work()`` (returning a PaymentResult) on the writer; the dialog handles the result.
+        ``approval`` says what a lead approves if the operator may not do it alone."""
 
     def record_cash(self, work: Any) -> None:
         """``record`` for cash into the drawer: asks to open a cash shift when none is open."""
@@ -198,7 +199,9 @@ class CompPage(QWidget):
             return
         order_id, operator = self._host.order.id, self._host.desk.operator_id
         payments = self._host.desk.services.payments
-        self._host.record(lambda: payments.comp(order_id, reason=reason, operator_id=operator))
+        money, order = self._host.desk.display.money, self._host.order
+        self._host.record(lambda: payments.comp(order_id, reason=reason, operator_id=operator),
+                          approval=f"Comp order {order.reference}: {money(order.balance)} free ({reason})")
 
 
 class ManualPage(QWidget):
@@ -235,4 +238,6 @@ class ManualPage(QWidget):
         order_id, operator = self._host.order.id, self._host.desk.operator_id
         payments = self._host.desk.services.payments
         self._host.record(lambda: payments.pay_manual(order_id, amount, reference=reference, note=note,
-                                                      operator_id=operator))
+                                                      operator_id=operator),
+                          approval=f"Record {self._host.desk.display.money(amount)} paid by hand on order "
+                                   f"{self._host.order.reference}")
