@@ -230,3 +230,27 @@ def test_enter_on_a_payment_method_button_takes_the_payment(qtbot, desk, service
     dialog.cash.exact.setFocus()
     qtbot.keyClick(dialog.cash.exact, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: screen.confirmation is not None)
+
+
+def test_the_walkup_button_shows_when_it_is_on(qtbot, desk) -> None:
+    screen = make_screen(qtbot, desk)
+    walkup = screen.cart_panel.attendee.walkup
+    assert not walkup.isChecked() and "✓" not in walkup.text()
+    qtbot.mouseClick(walkup, Qt.MouseButton.LeftButton)
+    assert walkup.isChecked() and walkup.text().startswith("✓")
+    assert not screen.cart_panel.attendee.name.isEnabled()
+    qtbot.mouseClick(walkup, Qt.MouseButton.LeftButton)
+    assert not walkup.isChecked() and "✓" not in walkup.text()
+
+
+def test_a_late_lookup_for_the_last_customer_does_not_show_for_the_next(qtbot, desk, services) -> None:
+    services.customers.get_or_create(name="Margaret Hamilton", email="margaret@example.org", company="MIT")
+    screen = make_screen(qtbot, desk)
+    attendee = screen.cart_panel.attendee
+    qtbot.keyClicks(attendee.name, "Marg")      # the look-up is under way when the sale ends
+    screen.reset()                               # next customer
+    qtbot.wait(600)                              # longer than the look-up delay and its answer
+    assert attendee.matches.count() == 0 and attendee.matches.isHidden()
+    margaret = services.customers.find("Marg", limit=6)
+    attendee.show_matches(margaret)              # an answer arriving after the reset
+    assert attendee.matches.count() == 0

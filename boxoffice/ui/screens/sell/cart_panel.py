@@ -25,6 +25,10 @@ from boxoffice.ui.formatting import Display
 from boxoffice.ui.widgets.inline_message import InlineMessage
 
 
+WALKUP_OFF = "&Walk-up, no details"
+WALKUP_ON = "✓ &Walk-up: selling without details"
+
+
 class AttendeeBox(QFrame):
     """Name, email, company with lookup, or an explicit walk-up without details.
 
@@ -53,9 +57,10 @@ class AttendeeBox(QFrame):
         self.matches = QListWidget()
         self.matches.setMaximumHeight(110)
         self.matches.hide()
-        self.walkup = QPushButton("&Walk-up, no details")
+        self.walkup = QPushButton(WALKUP_OFF)
+        self.walkup.setObjectName("walkup")
         self.walkup.setCheckable(True)
-        self.walkup.setToolTip("Sell without a name or email (Alt+W)")
+        self.walkup.setToolTip("Sell without a name or email (Alt+W); press again to enter details")
         self.message = InlineMessage()
         layout.addWidget(title)
         layout.addLayout(form)
@@ -77,6 +82,8 @@ class AttendeeBox(QFrame):
         return self.name.text().strip(), self.email.text().strip(), self.company.text().strip()
 
     def show_matches(self, customers: list[Any]) -> None:
+        if not self.has_details() or self.walkup.isChecked():
+            customers = []   # a late answer for the previous customer: the fields were cleared since
         self.matches.clear()
         for customer in customers:
             label = customer.label or customer.name or customer.email
@@ -95,6 +102,7 @@ class AttendeeBox(QFrame):
         self.message.clear_message()
 
     def _on_walkup_toggled(self, checked: bool) -> None:
+        self.walkup.setText(WALKUP_ON if checked else WALKUP_OFF)   # the state reads on the button too
         for field in (self.name, self.email, self.company):
             field.setEnabled(not checked)
         if checked:

@@ -105,6 +105,7 @@ class SellScreen(QWidget):
         self._opened_cart_id = None
         self._preferred_credit_id = None
         self.cart_panel.set_cart(None)
+        self._lookup_timer.stop()   # a look-up typed for this customer must not show for the next
         self.cart_panel.attendee.reset()
         self.cart_panel.message.clear_message()
         self.voucher.clear()
@@ -243,7 +244,8 @@ class SellScreen(QWidget):
             return
         if not attendee.walkup.isChecked() and not attendee.has_details():
             self.desk.messages.error_text(
-                "Enter the attendee's name or email, or tick “Walk-up, no details”.", near=attendee.message)
+                "Enter the attendee's name or email, or press “Walk-up, no details” (Alt+W).",
+                near=attendee.message)
             attendee.name.setFocus()
             return
         cart = self.cart
