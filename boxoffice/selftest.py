@@ -171,6 +171,7 @@ def _render_screens(t: SelfTest, services: Any, conference_id: int, workdir: Pat
                     not pixmap.isNull() and lock_screen.isVisible() and lock_screen.width() >= MIN_SCREEN_WIDTH,
                     f"pixmap null={pixmap.isNull()}, visible={lock_screen.isVisible()}")
     finally:
+        window.confirm_quit = lambda parent, text: True  # type: ignore[method-assign]  # quits on purpose
         window.close()
         tasks.wait_idle(5000)
         window.deleteLater()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -358,7 +359,26 @@ class MainWindow(QMainWindow):
             self.resize(1280, 820)
             self.move(room.center() - self.rect().center())
 
+    @staticmethod
+    def confirm_quit(parent: QWidget, text: str) -> bool:
+        """Ask before quitting with the drawer's shift open (tests replace this)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Quit Box Office?", text, parent=parent)
+        quit_button = box.addButton("Quit, leave the shift open", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Keep Box Office open", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return box.clickedButton() is quit_button
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        status = getattr(self, "status_shift", None)
+        shift = getattr(status, "shift", None)
+        if shift is not None and not self.confirm_quit(self, (
+                f"Cash shift #{shift.id} is still open at {shift.desk_name}, with "
+                f"{self.desk.display.money(shift.expected)} expected in the drawer.\n\n"
+                "To hand over the drawer, keep Box Office open and close the shift on the Shifts "
+                "screen (F6): count the cash and save the report. If you quit now the shift stays "
+                "open and the next person at this desk carries on with it.")):
+            event.ignore()
+            return
         self.idle.detach()
         if self.sync_controller is not None:
             self.sync_controller.stop()

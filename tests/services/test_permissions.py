@@ -146,6 +146,7 @@ OPERATIONS: dict[str, tuple[Permission, Op]] = {
     "shifts.open": (Permission.OPEN_SHIFT, lambda w: (
         w.app.shifts.close(w.shift_id, D("150.00")), w.app.shifts.open(D("80.00")))),
     "shifts.list": (Permission.VIEW_REPORTS, lambda w: w.app.shifts.list()),
+    "shifts.my_last_closed": (Permission.OPEN_SHIFT, lambda w: w.app.shifts.my_last_closed()),
     # Catalog administration
     "catalog_admin.list_ticket_types": (Permission.MANAGE_CATALOG, lambda w: w.app.catalog_admin.list_ticket_types(
         w.conference_id)),

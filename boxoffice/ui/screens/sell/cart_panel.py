@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 from boxoffice.ui.formatting import Display
 from boxoffice.ui.widgets.inline_message import InlineMessage
 
-
 WALKUP_OFF = "&Walk-up, no details"
 WALKUP_ON = "✓ &Walk-up: selling without details"
 
