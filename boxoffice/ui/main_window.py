@@ -178,6 +178,7 @@ class MainWindow(QMainWindow):
         if self.is_locked():
             return
         previous = self.desk.operator_name
+        self.banner.clear_message()   # nothing meant for this operator stays for the next one
         self.desk.set_operator(None)
         self.idle.stop()
         self.content.setEnabled(False)
@@ -319,6 +320,8 @@ class MainWindow(QMainWindow):
                 or self.nav_buttons[index].isHidden():
             return
         screen = self.screen_at(index)
+        if self.stack.currentIndex() != index:
+            self.banner.clear_message()   # a message about the last screen does not follow to the next
         self.nav_buttons[index].setChecked(True)
         self.stack.setCurrentIndex(index)
         if screen is self.__dict__.get("sell"):

@@ -63,3 +63,28 @@ def test_the_approval_dialog_says_what_is_approved(qtbot, desk, services, catalo
     qtbot.keyClick(approval.form.secret, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: sell.confirmation is not None)
     assert services.orders.get(sell.confirmation.payment.order.id).status == "paid"
+
+
+def test_a_banner_does_not_follow_to_another_screen_or_the_next_operator(qtbot, desk, staff_team) -> None:
+    window, _sell = _volunteer_at_sell(qtbot, desk, staff_team)
+    desk.messages.info("Order PY-1 is waiting for payment.")
+    assert window.banner.text() == "Order PY-1 is waiting for payment."
+    window.show_screen(1)
+    assert window.banner.text() == "" and window.banner.isHidden()
+    desk.messages.error_text("Something went wrong.")
+    assert window.banner.text() == "Something went wrong."
+    window.lock()
+    assert window.banner.text() == ""
+
+
+def test_a_cancelled_order_shows_nothing_due(qtbot, desk, services, catalogue, staff_team) -> None:
+    from boxoffice.services.staff.access import acting_as
+    from boxoffice.ui.screens.orders.detail_pane import detail_html
+
+    with acting_as(staff_team.volunteer.actor()):
+        cart = services.carts.new_walkup_cart(catalogue.conference_id)
+        services.carts.add_ticket(cart.id, catalogue.regular, 1)
+        order = services.checkout.checkout(cart.id)
+        assert "due $100.00" in detail_html(services.orders.detail(order.id), desk.display)
+        services.orders.cancel(order.id)
+        assert "due" not in detail_html(services.orders.detail(order.id), desk.display)
