@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -187,11 +188,21 @@ class CartPanel(QFrame):
         self.empty_label = QLabel("Empty. Click a ticket on the left to add it.")
         self.empty_label.setObjectName("muted")
         layout.addWidget(self.empty_label)
-        self._lines = QVBoxLayout()
-        layout.addLayout(self._lines)
+        # The lines scroll once there are more than fit: the totals and Pay stay in view on a low screen.
+        lines_box = QWidget()
+        lines_box.setObjectName("cartLines")
+        self._lines = QVBoxLayout(lines_box)
+        self._lines.setContentsMargins(0, 0, 0, 0)
+        self._lines.addStretch(1)
+        self.lines_area = QScrollArea()
+        self.lines_area.setWidgetResizable(True)
+        self.lines_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.lines_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.lines_area.setWidget(lines_box)
+        self.lines_area.setStyleSheet("QScrollArea, QWidget#cartLines { background: transparent; }")
+        layout.addWidget(self.lines_area, 1)
         self.message = InlineMessage()
         layout.addWidget(self.message)
-        layout.addStretch(1)
         totals = QGridLayout()
         self.subtotal = QLabel()
         self.discount = QLabel()
@@ -222,7 +233,7 @@ class CartPanel(QFrame):
             row = CartLineRow(line, self._display)
             row.quantity_changed.connect(self.quantity_changed)
             row.remove_requested.connect(self.remove_requested)
-            self._lines.addWidget(row)
+            self._lines.insertWidget(self._lines.count() - 1, row)   # above the closing stretch
             self.rows.append(row)
         self.empty_label.setVisible(not lines)
         zero = Decimal("0.00")
