@@ -35,14 +35,20 @@ MAX_HOLD_MS = 3000
 
 _KEYS = (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
 _MOUSE = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick)
+_WATCHED = frozenset((*_KEYS, *_MOUSE, QEvent.Type.Shortcut))
 
 
 class InputHold(QObject):
-    """An application event filter that holds input while ``tasks`` is writing (see the module)."""
+    """An application event filter that holds input while ``tasks`` is writing (see the module).
+
+    With a widget ``parent`` (the main window) only input to that window and the dialogs it owns
+    is held: another window's keys never wait for this desk's writes.
+    """
 
     def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._tasks = tasks
+        self._scope = parent if isinstance(parent, QWidget) else None
         self._held: list[Callable[[], None]] = []
         self._holding = False
         self._replaying = False
@@ -80,10 +86,23 @@ class InputHold(QObject):
         self._holding = False
         self._replay()
 
+    def _mine(self, watched: QObject) -> bool:
+        """Is ``watched`` in the window this hold looks after (or one of the dialogs it owns)?"""
+        if self._scope is None:
+            return True
+        node: QObject | None = watched
+        while node is not None:
+            if node is self._scope:
+                return True
+            node = node.parentWidget() if isinstance(node, QWidget) else node.parent()
+        return False
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if self._replaying:
             return False
         kind = event.type()
+        if kind not in _WATCHED or not self._mine(watched):
+            return False
         replay: Callable[[], None] | None = None
         if kind in _KEYS and isinstance(watched, QWidget):
             assert isinstance(event, QKeyEvent)
