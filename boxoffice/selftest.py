@@ -148,7 +148,7 @@ def _render_screens(t: SelfTest, services: Any, conference_id: int, workdir: Pat
         t.check(f"main window built with {count} screens", count > 0, "the window has no screens")
         for index in range(count):
             screen = window.screen_at(index)   # screens are built on first use
-            label = window.nav_buttons[index].text().split("  ")[0] if index < len(window.nav_buttons) else ""
+            label = window.nav_buttons[index].text().split("\n")[0] if index < len(window.nav_buttons) else ""
             name = f"screen {label or index} ({type(screen).__name__})"
             before = len(messages.shown)
             window.show_screen(index)
@@ -171,6 +171,7 @@ def _render_screens(t: SelfTest, services: Any, conference_id: int, workdir: Pat
                     not pixmap.isNull() and lock_screen.isVisible() and lock_screen.width() >= MIN_SCREEN_WIDTH,
                     f"pixmap null={pixmap.isNull()}, visible={lock_screen.isVisible()}")
     finally:
+        window.confirm_quit = lambda parent, text: True  # type: ignore[method-assign]  # quits on purpose
         window.close()
         tasks.wait_idle(5000)
         window.deleteLater()

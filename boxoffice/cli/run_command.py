@@ -45,6 +45,11 @@ def _launch(app: AppServices, loaded: LoadedSettings) -> int:
 def run_command(args: argparse.Namespace) -> int:
     loaded = load_settings()
     gui = not getattr(args, "no_gui", False)
+    if gui:
+        from boxoffice.ui.platform_check import ensure_xcb_libraries  # no Qt import: Qt may not start
+
+        if not ensure_xcb_libraries():   # it printed the packages to install
+            return 1
     # The desk looks for its Stripe key on a worker once its window shows (ui.launch).
     app = build_app(database_url(args), desk_name=loaded.settings.desk_name or "Desk 1",
                     stripe_api_base=loaded.settings.stripe_api_base, stripe_later=gui)

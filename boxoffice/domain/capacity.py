@@ -79,7 +79,8 @@ def limit_problem(name: str, limit: int, already: int, desired: int) -> str | No
     if limit == 0:
         return f"{name} cannot be bought by a customer (the per-customer limit is 0)."
     left = max(limit - already, 0)
+    bought = f"{already} already bought; " if already else ""
     return (
         f"This would exceed the per-customer limit of {limit} {name} tickets "
-        f"({already} already bought or in this cart, {left} more allowed)."
+        f"({bought}the cart would hold {desired}). At most {left} can be in the cart."
     )

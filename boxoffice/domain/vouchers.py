@@ -105,3 +105,22 @@ def hidden_ticket_problem(
     if voucher.ticket_scope and ticket_type_id not in voucher.ticket_scope:
         return f"Voucher {voucher.code} does not cover {ticket_name}."
     return None
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def describe_offer(terms: VoucherTerms, ticket_names: list[str], addon_names: list[str]) -> str:
+    """What a voucher does, in the operator's words: "25 % off Individual and Corporate tickets and
+    every add-on" (VCH-7: an empty scope is every product of that kind)."""
+    tickets = f"{_names(ticket_names)} tickets" if ticket_names else "every ticket"
+    addons = _names(addon_names) if addon_names else "every add-on"
+    value = quantize(terms.discount_value)
+    if terms.voucher_type.value == "comp":
+        return f"makes {tickets} and {addons} free"
+    if terms.voucher_type.value == "percentage" and value == 0:
+        return f"unlocks {tickets}" if terms.unlocks_hidden_tickets else "takes nothing off"
+    if terms.voucher_type.value == "percentage":
+        return f"takes {value.normalize():f} % off {tickets} and {addons}"
+    return f"takes {value:.2f} off the cart ({tickets} and {addons})"

@@ -100,15 +100,21 @@ def install_features(window: MainWindow, settings: Settings, *, settings_path: A
     install_checkin(window)
 
 
-def ensure_first_admin(services: Any) -> bool:
-    """On a database without an admin, ask for the first one; False when the operator quits."""
+def ensure_first_admin(services: Any) -> tuple[bool, Any]:
+    """On a database without an admin, ask for the first one and sign them in.
+
+    Returns (go on, the new admin signed in or None): (False, None) when the operator quits. The
+    admin who just chose their password is not asked for it again on the lock screen.
+    """
     if not services.directory.needs_first_admin():
-        return True
+        return True, None
     gc_pause.resume()
     from boxoffice.ui.dialogs.first_start import FirstAdminDialog
 
     dialog = FirstAdminDialog(services.auth.create_first_admin)
-    return dialog.exec() == FirstAdminDialog.DialogCode.Accepted
+    if dialog.exec() != FirstAdminDialog.DialogCode.Accepted:
+        return False, None
+    return True, services.auth.sign_in(dialog.account.name, dialog.password.text())
 
 
 def connect_stripe_later(window: MainWindow, settings: Settings) -> None:
@@ -202,7 +208,8 @@ def launch(services: Any, loaded: LoadedSettings) -> int:
             except UserError as exc:
                 dialog.message.show_message(str(exc))
         save_settings(settings)
-    if not ensure_first_admin(services):
+    go_on, first_admin = ensure_first_admin(services)
+    if not go_on:
         if owned:
             services.close()
         return 0
@@ -215,7 +222,9 @@ def launch(services: Any, loaded: LoadedSettings) -> int:
                 checkin_walkups=settings.checkin_walkups)
     window = MainWindow(desk, conference_name=conference.name, database_label=services.db.display_url)
     install_features(window, settings)
-    window.resize(1280, 820)
+    if first_admin is not None:
+        window.sign_in_as(first_admin)
+    window.fit_to_screen()
     window.show()
     after_ready(window, settings)
     if loaded.problem and not loaded.first_start:

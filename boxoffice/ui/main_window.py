@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -35,6 +36,8 @@ from boxoffice.services.staff.access import Actor, Permission, Role, current_act
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.dialogs.override import install_override
 from boxoffice.ui.idle import IdleWatcher
+from boxoffice.ui.input_hold import InputHold
+from boxoffice.ui.widgets.elided_label import ElidedLabel
 from boxoffice.ui.widgets.inline_message import Banner
 from boxoffice.ui.widgets.lock_screen import LockScreen
 
@@ -90,12 +93,8 @@ class MainWindow(QMainWindow):
         self.add_screen("Sell", "F1", self._make_sell, name="sell")
         self.add_screen("Orders", "F2", self._make_orders, name="orders")
         self.add_screen("Credits", "F3", self._make_credits, name="credits")
-        hint = QLabel("Ctrl+Enter: pay · Scan a code into the voucher or search field")
-        hint.setWordWrap(True)   # gives way to the nav buttons on a narrow window
-        hint.setMinimumWidth(120)
-        hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        nav_layout.addWidget(hint, 1)
-        self.lock_button = QPushButton("Lock / switch  [Ctrl+L]")
+        nav_layout.addStretch(1)
+        self.lock_button = QPushButton("Lock / switch\nCtrl+L")
         self.lock_button.setObjectName("lockButton")
         self.lock_button.setToolTip("Lock the desk now; the next person to sign in becomes the operator (Ctrl+L)")
         nav_layout.addWidget(self.lock_button)
@@ -117,14 +116,21 @@ class MainWindow(QMainWindow):
         self.idle = IdleWatcher(minutes_ms if idle_ms is None else idle_ms, self)
         self.idle.idle.connect(self._on_idle)
         install_override(desk, self)
+        self.input_hold = InputHold(desk.tasks, self)   # keys typed while a write runs wait for it
 
         bar = self.statusBar()
+        bar.setSizeGripEnabled(False)   # the grip drew an unstyled square; the window frame resizes
         self.status_conference = QLabel(f"Conference: {conference_name}")
         self.status_operator = QLabel()
-        self.status_database = QLabel(f"Database: {database_label}")
+        # The database location can be long (a path, a server URL): it gives way to the drawer
+        # and sync states, shortened in the middle, the whole of it in the tooltip.
+        short = database_label if "://" in database_label else database_label.replace("\\", "/").rsplit("/", 1)[-1]
+        self.status_database = ElidedLabel(f"Database: {short}")
+        self.status_database.setToolTip(database_label)
         self.status_sync = QLabel("")
-        for label in (self.status_conference, self.status_operator, self.status_database):
+        for label in (self.status_conference, self.status_operator):
             bar.addWidget(label)
+        bar.addWidget(self.status_database, 1)
         bar.addPermanentWidget(self.status_sync)
         from boxoffice.ui.database_wait import install_database_wait
 
@@ -175,6 +181,7 @@ class MainWindow(QMainWindow):
         if self.is_locked():
             return
         previous = self.desk.operator_name
+        self.banner.clear_message()   # nothing meant for this operator stays for the next one
         self.desk.set_operator(None)
         self.idle.stop()
         self.content.setEnabled(False)
@@ -233,7 +240,8 @@ class MainWindow(QMainWindow):
         it (the services still check every call).
         """
         index = len(self.nav_buttons)
-        button = QPushButton(f"{label}  [{key}]")
+        # Two lines (name, key) keep ten screens and Lock on a 1280-pixel-wide screen at 150 %.
+        button = QPushButton(f"{label}\n{key}")
         button.setCheckable(True)
         button.setProperty("role", "nav")
         button.setToolTip(f"{label} ({key})")
@@ -315,6 +323,8 @@ class MainWindow(QMainWindow):
                 or self.nav_buttons[index].isHidden():
             return
         screen = self.screen_at(index)
+        if self.stack.currentIndex() != index:
+            self.banner.clear_message()   # a message about the last screen does not follow to the next
         self.nav_buttons[index].setChecked(True)
         self.stack.setCurrentIndex(index)
         if screen is self.__dict__.get("sell"):
@@ -340,7 +350,41 @@ class MainWindow(QMainWindow):
         self.show_screen(0)
         self.sell.use_credit_of(credit)
 
+    def fit_to_screen(self) -> None:
+        """Open at 1280×820, or filling the screen (maximized) when the screen is not larger than that:
+        a 1280×720 laptop, 1366×768, or 1920×1080 at 150 % (1280×720 in Qt's pixels)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            self.resize(1280, 820)
+            return
+        room = screen.availableGeometry()
+        if room.width() <= 1366 or room.height() <= 820:
+            self.resize(min(1280, room.width()), min(820, room.height()))
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+        else:
+            self.resize(1280, 820)
+            self.move(room.center() - self.rect().center())
+
+    @staticmethod
+    def confirm_quit(parent: QWidget, text: str) -> bool:
+        """Ask before quitting with the drawer's shift open (tests replace this)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Quit Box Office?", text, parent=parent)
+        quit_button = box.addButton("Quit, leave the shift open", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Keep Box Office open", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return box.clickedButton() is quit_button
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        status = getattr(self, "status_shift", None)
+        shift = getattr(status, "shift", None)
+        if shift is not None and not self.confirm_quit(self, (
+                f"Cash shift #{shift.id} is still open at {shift.desk_name}, with "
+                f"{self.desk.display.money(shift.expected)} expected in the drawer.\n\n"
+                "To hand over the drawer, keep Box Office open and close the shift on the Shifts "
+                "screen (F6): count the cash and save the report. If you quit now the shift stays "
+                "open and the next person at this desk carries on with it.")):
+            event.ignore()
+            return
         self.idle.detach()
         if self.sync_controller is not None:
             self.sync_controller.stop()

@@ -6,8 +6,17 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMarginsF
-from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtCore import QMarginsF, QSizeF
+from PySide6.QtGui import (
+    QFont,
+    QPageLayout,
+    QPageSize,
+    QPdfWriter,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+    QTextTable,
+)
 
 from boxoffice.ui.formatting import Display
 
@@ -68,16 +77,17 @@ def shift_report_html(report: Any, display: Display) -> str:
                                           "</span></td></tr></table>")
     parts.append(table)
 
-    parts.append("<h2>Payments by method</h2>")
+    parts.append("<h2>Payments by method (money taken)</h2>")
     parts.append(_table(["Method", "Count", "Amount"],
                         [[m.label, str(m.count), money(m.amount)] for m in report.payments_by_method], {1, 2},
                         ["Total", str(sum(m.count for m in report.payments_by_method)), money(report.payments_total)]))
     parts.append("<h2>Sales by ticket type</h2>")
-    parts.append(_table(["Item", "Units", "Amount"],
-                        [[i.name + (" (add-on)" if i.kind == "addon" else ""), str(i.units), money(i.amount)]
-                         for i in report.items], {1, 2},
+    parts.append(_table(["Item", "Units", "Comped", "Amount"],
+                        [[i.name + (" (add-on)" if i.kind == "addon" else ""), str(i.units), str(i.comped),
+                          money(i.amount)] for i in report.items], {1, 2, 3},
                         [f"Total ({report.orders_completed} orders)", str(sum(i.units for i in report.items)),
-                         money(report.items_total)], empty="No order was completed in this shift."))
+                         str(sum(i.comped for i in report.items)), money(report.items_total)],
+                        empty="No order was completed in this shift."))
     parts.append("<h2>Payments by operator</h2>")
     parts.append(_table(["Operator", "Payments", "Amount", "Of which cash"],
                         [[o.name, str(o.payments), money(o.amount), money(o.cash)] for o in report.operators],
@@ -86,10 +96,11 @@ def shift_report_html(report: Any, display: Display) -> str:
     parts.append(_table(["Method", "Count", "Amount"],
                         [[r.label, str(r.count), money(r.amount)] for r in report.refunds], {1, 2},
                         ["Total", str(sum(r.count for r in report.refunds)), money(report.refunds_total)]))
-    parts.append("<h2>Comps</h2>")
-    parts.append(_table(["Order", "Reason", "Operator", "Amount"],
-                        [[c.order_reference, c.reason, c.operator, money(c.amount)] for c in report.comps], {3},
-                        ["Total", "", "", money(report.comps_total)]))
+    parts.append("<h2>Comps (no money taken)</h2>")
+    parts.append(_table(["Order", "Reason", "Operator", "Approved by", "Amount"],
+                        [[c.order_reference, c.reason, c.operator, c.approver or "—", money(c.amount)]
+                         for c in report.comps], {4},
+                        ["Total", "", "", "", money(report.comps_total)]))
     parts.append("<h2>Credits issued</h2>")
     parts.append(_table(["Detail", "Amount"], [[c.label, money(c.amount)] for c in report.credits], {1},
                         ["Total", money(report.credits_total)]))
@@ -97,6 +108,46 @@ def shift_report_html(report: Any, display: Display) -> str:
         parts.append(f"<h2>Note</h2><p>{escape(s.note).replace(chr(10), '<br>')}</p>")
     parts.append("</body></html>")
     return "".join(parts)
+
+
+def _page_height(document: QTextDocument, writer: QPdfWriter) -> float:
+    """The printable height of one page in the document's units, as ``QTextDocument.print_`` lays it out."""
+    rect = writer.pageLayout().paintRectPixels(writer.resolution())
+    scale = writer.logicalDpiY() / 96   # print_ lays the document out at 96 dpi on the printer's page
+    document.setPageSize(QSizeF(rect.width() / scale, rect.height() / scale))
+    return document.pageSize().height()
+
+
+def table_pages(document: QTextDocument, page_height: float) -> list[tuple[int, int, int]]:
+    """(first page, last page, heading block number) of each top-level table, as laid out now."""
+    layout = document.documentLayout()
+    found = []
+    for frame in document.rootFrame().childFrames():
+        if not isinstance(frame, QTextTable):
+            continue
+        box = layout.frameBoundingRect(frame)
+        heading = document.findBlock(frame.firstPosition() - 1)   # the block just before: its heading
+        found.append((int(box.top() // page_height), int((box.bottom() - 1) // page_height),
+                      heading.blockNumber() if heading.isValid() else -1))
+    return found
+
+
+def keep_tables_whole(document: QTextDocument, writer: QPdfWriter) -> None:
+    """Start a section on a new page when its table would be split across two (a table taller than a
+    page still has to be)."""
+    height = _page_height(document, writer)
+    for _ in range(20):   # each pass moves one section down; the next ones move with it
+        split = next(((first, block) for first, last, block in table_pages(document, height)
+                      if first != last and block >= 0), None)
+        if split is None:
+            return
+        heading = document.findBlockByNumber(split[1])
+        cursor = QTextCursor(heading)
+        fmt = heading.blockFormat()
+        if fmt.pageBreakPolicy() & QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore:
+            return   # already at the top of a page: the table is taller than a page
+        fmt.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+        cursor.setBlockFormat(fmt)
 
 
 def write_shift_report_pdf(path: Path | str, report: Any, display: Display) -> Path:
@@ -113,6 +164,7 @@ def write_shift_report_pdf(path: Path | str, report: Any, display: Display) -> P
         document = QTextDocument()
         document.setDefaultFont(QFont("DejaVu Sans", 10))
         document.setHtml(shift_report_html(report, display))
+        keep_tables_whole(document, writer)
         document.print_(writer)
         del writer  # the file is finished when the writer goes away
         if not tmp.exists() or tmp.stat().st_size == 0:

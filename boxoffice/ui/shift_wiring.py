@@ -22,6 +22,7 @@ class ShiftStatus(QLabel):
         self.desk = desk
         self.setObjectName("shiftStatus")
         self.setText("Drawer: …")
+        self.shift: Any = None   # the open shift as last seen (None: none open, or not known)
         self._timer = QTimer(self)
         self._timer.setInterval(refresh_ms)
         self._timer.timeout.connect(self.refresh)
@@ -40,6 +41,7 @@ class ShiftStatus(QLabel):
                              key="shift-status", owner=self)
 
     def show_shift(self, shift: Any) -> None:
+        self.shift = shift
         if shift is None:
             self.setText("Drawer: no shift open")
             self.setToolTip("Open a shift (Shifts screen) before taking cash.")

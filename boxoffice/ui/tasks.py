@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 SuccessFn = Callable[[Any], None]
 ErrorFn = Callable[[BaseException], None]
 ResumeFn = Callable[[Actor | None], None]
-# Shows the approval dialog for a refused write; calls ``resume(approver)`` or ``resume(None)`` later.
-OverrideHandler = Callable[[PermissionDenied, ResumeFn], None]
+# Shows the approval dialog for a refused write (with what is to be approved, e.g. "Refund $40.00 on
+# order PY-7K2M", or ""); calls ``resume(approver)`` or ``resume(None)`` later.
+OverrideHandler = Callable[[PermissionDenied, ResumeFn, str], None]
 
 
 @dataclass
@@ -44,6 +45,8 @@ class _Pending:
     fn: Callable[[], object]
     actor: Actor | None          # who started it (the override approves this operator)
     approvable: bool            # a write that may be re-run once with a lead's approval
+    writes: bool                # on the writer pool: counted in ``writing_changed``
+    approval: str = ""          # what a lead approves, in words, if the write is refused
 
 
 class _Job(QRunnable):
@@ -64,12 +67,16 @@ class _Job(QRunnable):
 class TaskRunner(QObject):
     """Runs callables on two thread pools and calls back on the GUI thread.
 
-    Signals: ``busy_changed(bool)`` when the first task starts or the last one finishes.
+    Signals: ``busy_changed(bool)`` when the first task starts or the last one finishes;
+    ``writing_changed(bool)`` when the first write starts or the last write has delivered its
+    result (after its callbacks ran, so the screen shows it; ``ui/input_hold.py`` holds the
+    operator's input in between).
     A callback whose ``owner`` (or bound-method object) was deleted is not called.
     """
 
     _done = Signal(int, object, object)
     busy_changed = Signal(bool)
+    writing_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -79,18 +86,21 @@ class TaskRunner(QObject):
         self._reader.setMaxThreadCount(max(2, QThreadPool.globalInstance().maxThreadCount()))
         self._ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
+        self._writes = 0   # writes started and not yet delivered
         self._latest: dict[str, int] = {}
         self._override: OverrideHandler | None = None
         self._done.connect(self._deliver)  # receiver lives on the GUI thread: queued delivery
 
     def write(self, fn: Callable[[], object], on_success: SuccessFn | None = None,
           on_error: ErrorFn | None = None, *, key: str | None = None,
-          owner: QObject | None = None, approvable: bool = True) -> int:
+          owner: QObject | None = None, approvable: bool = True, approval: str = "") -> int:
         """Run a change (one transaction) on the single writer thread.
 
         ``approvable=False``: a refusal goes straight to ``on_error`` (sign-in and approval calls).
+        ``approval`` says what the change does, for the lead asked to approve it ("Refund $40.00
+        to store credit on order PY-7K2M").
         """
-        return self._start(self._writer, fn, on_success, on_error, key, owner, approvable)
+        return self._start(self._writer, fn, on_success, on_error, key, owner, approvable, approval)
 
     def set_override_handler(self, handler: OverrideHandler | None) -> None:
         """Who asks a lead to approve a refused write (``None``: refusals go to ``on_error``)."""
@@ -105,15 +115,25 @@ class TaskRunner(QObject):
     def is_busy(self) -> bool:
         return bool(self._pending)
 
+    def is_writing(self) -> bool:
+        return self._writes > 0
+
     def wait_idle(self, msecs: int = 10_000) -> bool:
         """Block until both pools are empty (shutdown and tests); callbacks still need the event loop."""
         return self._writer.waitForDone(msecs) and self._reader.waitForDone(msecs)
 
     def _start(self, pool: QThreadPool, fn: Callable[[], object], on_success: SuccessFn | None,
-               on_error: ErrorFn | None, key: str | None, owner: QObject | None, approvable: bool) -> int:
+               on_error: ErrorFn | None, key: str | None, owner: QObject | None, approvable: bool,
+               approval: str = "") -> int:
         task_id = next(self._ids)
         was_idle = not self._pending
-        self._pending[task_id] = _Pending(on_success, on_error, key, owner, fn, current_actor(), approvable)
+        writes = pool is self._writer
+        self._pending[task_id] = _Pending(on_success, on_error, key, owner, fn, current_actor(), approvable,
+                                          writes, approval)
+        if writes:
+            self._writes += 1
+            if self._writes == 1:
+                self.writing_changed.emit(True)
         if key is not None:
             self._latest[key] = task_id
         # The worker runs in a copy of the caller's context: the signed-in operator (or a lead's
@@ -152,6 +172,10 @@ class TaskRunner(QObject):
             else:
                 log.error("task %s failed with nobody to tell", task_id, exc_info=error)
         finally:
+            if pending.writes:
+                self._writes -= 1
+                if self._writes == 0:
+                    self.writing_changed.emit(False)
             if not self._pending:
                 self.busy_changed.emit(False)
 
@@ -175,7 +199,7 @@ class TaskRunner(QObject):
             self._start(self._writer, run_approved, pending.on_success, pending.on_error, pending.key,
                         pending.owner, False)
 
-        self._override(error, resume)
+        self._override(error, resume, pending.approval)
 
 
 def _alive(obj: object) -> bool:

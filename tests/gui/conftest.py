@@ -30,6 +30,14 @@ class Catalogue:
     operator_id: int
 
 
+@pytest.fixture(autouse=True)
+def _quit_without_asking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows closed at teardown quit as asked (a test of the question replaces it again)."""
+    from boxoffice.ui.main_window import MainWindow
+
+    monkeypatch.setattr(MainWindow, "confirm_quit", staticmethod(lambda _parent, _text: True))
+
+
 @pytest.fixture
 def services(db_path: Path, clock: FixedClock) -> Iterator[AppServices]:
     app = build_app(sqlite_url(db_path), clock=clock)

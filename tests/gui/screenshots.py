@@ -86,7 +86,7 @@ def main(out: Path) -> int:
     desk = Desk(services, TaskRunner(), Messages(), conference_id, Display(conference.currency, conference.timezone))
     window = MainWindow(desk, conference_name=conference.name, database_label="demo.sqlite3")
     install_features(window, Settings(), settings_path=work / "settings.json")
-    window.resize(1366, 800)
+    window.resize(1280, 720)   # the smallest screen the desk is made for (also 1920×1080 at 150 %)
     window.show()
     shot(window, out, "sign-in.png")
 
@@ -116,8 +116,10 @@ def main(out: Path) -> int:
             window.sell.confirmation.accept()
     window.show_screen(window.stack.indexOf(window.orders))
     shot(window, out, "orders.png", 900)
+    refund_ref = services.orders.search(conference_id, "grace")[0].reference
     override = OverrideDialog(services, desk.tasks, PermissionDenied(
-        "Refunds need a lead.", permission=Permission.REFUND.value, needs="lead"), window)
+        "Refunds need a lead.", permission=Permission.REFUND.value, needs="lead"), window,
+        what=f"Refund $50.00 (Cash from the drawer) on order {refund_ref}")
     override.show()
     shot(override, out, "override.png")
     override.reject()

@@ -118,3 +118,17 @@ def test_audit_model(qtmodeltester: Any, qtbot: Any, desk: Desk) -> None:
         model.refresh()
     qtmodeltester.check(model)
     assert model.index(0, Column.DETAIL).data() == "max uses: 10 → 20"
+
+
+def test_the_approvers_name_is_shown_in_full(qtbot: Any, screen: AuditScreen, desk: Desk) -> None:
+    from boxoffice.ui.screens.audit.model import Column
+
+    volunteer = Actor(None, "Valentina Volunteer-Smith", Role.VOLUNTEER)
+    approved = volunteer.approved_by(Actor(None, "Leonora Lead-Johnson", Role.LEAD))
+    _log(desk, audit.COMP, "PY-1", approved, datetime(2027, 5, 1, 12, tzinfo=UTC))
+    screen.refresh()
+    qtbot.waitUntil(lambda: screen.model.rowCount() == 1)
+    text = screen.model.index(0, Column.OPERATOR).data()
+    assert text == "Valentina Volunteer-Smith (approved by Leonora Lead-Johnson)"
+    needed = screen.table.fontMetrics().horizontalAdvance(text)
+    qtbot.waitUntil(lambda: screen.table.columnWidth(Column.OPERATOR) > needed)

@@ -67,3 +67,28 @@ def test_every_mnemonic_label_of_the_set_up_dialogs_has_a_buddy(qtbot) -> None:
                    FirstAdminDialog(lambda name, password: None)):
         qtbot.addWidget(dialog)
         assert labels_without_buddy(dialog) == []
+
+
+@pytest.mark.no_default_actor
+def test_the_first_admin_is_signed_in_right_after_creating_the_account(qtbot, services, desk,
+                                                                        monkeypatch) -> None:
+    from boxoffice.ui.launch import ensure_first_admin
+    from boxoffice.ui.main_window import MainWindow
+
+    def fill_and_create(dialog: FirstAdminDialog) -> int:   # what the person types, then Create
+        qtbot.keyClicks(dialog.name, "Ada Admin")
+        qtbot.keyClicks(dialog.password, "a long passphrase")
+        qtbot.keyClicks(dialog.repeat, "a long passphrase")
+        dialog.create_button.click()
+        return dialog.result()
+
+    monkeypatch.setattr(FirstAdminDialog, "exec", fill_and_create)
+    go_on, admin = ensure_first_admin(services)
+    assert go_on and admin.name == "Ada Admin" and admin.role is Role.ADMIN
+    desk.operator_id, desk.operator_name = None, ""
+    window = MainWindow(desk, conference_name="Python 2077", database_label="test.sqlite3")
+    qtbot.addWidget(window)
+    assert window.is_locked()
+    window.sign_in_as(admin)                    # as launch does with it: no second sign-in
+    assert not window.is_locked() and window.status_operator.text() == "Operator: Ada Admin (Admin)"
+    window.lock()

@@ -187,3 +187,70 @@ def test_another_desks_sale_updates_the_tiles_and_keeps_the_cart(qtbot, desk, se
     assert screen.cart.id == cart_id and cart_count(screen) == 1
     assert screen.cart_panel.row("Regular").quantity.value() == 1
     assert attendee.name.text() == "Ada Lovelace"
+
+
+def test_a_voucher_on_an_empty_cart_says_what_it_will_do(qtbot, desk) -> None:
+    screen = make_screen(qtbot, desk)
+    qtbot.keyClicks(screen.voucher, "spring")
+    qtbot.keyClick(screen.voucher, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.cart is not None and screen.cart.voucher_code == "SPRING")
+    text = screen.voucher_label.text()
+    assert text == "Voucher SPRING is on this cart: it takes 25 % off Regular tickets and Workshop."
+    assert "$0.00" not in text
+    click_tile(qtbot, screen, "Regular", 1)
+    qtbot.waitUntil(lambda: "−$25.00" in screen.voucher_label.text())
+
+
+def test_enter_takes_the_cash_after_clicking_exact(qtbot, desk, services) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    screen = make_screen(qtbot, desk)
+    click_tile(qtbot, screen, "Regular", 1)
+    screen.cart_panel.attendee.walkup.setChecked(True)
+    screen.pay()
+    qtbot.waitUntil(lambda: screen.payment_dialog is not None)
+    dialog = screen.payment_dialog
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.mouseClick(dialog.cash.exact, Qt.MouseButton.LeftButton)
+    assert dialog.cash.tendered.text() == "100.00" and dialog.cash.tendered.hasFocus()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.confirmation is not None)
+    assert services.orders.get(screen.confirmation.payment.order.id).status == "paid"
+
+
+def test_enter_on_a_payment_method_button_takes_the_payment(qtbot, desk, services) -> None:
+    screen = make_screen(qtbot, desk)
+    click_tile(qtbot, screen, "Regular", 1)
+    screen.cart_panel.attendee.walkup.setChecked(True)
+    screen.pay()
+    qtbot.waitUntil(lambda: screen.payment_dialog is not None)
+    dialog = screen.payment_dialog
+    qtbot.keyClicks(dialog.cash.tendered, "100")
+    dialog.cash.exact.setFocus()
+    qtbot.keyClick(dialog.cash.exact, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.confirmation is not None)
+
+
+def test_the_walkup_button_shows_when_it_is_on(qtbot, desk) -> None:
+    screen = make_screen(qtbot, desk)
+    walkup = screen.cart_panel.attendee.walkup
+    assert not walkup.isChecked() and "✓" not in walkup.text()
+    qtbot.mouseClick(walkup, Qt.MouseButton.LeftButton)
+    assert walkup.isChecked() and walkup.text().startswith("✓")
+    assert not screen.cart_panel.attendee.name.isEnabled()
+    qtbot.mouseClick(walkup, Qt.MouseButton.LeftButton)
+    assert not walkup.isChecked() and "✓" not in walkup.text()
+
+
+def test_a_late_lookup_for_the_last_customer_does_not_show_for_the_next(qtbot, desk, services) -> None:
+    services.customers.get_or_create(name="Margaret Hamilton", email="margaret@example.org", company="MIT")
+    screen = make_screen(qtbot, desk)
+    attendee = screen.cart_panel.attendee
+    qtbot.keyClicks(attendee.name, "Marg")      # the look-up is under way when the sale ends
+    screen.reset()                               # next customer
+    qtbot.wait(600)                              # longer than the look-up delay and its answer
+    assert attendee.matches.count() == 0 and attendee.matches.isHidden()
+    margaret = services.customers.find("Marg", limit=6)
+    attendee.show_matches(margaret)              # an answer arriving after the reset
+    assert attendee.matches.count() == 0

@@ -53,7 +53,7 @@ def test_lock_button_switches_operator_and_admin_screens_follow_the_role(qtbot, 
 
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     assert window.is_locked() and current_actor() is None and desk.operator_id is None
-    assert window.lock_screen.form.name.text() == "Vera" and "Vera locked the desk" in window.lock_screen.hint.text()
+    assert window.lock_screen.form.name.text() == "" and "Vera locked the desk" in window.lock_screen.hint.text()
     sign_in(qtbot, window, "Ada", ADMIN_PASSWORD)                # a fast switch: whoever signs in operates
     qtbot.waitUntil(lambda: not window.is_locked())
     assert window.status_operator.text() == "Operator: Ada (Admin)" and desk.operator_id == staff_team.admin.id
@@ -67,3 +67,53 @@ def test_lock_button_switches_operator_and_admin_screens_follow_the_role(qtbot, 
     qtbot.waitUntil(lambda: not window.is_locked())
     assert staff_button.isHidden()
     assert window.stack.currentWidget() is window.sell            # the admin screen was left for Sell
+
+
+def _type(qtbot, text: str) -> None:
+    """Type where the cursor is, as the next person at the desk would."""
+    from PySide6.QtWidgets import QApplication
+
+    widget = QApplication.focusWidget()
+    assert widget is not None
+    qtbot.keyClicks(widget, text)
+
+
+def test_after_a_lock_the_next_person_starts_from_the_name_list(qtbot, desk, services, staff_team) -> None:
+    from boxoffice.ui.dialogs.sign_in import SignInForm
+
+    window = locked_window(qtbot, desk)
+    sign_in(qtbot, window, "Vera", VOLUNTEER_PIN)
+    qtbot.waitUntil(lambda: not window.is_locked())
+    window.lock_button.click()
+    form: SignInForm = window.lock_screen.form
+    qtbot.waitUntil(lambda: form.visible_names() == ["Ada", "Linus", "Vera"])
+    assert form.name.text() == "" and form.name.hasFocus()     # not pre-filled with the last operator
+    _type(qtbot, "lin")                                          # the list filters as the name is typed
+    assert form.visible_names() == ["Linus"]
+    qtbot.keyClick(form.name, Qt.Key.Key_Return)                 # Enter picks the one match
+    assert form.name.text() == "Linus" and form.secret.hasFocus()
+    _type(qtbot, LEAD_PASSWORD)
+    qtbot.keyClick(form.secret, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.is_locked())
+    assert current_actor().name == "Linus"
+    from sqlalchemy import func, select
+
+    from boxoffice.domain.models import AuditEntry
+
+    with services.db.read() as session:                          # nobody typed a name as Vera's PIN
+        failed = session.scalar(select(func.count()).where(AuditEntry.action == "sign_in_failed"))
+    assert failed == 0
+
+
+def test_a_name_is_picked_from_the_list_with_a_click(qtbot, desk, staff_team) -> None:
+    window = locked_window(qtbot, desk)
+    form = window.lock_screen.form
+    qtbot.waitUntil(lambda: len(form.visible_names()) == 3)
+    people = form.people
+    index = people.model().index(2, 0)
+    qtbot.mouseClick(people.viewport(), Qt.MouseButton.LeftButton, pos=people.visualRect(index).center())
+    assert form.name.text() == "Vera" and form.secret.hasFocus()
+    _type(qtbot, VOLUNTEER_PIN)
+    qtbot.keyClick(form.secret, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.is_locked())
+    assert current_actor().name == "Vera"

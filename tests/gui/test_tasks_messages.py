@@ -106,7 +106,7 @@ def test_a_refused_write_reruns_once_as_the_approved_operator(qtbot) -> None:
     runner = TaskRunner()
     lead = Actor(2, "Linus", Role.LEAD)
     asked: list[str] = []
-    runner.set_override_handler(lambda error, resume: (asked.append(error.needs), resume(lead)))
+    runner.set_override_handler(lambda error, resume, _what: (asked.append(error.needs), resume(lead)))
     seen: list[object] = []
 
     def refund() -> object:
@@ -119,7 +119,7 @@ def test_a_refused_write_reruns_once_as_the_approved_operator(qtbot) -> None:
     assert asked == ["lead"]
     assert seen[0] == Actor(1, "Vera", Role.VOLUNTEER, approver=lead)
 
-    runner.set_override_handler(lambda error, resume: resume(None))   # the lead does not approve
+    runner.set_override_handler(lambda error, resume, _what: resume(None))   # the lead does not approve
     with acting_as(Actor(1, "Vera", Role.VOLUNTEER)):
         runner.write(refund, seen.append, seen.append)
         runner.write(refund, seen.append, seen.append, approvable=False)

@@ -91,3 +91,22 @@ def test_unreachable_database_is_a_clear_user_error(url: str) -> None:
 def test_unsupported_url_is_a_clear_user_error() -> None:
     with pytest.raises(DatabaseUnavailable, match="Unsupported database URL"):
         build_app("mysql://somewhere/db")
+
+
+def test_spring25_says_it_covers_every_add_on_as_the_readme_does(app: AppServices) -> None:
+    """VCH-7: SPRING25 lists no add-ons, so it discounts every add-on; the README says so."""
+    from pathlib import Path
+
+    demo = seed_demo(app.ctx)
+    products = app.catalog.list_products(demo.conference_id)
+    dinner = next(p for p in products.addons if p.name == "Conference Dinner")
+    individual = next(p for p in products.tickets if p.name == "Individual")
+    cart = app.carts.new_walkup_cart(demo.conference_id)
+    cart = app.carts.apply_voucher(cart.id, "SPRING25")
+    offer = "takes 25 % off Corporate and Individual tickets and every add-on"
+    assert cart.voucher_offer == offer and cart.discount == Decimal("0.00")
+    app.carts.add_ticket(cart.id, individual.id, 1)
+    cart = app.carts.add_addon(cart.id, dinner.id, 1)
+    assert cart.discount == Decimal("46.25")                 # 25 % of $120.00 and of the $65.00 dinner
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "`SPRING25` (25 % off Individual and Corporate tickets and every add-on)" in readme

@@ -172,11 +172,23 @@ def test_cart7_cart8_limit_counts_settled_and_held_orders(carts: CartService, co
     f.sell(ctx, conf.id, buyer.id, [("ticket", t.id, 2)])  # pending with a live hold: counts (CART-8)
     cart = carts.open_cart(conf.id, buyer.id)
     carts.add_ticket(cart.id, t.id, 1)
-    with pytest.raises(LimitExceeded, match="per-customer limit of 3"):
+    with pytest.raises(LimitExceeded, match="per-customer limit of 3") as refused:
         carts.add_ticket(cart.id, t.id, 1)
+    assert "(2 already bought; the cart would hold 2). At most 1 can be in the cart." in str(refused.value)
     clock.advance(minutes=16)  # the hold lapsed: those 2 no longer count
     cart = carts.open_cart(conf.id, buyer.id)
     assert carts.add_ticket(cart.id, t.id, 2).lines[0].quantity == 3
+
+
+def test_cart7_limit_message_counts_what_is_in_the_cart(carts: CartService, conf,  # type: ignore[no-untyped-def]
+                                                        db: Database) -> None:
+    t = f.ticket_type(db, conf.id, name="Regular", limit_per_user=2)
+    cart = carts.open_cart(conf.id, f.customer(db).id)
+    carts.add_ticket(cart.id, t.id, 2)
+    with pytest.raises(LimitExceeded) as refused:
+        carts.add_ticket(cart.id, t.id, 1)
+    assert str(refused.value) == ("This would exceed the per-customer limit of 2 Regular tickets "
+                                  "(the cart would hold 3). At most 2 can be in the cart.")
 
 
 def test_cart7_limit_zero_allows_nothing(carts: CartService, conf, db: Database) -> None:  # type: ignore[no-untyped-def]

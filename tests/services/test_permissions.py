@@ -44,6 +44,7 @@ class World:
     cart_id: int
     cart_item_id: int
     pending_order_id: int
+    credited_order_id: int
     free_order_id: int
     paid_order_id: int
     cash_payment_id: int
@@ -81,6 +82,8 @@ def _world(db_path: Path, clock: FixedClock, tmp: Path) -> World:
         paid = order_of(ticket.id)
         cash = app.payments.pay_cash(paid, D("50.00"))
         pending = order_of(ticket.id)
+        credited = order_of(ticket.id)
+        app.payments.apply_credit(credited, app.credits.issue(customer.id, conf.id, D("10.00"), note="part").id)
         free_order = order_of(free.id)
         credit = app.credits.issue(customer.id, conf.id, D("20.00"), note="goodwill")
         cart = app.carts.open_cart(conf.id, customer.id)
@@ -97,7 +100,7 @@ def _world(db_path: Path, clock: FixedClock, tmp: Path) -> World:
         attendee = app.attendees.for_order(paid)[0].id
     assert entry.check_in_id is not None
     return World(app, conf.id, ticket.id, addon.id, "HALF", voucher.id, customer.id, cart.id, cart.lines[0].item_id,
-                 pending, free_order, paid, cash.payment_id, credit.id, shift_id, volunteer.id, tmp,
+                 pending, credited, free_order, paid, cash.payment_id, credit.id, shift_id, volunteer.id, tmp,
                  attendee_id=attendee, group_order_id=group, group_attendee_id=group_attendee.id,
                  check_in_id=entry.check_in_id, addon_line_id=addon_line)
 
@@ -134,7 +137,8 @@ OPERATIONS: dict[str, tuple[Permission, Op]] = {
         w.cash_payment_id, reason="keyed twice")),
     "refunds.refund": (Permission.REFUND, lambda w: w.app.refunds.refund(
         w.paid_order_id, D("10.00"), method="cash", reason="left early")),
-    "orders.cancel": (Permission.CANCEL_ORDER, lambda w: w.app.orders.cancel(w.pending_order_id)),
+    # an order that took no money is the seller's to cancel: tests/services/test_volunteer_cancel.py
+    "orders.cancel": (Permission.CANCEL_ORDER, lambda w: w.app.orders.cancel(w.credited_order_id)),
     "credits.issue": (Permission.ISSUE_CREDIT, lambda w: w.app.credits.issue(
         w.customer_id, w.conference_id, D("5.00"), note="sorry")),
     "credits.expire": (Permission.EXPIRE_CREDIT, lambda w: w.app.credits.expire(w.credit_id)),
@@ -162,6 +166,7 @@ OPERATIONS: dict[str, tuple[Permission, Op]] = {
     "shifts.open": (Permission.OPEN_SHIFT, lambda w: (
         w.app.shifts.close(w.shift_id, D("150.00")), w.app.shifts.open(D("80.00")))),
     "shifts.list": (Permission.VIEW_REPORTS, lambda w: w.app.shifts.list()),
+    "shifts.my_last_closed": (Permission.OPEN_SHIFT, lambda w: w.app.shifts.my_last_closed()),
     # Catalog administration
     "catalog_admin.list_ticket_types": (Permission.MANAGE_CATALOG, lambda w: w.app.catalog_admin.list_ticket_types(
         w.conference_id)),
@@ -320,7 +325,7 @@ def test_an_override_lets_a_volunteer_do_one_lead_action(db_path: Path, clock: F
         volunteer, lead = ROLES["volunteer"], ROLES["lead"]
         assert volunteer is not None and lead is not None
         with acting_as(volunteer.approved_by(lead)):
-            world.app.orders.cancel(world.pending_order_id)
+            world.app.orders.cancel(world.credited_order_id)
         with acting_as(volunteer), pytest.raises(PermissionDenied):
             world.app.credits.expire(world.credit_id)   # the approval was for one call only
         with acting_as(SYSTEM):

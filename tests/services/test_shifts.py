@@ -196,21 +196,23 @@ def test_report_totals(ctx, shop) -> None:
     ShiftService(ctx).close(shift.id, "358.00")
     report = ShiftService(ctx).report(shift.id)
     assert not report.interim
+    # A comp is no payment and no sale: it has its own section (the old report counted it in both).
     assert [(m.method, m.count, m.amount) for m in report.payments_by_method] == [
-        ("comp", 1, D("100.00")), ("manual", 1, D("125.00")), ("cash", 2, D("240.00"))]
-    assert [(i.kind, i.name, i.units, i.amount) for i in report.items] == [
-        ("ticket", "Regular", 4, D("400.00")), ("ticket", "Student", 1, D("40.00")),
-        ("addon", "Workshop", 1, D("25.00"))]
+        ("manual", 1, D("125.00")), ("cash", 2, D("240.00"))]
+    assert [(i.kind, i.name, i.units, i.comped, i.amount) for i in report.items] == [
+        ("ticket", "Regular", 4, 1, D("300.00")), ("ticket", "Student", 1, 0, D("40.00")),
+        ("addon", "Workshop", 1, 0, D("25.00"))]
     assert report.orders_completed == 4
     assert [(o.name, o.payments, o.amount, o.cash) for o in report.operators] == [
-        ("Grace", 2, D("325.00"), D("200.00")), ("Alan", 2, D("140.00"), D("40.00"))]
+        ("Grace", 2, D("325.00"), D("200.00")), ("Alan", 1, D("40.00"), D("40.00"))]
     assert [(r.method, r.count, r.amount) for r in report.refunds] == [("cash", 1, D("30.00")), ("credit", 1, D("40.00"))]
     assert [(c.order_reference, c.amount, c.reason, c.operator) for c in report.comps] == [
         (orders[2].reference, D("100.00"), "Speaker", "Alan")]
     assert [(c.source, c.amount) for c in report.credits] == [("refund", D("40.00")), ("issued", D("15.00"))]
     assert (report.shift.expected, report.shift.counted, report.shift.difference) == (
         D("360.00"), D("358.00"), D("-2.00"))
-    assert report.payments_total == D("465.00") and report.credits_total == D("55.00")
+    assert report.payments_total == D("365.00") and report.credits_total == D("55.00")
+    assert report.payments_total == report.shift.cash_in + D("125.00")   # the cash in, plus the cheque
 
 
 def test_interim_report_of_an_open_shift(ctx, shop) -> None:
@@ -250,12 +252,26 @@ def test_report_csv_has_every_section_and_is_written_atomically(ctx, shop, tmp_p
     assert len(rows) == count == len(csv_rows(ShiftService(ctx).report(shift.id)))
     assert ["Desk", "Desk 1"] in rows and ["Status", "closed"] in rows
     for section in ("Cash drawer", "Payments by method", "Sales by ticket type", "Payments by operator",
-                    "Refunds", "Comps", "Credits issued"):
+                    "Refunds", "Comps (no money taken)", "Credits issued"):
         assert [section] in rows
     assert ["Expected cash", "360.00"] in rows and ["Counted cash", "361.00"] in rows
     assert ["Difference", "1.00"] in rows
-    assert ["Cash", "2", "240.00"] in rows and ["Total", "4", "465.00"] in rows
-    assert ["Ticket", "Regular", "4", "400.00"] in rows
+    assert ["Cash", "2", "240.00"] in rows and ["Total", "3", "365.00"] in rows
+    assert ["Ticket", "Regular", "4", "1", "300.00"] in rows
     assert ["Grace", "2", "325.00", "200.00"] in rows
     assert ["Cash from the drawer", "1", "30.00"] in rows
     assert ["Total", "", "55.00"] in rows
+
+
+def test_the_report_names_the_lead_who_approved_a_comp(ctx, shop) -> None:
+    shift = ShiftService(ctx).open("0", conference_id=shop.conf)
+    order = _order(ctx, shop, [("ticket", shop.regular, 1)], "speaker@example.org")
+    volunteer = Actor(staff_id=None, name="Vera", role=Role.VOLUNTEER)
+    lead = Actor(staff_id=None, name="Linus", role=Role.LEAD)
+    with acting_as(volunteer.approved_by(lead)):
+        PaymentService(ctx).comp(order.id, reason="Speaker")
+    report = ShiftService(ctx).report(shift.id)
+    assert [(c.reason, c.approver) for c in report.comps] == [("Speaker", "Linus")]
+    assert report.payments_total == D("0.00") and report.items_total == D("0.00")
+    assert [(i.units, i.comped) for i in report.items] == [(1, 1)]
+    assert ["Speaker" in row and "Linus" in row for row in csv_rows(report)].count(True) == 1

@@ -2,8 +2,11 @@
 
 Money in counts the shift's payments that brought money in (succeeded, or card payments later
 refunded: the refund is listed on its own); failed, pending and voided payments count for
-nothing. Items count the order lines of the orders *completed* in this shift (the order's last
-payment was taken in it), so an order paid over two shifts is counted once. Credits issued are
+nothing, and comps are no payment: they are listed on their own (with who approved them) and
+count neither in the payment totals nor as sales. Items count the order lines of the orders
+*completed* in this shift (the order's last payment was taken in it), so an order paid over two
+shifts is counted once; the part of an order a comp covered is taken off its lines' amounts, and
+the units of wholly comped orders are shown as given free. Credits issued are
 refunds as store credit in the shift plus goodwill credits issued at this desk while it was open
 (the audit log's ``credit_issue`` rows).
 """
@@ -61,7 +64,8 @@ class ItemTotal:
     kind: str        # "ticket" or "addon"
     name: str
     units: int
-    amount: Decimal  # sum of the lines' totals (after discounts)
+    amount: Decimal  # sum of the lines' totals (after discounts), less what comps covered
+    comped: int = 0  # of ``units``, those of wholly comped orders (given free)
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class CompLine:
     amount: Decimal
     reason: str
     operator: str
+    approver: str = ""   # the lead who approved it for a volunteer ("" when the operator could)
 
 
 @dataclass(frozen=True)
@@ -158,16 +163,20 @@ def build_report(session: Session, shift: CashShift, view: ShiftView, now: datet
         .order_by(Refund.id)
     ).all())
     names = _names(session, {p.created_by_id for p in payments})
+    comp_orders = {p.order_id for p in payments if p.method == PaymentMethod.COMP}
+    approvers = _comp_approvers(session, comp_orders)
 
     by_method: dict[str, list[Decimal]] = defaultdict(list)
     by_operator: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
     comps: list[CompLine] = []
     for p in payments:
+        if p.method == PaymentMethod.COMP:   # no money came in: listed apart, not a payment
+            comps.append(CompLine(p.reference, p.amount, p.note, names[p.created_by_id],
+                                  approvers.get(p.order_id, "")))
+            continue
         method = p.method.value
         by_method[method].append(p.amount)
         by_operator[names[p.created_by_id]].append((method, p.amount))
-        if p.method == PaymentMethod.COMP:
-            comps.append(CompLine(p.reference, p.amount, p.note, names[p.created_by_id]))
     order_methods = [m.value for m in PaymentMethod]
     payments_by_method = tuple(
         MethodTotal(m, PAYMENT_LABELS.get(m, m), len(by_method[m]), quantize(sum(by_method[m], ZERO)))
@@ -201,30 +210,55 @@ def build_report(session: Session, shift: CashShift, view: ShiftView, now: datet
     )
 
 
+def _comp_approvers(session: Session, order_ids: set[int]) -> dict[int, str]:
+    """Who approved each comped order's comp (the audit log's ``comp`` rows), by order id."""
+    if not order_ids:
+        return {}
+    rows = session.execute(
+        select(AuditEntry.target_id, AuditEntry.approver_name)
+        .where(AuditEntry.action == audit.COMP, AuditEntry.target_type == "order",
+               AuditEntry.target_id.in_(order_ids))
+        .order_by(AuditEntry.at, AuditEntry.id))
+    return {target: approver for target, approver in rows if target is not None and approver}
+
+
 def _items(session: Session, shift_id: int, order_ids: set[int]) -> tuple[tuple[ItemTotal, ...], int]:
     """Units and amounts of the lines of the orders whose last money-in payment is in this shift."""
     if not order_ids:
         return (), 0
     last_shift: dict[int, int | None] = {}
-    for order_id, payment_shift in session.execute(
-        select(Payment.order_id, Payment.shift_id)
+    comped: dict[int, Decimal] = defaultdict(lambda: ZERO)   # what comps covered, by order
+    for order_id, payment_shift, method, amount in session.execute(
+        select(Payment.order_id, Payment.shift_id, Payment.method, Payment.amount)
         .join(Order, Order.id == Payment.order_id)
         .where(Payment.order_id.in_(order_ids), Payment.status.in_(MONEY_IN), Order.status.in_(COMPLETED))
         .order_by(Payment.order_id, Payment.created_at, Payment.id)
     ):
         last_shift[order_id] = payment_shift
+        if method == PaymentMethod.COMP:
+            comped[order_id] += amount
     completed = sorted(o for o, s in last_shift.items() if s == shift_id)
     if not completed:
         return (), 0
-    totals: dict[tuple[str, str], list[tuple[int, Decimal]]] = defaultdict(list)
-    for line in session.execute(
-        select(OrderLineItem.description, OrderLineItem.quantity, OrderLineItem.line_total,
-               OrderLineItem.ticket_type_id).where(OrderLineItem.order_id.in_(completed))
-    ):
+    lines = list(session.execute(
+        select(OrderLineItem.order_id, OrderLineItem.description, OrderLineItem.quantity,
+               OrderLineItem.line_total, OrderLineItem.ticket_type_id)
+        .where(OrderLineItem.order_id.in_(completed)).order_by(OrderLineItem.id)))
+    order_totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for line in lines:
+        order_totals[line.order_id] += line.line_total
+    totals: dict[tuple[str, str], list[tuple[int, Decimal, int]]] = defaultdict(list)
+    for line in lines:
         kind = "ticket" if line.ticket_type_id is not None else "addon"
-        totals[(kind, line.description)].append((line.quantity, line.line_total))
+        order_total, covered = order_totals[line.order_id], comped.get(line.order_id, ZERO)
+        free = covered > 0 and covered >= order_total
+        share = line.line_total if free else (
+            quantize(line.line_total * covered / order_total) if covered and order_total else ZERO)
+        totals[(kind, line.description)].append(
+            (line.quantity, line.line_total - share, line.quantity if free else 0))
     items = tuple(
-        ItemTotal(kind, name, sum(q for q, _ in rows), quantize(sum((a for _, a in rows), ZERO)))
+        ItemTotal(kind, name, sum(q for q, _, _ in rows), quantize(sum((a for _, a, _ in rows), ZERO)),
+                  sum(f for _, _, f in rows))
         for (kind, name), rows in sorted(totals.items(), key=lambda kv: (kv[0][0] != "ticket", kv[0][1]))
     )
     return items, len(completed)
@@ -285,10 +319,11 @@ def csv_rows(report: ShiftReport) -> list[list[str]]:
         *[[m.label, str(m.count), _m(m.amount)] for m in report.payments_by_method],
         ["Total", str(sum(m.count for m in report.payments_by_method)), _m(report.payments_total)],
         [],
-        ["Sales by ticket type"], ["Kind", "Item", "Units", "Amount"],
-        *[["Ticket" if i.kind == "ticket" else "Add-on", i.name, str(i.units), _m(i.amount)] for i in report.items],
+        ["Sales by ticket type"], ["Kind", "Item", "Units", "Of which comped", "Amount"],
+        *[["Ticket" if i.kind == "ticket" else "Add-on", i.name, str(i.units), str(i.comped), _m(i.amount)]
+          for i in report.items],
         ["Total", f"{report.orders_completed} orders", str(sum(i.units for i in report.items)),
-         _m(report.items_total)],
+         str(sum(i.comped for i in report.items)), _m(report.items_total)],
         [],
         ["Payments by operator"], ["Operator", "Payments", "Amount", "Of which cash"],
         *[[o.name, str(o.payments), _m(o.amount), _m(o.cash)] for o in report.operators],
@@ -297,8 +332,8 @@ def csv_rows(report: ShiftReport) -> list[list[str]]:
         *[[r.label, str(r.count), _m(r.amount)] for r in report.refunds],
         ["Total", str(sum(r.count for r in report.refunds)), _m(report.refunds_total)],
         [],
-        ["Comps"], ["Order", "Amount", "Reason", "Operator"],
-        *[[c.order_reference, _m(c.amount), c.reason, c.operator] for c in report.comps],
+        ["Comps (no money taken)"], ["Order", "Amount", "Reason", "Operator", "Approved by"],
+        *[[c.order_reference, _m(c.amount), c.reason, c.operator, c.approver] for c in report.comps],
         ["Total", _m(report.comps_total)],
         [],
         ["Credits issued"], ["Source", "Detail", "Amount"],

@@ -205,6 +205,19 @@ class ShiftService:
             ))
             return shift_views(session, shifts)
 
+    def my_last_closed(self) -> ShiftView | None:
+        """The last shift the signed-in operator closed (at any desk), or None: whoever closed a
+        shift may reprint its report, volunteers included (``may_see_shift``)."""
+        actor = authorize(Permission.OPEN_SHIFT)
+        if actor.staff_id is None:
+            return None
+        with self._ctx.db.read() as session:
+            shift = session.scalars(
+                select(CashShift).where(CashShift.closed_by_id == actor.staff_id, CashShift.status == CLOSED)
+                .order_by(CashShift.closed_at.desc(), CashShift.id.desc()).limit(1)
+            ).one_or_none()
+            return None if shift is None else shift_views(session, [shift])[0]
+
     # ------------------------------------------------------------------ changes
 
     def open(self, opening_float: Decimal | str | int, *, conference_id: int | None = None,

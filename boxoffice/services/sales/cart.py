@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -11,9 +11,9 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from boxoffice.domain import capacity
-from boxoffice.domain.models import Cart, CartItem, CartStatus, Conference, TicketType, Voucher
+from boxoffice.domain.models import AddOn, Cart, CartItem, CartStatus, Conference, TicketType, Voucher
 from boxoffice.domain.pricing import PriceInput, price
-from boxoffice.domain.vouchers import hidden_ticket_problem, normalize_code, validity_problem
+from boxoffice.domain.vouchers import describe_offer, hidden_ticket_problem, normalize_code, validity_problem
 from boxoffice.errors import CartError, InvalidInput, LimitExceeded, NotFound, SoldOut, VoucherInvalid
 from boxoffice.money import ZERO, ceiling_message, over_ceiling
 from boxoffice.services.context import ServiceContext
@@ -61,6 +61,7 @@ class CartView:
     subtotal: Decimal
     discount: Decimal
     total: Decimal
+    voucher_offer: str = ""    # what the voucher does ("takes 25 % off ..."), with a voucher applied
 
 
 def check_quantity(quantity: object, *, minimum: int = 1) -> int:
@@ -94,6 +95,18 @@ def cart_view(state: CartState, now: datetime) -> CartView:
         state.expires_at, state.voucher.terms.code if state.voucher else None, lines,
         summary.subtotal, summary.discount, summary.total,
     )
+
+
+def with_offer(session: Session, view: CartView, state: CartState) -> CartView:
+    """The view with its voucher's offer spelled out (one small query, only with a voucher)."""
+    if state.voucher is None:
+        return view
+    terms = state.voucher.terms
+    tickets = sorted(session.scalars(select(TicketType.name).where(TicketType.id.in_(terms.ticket_scope)))) \
+        if terms.ticket_scope else []
+    addons = sorted(session.scalars(select(AddOn.name).where(AddOn.id.in_(terms.addon_scope)))) \
+        if terms.addon_scope else []
+    return replace(view, voucher_offer=describe_offer(terms, tickets, addons))
 
 
 def check_modifiable(state: CartState, now: datetime) -> None:
@@ -238,7 +251,8 @@ class CartService:
             state = load_cart(session, cart_id, lock=True, lock_conference=False)
             check_modifiable(state, now)
             change(session, state)
-            return cart_view(load_cart(session, cart_id), now)
+            after = load_cart(session, cart_id)
+            return with_offer(session, cart_view(after, now), after)
 
         return self._ctx.db.run_write(work)
 

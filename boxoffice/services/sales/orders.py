@@ -220,12 +220,19 @@ class OrderService:
             return _detail(session, order)
 
     def cancel(self, order_id: int, *, operator_id: int | None = None) -> OrderSummary:
-        """ORD-1: cancel a pending order (refused while cash or card money is in, ORD-3)."""
-        authorize(Permission.CANCEL_ORDER)
+        """ORD-1: cancel a pending order (refused while cash or card money is in, ORD-3).
+
+        An order that has taken no money at all is anyone's to cancel who may sell (a volunteer
+        backs out of a sale); its stock is released at once. One with store credit applied
+        needs a lead (``Permission.CANCEL_ORDER``): the credit goes back to the customer.
+        """
+        authorize(Permission.SELL)
         with self._ctx.db.write() as session:
             check_operator(session, operator_id)
             order = get_order(session, order_id, lock=True)
             refuse_money_operation(order)   # IMP-6: imported orders keep their money online
+            if order_state.paid_so_far(session, order.id) > 0:
+                authorize(Permission.CANCEL_ORDER)
             before = order.status.value
             order_state.cancel_order(session, order)
             summary = summarize(session, order)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+import shiboken6
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from boxoffice.errors import PermissionDenied, UserError
 from boxoffice.services.staff.access import Permission, Role
@@ -23,7 +25,7 @@ class OverrideDialog(QDialog):
     approved = Signal(object)
 
     def __init__(self, services: Any, tasks: TaskRunner, error: PermissionDenied,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, what: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("overrideDialog")
         self.setWindowTitle("Approval needed")
@@ -36,15 +38,26 @@ class OverrideDialog(QDialog):
         self.title = QLabel(f"{self.permission.label} needs {needs.article} {needs.value}.")
         self.title.setObjectName("sectionTitle")
         self.title.setWordWrap(True)
+        # What exactly the lead approves (action, amount, order), large enough to check at a glance.
+        self.what = QLabel(what)
+        self.what.setObjectName("approvalWhat")
+        self.what.setWordWrap(True)
+        font = self.what.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.what.setFont(font)
+        self.what.setVisible(bool(what))
         explain = QLabel(f"{needs.article.capitalize()} {needs.value} can approve this once: they type their name "
                          "and PIN or password here. You stay signed in.")
         explain.setWordWrap(True)
         self.form = SignInForm("Approve")
         layout.addWidget(self.title)
+        layout.addWidget(self.what)
         layout.addWidget(explain)
         layout.addWidget(self.form)
         row = QHBoxLayout()
         self.cancel = QPushButton("Cancel")
+        self.cancel.setAutoDefault(False)   # Enter approves (one path with the button), never cancels
         row.addWidget(self.cancel)
         row.addStretch(1)
         layout.addLayout(row)
@@ -52,6 +65,18 @@ class OverrideDialog(QDialog):
         self.form.submitted.connect(self._on_form_submitted)
         self._tasks.read(services.directory.sign_in_names, self.form.set_names, lambda _exc: None, owner=self)
         self.form.name.setFocus()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # QDialog would click whichever button holds the focus or is default; Enter means "approve".
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.form.submit()
+            return
+        super().keyPressEvent(event)
+
+    def reject(self) -> None:
+        if self.form.is_busy():   # a lead's approval is being checked: its answer decides
+            return
+        super().reject()
 
     def _on_form_submitted(self, name: str, secret: str) -> None:
         auth, permission = self._services.auth, self.permission
@@ -72,15 +97,23 @@ def install_override(desk: Any, parent: QWidget) -> None:
     blocking), checked with the desk's services of that moment."""
     tasks = desk.tasks
 
-    def ask(error: PermissionDenied, resume: ResumeFn) -> None:
+    def ask(error: PermissionDenied, resume: ResumeFn, what: str) -> None:
         try:
-            dialog = OverrideDialog(desk.services, tasks, error, parent)
+            dialog = OverrideDialog(desk.services, tasks, error, parent, what=what)
         except ValueError:          # an unknown permission: nothing a lead can approve here
             resume(None)
             return
         outcome: dict[str, Any] = {}
+        focus = QApplication.focusWidget()   # where the operator was (the payment's tendered field...)
+
+        def finished(_code: int) -> None:
+            if focus is not None and shiboken6.isValid(focus) and focus.isVisible():
+                focus.activateWindow()
+                focus.setFocus()   # Enter means what it meant before the approval was asked for
+            resume(outcome.get("approver"))
+
         dialog.approved.connect(lambda approver: outcome.setdefault("approver", approver))
-        dialog.finished.connect(lambda _code: resume(outcome.get("approver")))
+        dialog.finished.connect(finished)
         dialog.finished.connect(dialog.deleteLater)
         parent.override_dialog = dialog  # type: ignore[attr-defined]  # tests and screenshots find it here
         dialog.open()

@@ -28,13 +28,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -135,12 +136,12 @@ class PaymentDialog(QDialog):
 
     # ------------------------------------------------------------------ PaymentHost
 
-    def record(self, work: Callable[[], Any]) -> None:
+    def record(self, work: Callable[[], Any], approval: str = "") -> None:
         if self._busy:
             return
         self._set_busy(True)
         self.message.clear_message()
-        self.desk.tasks.write(work, self.accept_result, self._on_record_failed)
+        self.desk.tasks.write(work, self.accept_result, self._on_record_failed, approval=approval)
 
     def record_cash(self, work: Callable[[], Any]) -> None:
         """``record`` for cash: without an open shift, ask for one, then take the cash once more."""
@@ -233,6 +234,15 @@ class PaymentDialog(QDialog):
         if submit is not None:
             submit()
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter takes the payment wherever the focus is (a method or quick-amount button too); a
+        # line edit has already handled its own Enter (returnPressed) before passing it up.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers() \
+                and not isinstance(self.focusWidget(), QLineEdit):
+            self.submit()
+            return
+        super().keyPressEvent(event)
+
     def reject(self) -> None:
         if not self._done:
             self._done = True
@@ -258,7 +268,8 @@ class PaymentDialog(QDialog):
             self.reject()
 
         self.desk.tasks.write(lambda: orders.cancel(order_id, operator_id=operator), cancelled,
-                              self._on_record_failed)
+                              self._on_record_failed,
+                              approval=f"Cancel order {self.order.reference} ({self.desk.display.money(self.order.total)})")
 
     def _on_record_failed(self, exc: BaseException) -> None:
         self._set_busy(False)

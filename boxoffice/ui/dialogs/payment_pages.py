@@ -28,8 +28,9 @@ class PaymentHost(Protocol):
     desk: Desk
     order: Any   # the OrderSummary as it is now (balance updated after each payment)
 
-    def record(self, work: Any) -> None:
-        """Run ``work()`` (returning a PaymentResult) on the writer; the dialog handles the result."""
+    def record(self, work: Any, approval: str = "") -> None:
+        """Run ``work()`` (returning a PaymentResult) on the writer; the dialog handles the result.
+        ``approval`` says what a lead approves if the operator may not do it alone."""
 
     def record_cash(self, work: Any) -> None:
         """``record`` for cash into the drawer: asks to open a cash shift when none is open."""
@@ -68,13 +69,13 @@ class CashPage(QWidget):
         notes = QGridLayout()
         self.exact = QPushButton("Exact")
         self.exact.setProperty("role", "quick")
-        self.exact.clicked.connect(lambda: self.tendered.setText(str(self._host.order.balance)))
+        self.exact.clicked.connect(lambda: self._set_tendered(str(self._host.order.balance)))
         notes.addWidget(self.exact, 0, 0)
         self.note_buttons: list[QPushButton] = []
         for index, note in enumerate(host.desk.quick_cash_notes, start=1):
             button = QPushButton(host.desk.display.money(Decimal(note)))
             button.setProperty("role", "quick")
-            button.clicked.connect(lambda _=False, n=note: self.tendered.setText(str(n)))
+            button.clicked.connect(lambda _=False, n=note: self._set_tendered(str(n)))
             notes.addWidget(button, index // 6, index % 6)
             self.note_buttons.append(button)
         layout.addLayout(notes)
@@ -88,6 +89,11 @@ class CashPage(QWidget):
         self.tendered.textChanged.connect(self.update_change)
         self.tendered.returnPressed.connect(self.submitted)
         self.update_change()
+
+    def _set_tendered(self, text: str) -> None:
+        """A quick amount: the cursor goes back to the tendered field, where Enter takes the cash."""
+        self.tendered.setText(text)
+        self.tendered.setFocus()
 
     def activate(self) -> None:
         self.tendered.setFocus()
@@ -193,7 +199,9 @@ class CompPage(QWidget):
             return
         order_id, operator = self._host.order.id, self._host.desk.operator_id
         payments = self._host.desk.services.payments
-        self._host.record(lambda: payments.comp(order_id, reason=reason, operator_id=operator))
+        money, order = self._host.desk.display.money, self._host.order
+        self._host.record(lambda: payments.comp(order_id, reason=reason, operator_id=operator),
+                          approval=f"Comp order {order.reference}: {money(order.balance)} free ({reason})")
 
 
 class ManualPage(QWidget):
@@ -230,4 +238,6 @@ class ManualPage(QWidget):
         order_id, operator = self._host.order.id, self._host.desk.operator_id
         payments = self._host.desk.services.payments
         self._host.record(lambda: payments.pay_manual(order_id, amount, reference=reference, note=note,
-                                                      operator_id=operator))
+                                                      operator_id=operator),
+                          approval=f"Record {self._host.desk.display.money(amount)} paid by hand on order "
+                                   f"{self._host.order.reference}")

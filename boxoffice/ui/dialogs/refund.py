@@ -129,8 +129,11 @@ class RefundDialog(QDialog):
                 return
             self.desk.messages.show_error(exc, near=self.message)
 
+        what = (f"Refund {self.desk.display.money(amount)} ({self.method.currentText()}) on order "
+                f"{self.detail.summary.reference}")
         self.desk.tasks.write(lambda: refunds.refund(order_id, amount, method=method, reason=reason,
-                                                     operator_id=operator), done, failed, owner=self)
+                                                     operator_id=operator), done, failed, owner=self,
+                              approval=what)
 
     def prompt_open_shift(self, reason: str) -> None:
         """Ask for the float and open the shift, then refund once more (cash needs an open drawer)."""

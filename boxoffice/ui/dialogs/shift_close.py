@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -111,6 +112,7 @@ class ShiftCloseDialog(QDialog):
         super().__init__(parent)
         self.desk, self.shift = desk, shift
         self.result_shift: Any = None
+        self._typed = ""
         money = desk.display.money
         self.setWindowTitle(f"Close cash shift #{shift.id}")
         self.setModal(True)
@@ -381,17 +383,42 @@ class ShiftCloseDialog(QDialog):
         if layout.hasHeightForWidth():   # wrapped text (the confirmation) needs its wrapped height
             height = max(height, layout.totalHeightForWidth(self.width()))
         self.resize(self.width(), height + 12)
+        self.center_on_window()
+
+    def center_on_window(self) -> None:
+        """Stand over the middle of the desk's window (without a window manager Qt leaves a dialog
+        at the screen's corner), kept on the screen."""
+        parent = self.parentWidget()
+        if parent is None:
+            return
+        window = parent.window()
+        spot = window.frameGeometry().center() - self.rect().center()
+        screen = window.screen()
+        if screen is not None:
+            room = screen.availableGeometry()
+            spot.setX(max(room.left(), min(spot.x(), room.right() - self.width())))
+            spot.setY(max(room.top(), min(spot.y(), room.bottom() - self.height())))
+        self.move(spot)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.center_on_window()
 
     def _on_count_toggled(self, on: bool) -> None:
         self.denominations.setVisible(on)
         self.counted.setReadOnly(on)
         if on:
+            self._typed = self.counted.text()   # kept until a note or coin is counted, and given back
             self._on_denomination_changed()
             next(iter(self.count_boxes.values())).setFocus()
         QTimer.singleShot(0, self._fit)
 
     def _on_denomination_changed(self, _value: int = 0) -> None:
         if not self.count_toggle.isChecked():
+            return
+        if not any(box.value() for box in self.count_boxes.values()):
+            # Nothing counted yet: the typed total stands (not "0.00", which read as short by all of it).
+            self.counted.setText(self._typed)
             return
         total = sum((value * box.value() for value, box in self.count_boxes.items()), ZERO)
         self.counted.setText(f"{total:.2f}")

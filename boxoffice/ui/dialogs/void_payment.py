@@ -88,7 +88,8 @@ class VoidPaymentDialog(QDialog):
         payments = self.desk.services.payments
         self.void.setEnabled(False)
         self.desk.tasks.write(lambda: payments.void(payment_id, reason=reason), self._done, self._failed,
-                              owner=self)
+                              owner=self, approval=f"Void the payment {self.payment.currentText()} on order "
+                                                   f"{self.detail.summary.reference}")
 
     def _done(self, result: Any) -> None:
         self.voided.emit(result)

@@ -32,7 +32,8 @@ class LockScreen(QWidget):
         outer.addStretch(1)
         panel = QFrame()
         panel.setObjectName("panel")
-        panel.setFixedWidth(520)
+        panel.setMinimumWidth(420)
+        panel.setMaximumWidth(620)
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(28, 24, 28, 24)
         layout.setSpacing(12)
@@ -44,22 +45,23 @@ class LockScreen(QWidget):
         self.hint = QLabel()
         self.hint.setObjectName("muted")
         self.hint.setWordWrap(True)
-        self.form = SignInForm("Sign in")
+        self.form = SignInForm("Sign in", pick_list=True)
         layout.addWidget(self.title)
         layout.addWidget(self.hint)
         layout.addWidget(self.form)
-        outer.addWidget(panel, 0, Qt.AlignmentFlag.AlignHCenter)
-        outer.addStretch(2)
+        outer.addWidget(panel, 6, Qt.AlignmentFlag.AlignHCenter)   # the name list takes the height
+        outer.addStretch(1)
         self.form.submitted.connect(self._on_form_submitted)
 
     def prepare(self, *, reason: str, previous: str = "") -> None:
-        """Show the screen for a new sign-in; ``previous`` names the operator who was signed in."""
+        """Show the screen for a new sign-in; ``previous`` names the operator who was signed in.
+
+        The form starts empty with the cursor in the name field, never with the previous
+        operator's name: the next person would type their own name as that operator's password.
+        """
         self.title.setText("Desk locked" if previous or "Locked" in reason else "Sign in")
         self.hint.setText(reason)
         self.form.reset()
-        if previous:
-            self.form.name.setText(previous)
-            self.form.secret.setFocus()
         self.desk.tasks.read(self.desk.services.directory.sign_in_names, self._on_names,
                              lambda _exc: None, owner=self)
 

@@ -107,10 +107,13 @@ class AuditScreen(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in ((Column.TIME, 140), (Column.OPERATOR, 170), (Column.ACTION, 140),
+        for column, width in ((Column.TIME, 140), (Column.OPERATOR, 260), (Column.ACTION, 140),
                               (Column.TARGET, 190), (Column.BEFORE, 95), (Column.AFTER, 95), (Column.DESK, 80)):
             self.table.setColumnWidth(column, width)
 
+        # "Val Volunteer (approved by Lee Lead)" must be read in full: the column takes what it needs.
+        self.model.modelReset.connect(lambda: self.table.resizeColumnToContents(Column.OPERATOR))
+        self.model.rowsInserted.connect(lambda *_: self.table.resizeColumnToContents(Column.OPERATOR))
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.count_label)

@@ -108,7 +108,8 @@ class IssueCreditDialog(QDialog):
 
         desk.tasks.write(lambda: credits.issue(customer_id, desk.conference_id, amount, note=note,
                                                operator_id=desk.operator_id),
-                         done, lambda exc: desk.messages.show_error(exc, near=self.message), owner=self)
+                         done, lambda exc: desk.messages.show_error(exc, near=self.message), owner=self,
+                         approval=f"Issue {desk.display.money(amount)} of store credit to {item.text()}")
 
 
 class CreditsScreen(QWidget):
@@ -211,7 +212,9 @@ class CreditsScreen(QWidget):
         credits, operator = self.desk.services.credits, self.desk.operator_id
         self.desk.tasks.write(lambda: credits.expire(credit.id, operator_id=operator),
                               lambda _view: self.refresh(),
-                              lambda exc: self.desk.messages.show_error(exc, near=self.message), owner=self)
+                              lambda exc: self.desk.messages.show_error(exc, near=self.message), owner=self,
+                              approval=f"Expire {credit.customer_label}'s store credit of "
+                                       f"{self.desk.display.money(credit.remaining)}")
 
     def _on_issued(self, credit: Any) -> None:
         self.refresh()

@@ -30,7 +30,7 @@ def detail_html(detail: Any, display: Display) -> str:
     if s.disputed:
         parts.append("<p style='color:#a00000'><b>The card payment is disputed.</b></p>")
     parts.append(f"<p>Total <b>{money(s.total)}</b> · paid {money(s.paid)} · refunded {money(s.refunded)}"
-                 + (f" · <b>due {money(s.balance)}</b>" if s.balance else "") + "</p>")
+                 + (f" · <b>due {money(s.balance)}</b>" if s.balance and s.status == "pending" else "") + "</p>")
     if s.discount:
         parts.append(f"<p>Discount {money(s.discount)}"
                      + (f" (voucher {escape(detail.voucher_code)})" if detail.voucher_code else "") + "</p>")

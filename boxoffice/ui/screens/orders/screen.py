@@ -297,9 +297,10 @@ class OrdersScreen(QWidget):
         if self.detail is None:
             return
         order_id, operator = self.detail.summary.id, self.desk.operator_id
-        orders = self.desk.services.orders
+        orders, summary = self.desk.services.orders, self.detail.summary
         self.desk.tasks.write(lambda: orders.cancel(order_id, operator_id=operator), self._after_change,
-                              lambda exc: self.desk.messages.show_error(exc, near=self.message), owner=self)
+                              lambda exc: self.desk.messages.show_error(exc, near=self.message), owner=self,
+                              approval=f"Cancel order {summary.reference} ({self.desk.display.money(summary.total)})")
 
     def save_receipt(self, path: Path) -> None:
         detail, display = self.detail, self.desk.display

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -23,6 +24,9 @@ from PySide6.QtWidgets import (
 
 from boxoffice.ui.formatting import Display
 from boxoffice.ui.widgets.inline_message import InlineMessage
+
+WALKUP_OFF = "&Walk-up, no details"
+WALKUP_ON = "✓ &Walk-up: selling without details"
 
 
 class AttendeeBox(QFrame):
@@ -53,9 +57,10 @@ class AttendeeBox(QFrame):
         self.matches = QListWidget()
         self.matches.setMaximumHeight(110)
         self.matches.hide()
-        self.walkup = QPushButton("&Walk-up, no details")
+        self.walkup = QPushButton(WALKUP_OFF)
+        self.walkup.setObjectName("walkup")
         self.walkup.setCheckable(True)
-        self.walkup.setToolTip("Sell without a name or email (Alt+W)")
+        self.walkup.setToolTip("Sell without a name or email (Alt+W); press again to enter details")
         self.message = InlineMessage()
         layout.addWidget(title)
         layout.addLayout(form)
@@ -77,6 +82,8 @@ class AttendeeBox(QFrame):
         return self.name.text().strip(), self.email.text().strip(), self.company.text().strip()
 
     def show_matches(self, customers: list[Any]) -> None:
+        if not self.has_details() or self.walkup.isChecked():
+            customers = []   # a late answer for the previous customer: the fields were cleared since
         self.matches.clear()
         for customer in customers:
             label = customer.label or customer.name or customer.email
@@ -95,6 +102,7 @@ class AttendeeBox(QFrame):
         self.message.clear_message()
 
     def _on_walkup_toggled(self, checked: bool) -> None:
+        self.walkup.setText(WALKUP_ON if checked else WALKUP_OFF)   # the state reads on the button too
         for field in (self.name, self.email, self.company):
             field.setEnabled(not checked)
         if checked:
@@ -233,13 +241,23 @@ class CartPanel(QFrame):
         self.empty_label = QLabel("Empty. Click a ticket on the left to add it.")
         self.empty_label.setObjectName("muted")
         layout.addWidget(self.empty_label)
-        self._lines = QVBoxLayout()
-        layout.addLayout(self._lines)
+        # The lines scroll once there are more than fit: the totals and Pay stay in view on a low screen.
+        lines_box = QWidget()
+        lines_box.setObjectName("cartLines")
+        self._lines = QVBoxLayout(lines_box)
+        self._lines.setContentsMargins(0, 0, 0, 0)
+        self._lines.addStretch(1)
+        self.lines_area = QScrollArea()
+        self.lines_area.setWidgetResizable(True)
+        self.lines_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.lines_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.lines_area.setWidget(lines_box)
+        self.lines_area.setStyleSheet("QScrollArea, QWidget#cartLines { background: transparent; }")
+        layout.addWidget(self.lines_area, 1)
         self.holders = HoldersBox()
         layout.addWidget(self.holders)
         self.message = InlineMessage()
         layout.addWidget(self.message)
-        layout.addStretch(1)
         totals = QGridLayout()
         self.subtotal = QLabel()
         self.discount = QLabel()
@@ -270,7 +288,7 @@ class CartPanel(QFrame):
             row = CartLineRow(line, self._display)
             row.quantity_changed.connect(self.quantity_changed)
             row.remove_requested.connect(self.remove_requested)
-            self._lines.addWidget(row)
+            self._lines.insertWidget(self._lines.count() - 1, row)   # above the closing stretch
             self.rows.append(row)
         self.empty_label.setVisible(not lines)
         units = sum(line.quantity for line in lines if line.kind == "ticket")

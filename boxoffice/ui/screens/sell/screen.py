@@ -110,6 +110,7 @@ class SellScreen(QWidget):
         self._opened_cart_id = None
         self._preferred_credit_id = None
         self.cart_panel.set_cart(None)
+        self._lookup_timer.stop()   # a look-up typed for this customer must not show for the next
         self.cart_panel.attendee.reset()
         self.cart_panel.holders.reset()
         self.cart_panel.message.clear_message()
@@ -157,10 +158,18 @@ class SellScreen(QWidget):
             return
         self.cart = cart
         self.cart_panel.set_cart(cart)
-        code = cart.voucher_code or ""
-        self.voucher_label.setText(
-            f"Voucher {code} applied: −{self.desk.display.money(cart.discount)}" if code else "")
+        self.voucher_label.setText(self._voucher_text(cart))
         self.refresh_catalog()
+
+    def _voucher_text(self, cart: Any) -> str:
+        """What the applied voucher did, or, with nothing yet for it to discount, what it will do."""
+        code, offer = cart.voucher_code or "", getattr(cart, "voucher_offer", "")
+        if not code:
+            return ""
+        if cart.discount:
+            return f"Voucher {code} applied: −{self.desk.display.money(cart.discount)}" + (
+                f" (it {offer})" if offer else "")
+        return f"Voucher {code} is on this cart: it {offer}." if offer else f"Voucher {code} is on this cart."
 
     def _on_catalog_product_chosen(self, kind: str, product_id: int) -> None:
         carts = self._carts
@@ -241,7 +250,8 @@ class SellScreen(QWidget):
             return
         if not attendee.walkup.isChecked() and not attendee.has_details():
             self.desk.messages.error_text(
-                "Enter the attendee's name or email, or tick “Walk-up, no details”.", near=attendee.message)
+                "Enter the attendee's name or email, or press “Walk-up, no details” (Alt+W).",
+                near=attendee.message)
             attendee.name.setFocus()
             return
         cart = self.cart
@@ -335,10 +345,11 @@ class SellScreen(QWidget):
         self.payment_dialog = None
         if order.status == "pending":
             self.desk.messages.info(
-                f"Order {order.reference} is waiting for payment. Find it under Orders (F2) to take "
-                "payment or cancel it.")
+                f"Order {order.reference} is waiting for payment and holds its tickets. Find it under "
+                "Orders (F2) to take payment, or cancel it there to release them.")
         else:
-            self.desk.messages.info(f"Order {order.reference} was cancelled.")
+            self.desk.messages.info(f"Order {order.reference} was cancelled; its tickets are on sale again.")
+        self.refresh_catalog()   # the tiles show the stock the cancel released (or the hold took)
 
     def _on_confirmation_closed(self) -> None:
         self.confirmation = None

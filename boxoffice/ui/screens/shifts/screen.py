@@ -120,6 +120,11 @@ class ShiftsScreen(QWidget):
         exports.addWidget(self.export_pdf)
         exports.addWidget(self.export_csv)
         exports.addStretch(1)
+        # Whoever closed a shift may save its report again, volunteers too (the list is for leads).
+        self.my_last = None
+        self.my_last_button = QPushButton("Report of my last shift (PDF)…")
+        self.my_last_button.hide()
+        exports.addWidget(self.my_last_button)
 
         layout = QVBoxLayout(self)
         layout.addWidget(panel)
@@ -136,6 +141,7 @@ class ShiftsScreen(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.export_pdf.clicked.connect(lambda: self._export(self.selected(), "pdf"))
         self.export_csv.clicked.connect(lambda: self._export(self.selected(), "csv"))
+        self.my_last_button.clicked.connect(lambda: self._export(self.my_last, "pdf"))
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         shift_notifier().changed.connect(self._on_shift_notified)
         shift_notifier().cash_moved.connect(self._on_cash_moved)
@@ -150,6 +156,14 @@ class ShiftsScreen(QWidget):
                              key="shifts-current", owner=self)
         self.desk.tasks.read(lambda: shifts.list(limit=100), self._show_history, self._on_history_failed,
                              key="shifts-list", owner=self)
+        self.desk.tasks.read(shifts.my_last_closed, self._show_my_last, lambda _exc: self._show_my_last(None),
+                             key="shifts-mine", owner=self)
+
+    def _show_my_last(self, shift: Any) -> None:
+        self.my_last = shift
+        self.my_last_button.setVisible(shift is not None)
+        if shift is not None:
+            self.my_last_button.setText(f"Report of my last shift (#{shift.id}, PDF)…")
 
     def selected(self) -> Any:
         rows = self.table.selectionModel().selectedRows()
@@ -260,7 +274,9 @@ class ShiftsScreen(QWidget):
                                 f"{self.desk.display.money(shift.opening_float)}.", near=self.message)
 
     def _on_closed(self, shift: Any) -> None:
-        self.desk.messages.info(f"Shift #{shift.id} closed.", near=self.message)
+        self.desk.messages.info(f"Shift #{shift.id} closed. Its report can be saved again here: "
+                                "“Report of my last shift”.", near=self.message)
+        self._show_my_last(shift)
 
     def _on_cash_moved(self) -> None:
         if self.isVisible():
