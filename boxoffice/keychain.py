@@ -17,6 +17,10 @@ LINUX = sys.platform not in ("win32", "darwin", "cygwin")
 class KeychainError(Exception):
     """The keychain could not be used (none running, locked, or the prompt was dismissed)."""
 
+    def __init__(self, message: str, *, locked: bool = False) -> None:
+        super().__init__(message)
+        self.locked = locked   # a keychain is there but locked (or its prompt was dismissed)
+
 
 def _backend() -> Any:
     import keyring
@@ -32,7 +36,7 @@ def _failure(exc: BaseException, doing: str) -> KeychainError:
     name = type(exc).__name__
     text = str(exc).splitlines()[0] if str(exc) else name
     if "locked" in name.lower() or "locked" in text.lower():
-        return KeychainError(f"the keychain is locked ({doing}); unlock it and try again")
+        return KeychainError(f"the keychain is locked ({doing}); unlock it and try again", locked=True)
     return KeychainError(f"the keychain could not be used ({doing}: {text})")
 
 

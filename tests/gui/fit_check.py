@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QRect
-from PySide6.QtWidgets import QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QWidget
 
 from boxoffice.app import build_app
 from boxoffice.config import Settings
@@ -35,12 +35,25 @@ from boxoffice.ui.widgets.elided_label import ElidedLabel
 from tests.gui.screenshots import settle
 
 
+def _scrolls_into_view(widget: QWidget, top: QWidget, room: QRect) -> bool:
+    """True when ``widget`` sits in a scroll area that is itself in view: scrolling reaches it."""
+    parent = widget.parentWidget()
+    while parent is not None and parent is not top:
+        if isinstance(parent, QScrollArea):
+            viewport = parent.viewport()
+            corners = (viewport.mapTo(top, viewport.rect().topLeft()),
+                       viewport.mapTo(top, viewport.rect().bottomRight()))
+            return all(room.contains(corner) for corner in corners)
+        parent = parent.parentWidget()
+    return False
+
+
 def problems(top: QWidget, room: QRect) -> list[str]:
     """Buttons and labels under ``top`` that are outside ``room`` (top's own coordinates) or cut off."""
     found = []
     for widget in top.findChildren(QLabel) + top.findChildren(QPushButton):
         text = widget.text()
-        if not text or not widget.isVisible():
+        if not text or not widget.isVisible() or _scrolls_into_view(widget, top, room):
             continue
         rect = widget.rect()
         corners = (widget.mapTo(top, rect.topLeft()), widget.mapTo(top, rect.bottomRight()))

@@ -75,3 +75,22 @@ def test_an_earlier_versions_hash_still_signs_in_and_is_peppered_then(ctx, db) -
         upgraded = session.scalar(select(Staff.secret_hash).where(Staff.id == vera.id))
     assert upgraded.startswith("scrypt-p$") and upgraded.split("$")[2] == str(auth_module.SCRYPT_N)
     assert auth.sign_in("Vera", "4321").name == "Vera"
+
+
+@pytest.mark.real_pin_key
+def test_without_any_keychain_the_pin_key_is_kept_in_a_private_file_not_the_database(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """A bare Linux session (no Secret Service on the bus) still signs in: the key goes to a 0600 file."""
+    monkeypatch.setenv("BOXOFFICE_HOME", str(tmp_path))
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    stored = hash_secret("135790")
+    key_file = pepper.key_file()
+    assert key_file.exists() and (key_file.stat().st_mode & 0o777) == 0o600
+    assert (key_file.parent.stat().st_mode & 0o777) == 0o700
+    assert len(bytes.fromhex(key_file.read_text())) == pepper.PEPPER_BYTES
+    pepper.forget_cached()                        # the next start reads the same key back
+    assert verify_secret("135790", stored) and not verify_secret("135791", stored)
+    key_file.write_text("22" * 32)                # a database copied to a machine with another key
+    pepper.forget_cached()
+    with pytest.raises(ConfigError, match="does not have the PIN key"):
+        verify_secret("135790", stored)

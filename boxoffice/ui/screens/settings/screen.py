@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -79,7 +80,19 @@ class SettingsScreen(QWidget):
         self.desk, self.settings, self._slug = desk, settings, conference_slug
         self._service = DeskSettingsService(desk.services.ctx, settings_path)
         self.key_dialog: StripeKeyDialog | None = None
-        outer = QVBoxLayout(self)
+        # The sections scroll: the screen fits a low window (1280x720, 150 %) however many there are.
+        content = QWidget()
+        content.setObjectName("settingsContent")
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+        scroll.setStyleSheet("QScrollArea, QWidget#settingsContent { background: transparent; }")
+        page = QVBoxLayout(self)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.addWidget(scroll)
+        outer = QVBoxLayout(content)
         title = QLabel("Settings")
         title.setObjectName("sectionTitle")
         outer.addWidget(title)
