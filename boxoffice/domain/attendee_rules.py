@@ -39,3 +39,13 @@ def search_words(name: str, email: str, company: str) -> set[str]:
 def guest_name(number: int, buyer: str) -> str:
     """The placeholder name of a further ticket unit until the desk names its holder (ATT-1)."""
     return f"Guest {number} of {buyer}" if buyer else f"Guest {number}"
+
+
+def qr_payload(code: str) -> str:
+    """What an attendee's badge QR code holds: ``BOXOFFICE:<access code>`` (the scanner reads it back)."""
+    return f"BOXOFFICE:{normalize_code(code)}"
+
+
+def order_qr_payload(reference: str) -> str:
+    """What a receipt's QR code holds: ``BOXOFFICE-ORDER:<order reference>``."""
+    return f"BOXOFFICE-ORDER:{(reference or '').strip()}"
