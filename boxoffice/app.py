@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from boxoffice.services.money.payments import PaymentService
     from boxoffice.services.money.ports import PaymentGateway
     from boxoffice.services.money.refunds import RefundService
+    from boxoffice.services.printing.badge_templates import BadgeTemplateService
+    from boxoffice.services.printing.badges import BadgeService
+    from boxoffice.services.printing.receipt_printer import ReceiptPrinterService
+    from boxoffice.services.printing.receipts import ReceiptService
     from boxoffice.services.sales.cart import CartService
     from boxoffice.services.sales.catalog import CatalogService
     from boxoffice.services.sales.checkout import CheckoutService
@@ -100,6 +104,12 @@ class AppServices:
     shifts: _Service[ShiftService] = _Service("boxoffice.services.desk.shifts", "ShiftService")
     catalog_admin: _Service[CatalogAdminService] = _Service("boxoffice.services.admin.catalog_admin",
                                                             "CatalogAdminService")
+    badges: _Service[BadgeService] = _Service("boxoffice.services.printing.badges", "BadgeService")
+    badge_templates: _Service[BadgeTemplateService] = _Service("boxoffice.services.printing.badge_templates",
+                                                               "BadgeTemplateService")
+    receipts: _Service[ReceiptService] = _Service("boxoffice.services.printing.receipts", "ReceiptService")
+    receipt_printer: _Service[ReceiptPrinterService] = _Service("boxoffice.services.printing.receipt_printer",
+                                                                "ReceiptPrinterService")
 
     def __init__(self, ctx: ServiceContext, *, schema_revision: str | None = None,
                  gateway: PaymentGateway | None = None, card_status: str = "") -> None:

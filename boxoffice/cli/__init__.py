@@ -24,6 +24,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "boxoffice.cli.conference_commands": ("import-conference", "seed-demo"),
     "boxoffice.stripe_sync.cli": ("sync",),
     "boxoffice.cli.selftest_command": ("--self-test",),
+    "boxoffice.cli.print_commands": ("badges", "receipt"),
 }
 DEFAULT_COMMAND = "run"
 
