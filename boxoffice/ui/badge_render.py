@@ -27,9 +27,9 @@ from PySide6.QtGui import (
     QPagedPaintDevice,
     QPageLayout,
     QPageSize,
+    QPaintDevice,
     QPainter,
     QPainterPath,
-    QPaintDevice,
     QPdfWriter,
     QRawFont,
 )

@@ -46,6 +46,8 @@ CASES: dict[str, tuple[Callable[[World], Any], str, str, Callable[[World], int],
                       audit.CREDIT_EXPIRE, "credit", lambda w: w.credit_id, D("20.00"), D("0.00")),
     "apply credit": (lambda w: w.app.payments.apply_credit(w.pending_order_id, w.credit_id),
                      audit.CREDIT_APPLY, "credit", lambda w: w.credit_id, D("20.00"), D("0.00")),
+    "no-sale drawer opening": (lambda w: w.app.receipt_printer.open_drawer(f"file:{w.tmp}/drawer.bin", reason="change"),
+                               audit.DRAWER_OPEN, "drawer", lambda w: None, None, None),
 }
 
 

@@ -8,6 +8,7 @@ text says why in words a volunteer can act on; nothing here waits longer than th
 
 from __future__ import annotations
 
+import logging
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,8 @@ from escpos import printer as escpos_printers
 from escpos.constants import RT_MASK_NOPAPER, RT_STATUS_PAPER
 
 from boxoffice.errors import InvalidInput, UserError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 9100
 DEFAULT_BAUD = 9600
@@ -125,7 +128,7 @@ def send(spec: PrinterSpec, job: bytes, *, timeout: float = DEFAULT_TIMEOUT_S,
                 device.flush()
         except PrinterFault as fault:
             raise PrinterFault(fault.reason, what=what) from None
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise PrinterFault(f"the printer at {spec.label} did not answer within {timeout:g} s "
                                "(is it busy, or is its cover open?)", what=what) from exc
         except OSError as exc:
@@ -136,8 +139,8 @@ def send(spec: PrinterSpec, job: bytes, *, timeout: float = DEFAULT_TIMEOUT_S,
         if device is not None:
             try:
                 device.close()
-            except Exception:   # closing a dead connection may fail too; the job's outcome stands
-                pass
+            except (OSError, ValueError, AttributeError) as exc:   # a dead connection may not close cleanly
+                log.debug("closing %s failed: %s", spec.label, exc)
 
 
 def _unreachable(spec: PrinterSpec, exc: BaseException) -> str:
