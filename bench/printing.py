@@ -38,7 +38,7 @@ def run(attendees: int = 1000, reps: int = 30) -> dict[str, float]:
     db = Database(sqlite_url(folder / "printing.sqlite3"))
     upgrade(db)
     ctx = ServiceContext(db=db)
-    conf = factories.conference(db, total_capacity=attendees + 10, organiser="Bench Org", tax_rate=Decimal("19"))
+    conf = factories.conference(db, total_capacity=attendees + 10, organiser="Bench Org", tax_rate=Decimal(19))
     ticket = factories.ticket_type(db, conf.id, price=Decimal("50.00"), total_quantity=attendees + 10)
     factories.ensure_open_shift(db, ctx.desk_name)
     customers, carts, checkout, payments = (CustomerService(ctx), CartService(ctx), CheckoutService(ctx),
