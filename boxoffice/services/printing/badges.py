@@ -1,7 +1,7 @@
 """Badges (BDG-2..5): what a badge shows, printing one with the print log and the reprint guard, bulk lists.
 
 The drawing is Qt's and lives outside the services: the desk hands ``BadgeService`` a
-``BadgeOutput`` (``ui/printing/badge_output.py``) that renders a ``BadgeView`` to the desk's
+``BadgeOutput`` (``ui/badge_output.py``) that renders a ``BadgeView`` to the desk's
 badge printer. ``print_badge`` checks the guard first (a badge already printed is reprinted only
 with a reason; the second reprint of the same attendee needs a lead), renders outside any
 transaction, then records the print (printed, or failed with the reason), and audits reprints.

@@ -1,7 +1,8 @@
 """The Sell screen: catalog tiles and the cart side by side, voucher field, attendee and Pay.
 
 Signals: ``order_scanned(reference)`` when a scanned code is an order reference (the main window
-shows it in Orders); ``sale_completed(OrderSummary)`` after a confirmed payment.
+shows it in Orders); ``sale_completed(OrderSummary)`` after a confirmed payment (whose receipt
+and drawer pulse then go to the printer: ``ui/receipt_jobs.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from boxoffice.ui.desk import Desk, looks_like_reference
 from boxoffice.ui.dialogs.confirmation import ConfirmationDialog
 from boxoffice.ui.dialogs.payment import PaymentDialog
 from boxoffice.ui.models.change_feed import ChangeFeed
+from boxoffice.ui.receipt_jobs import ReceiptJobs
 from boxoffice.ui.screens.sell.cart_panel import CartPanel
 from boxoffice.ui.screens.sell.catalog_panel import CatalogPanel
 from boxoffice.ui.widgets.inline_message import InlineMessage
@@ -307,6 +309,9 @@ class SellScreen(QWidget):
         self.confirmation = dialog
         dialog.finished.connect(lambda _code: self._on_confirmation_closed())
         dialog.open()
+        # The sale is complete; the receipt and the drawer pulse follow on the device thread and a
+        # printer fault shows on the confirmation and in the status bar with Retry.
+        ReceiptJobs.of(self.desk).after_sale(result)
         self.sale_completed.emit(result.order)
 
     def _on_payment_left_pending(self, order: Any) -> None:

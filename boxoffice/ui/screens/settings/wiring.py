@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def install_admin_screens(window: Any, settings: Settings, *, settings_path: Path | None = None,
                           conference_slug: str | None = None) -> None:
     """Staff and Settings screens (built when first shown, as ``window.staff_screen`` and
-    ``window.settings_screen``); saved settings apply at once to the idle lock and quick cash notes."""
+    ``window.settings_screen``); saved settings apply at once to the idle lock, quick cash notes and printers."""
     desk = window.desk
 
     def staff() -> StaffScreen:
@@ -31,6 +31,9 @@ def install_admin_screens(window: Any, settings: Settings, *, settings_path: Pat
         screen = SettingsScreen(desk, settings, settings_path=settings_path, conference_slug=conference_slug)
 
         def apply(new: Settings) -> None:
+            from boxoffice.ui.desk import DeskPrinters
+
+            desk.printers = DeskPrinters.of(new)
             desk.quick_cash_notes = tuple(new.quick_cash_notes)
             desk.idle_lock_minutes = new.idle_lock_minutes
             window.idle.set_interval(IdleWatcher.minutes_to_ms(new.idle_lock_minutes))
