@@ -335,6 +335,8 @@ class OrdersScreen(QWidget):
         if self.detail is None or report.order_id != self.detail.summary.id or report.kind == "sale":
             return
         if report.ok:
+            if report.kind == "refund":   # the drawer opened: the refund's own message stays
+                return
             if report.text:
                 self.desk.messages.info(report.text + ".", near=self.message)
             elif report.job_id == self._retry_job:
