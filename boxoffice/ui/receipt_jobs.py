@@ -200,6 +200,7 @@ class PrinterStatus(QWidget):
         if not report.ok:
             self._fault = report
             self.label.setText(report.text)
+            self.label.setToolTip(report.text)   # a crowded status bar may cut the reason short
             self.retry.setEnabled(True)
             self.show()
         elif self._fault is not None and self._fault.job_id == report.job_id:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.receipt import receipt_text, write_receipt_model_pdf
 from boxoffice.ui.receipt_jobs import PrintReport, ReceiptJobs
+from boxoffice.ui.widgets.inline_message import InlineMessage
 
 
 class ConfirmationDialog(QDialog):
@@ -67,9 +68,7 @@ class ConfirmationDialog(QDialog):
         self.receipt.setPlainText("Loading receipt…")
         layout.addWidget(self.receipt, 1)
         print_row = QHBoxLayout()
-        self.print_status = QLabel()
-        self.print_status.setObjectName("printStatus")
-        self.print_status.setWordWrap(True)
+        self.print_status = InlineMessage()   # error colours for a fault, muted for "Receipt printed"
         self.retry_print = QPushButton("&Retry printing")
         self.retry_print.setAutoDefault(False)
         self.retry_print.hide()
@@ -112,13 +111,12 @@ class ConfirmationDialog(QDialog):
     def _on_jobs_started(self, _job_id: int, order_id: object) -> None:
         if order_id == self.payment.order.id:
             self.retry_print.setEnabled(False)
-            self.print_status.setText("Printing…")
+            self.print_status.show_message("Printing…", kind="info")
 
     def _on_jobs_finished(self, report: PrintReport) -> None:
         if report.order_id != self.payment.order.id:
             return
-        self.print_status.setProperty("kind", "info" if report.ok else "error")
-        self.print_status.setText(report.text)
+        self.print_status.show_message(report.text, kind="info" if report.ok else "error")
         if report.ok:
             if report.job_id == self._fault_job:
                 self._fault_job = None
