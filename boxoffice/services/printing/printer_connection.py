@@ -131,6 +131,9 @@ def send(spec: PrinterSpec, job: bytes, *, timeout: float = DEFAULT_TIMEOUT_S,
         except TimeoutError as exc:
             raise PrinterFault(f"the printer at {spec.label} did not answer within {timeout:g} s "
                                "(is it busy, or is its cover open?)", what=what) from exc
+        except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
+            # a printer that hangs up answers with an empty read or a reset, depending on timing
+            raise PrinterFault(f"the printer at {spec.label} closed the connection", what=what) from exc
         except OSError as exc:
             raise PrinterFault(f"the connection to {spec.label} was lost ({_short(exc)})", what=what) from exc
         except Exception as exc:
