@@ -11,7 +11,7 @@ from pathlib import Path
 from bench import core, datagen
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-GROUPS = ("stripe", "core", "checkin", "gui", "multidesk", "registrations")
+GROUPS = ("stripe", "printing", "core", "checkin", "gui", "multidesk", "registrations")
 
 
 def merge_results(new: dict[str, float], path: Path = RESULTS) -> dict[str, float]:
@@ -75,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     if "stripe" in groups:  # needs no data set: run it first, on a quiet machine
         print(f"stripe benchmarks (catch-up of {args.stripe_events:,} events from the fake Stripe):")
         results.update(run_stripe(args.stripe_events))
+    if "printing" in groups:  # needs no data set either: a fresh file with 1,000 attendees
+        from bench import printing
+
+        print("printing benchmarks (badges and receipts):")
+        results.update(printing.run())
     if "registrations" in groups:  # builds its own web and desk databases on the PostgreSQL server
         from bench import registrations
 

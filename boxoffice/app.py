@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from boxoffice.services.money.payments import PaymentService
     from boxoffice.services.money.ports import PaymentGateway
     from boxoffice.services.money.refunds import RefundService
+    from boxoffice.services.printing.badge_templates import BadgeTemplateService
+    from boxoffice.services.printing.badges import BadgeService
+    from boxoffice.services.printing.receipt_printer import ReceiptPrinterService
+    from boxoffice.services.printing.receipts import ReceiptService
     from boxoffice.services.sales.cart import CartService
     from boxoffice.services.sales.catalog import CatalogService
     from boxoffice.services.sales.checkout import CheckoutService
@@ -107,6 +111,12 @@ class AppServices:
                                                             "RegistrationService")
     attendees: _Service[AttendeeService] = _Service("boxoffice.services.checkin.attendees", "AttendeeService")
     checkin: _Service[CheckInService] = _Service("boxoffice.services.checkin.admission", "CheckInService")
+    badges: _Service[BadgeService] = _Service("boxoffice.services.printing.badges", "BadgeService")
+    badge_templates: _Service[BadgeTemplateService] = _Service("boxoffice.services.printing.badge_templates",
+                                                               "BadgeTemplateService")
+    receipts: _Service[ReceiptService] = _Service("boxoffice.services.printing.receipts", "ReceiptService")
+    receipt_printer: _Service[ReceiptPrinterService] = _Service("boxoffice.services.printing.receipt_printer",
+                                                                "ReceiptPrinterService")
 
     def __init__(self, ctx: ServiceContext, *, schema_revision: str | None = None,
                  gateway: PaymentGateway | None = None, card_status: str = "") -> None:

@@ -32,6 +32,15 @@ class Settings:
     checkin_walkups: bool = True     # a sale at this desk checks its attendees in at once
     registrations_source: str = ""   # the web system's database URL (never its password) or a CSV file
     registrations_sync_minutes: int = 10   # automatic re-sync of the registrations; 0: only "Sync now"
+    # Desk printers. The badge printer is a system printer by name (empty: badges go to PDF); the
+    # receipt printer an ESC/POS connection such as "network:192.168.1.50:9100", "usb:0x04b8:0x0202",
+    # "serial:/dev/ttyUSB0:19200" or "file:/dev/usb/lp0" (empty: no receipt printer).
+    badge_printer: str = ""
+    print_badge_on_checkin: bool = False
+    receipt_printer: str = ""
+    receipt_paper_mm: int = 80
+    auto_receipt: bool = False
+    cash_drawer: bool = True
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -28,6 +28,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "boxoffice.cli.staff_commands": ("staff",),
     "boxoffice.stripe_sync.cli": ("sync",),
     "boxoffice.cli.selftest_command": ("--self-test",),
+    "boxoffice.cli.print_commands": ("badges", "receipt"),
 }
 DEFAULT_COMMAND = "run"
 

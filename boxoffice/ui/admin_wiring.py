@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 CATALOG_KEY = "F7"
 AUDIT_KEY = "F8"
+BADGES_KEY = "Ctrl+B"
 
 
 @dataclass
@@ -46,6 +47,16 @@ def _audit_screen(desk: Any) -> AuditScreen:
     return AuditScreen(desk)
 
 
+def _badge_screen(desk: Any) -> Any:
+    from boxoffice.config import load_settings
+    from boxoffice.ui.badge_output import QtBadgeOutput
+    from boxoffice.ui.screens.badges.screen import BadgeTemplateScreen
+
+    if desk.services.badges.output is None:   # the desk's saved badge printer, read at each print
+        desk.services.badges.output = QtBadgeOutput(lambda: load_settings().settings.badge_printer)
+    return BadgeTemplateScreen(desk)
+
+
 def install_admin(window: Any) -> AdminScreens:
     """Add the Catalog and Audit log screens to ``window`` (each built when first shown).
 
@@ -58,4 +69,6 @@ def install_admin(window: Any) -> AdminScreens:
                                       name="catalog_admin_screen", permission=Permission.MANAGE_CATALOG)
     audit_index = window.add_screen("Audit log", AUDIT_KEY, lambda: _audit_screen(desk),
                                     name="audit_screen", permission=Permission.VIEW_AUDIT)
+    window.add_screen("Badges", BADGES_KEY, lambda: _badge_screen(desk), name="badge_screen",
+                      permission=Permission.MANAGE_CATALOG)
     return AdminScreens(window, catalog_index, audit_index)

@@ -20,6 +20,23 @@ def looks_like_reference(text: str) -> bool:
     return bool(REFERENCE_PATTERN.match(text.strip().upper()))
 
 
+@dataclass(frozen=True)
+class DeskPrinters:
+    """This desk's printer settings (from the settings file; the Settings screen replaces them)."""
+
+    receipt_printer: str = ""      # an ESC/POS connection such as "network:192.168.1.50:9100"; "" none
+    receipt_paper_mm: int = 80
+    auto_receipt: bool = False     # print the receipt after every completed payment
+    cash_drawer: bool = True       # kick the drawer on cash payments and cash refunds
+    badge_printer: str = ""        # a system printer by name; "" badges go to PDF
+    print_badge_on_checkin: bool = False
+
+    @classmethod
+    def of(cls, settings: Any) -> DeskPrinters:
+        return cls(settings.receipt_printer, settings.receipt_paper_mm, settings.auto_receipt,
+                   settings.cash_drawer, settings.badge_printer, settings.print_badge_on_checkin)
+
+
 @dataclass
 class Desk:
     """Shared by the screens of one main window.
@@ -39,6 +56,8 @@ class Desk:
     operator_role: str = ""
     idle_lock_minutes: int = 10
     checkin_walkups: bool = True   # a sale made at this desk checks its attendees in at once (CIN-5)
+    printers: DeskPrinters = field(default_factory=DeskPrinters)
+    receipt_jobs: Any = None       # the desk's ``ReceiptJobs`` (ui/receipt_jobs.py), made on first use
 
     def set_operator(self, actor: Actor | None) -> None:
         """The operator signed in at this desk (``None``: locked); services see them from now on."""

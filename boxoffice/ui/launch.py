@@ -20,7 +20,7 @@ from boxoffice.config import LoadedSettings, Settings, normalise_database_url, s
 from boxoffice.errors import UserError
 from boxoffice.services.staff.access import set_operator
 from boxoffice.ui.crash import install_crash_handler
-from boxoffice.ui.desk import Desk
+from boxoffice.ui.desk import Desk, DeskPrinters
 from boxoffice.ui.formatting import Display
 from boxoffice.ui.main_window import MainWindow
 from boxoffice.ui.messages import Messages
@@ -74,13 +74,15 @@ def apply_first_start(services: Any, settings: Settings, choice: FirstStartChoic
 def install_features(window: MainWindow, settings: Settings, *, settings_path: Any = None) -> None:
     """Every optional screen of the desk, in nav order; the self-test builds its window with this too.
 
-    F4 Sync (with Stripe), F6 Shifts, F7 Catalog, F8 Audit log, F9 Staff, F10 Settings, F11 Check-in; each nav
+    F4 Sync (with Stripe), F6 Shifts, F7 Catalog, F8 Audit log, F9 Staff, F10 Settings, F11 Check-in, and
+    the receipt printer's faults in the status bar; each nav
     button shows only to operators whose role may use it (the services check every call anyway).
     Each screen is built when first shown. While the Stripe key is still being looked up
     (``connect_stripe_later``), Stripe is wired in once it is found, not now.
     """
     from boxoffice.app import STRIPE_PENDING
     from boxoffice.ui.admin_wiring import install_admin
+    from boxoffice.ui.receipt_jobs import install_printer_status
     from boxoffice.ui.screens.checkin.wiring import install_checkin
     from boxoffice.ui.screens.settings.wiring import install_admin_screens
     from boxoffice.ui.shift_wiring import install_shifts
@@ -92,6 +94,7 @@ def install_features(window: MainWindow, settings: Settings, *, settings_path: A
 
         install_stripe(window, reader_id=settings.stripe_reader_id)
     install_shifts(window)
+    install_printer_status(window)   # "Receipt not printed: <reason>" with Retry
     install_admin(window)
     from boxoffice.ui.registrations_sync import install_registrations_sync
 
@@ -219,7 +222,7 @@ def launch(services: Any, loaded: LoadedSettings) -> int:
     desk = Desk(services=services, tasks=tasks, messages=messages, conference_id=conference.id,
                 display=Display(conference.currency, conference.timezone),
                 quick_cash_notes=tuple(settings.quick_cash_notes), idle_lock_minutes=settings.idle_lock_minutes,
-                checkin_walkups=settings.checkin_walkups)
+                checkin_walkups=settings.checkin_walkups, printers=DeskPrinters.of(settings))
     window = MainWindow(desk, conference_name=conference.name, database_label=services.db.display_url)
     install_features(window, settings)
     if first_admin is not None:

@@ -1,7 +1,8 @@
 """The one place that knows about threads: run service calls off the GUI thread, deliver on it.
 
 Writes go to a pool with one thread (one SQLite writer, ordered like the operator's clicks);
-reads and network go to a reader pool. Each callback runs on the GUI thread. A task started
+reads and network go to a reader pool; printer and cash-drawer jobs to a device pool of their own
+(one thread: jobs reach the printer in order, and a printer that hangs holds up no sale or search). Each callback runs on the GUI thread. A task started
 with a ``key`` makes earlier tasks with the same key stale: their results are dropped, so a
 search typed quickly shows only the answer to the last text.
 
@@ -47,6 +48,7 @@ class _Pending:
     approvable: bool            # a write that may be re-run once with a lead's approval
     writes: bool                # on the writer pool: counted in ``writing_changed``
     approval: str = ""          # what a lead approves, in words, if the write is refused
+    pool: QThreadPool | None = None   # where an approved re-run goes (the writer when None)
 
 
 class _Job(QRunnable):
@@ -84,6 +86,8 @@ class TaskRunner(QObject):
         self._writer.setMaxThreadCount(1)
         self._reader = QThreadPool(self)
         self._reader.setMaxThreadCount(max(2, QThreadPool.globalInstance().maxThreadCount()))
+        self._device = QThreadPool(self)
+        self._device.setMaxThreadCount(1)
         self._ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
         self._writes = 0   # writes started and not yet delivered
@@ -112,6 +116,15 @@ class TaskRunner(QObject):
         """Run a query or other I/O on the reader pool."""
         return self._start(self._reader, fn, on_success, on_error, key, owner, False)
 
+    def device(self, fn: Callable[[], object], on_success: SuccessFn | None = None,
+               on_error: ErrorFn | None = None, *, owner: QObject | None = None,
+               approvable: bool = False) -> int:
+        """Run a printer or cash-drawer job on the device thread (each job waits at most its timeout).
+
+        ``approvable=True``: a refusal may be approved by a lead and re-run here (no-sale drawer).
+        """
+        return self._start(self._device, fn, on_success, on_error, None, owner, approvable)
+
     def is_busy(self) -> bool:
         return bool(self._pending)
 
@@ -120,7 +133,8 @@ class TaskRunner(QObject):
 
     def wait_idle(self, msecs: int = 10_000) -> bool:
         """Block until both pools are empty (shutdown and tests); callbacks still need the event loop."""
-        return self._writer.waitForDone(msecs) and self._reader.waitForDone(msecs)
+        return (self._writer.waitForDone(msecs) and self._reader.waitForDone(msecs)
+                and self._device.waitForDone(msecs))
 
     def _start(self, pool: QThreadPool, fn: Callable[[], object], on_success: SuccessFn | None,
                on_error: ErrorFn | None, key: str | None, owner: QObject | None, approvable: bool,
@@ -129,7 +143,7 @@ class TaskRunner(QObject):
         was_idle = not self._pending
         writes = pool is self._writer
         self._pending[task_id] = _Pending(on_success, on_error, key, owner, fn, current_actor(), approvable,
-                                          writes, approval)
+                                          writes, approval, pool)
         if writes:
             self._writes += 1
             if self._writes == 1:
@@ -196,7 +210,7 @@ class TaskRunner(QObject):
                 with acting_as(approved):
                     return fn()
 
-            self._start(self._writer, run_approved, pending.on_success, pending.on_error, pending.key,
+            self._start(pending.pool or self._writer, run_approved, pending.on_success, pending.on_error, pending.key,
                         pending.owner, False)
 
         self._override(error, resume, pending.approval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 import tempfile
 from decimal import Decimal
@@ -15,7 +16,7 @@ from boxoffice.db.engine import sqlite_url
 from boxoffice.demo.seed import seed_demo
 from boxoffice.errors import PermissionDenied
 from boxoffice.services.staff.access import SYSTEM, Permission, acting_as, set_operator
-from boxoffice.ui.desk import Desk
+from boxoffice.ui.desk import Desk, DeskPrinters
 from boxoffice.ui.dialogs.override import OverrideDialog
 from boxoffice.ui.formatting import Display
 from boxoffice.ui.launch import application, install_features
@@ -61,6 +62,28 @@ def checkin_shots(window: MainWindow, services, conference_id: int, out: Path) -
             services.checkin.admit(services.attendees.search(conference_id, name)[0].id)
     screen.tabs.setCurrentIndex(1)
     shot(window, out, "checkin-dashboard.png", 1500)
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens: a receipt printer that is switched off."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        return int(server.getsockname()[1])
+
+
+def pdf_page_png(pdf: Path, png: Path, width_px: int) -> None:
+    """The first page of a PDF as a PNG (Qt's own PDF renderer), for the README."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from PySide6.QtPdf import QPdfDocument
+
+    document = QPdfDocument()
+    document.load(str(pdf))
+    size = document.pagePointSize(0)
+    rendered = document.render(0, QSize(width_px, int(width_px * size.height() / size.width())))
+    page = QImage(rendered.size(), QImage.Format.Format_RGB32)
+    page.fill(QColor("white"))
+    painter = QPainter(page)
+    painter.drawImage(0, 0, rendered)
+    painter.end()
+    page.save(str(png))
 
 
 def main(out: Path) -> int:
@@ -92,6 +115,9 @@ def main(out: Path) -> int:
 
     window.sign_in_as(services.auth.sign_in("Val Volunteer", "246800"))
     settle(800)
+    # This desk's receipt printer is switched off: the sale completes, the receipt waits for Retry.
+    desk.printers = DeskPrinters(receipt_printer=f"network:127.0.0.1:{closed_port()}", auto_receipt=True)
+    services.receipt_printer.timeout = 1.0
     window.sell.cart_panel.attendee.name.setText("Margaret Hamilton")
     window.sell.cart_panel.attendee.email.setText("margaret@example.org")
     tiles = {t.product.name: t for t in window.sell.catalog.tiles}
@@ -111,9 +137,17 @@ def main(out: Path) -> int:
         dialog.grab().save(str(out / "payment.png"))
         dialog.submit()
         settle(900)
-        if window.sell.confirmation is not None:
-            window.sell.confirmation.grab().save(str(out / "confirmation.png"))
-            window.sell.confirmation.accept()
+        confirmation = window.sell.confirmation
+        if confirmation is not None:
+            confirmation.grab().save(str(out / "confirmation.png"))
+            for _ in range(20):
+                if confirmation.retry_print.isVisible():
+                    break
+                settle(150)
+            confirmation.grab().save(str(out / "receipt-fault.png"))
+            confirmation.accept()
+        shot(window, out, "receipt-fault-status.png", 300)
+        desk.printers = DeskPrinters()
     window.show_screen(window.stack.indexOf(window.orders))
     shot(window, out, "orders.png", 900)
     refund_ref = services.orders.search(conference_id, "grace")[0].reference
@@ -131,10 +165,31 @@ def main(out: Path) -> int:
     shot(window, out, "credits.png")
     for attr, name in (("shifts_screen", "shifts.png"), ("catalog_admin_screen", "catalog.png"),
                        ("audit_screen", "audit.png"), ("staff_screen", "staff.png"),
-                       ("settings_screen", "settings.png")):
+                       ("badge_screen", "badge-editor.png")):
         window.show_screen(window.stack.indexOf(getattr(window, attr)))
         shot(window, out, name, 900)
     checkin_shots(window, services, conference_id, out)
+    window.show_screen(window.stack.indexOf(window.settings_screen))
+    settings = window.settings_screen
+    settle(500)
+    settings.set_system_printers(["Brother QL-820NWB", "Zebra ZD421"])
+    settings.receipt_printer.setText("network:192.168.1.50:9100")
+    settings.auto_receipt.setChecked(True)
+    settings.badge_printer.setCurrentIndex(settings.badge_printer.findData("Zebra ZD421"))
+    settings.print_badge_on_checkin.setChecked(True)
+    shot(window, out, "settings.png", 500)
+
+    receipt_pdf = work / "receipt.pdf"
+    from boxoffice.ui.badge_render import write_badges_pdf
+    from boxoffice.ui.receipt import write_receipt_model_pdf
+
+    write_receipt_model_pdf(receipt_pdf, services.receipts.receipt(services.orders.search(conference_id, "grace")[0].id))
+    pdf_page_png(receipt_pdf, out / "receipt-pdf.png", 700)
+    badges_pdf = work / "badges.pdf"
+    with acting_as(SYSTEM):
+        services.badge_templates.save_template(conference_id, None, page_preset="a4-2x4")
+    write_badges_pdf(badges_pdf, services.badges.bulk(conference_id))
+    pdf_page_png(badges_pdf, out / "badges.png", 900)
     desk.tasks.wait_idle()
     services.close()
     return 0

@@ -66,10 +66,10 @@ def test_screens_are_built_when_first_shown_or_read(qtbot, db_path: Path, clock:
         # The admin acting in tests is signed in, so Sell is shown (and built); nothing else is yet.
         assert window.is_built("sell")
         for name in ("orders", "credits", "shifts_screen", "catalog_admin_screen", "audit_screen",
-                     "staff_screen", "settings_screen", "checkin"):
+                     "staff_screen", "settings_screen", "checkin", "badge_screen"):
             assert not window.is_built(name), name
         assert nav_labels(window) == ["Sell", "Orders", "Credits", "Shifts", "Catalog", "Audit log", "Staff",
-                                      "Settings", "Check-in"]
+                                      "Settings", "Check-in", "Badges"]
         orders_index = [b.text() for b in window.nav_buttons].index("Orders\nF2")
         window.show_screen(orders_index)
         assert window.is_built("orders") and isinstance(window.orders, OrdersScreen)
@@ -106,7 +106,7 @@ def test_card_payments_come_on_after_the_window_shows(
         assert {p.key for p in PaymentDialog.extra_methods} >= set(CARD_METHOD_KEYS)
         # Sync (F4) and Readers (F5) stand after Credits although they were added last.
         assert nav_labels(window) == ["Sell", "Orders", "Credits", "Sync", "Readers", "Shifts", "Catalog",
-                                      "Audit log", "Staff", "Settings", "Check-in"]
+                                      "Audit log", "Staff", "Settings", "Check-in", "Badges"]
         qtbot.waitUntil(lambda: window.status_sync.text().startswith("Stripe online · last sync"),
                         timeout=10_000)
     finally:

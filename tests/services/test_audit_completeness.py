@@ -54,6 +54,8 @@ CASES: dict[str, tuple[Callable[[World], Any], str, str, Callable[[World], int],
                       audit.ATTENDEE_CHANGE, "attendee", lambda w: w.group_attendee_id, None, None),
     "undo check-in": (lambda w: w.app.checkin.undo(w.check_in_id, reason="wrong person"),
                       audit.CHECKIN_UNDO, "attendee", lambda w: w.group_attendee_id, None, None),
+    "no-sale drawer opening": (lambda w: w.app.receipt_printer.open_drawer(f"file:{w.tmp}/drawer.bin", reason="change"),
+                               audit.DRAWER_OPEN, "drawer", lambda w: None, None, None),
 }
 
 

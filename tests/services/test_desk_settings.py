@@ -79,3 +79,40 @@ def test_the_registrations_source_and_its_interval_are_saved_without_a_password(
     with pytest.raises(ValueError, match="registrations_sync_minutes"):
         Settings.from_json({"registrations_sync_minutes": "10"})
     assert Settings.from_json({}).registrations_sync_minutes == 10
+
+
+def _save_printers(ctx, path, **printers):
+    from boxoffice.services.desk.settings import PrinterChoice
+
+    return DeskSettingsService(ctx, path).save(Settings(), desk_name="Desk 1", idle_lock_minutes=10,
+                                               quick_cash_notes="5, 10, 20, 50, 100", stripe_reader_id="",
+                                               printers=PrinterChoice(**printers))
+
+
+def test_printer_settings_are_saved_and_audited_with_before_and_after(ctx, tmp_path) -> None:
+    path = tmp_path / "settings.json"
+    new = _save_printers(ctx, path, receipt_printer=" NETWORK:10.0.0.5:9100 ", receipt_paper_mm=58,
+                         auto_receipt=True, cash_drawer=False, badge_printer="Zebra ZD421",
+                         print_badge_on_checkin=True)
+    assert (new.receipt_printer, new.receipt_paper_mm, new.auto_receipt, new.cash_drawer) == (
+        "network:10.0.0.5:9100", 58, True, False)
+    assert load_settings(path).settings == new
+    (row,) = _rows(ctx)
+    detail = json.loads(row.detail)
+    assert set(detail) == {"receipt_printer", "receipt_paper_mm", "auto_receipt", "cash_drawer", "badge_printer",
+                           "print_badge_on_checkin"}
+    assert detail["cash_drawer"] == {"before": True, "after": False}
+
+
+@pytest.mark.parametrize(("printers", "says"), [
+    ({"receipt_printer": "bluetooth:AA:BB"}, "network:HOST[:PORT]"),
+    ({"receipt_printer": "usb:zz:02"}, "usb:VENDOR:PRODUCT"),
+    ({"receipt_printer": "network:10.0.0.5", "receipt_paper_mm": 70}, "58 or 80 mm"),
+    ({"auto_receipt": True}, "Automatic receipts need a receipt printer"),
+])
+def test_bad_printer_settings_are_refused_and_nothing_is_saved(ctx, tmp_path, printers, says) -> None:
+    path = tmp_path / "settings.json"
+    with pytest.raises(InvalidInput) as exc:
+        _save_printers(ctx, path, **printers)
+    assert says in str(exc.value)
+    assert not path.exists() and _rows(ctx) == []

@@ -212,6 +212,22 @@ OPERATIONS: dict[str, tuple[Permission, Op]] = {
                                            w.app.registrations.import_registrations(_registrations_csv(w), _slug(w))),
     "registrations.export_registrations_csv": (Permission.IMPORT_REGISTRATIONS, lambda w:
                                                w.app.registrations.export_registrations_csv(_slug(w), w.tmp / "r.csv")),
+    # Badges and desk printers (a receipt printer spec that goes nowhere: allowed calls fail on the
+    # printer, after the permission check, and that is all this matrix looks at)
+    "badge_templates.save_template": (Permission.MANAGE_CATALOG, lambda w: w.app.badge_templates.save_template(
+        w.conference_id, None, banner_color="#b22222")),
+    "badges.print_badge": (Permission.SELL, lambda w: _expect_printer_fault(
+        lambda: w.app.badges.print_badge(_attendee(w)))),
+    "receipt_printer.print_receipt": (Permission.SELL, lambda w: _expect_printer_fault(
+        lambda: w.app.receipt_printer.print_receipt(w.paid_order_id, f"file:{w.tmp}/no/such/dir"))),
+    "receipt_printer.after_sale": (Permission.SELL, lambda w: w.app.receipt_printer.after_sale(
+        w.paid_order_id, "", method="cash")),
+    "receipt_printer.after_refund": (Permission.SELL, lambda w: w.app.receipt_printer.after_refund(
+        w.paid_order_id, "", method="cash")),
+    "receipt_printer.test_page": (Permission.SELL, lambda w: w.app.receipt_printer.test_page(
+        f"file:{w.tmp}/test-page.bin")),
+    "receipt_printer.open_drawer": (Permission.OPEN_DRAWER, lambda w: w.app.receipt_printer.open_drawer(
+        f"file:{w.tmp}/drawer.bin", reason="change")),
 }
 
 
@@ -225,6 +241,18 @@ def _registrations_csv(w: World) -> Path:
     path = w.tmp / "registrations.csv"
     path.write_text(",".join(HEADER) + "\n", encoding="utf-8")
     return path
+
+
+def _attendee(w: World) -> int:
+    return w.app.badges.bulk(w.conference_id)[0].attendee_id
+
+
+def _expect_printer_fault(call: Callable[[], Any]) -> None:
+    from boxoffice.services.printing.badges import BadgeNotPrinted
+    from boxoffice.services.printing.printer_connection import PrinterFault
+
+    with pytest.raises((PrinterFault, BadgeNotPrinted)):
+        call()
 
 # Public methods that need no role, and why.
 OPEN: dict[str, str] = {
@@ -255,6 +283,17 @@ OPEN: dict[str, str] = {
     "directory.sign_in_names": "the sign-in list",
     "auth.sign_in": "signing in is how an operator gets a role",
     "auth.verify_override": "checks the approver's own secret and role (tests/services/test_auth.py)",
+    "badge_templates.list_templates": "read",
+    "badge_templates.template_for": "read",
+    "badges.badge": "read",
+    "badges.by_code": "read",
+    "badges.bulk": "read",
+    "badges.bulk_by_slug": "read: the command line's bulk PDF",
+    "badges.last_print": "read: 'Badge printed 08:40' on the check-in result",
+    "badges.prints": "read: the print log",
+    "receipts.receipt": "read: what a receipt says",
+    "receipt_printer.escpos_job": "read: the bytes of a receipt, written to a file by the command line",
+    "receipt_printer.prints": "read: the print log",
 }
 
 ROLES: dict[str, Actor | None] = {

@@ -2,7 +2,7 @@
 
 ``catalog`` (conferences, ticket types, add-ons, vouchers), ``sales`` (customers, carts, orders,
 line items), ``money`` (payments, refunds, credits), ``staff`` (staff, audit log, cash shifts),
-``attendees`` and ``stripe`` (Stripe customers, events, terminal payments, sync state). Importing
+``attendees``, ``badges`` (badge templates, badge and receipt print logs) and ``stripe`` (Stripe customers, events, terminal payments, sync state). Importing
 the package maps every class, so relationships between areas resolve.
 """
 
@@ -16,6 +16,7 @@ from boxoffice.domain.models.attendees import (
     CheckInKind,
     Redemption,
 )
+from boxoffice.domain.models.badges import BadgePrint, BadgeTemplate, ReceiptPrint
 from boxoffice.domain.models.catalog import (
     AddOn,
     Conference,
@@ -66,6 +67,8 @@ __all__ = [
     "AttendeeStatus",
     "AttendeeWord",
     "AuditEntry",
+    "BadgePrint",
+    "BadgeTemplate",
     "Base",
     "CaptureStatus",
     "Cart",
@@ -85,6 +88,7 @@ __all__ = [
     "Payment",
     "PaymentMethod",
     "PaymentStatus",
+    "ReceiptPrint",
     "Redemption",
     "Refund",
     "RefundMethod",

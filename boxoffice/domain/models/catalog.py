@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Integer,
+    Numeric,
     String,
     Table,
     Text,
@@ -55,6 +56,12 @@ class Conference(TimestampMixin, Base):
     cart_expiry_minutes: Mapped[int] = mapped_column(Integer, default=30)
     hold_minutes: Mapped[int] = mapped_column(Integer, default=15)
     stripe_publishable_key: Mapped[str] = mapped_column(String(200), default="")
+    # What receipts print (PRN-1): the organiser, and a tax line when a rate is set (prices include it)
+    # or when the conference states that its prices include tax.
+    organiser: Mapped[str] = mapped_column(String(200), default="")
+    tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(6, 3), default=None)   # percent, e.g. 19.000
+    tax_label: Mapped[str] = mapped_column(String(40), default="VAT")
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=False)
     # Secret keys live in the OS keychain, never in the database (see stripe_sync.gateway).
     # Running totals of ticket units (add-ons excluded) in settled and held orders (CAP-1).
     tickets_sold: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,8 +1,8 @@
-"""Desk settings changes (admins): validate, save the settings file, and audit what changed."""
+"""Desk settings changes (admins): validate, save the settings file, and audit what changed (printers too)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,9 @@ from boxoffice.services.staff.access import Permission, authorize
 MAX_IDLE_LOCK_MINUTES = 240
 MAX_QUICK_NOTES = 8
 AUDITED_FIELDS = ("desk_name", "idle_lock_minutes", "quick_cash_notes", "stripe_reader_id", "checkin_walkups",
-                  "registrations_source", "registrations_sync_minutes")
+                  "registrations_source", "registrations_sync_minutes", "receipt_printer",
+                  "receipt_paper_mm", "auto_receipt", "cash_drawer", "badge_printer", "print_badge_on_checkin")
+PAPER_WIDTHS_MM = (58, 80)
 
 
 def parse_quick_cash_notes(text: str) -> tuple[int, ...]:
@@ -32,6 +34,38 @@ def parse_quick_cash_notes(text: str) -> tuple[int, ...]:
     return tuple(notes)
 
 
+@dataclass(frozen=True)
+class PrinterChoice:
+    """The printer section of the Settings screen, as typed."""
+
+    receipt_printer: str = ""          # network:HOST[:PORT], usb:VENDOR:PRODUCT, serial:DEVICE[:BAUD], file:PATH
+    receipt_paper_mm: int = 80
+    auto_receipt: bool = False
+    cash_drawer: bool = True
+    badge_printer: str = ""            # a system printer's name; "" for PDF
+    print_badge_on_checkin: bool = False
+
+
+def _checked_printers(choice: PrinterChoice) -> dict[str, Any]:
+    from boxoffice.services.printing.printer_connection import parse_spec  # python-escpos: only when saving
+
+    receipt = choice.receipt_printer.strip()
+    if receipt:
+        receipt = f"{receipt.partition(':')[0].lower()}:{receipt.partition(':')[2].strip()}"
+        parse_spec(receipt)   # InvalidInput that says which forms work
+    if choice.receipt_paper_mm not in PAPER_WIDTHS_MM:
+        raise InvalidInput("Receipt paper is 58 or 80 mm wide.", field="receipt_paper_mm")
+    badge = choice.badge_printer.strip()
+    if len(badge) > 200:
+        raise InvalidInput("The badge printer's name is too long; pick it from the list.", field="badge_printer")
+    if choice.auto_receipt and not receipt:
+        raise InvalidInput("Automatic receipts need a receipt printer: give its connection, or untick "
+                           "“Print a receipt after each sale”.", field="receipt_printer")
+    return {"receipt_printer": receipt, "receipt_paper_mm": choice.receipt_paper_mm,
+            "auto_receipt": bool(choice.auto_receipt), "cash_drawer": bool(choice.cash_drawer),
+            "badge_printer": badge, "print_badge_on_checkin": bool(choice.print_badge_on_checkin)}
+
+
 class DeskSettingsService:
     """Change this desk's settings file; every change leaves a SETTINGS_CHANGE audit row."""
 
@@ -42,12 +76,14 @@ class DeskSettingsService:
     def save(self, current: Settings, *, desk_name: str, idle_lock_minutes: int,
              quick_cash_notes: tuple[int, ...] | str, stripe_reader_id: str,
              checkin_walkups: bool | None = None, registrations_source: str | None = None,
-             registrations_sync_minutes: int | None = None) -> Settings:
+             registrations_sync_minutes: int | None = None, printers: PrinterChoice | None = None) -> Settings:
         """Validate and save; returns the new settings (``current`` itself when nothing changed).
 
         ``checkin_walkups``: whether a sale at this desk checks its attendees in at once (None: unchanged).
         ``registrations_source`` (a database URL without its password, or a CSV file) and
         ``registrations_sync_minutes`` (0: no automatic re-sync): None leaves them unchanged.
+        ``printers`` (``None``: as they are) sets the desk's receipt printer, paper, automatic
+        receipt, cash drawer, badge printer and badge-on-check-in.
         """
         authorize(Permission.MANAGE_SETTINGS)
         name = " ".join(str(desk_name).split())
@@ -79,6 +115,8 @@ class DeskSettingsService:
         new = replace(current, desk_name=name, idle_lock_minutes=idle_lock_minutes, quick_cash_notes=notes,
                       stripe_reader_id=reader, checkin_walkups=walkups, registrations_source=source,
                       registrations_sync_minutes=minutes)
+        if printers is not None:
+            new = replace(new, **_checked_printers(printers))
         changed: dict[str, Any] = {}
         for field in AUDITED_FIELDS:
             before, after = getattr(current, field), getattr(new, field)

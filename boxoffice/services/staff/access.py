@@ -55,6 +55,8 @@ class Permission(enum.StrEnum):
     ISSUE_CREDIT = "issue_credit"
     EXPIRE_CREDIT = "expire_credit"
     VOID_PAYMENT = "void_payment"
+    REPRINT_BADGE = "reprint_badge"        # the second and later reprints of one attendee's badge
+    OPEN_DRAWER = "open_drawer"            # open the cash drawer without a sale (no-sale)
     VIEW_AUDIT = "view_audit"
     MANAGE_CATALOG = "manage_catalog"      # ticket types, add-ons, prices, stock, import
     MANAGE_VOUCHERS = "manage_vouchers"
@@ -86,6 +88,8 @@ MIN_ROLE: dict[Permission, Role] = {
     Permission.ISSUE_CREDIT: Role.LEAD,
     Permission.EXPIRE_CREDIT: Role.LEAD,
     Permission.VOID_PAYMENT: Role.LEAD,
+    Permission.REPRINT_BADGE: Role.LEAD,
+    Permission.OPEN_DRAWER: Role.LEAD,
     Permission.VIEW_AUDIT: Role.LEAD,
     Permission.MANAGE_CATALOG: Role.ADMIN,
     Permission.MANAGE_VOUCHERS: Role.ADMIN,
@@ -109,6 +113,8 @@ _LABELS: dict[Permission, str] = {
     Permission.ISSUE_CREDIT: "Issuing store credit",
     Permission.EXPIRE_CREDIT: "Expiring store credit",
     Permission.VOID_PAYMENT: "Voiding a payment",
+    Permission.REPRINT_BADGE: "Reprinting a badge a second time",
+    Permission.OPEN_DRAWER: "Opening the cash drawer without a sale",
     Permission.VIEW_AUDIT: "The audit log",
     Permission.MANAGE_CATALOG: "Changing the catalog",
     Permission.MANAGE_VOUCHERS: "Changing vouchers",

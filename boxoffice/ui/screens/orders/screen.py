@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,7 +33,8 @@ from boxoffice.ui.dialogs.refund import RefundDialog
 from boxoffice.ui.dialogs.void_payment import VoidPaymentDialog, voidable_payments
 from boxoffice.ui.models.change_feed import ChangeFeed
 from boxoffice.ui.models.orders_model import Column, OrderQuery, OrdersModel
-from boxoffice.ui.receipt import write_receipt_pdf
+from boxoffice.ui.receipt import write_receipt_model_pdf
+from boxoffice.ui.receipt_jobs import PrintReport, ReceiptJobs
 from boxoffice.ui.screens.orders.attendees_pane import AttendeesPane
 from boxoffice.ui.screens.orders.detail_pane import detail_html
 from boxoffice.ui.widgets.inline_message import InlineMessage
@@ -41,6 +43,7 @@ SEARCH_DELAY_MS = 250
 STATUSES = (("All statuses", None), ("Pending", ("pending",)), ("Paid", ("paid",)),
             ("Part refunded", ("partially_refunded",)), ("Refunded", ("refunded",)),
             ("Cancelled", ("cancelled",)))
+RECEIPT_STATUSES = ("paid", "partially_refunded", "refunded")
 DATES = ("Any date", "Today", "Yesterday", "Last 7 days")
 
 
@@ -106,7 +109,8 @@ class OrdersScreen(QWidget):
         actions.addWidget(self.cancel_order)
         receipts = QHBoxLayout()
         self.save_pdf = QPushButton("Save receipt PDF")
-        self.print_button = QPushButton("Print receipt")
+        self.print_button = QPushButton("Reprin&t receipt  [Ctrl+P]")
+        self.print_button.setToolTip("Print the receipt again on the receipt printer (a PDF when the desk has none)")
         self.void_payment = QPushButton("&Void payment…")
         self.void_payment.setToolTip("Void a cash, manual, comp or credit payment recorded by mistake (leads)")
         receipts.addWidget(self.save_pdf)
@@ -144,7 +148,12 @@ class OrdersScreen(QWidget):
         self.void_payment.clicked.connect(self.open_void)
         self.cancel_order.clicked.connect(self._on_cancel_clicked)
         self.save_pdf.clicked.connect(self._on_save_pdf_clicked)
-        self.print_button.clicked.connect(self._on_print_clicked)
+        self.print_button.clicked.connect(self.reprint_receipt)
+        QShortcut(QKeySequence("Ctrl+P"), self, self.reprint_receipt,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.jobs = ReceiptJobs.of(desk)
+        self.jobs.finished.connect(self._on_jobs_finished)
+        self._retry_job: int | None = None
         self._show_detail(None)
         # Another desk's sale or payment: reload the rows in place (selection and scroll kept).
         self.changes = ChangeFeed.for_screen(self, desk, self._on_data_changed)
@@ -242,7 +251,7 @@ class OrdersScreen(QWidget):
         self.cancel_order.setEnabled(status == "pending")
         self.refund.setEnabled(status in ("paid", "partially_refunded"))
         self.save_pdf.setEnabled(detail is not None)
-        self.print_button.setEnabled(detail is not None)
+        self.print_button.setEnabled(status in RECEIPT_STATUSES)
         self.void_payment.setEnabled(bool(voidable_payments(detail)))
 
     def _after_change(self, summary: Any) -> None:
@@ -282,6 +291,8 @@ class OrdersScreen(QWidget):
                                 "Payment voided.", near=self.message)
 
     def _on_refund_done(self, result: Any) -> None:
+        if result.method == "cash":
+            self.jobs.after_refund(result)   # the drawer opens to pay the money out
         text = f"Refunded {self.desk.display.money(result.amount)}"
         if result.credit_id is not None:
             text += " as store credit"
@@ -303,8 +314,10 @@ class OrdersScreen(QWidget):
                               approval=f"Cancel order {summary.reference} ({self.desk.display.money(summary.total)})")
 
     def save_receipt(self, path: Path) -> None:
-        detail, display = self.detail, self.desk.display
-        self.desk.tasks.read(lambda: write_receipt_pdf(path, detail, display),
+        if self.detail is None:
+            return
+        order_id, receipts = self.detail.summary.id, self.desk.services.receipts
+        self.desk.tasks.read(lambda: write_receipt_model_pdf(path, receipts.receipt(order_id)),
                              lambda saved: self.desk.messages.info(f"Receipt saved to {saved}", near=self.message),
                              lambda exc: self.desk.messages.show_error(exc, near=self.message), owner=self)
 
@@ -316,8 +329,23 @@ class OrdersScreen(QWidget):
         if name:
             self.save_receipt(Path(name))
 
-    def _on_print_clicked(self) -> None:
-        from boxoffice.ui.printing import print_receipt  # QtPrintSupport only when printing
+    def reprint_receipt(self) -> None:
+        """Ctrl+P: the selected order's receipt again (receipt printer, else a PDF)."""
+        if self.detail is None or self.detail.summary.status not in RECEIPT_STATUSES:
+            return
+        self.message.show_message("Printing the receipt…", kind="info")
+        self._retry_job = self.jobs.reprint(self.detail.summary.id)
 
-        if self.detail is not None:
-            print_receipt(self, self.detail, self.desk.display)
+    def _on_jobs_finished(self, report: PrintReport) -> None:
+        if self.detail is None or report.order_id != self.detail.summary.id or report.kind == "sale":
+            return
+        if report.ok:
+            if report.kind == "refund":   # the drawer opened: the refund's own message stays
+                return
+            if report.text:
+                self.desk.messages.info(report.text + ".", near=self.message)
+            elif report.job_id == self._retry_job:
+                self.message.clear_message()
+        else:
+            self.desk.messages.error_text(report.text + " Retry from the status bar, or press Ctrl+P again.",
+                                          near=self.message)

@@ -1,7 +1,8 @@
 """The Sell screen: catalog tiles and the cart side by side, voucher field, attendee and Pay.
 
 Signals: ``order_scanned(reference)`` when a scanned code is an order reference (the main window
-shows it in Orders); ``sale_completed(OrderSummary)`` after a confirmed payment.
+shows it in Orders); ``sale_completed(OrderSummary)`` after a confirmed payment (whose receipt
+and drawer pulse then go to the printer: ``ui/receipt_jobs.py``).
 
 A sale made here is a walk-up: when the desk's ``checkin_walkups`` setting is on, its attendees are
 checked in as soon as it is paid and the confirmation names them (an order re-opened from Orders
@@ -23,6 +24,7 @@ from boxoffice.ui.desk import Desk, looks_like_reference
 from boxoffice.ui.dialogs.confirmation import ConfirmationDialog
 from boxoffice.ui.dialogs.payment import PaymentDialog
 from boxoffice.ui.models.change_feed import ChangeFeed
+from boxoffice.ui.receipt_jobs import ReceiptJobs
 from boxoffice.ui.screens.sell.cart_panel import CartPanel
 from boxoffice.ui.screens.sell.catalog_panel import CatalogPanel
 from boxoffice.ui.widgets.inline_message import InlineMessage
@@ -332,6 +334,9 @@ class SellScreen(QWidget):
         if result.order.id == self._walkup_order_id and self.desk.checkin_walkups:
             self._check_in_walkup(result.order.id, dialog)
         self._walkup_order_id = None
+        # The sale is complete; the receipt and the drawer pulse follow on the device thread and a
+        # printer fault shows on the confirmation and in the status bar with Retry.
+        ReceiptJobs.of(self.desk).after_sale(result)
         self.sale_completed.emit(result.order)
 
     def _check_in_walkup(self, order_id: int, dialog: ConfirmationDialog) -> None:

@@ -1,5 +1,5 @@
-"""Settings screen (admins): desk name, idle lock, quick cash notes, card reader, the Stripe key (masked),
-the registrations source."""
+"""Settings screen (admins): desk name, idle lock, quick cash notes, card reader, printers, the Stripe key
+(masked), the registrations source."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QFormLayout,
     QFrame,
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from boxoffice.config import Settings
 from boxoffice.errors import UserError
-from boxoffice.services.desk.settings import MAX_IDLE_LOCK_MINUTES, DeskSettingsService
+from boxoffice.services.desk.settings import MAX_IDLE_LOCK_MINUTES, DeskSettingsService, PrinterChoice
 from boxoffice.stripe_sync import keys
 from boxoffice.ui.widgets.button_row import dialog_buttons
 from boxoffice.ui.widgets.inline_message import InlineMessage
@@ -119,6 +120,7 @@ class SettingsScreen(QWidget):
         self.checkin_walkups = QCheckBox("Check in the attendees of a sale made at this desk at once")
         self.checkin_walkups.setToolTip("Walk-up sales: the confirmation names who was checked in")
         form.addRow("Check-in", self.checkin_walkups)
+        self._add_printer_fields(form)
         self.message = InlineMessage()
         form.addRow("", self.message)
         self.save = QPushButton("Save settings")
@@ -127,7 +129,8 @@ class SettingsScreen(QWidget):
         save_row.addStretch(1)
         save_row.addWidget(self.save)
         form.addRow("", save_row)
-        self.restart_note = QLabel("A new desk name and card reader take effect when Box Office restarts.")
+        self.restart_note = QLabel("A new desk name and card reader take effect when Box Office restarts; "
+                                   "printers at once.")
         self.restart_note.setObjectName("muted")
         self.restart_note.setWordWrap(True)
         form.addRow("", self.restart_note)
@@ -158,10 +161,45 @@ class SettingsScreen(QWidget):
         outer.addStretch(1)
         self.save.clicked.connect(self._on_save_clicked)
         self.change_key.clicked.connect(self._on_change_key_clicked)
+        self.test_page.clicked.connect(self._on_test_page_clicked)
         self._fill()
+
+    def _add_printer_fields(self, form: QFormLayout) -> None:
+        heading = QLabel("Printers at this desk")
+        heading.setObjectName("sectionTitle")
+        form.addRow(heading)
+        self.receipt_printer = QLineEdit()
+        self.receipt_printer.setPlaceholderText("network:192.168.1.50:9100 · usb:04b8:0202 · serial:/dev/ttyUSB0 · "
+                                                "file:/dev/usb/lp0 (empty: none)")
+        self.receipt_printer.setToolTip("The ESC/POS receipt printer: network:HOST[:PORT], usb:VENDOR:PRODUCT "
+                                        "(hex ids), serial:DEVICE[:BAUD] or file:PATH")
+        self.test_page = QPushButton("Print &test page")
+        printer_row = QHBoxLayout()
+        printer_row.addWidget(self.receipt_printer, 1)
+        printer_row.addWidget(self.test_page)
+        self.paper = QComboBox()
+        self.paper.addItem("80 mm", 80)
+        self.paper.addItem("58 mm", 58)
+        self.paper.setMaximumWidth(180)
+        self.auto_receipt = QCheckBox("Print a receipt after each sale")
+        self.cash_drawer = QCheckBox("Open the cash drawer on cash payments and cash refunds")
+        self.badge_printer = QComboBox()
+        self.badge_printer.addItem("PDF (no badge printer)", "")
+        self.print_badge_on_checkin = QCheckBox("Print the badge when an attendee checks in")
+        self.printer_message = InlineMessage()
+        receipt_label = QLabel("Recei&pt printer")
+        receipt_label.setBuddy(self.receipt_printer)
+        form.addRow(receipt_label, printer_row)
+        form.addRow("Receipt p&aper", self.paper)
+        form.addRow("", self.auto_receipt)
+        form.addRow("", self.cash_drawer)
+        form.addRow("&Badge printer", self.badge_printer)
+        form.addRow("", self.print_badge_on_checkin)
+        form.addRow("", self.printer_message)
 
     def refresh(self) -> None:
         self._fill()
+        self._load_system_printers()
         slug = self._slug
         self.desk.tasks.read(lambda: keys.current_key_display(slug), self._show_key, lambda _e: None, owner=self)
 
@@ -172,6 +210,64 @@ class SettingsScreen(QWidget):
         self.quick_notes.setText(", ".join(str(n) for n in s.quick_cash_notes))
         self.reader_id.setText(s.stripe_reader_id)
         self.checkin_walkups.setChecked(s.checkin_walkups)
+        self.receipt_printer.setText(s.receipt_printer)
+        self.paper.setCurrentIndex(max(0, self.paper.findData(s.receipt_paper_mm)))
+        self.auto_receipt.setChecked(s.auto_receipt)
+        self.cash_drawer.setChecked(s.cash_drawer)
+        self._choose_badge_printer(s.badge_printer)
+        self.print_badge_on_checkin.setChecked(s.print_badge_on_checkin)
+
+    def _choose_badge_printer(self, name: str) -> None:
+        index = self.badge_printer.findData(name)
+        if index < 0:   # saved, but not installed on this computer (now): keep it, say so
+            self.badge_printer.addItem(f"{name} (not found on this computer)", name)
+            index = self.badge_printer.count() - 1
+        self.badge_printer.setCurrentIndex(index)
+
+    def _load_system_printers(self) -> None:
+        """The system's printers (QPrinterInfo asks CUPS or Windows: off the GUI thread)."""
+        def names() -> list[str]:
+            from PySide6.QtPrintSupport import QPrinterInfo
+
+            return list(QPrinterInfo.availablePrinterNames())
+
+        self.desk.tasks.read(names, self.set_system_printers, lambda _exc: None, key="settings-printers", owner=self)
+
+    def set_system_printers(self, names: list[str]) -> None:
+        chosen = self.badge_printer.currentData() or ""
+        self.badge_printer.clear()
+        self.badge_printer.addItem("PDF (no badge printer)", "")
+        for name in sorted(names, key=str.casefold):
+            self.badge_printer.addItem(name, name)
+        self._choose_badge_printer(chosen)
+
+    def printer_choice(self) -> PrinterChoice:
+        return PrinterChoice(receipt_printer=self.receipt_printer.text(), receipt_paper_mm=int(self.paper.currentData()),
+                             auto_receipt=self.auto_receipt.isChecked(), cash_drawer=self.cash_drawer.isChecked(),
+                             badge_printer=str(self.badge_printer.currentData() or ""),
+                             print_badge_on_checkin=self.print_badge_on_checkin.isChecked())
+
+    def _on_test_page_clicked(self) -> None:
+        """Print a test page on the printer as typed (saved or not): proves connection, width and cutter."""
+        printer, paper = self.receipt_printer.text().strip(), int(self.paper.currentData())
+        if not printer:
+            self.desk.messages.error_text("Give the receipt printer's connection first, e.g. "
+                                          "network:192.168.1.50:9100.", near=self.printer_message)
+            return
+        service = self.desk.services.receipt_printer
+        self.test_page.setEnabled(False)
+        self.printer_message.show_message("Printing a test page…", kind="info")
+
+        def done(outcome: Any) -> None:
+            self.test_page.setEnabled(True)
+            self.printer_message.show_message(f"Test page sent to {outcome.printer}. Check that it printed "
+                                              "the full width and was cut.", kind="info")
+
+        def failed(exc: BaseException) -> None:
+            self.test_page.setEnabled(True)
+            self.desk.messages.show_error(exc, near=self.printer_message)
+
+        self.desk.tasks.device(lambda: service.test_page(printer, paper_mm=paper), done, failed, owner=self)
 
     def _show_key(self, shown: str) -> None:
         text = f"Secret key: {shown}" if shown else "Secret key: none (card payments are off)"
@@ -184,10 +280,11 @@ class SettingsScreen(QWidget):
         name, minutes = self.desk_name.text(), self.idle_minutes.value()
         notes, reader = self.quick_notes.text(), self.reader_id.text()
         walkups = self.checkin_walkups.isChecked()
+        printers = self.printer_choice()
         self.save.setEnabled(False)
         self.desk.tasks.write(
             lambda: service.save(current, desk_name=name, idle_lock_minutes=minutes, quick_cash_notes=notes,
-                                 stripe_reader_id=reader, checkin_walkups=walkups),
+                                 stripe_reader_id=reader, checkin_walkups=walkups, printers=printers),
             self._on_saved, self._on_save_failed, owner=self)
 
     def _on_saved(self, new: Settings) -> None:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def install_admin_screens(window: Any, settings: Settings, *, settings_path: Path | None = None,
                           conference_slug: str | None = None) -> None:
     """Staff and Settings screens (built when first shown, as ``window.staff_screen`` and
-    ``window.settings_screen``); saved settings apply at once to the idle lock and quick cash notes."""
+    ``window.settings_screen``); saved settings apply at once to the idle lock, quick cash notes and printers."""
     desk = window.desk
 
     def staff() -> StaffScreen:
@@ -33,6 +33,9 @@ def install_admin_screens(window: Any, settings: Settings, *, settings_path: Pat
                                 registrations_sync=sync)
 
         def apply(new: Settings) -> None:
+            from boxoffice.ui.desk import DeskPrinters
+
+            desk.printers = DeskPrinters.of(new)
             desk.quick_cash_notes = tuple(new.quick_cash_notes)
             desk.idle_lock_minutes = new.idle_lock_minutes
             desk.checkin_walkups = new.checkin_walkups

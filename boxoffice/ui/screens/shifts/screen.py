@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from boxoffice.errors import PermissionDenied
 from boxoffice.ui.desk import Desk
+from boxoffice.ui.dialogs.no_sale import NoSaleDialog
 from boxoffice.ui.dialogs.shift_close import ShiftCloseDialog, default_ask_save_path, save_report
 from boxoffice.ui.dialogs.shift_open import ShiftOpenDialog, shift_notifier
 from boxoffice.ui.screens.shifts.shifts_model import ROW_ROLE, SORT_ROLE, Column, ShiftsModel
@@ -55,6 +56,7 @@ class ShiftsScreen(QWidget):
         self.desk = desk
         self.current: Any = None
         self.open_dialog: ShiftOpenDialog | None = None
+        self.no_sale_dialog: NoSaleDialog | None = None
         self.close_dialog: ShiftCloseDialog | None = None
         desk_name = desk.services.ctx.desk_name
 
@@ -82,9 +84,12 @@ class ShiftsScreen(QWidget):
         self.close_button = QPushButton("Close shift and count…")
         self.interim_button = QPushButton("Interim report PDF…")
         self.refresh_button = QPushButton("Refresh")
+        self.no_sale_button = QPushButton("Open drawer (no sale)…")
+        self.no_sale_button.setToolTip("Open the cash drawer without a sale: needs a lead, goes to the audit log")
         actions.addWidget(self.open_button)
         actions.addWidget(self.close_button)
         actions.addWidget(self.interim_button)
+        actions.addWidget(self.no_sale_button)
         actions.addStretch(1)
         actions.addWidget(self.refresh_button)
         panel_layout.addLayout(actions)
@@ -139,6 +144,7 @@ class ShiftsScreen(QWidget):
         self.close_button.clicked.connect(self.close_shift)
         self.interim_button.clicked.connect(lambda: self._export(self.current, "pdf"))
         self.refresh_button.clicked.connect(self.refresh)
+        self.no_sale_button.clicked.connect(self.open_drawer)
         self.export_pdf.clicked.connect(lambda: self._export(self.selected(), "pdf"))
         self.export_csv.clicked.connect(lambda: self._export(self.selected(), "csv"))
         self.my_last_button.clicked.connect(lambda: self._export(self.my_last, "pdf"))
@@ -239,6 +245,15 @@ class ShiftsScreen(QWidget):
         dialog.opened.connect(self._on_opened)
         dialog.finished.connect(lambda _code: setattr(self, "open_dialog", None))
         self.open_dialog = dialog
+        dialog.open()
+
+    def open_drawer(self) -> None:
+        """No sale: open the drawer with a reason and a lead's approval (audited)."""
+        dialog = NoSaleDialog(self.desk, self)
+        dialog.opened.connect(lambda outcome: self.desk.messages.info(
+            f"Drawer opened ({outcome.printer}); the audit log has the reason.", near=self.message))
+        dialog.finished.connect(lambda _code: setattr(self, "no_sale_dialog", None))
+        self.no_sale_dialog = dialog
         dialog.open()
 
     def close_shift(self) -> None:
