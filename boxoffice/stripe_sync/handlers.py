@@ -46,6 +46,25 @@ def event_object(payload: Any) -> dict[str, Any]:
     return obj if isinstance(obj, dict) else {}
 
 
+def event_problem(payload: Any) -> str:
+    """Why a stored event cannot be applied (the reason the Sync screen shows), or "" when it can."""
+    if not isinstance(payload, dict):
+        return "The event is not a JSON object."
+    if payload.get("boxoffice_problem"):
+        return str(payload["boxoffice_problem"])
+    created = payload.get("created")
+    if not isinstance(created, int) or isinstance(created, bool) or created < 0:
+        return f"The event's time ('created') is not a Stripe time: {created!r:.60}."
+    if not isinstance(payload.get("type"), str):
+        return f"The event's type is not text: {payload.get('type')!r:.60}."
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        return f"The event's data is not an object: {data!r:.60}."
+    if data.get("object") is not None and not isinstance(data["object"], dict):
+        return f"The event's data.object is not an object: {data['object']!r:.60}."
+    return ""
+
+
 def _s(value: Any) -> str:
     if isinstance(value, dict):
         value = value.get("id")
@@ -412,6 +431,7 @@ __all__ = [
     "HandlerContext",
     "apply_event",
     "event_object",
+    "event_problem",
     "not_ours",
     "record_intent_success",
 ]
@@ -435,6 +455,8 @@ def not_ours(session: Session, events: list[tuple[int, dict[str, Any]]], instanc
     ignored: set[int] = set()
     lookups: list[tuple[int, str, str]] = []  # event id, intent id, charge id
     for event_id, payload in events:
+        if event_problem(payload):
+            continue  # left to the processing pass, which records why it fails
         kind = _s(payload.get("type"))
         obj = event_object(payload)
         if kind not in HANDLERS:

@@ -24,9 +24,9 @@ from boxoffice.db.types import UTCDateTime
 from boxoffice.domain.models import EventProcessingException, StripeEvent
 from boxoffice.errors import ConfigError
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.money.ports import EventPage, GatewayUnavailable
+from boxoffice.services.money.ports import EventPage, GatewayRequestRefused, GatewayUnavailable
 from boxoffice.stripe_sync import cursor
-from boxoffice.stripe_sync.handlers import HANDLED_TYPES, HandlerContext, apply_event, not_ours
+from boxoffice.stripe_sync.handlers import HANDLED_TYPES, HandlerContext, apply_event, event_problem, not_ours
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,10 @@ SAFETY_MARGIN_SECONDS = 300  # events can become visible a little after their ``
 PAGE_SIZE = 100
 PROCESS_BATCH = 100
 MAX_BACKOFF = timedelta(hours=1)
+
+
+class MalformedEvent(ValueError):
+    """Stripe sent an event this desk cannot read; it is kept, failed, with the reason."""
 
 
 class EventSource(Protocol):
@@ -114,6 +118,42 @@ def _put(ready: queue.Queue[tuple[str, Any]], stop: threading.Event, item: tuple
             continue
 
 
+def _created(event: dict[str, Any]) -> int:
+    """Stripe's ``created`` (epoch seconds), or 0 when it is not a number (the event then fails)."""
+    created = event.get("created")
+    return created if isinstance(created, int) and not isinstance(created, bool) and created >= 0 else 0
+
+
+def _newest(events: list[Any]) -> int:
+    return max((_created(e) for e in events if isinstance(e, dict)), default=0)
+
+
+def _last_id(events: list[Any]) -> str:
+    """The id the next page starts after: the last event on the page that has one."""
+    for event in reversed(events):
+        event_id = event.get("id") if isinstance(event, dict) else None
+        if isinstance(event_id, str) and event_id:
+            return event_id
+    return ""
+
+
+def _make_storable(rows: list[dict[str, Any]]) -> None:
+    """A payload that cannot be written as JSON (nested too deep, odd values) is replaced by a note
+    saying why, so the event is stored and fails with that reason instead of stopping the sync."""
+    try:
+        json.dumps([r["payload"] for r in rows])
+        return
+    except (ValueError, TypeError, RecursionError):
+        pass
+    for row in rows:
+        try:
+            json.dumps(row["payload"])
+        except (ValueError, TypeError, RecursionError) as exc:
+            reason = "nested too deep" if isinstance(exc, RecursionError) else f"not JSON ({exc})"
+            row["payload"] = {"id": row["stripe_id"], "type": row["kind"],
+                              "boxoffice_problem": f"The event could not be stored: {reason}."}
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Backoff for a failing event: 10 s, 20 s, 40 s, ... up to an hour."""
     return min(timedelta(seconds=10 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
@@ -177,7 +217,9 @@ class Poller:
     def _fetch(self) -> tuple[int, int, int, str]:
         """Returns (fetched, new, new but settled as ignored at once, why Stripe failed or "").
 
-        Pages stored before Stripe failed stay stored (and are counted).
+        Pages stored before Stripe failed stay stored (and are counted). Stripe lists newest first,
+        so the cursor moves only when a pass has read every page down to its lower bound; a pass cut
+        short is continued from its last event by the next poll (``cursor.PassState``).
 
         The next page is fetched on a helper thread while this one is stored (at most two pages in
         memory, however long the backlog): network and database waits overlap.
@@ -186,39 +228,65 @@ class Poller:
             return 0, 0, 0, ""
         with self._ctx.db.read() as session:
             last = cursor.read_cursor(session)
-        created_gte = max(last - self._margin, 0) if last is not None else None
+            state = cursor.read_pass(session)
+        if state is None:
+            created_gte = max(last - self._margin, 0) if last is not None else None
+            state = cursor.PassState(created_gte, "", last or 0)
         fetched = new = settled = 0
         try:
-            for events in self._pages(created_gte):
-                fetched += len(events)
-                stored, ignored = self._store(events)
-                new, settled = new + stored, settled + ignored
-        except (GatewayUnavailable, ConfigError) as exc:
+            try:
+                for events, after in self._pages(state.created_gte, state.after or None):
+                    fetched += len(events)
+                    state = cursor.PassState(state.created_gte, after or state.after,
+                                             max(state.newest, _newest(events)))
+                    stored, ignored = self._store(events, state)
+                    new, settled = new + stored, settled + ignored
+            except GatewayRequestRefused as exc:
+                if exc.param != "starting_after":
+                    raise
+                # The event the pass stopped at is gone from Stripe (older than its 30 days): read the
+                # pass again from the top; what is stored already is skipped.
+                log.warning("stripe sync: the interrupted pass cannot be continued (%s); starting over",
+                            exc.message)
+                state = cursor.PassState(state.created_gte, "", state.newest)
+                for events, after in self._pages(state.created_gte, None):
+                    fetched += len(events)
+                    state = cursor.PassState(state.created_gte, after or state.after,
+                                             max(state.newest, _newest(events)))
+                    stored, ignored = self._store(events, state)
+                    new, settled = new + stored, settled + ignored
+        except (GatewayUnavailable, ConfigError, GatewayRequestRefused) as exc:
             return fetched, new, settled, exc.message
+        with self._ctx.db.write() as session:
+            cursor.finish_pass(session, state.newest, self._ctx.clock.now())
         return fetched, new, settled, ""
 
-    def _pages(self, created_gte: int | None) -> Iterator[list[dict[str, Any]]]:
-        """Every page since ``created_gte``, one ahead: the fetcher thread waits while a page is queued."""
+    def _pages(
+        self, created_gte: int | None, starting_after: str | None
+    ) -> Iterator[tuple[list[Any], str]]:
+        """Every page since ``created_gte`` (after ``starting_after``) with the id the next page starts
+        after, one ahead: the fetcher thread waits while a page is queued."""
         source = self._source
         assert source is not None
         ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
         stop = threading.Event()
 
         def fetch_all() -> None:
-            starting_after: str | None = None
+            after = starting_after
             try:
                 while not stop.is_set():
                     page = source.list_events_page(
                         created_gte=created_gte,
-                        starting_after=starting_after,
+                        starting_after=after,
                         types=HANDLED_TYPES,
                         limit=self._page_size,
                     )
+                    last = _last_id(page.events)
                     if page.events:
-                        _put(ready, stop, ("page", page.events))
-                    if not page.has_more or not page.events:
+                        _put(ready, stop, ("page", (page.events, last)))
+                    if not page.has_more or not last:
                         break
-                    starting_after = str(page.events[-1]["id"])
+                    after = last
             except BaseException as exc:  # noqa: BLE001 - handed to the storing thread, raised there
                 _put(ready, stop, ("error", exc))
                 return
@@ -239,36 +307,46 @@ class Poller:
             stop.set()  # storing failed or finished: the fetcher stops after its current request
             fetcher.join()
 
-    def _store(self, events: list[dict[str, Any]]) -> tuple[int, int]:
-        """Insert a page; ids already stored are skipped by the unique constraint (EVT-1)."""
+    def _store(self, events: list[Any], state: cursor.PassState) -> tuple[int, int]:
+        """Insert a page; ids already stored are skipped by the unique constraint (EVT-1).
+
+        An event without an id is logged and skipped; any other odd event is stored as it came and
+        fails when it is applied, with its reason on the Sync screen: the events behind it go on.
+        """
         now = self._ctx.clock.now()
         rows: list[dict[str, Any]] = []
-        newest = 0
         for event in events:
-            obj = (event.get("data") or {}).get("object") or {}
+            event_id = event.get("id") if isinstance(event, dict) else None
+            if not isinstance(event_id, str) or not event_id:
+                log.warning("stripe sync: skipped an event without an id: %.200r", event)
+                continue
+            data = event.get("data")
+            obj = data.get("object") if isinstance(data, dict) else None
             customer = obj.get("customer") if isinstance(obj, dict) else None
-            created = int(event.get("created") or 0)
-            newest = max(newest, created)
+            kind, version = event.get("type"), event.get("api_version")
             rows.append(
                 {
-                    "stripe_id": str(event["id"]),
-                    "kind": str(event.get("type") or ""),
-                    "livemode": bool(event.get("livemode")),
+                    "stripe_id": event_id[:255],
+                    "kind": kind[:100] if isinstance(kind, str) else "",
+                    "livemode": event.get("livemode") is True,
                     "payload": event,
-                    "customer_id": customer if isinstance(customer, str) else "",
-                    "api_version": str(event.get("api_version") or ""),
+                    "customer_id": customer[:255] if isinstance(customer, str) else "",
+                    "api_version": version[:50] if isinstance(version, str) else "",
                     "processed": False,
                     "created_at": now,
-                    "stripe_created": created,
+                    "stripe_created": _created(event),
                     "ignored": False,
                     "attempts": 0,
                 }
             )
+        _make_storable(rows)
         with self._ctx.db.write() as session:
             connection = session.connection()
             # Events certainly not about our objects are stored already settled as ignored: most of a
             # backlog never needs a second look (the same test the processing pass makes).
-            if self._returning_insert():
+            if not rows:
+                new = settled = 0
+            elif self._returning_insert():
                 for index in not_ours(session, list(enumerate(r["payload"] for r in rows)),
                                       self._instance_id(session)):
                     rows[index].update(processed=True, ignored=True, attempts=1)
@@ -288,7 +366,7 @@ class Poller:
                         insert(StripeEvent.__table__).on_conflict_do_nothing(index_elements=["stripe_id"]), fresh
                     )
                 new, settled = len(fresh), len(skip)
-            cursor.advance_cursor(session, newest, now)
+            cursor.save_pass(session, state, now)
         return new, settled
 
     def _returning_insert(self) -> bool:
@@ -394,6 +472,9 @@ class Poller:
         payload = event.payload
         try:
             with session.begin_nested():
+                problem = event_problem(payload)
+                if problem:
+                    raise MalformedEvent(problem)
                 ours = apply_event(session, payload, HandlerContext(instance, now, payload))
                 event.processed, event.ignored = True, not ours
                 event.attempts += 1
