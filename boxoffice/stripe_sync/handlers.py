@@ -77,9 +77,9 @@ def _metadata(obj: dict[str, Any]) -> dict[str, str]:
 
 
 def _foreign(meta: dict[str, str], ctx: HandlerContext) -> bool:
-    """Another Box Office database created this object (several installs on one Stripe account)."""
-    other = meta.get("boxoffice_instance", "")
-    return bool(other) and other != ctx.instance
+    """This database did not create the object: another Box Office database on the same Stripe
+    account, or anything made elsewhere (the dashboard, another integration) that names an order."""
+    return meta.get("boxoffice_instance", "") != ctx.instance
 
 
 def _amount(obj: dict[str, Any], field: str) -> Decimal:
@@ -133,16 +133,21 @@ def record_intent_success(session: Session, intent: dict[str, Any], ctx: Handler
     amount = _amount(intent, "amount_received") or _amount(intent, "amount")
     charge = _s(intent.get("latest_charge"))
     payment = _find_card_payment(session, intent_id, meta)
-    if payment is not None and payment.order_id != order.id:
+    if payment is not None and (
+        payment.order_id != order.id
+        or payment.method not in (PaymentMethod.STRIPE, PaymentMethod.TERMINAL)
+        or (payment.stripe_payment_intent_id and intent_id and payment.stripe_payment_intent_id != intent_id)
+    ):
         payment = None
-    if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
-        return True  # EVT-5 / TRM-8: already recorded (e.g. by the Terminal capture)
-    if payment is not None and payment.status == PaymentStatus.REFUNDED:
-        return True
     if payment is None:
-        method = PaymentMethod.TERMINAL if meta.get("terminal") == "true" else PaymentMethod.STRIPE
-        payment = Payment(order_id=order.id, method=method, amount=amount, created_at=ctx.now)
-        session.add(payment)
+        # Only the attempts this database made may pay its orders: an intent that names an order but
+        # has no local attempt was made elsewhere. It stays stored; a lead can look at it.
+        log.warning("payment intent %s names order %s but no local card attempt: ignored", intent_id, order_id)
+        return False
+    if payment.status == PaymentStatus.SUCCEEDED:
+        return True  # EVT-5 / TRM-8: already recorded (e.g. by the Terminal capture)
+    if payment.status == PaymentStatus.REFUNDED:
+        return True
     payment.status = PaymentStatus.SUCCEEDED
     payment.amount = amount
     payment.stripe_payment_intent_id = intent_id
@@ -331,10 +336,12 @@ def on_dispute_closed(session: Session, dispute: dict[str, Any], ctx: HandlerCon
 
 
 def _session_payment(session: Session, cs: dict[str, Any], ctx: HandlerContext) -> Payment | None:
+    """The local attempt of a Checkout Session: one this database made (its instance id and the
+    attempt in the metadata), or the attempt that stored the session's id."""
     meta = _metadata(cs)
-    if _foreign(meta, ctx):
-        return None
-    payment = _find_card_payment(session, "", meta)
+    payment = None if _foreign(meta, ctx) else _find_card_payment(session, "", meta)
+    if payment is not None and payment.method != PaymentMethod.STRIPE:
+        payment = None
     if payment is None and cs.get("id"):
         payment = session.scalar(
             select(Payment)
@@ -360,7 +367,8 @@ def on_checkout_paid(session: Session, cs: dict[str, Any], ctx: HandlerContext) 
         "id": intent_id,
         "amount": cs.get("amount_total"),
         "currency": cs.get("currency"),
-        "metadata": {**_metadata(cs), "payment_id": str(payment.id), "order_id": str(payment.order_id)},
+        "metadata": {**_metadata(cs), "payment_id": str(payment.id), "order_id": str(payment.order_id),
+                     "boxoffice_instance": ctx.instance, "reference": payment.order.reference},
     }
     return record_intent_success(session, fake_intent, ctx)
 

@@ -339,7 +339,8 @@ class Poller:
                     "attempts": 0,
                 }
             )
-        _make_storable(rows)
+        if not self._returning_insert():
+            _make_storable(rows)  # the one-statement insert below checks while it encodes the page
         with self._ctx.db.write() as session:
             connection = session.connection()
             # Events certainly not about our objects are stored already settled as ignored: most of a
@@ -380,7 +381,11 @@ class Poller:
         fetched and decoded, winning it back costs more than the insert itself). Ids stored before (the
         safety margin re-reads them, or another poller stored them) are skipped; returns the new rows'
         ``ignored`` flags."""
-        page = json.dumps([{k: v for k, v in row.items() if k != "created_at"} for row in rows])
+        try:
+            page = json.dumps([{k: v for k, v in row.items() if k != "created_at"} for row in rows])
+        except (ValueError, TypeError, RecursionError):
+            _make_storable(rows)
+            page = json.dumps([{k: v for k, v in row.items() if k != "created_at"} for row in rows])
         return [bool(r[0]) for r in connection.execute(_SQLITE_PAGE_INSERT, {"page": page, "now": now})]
 
     # ------------------------------------------------------------------ processing

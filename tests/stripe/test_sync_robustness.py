@@ -82,8 +82,9 @@ def test_odd_events_fail_with_their_reason_and_the_rest_goes_on(fake, ctx, db, c
     fake.emit_raw("evt_string", json.dumps("just a string"), created=created)
     fake.emit_raw("evt_data", json.dumps({"id": "evt_data", "type": "charge.refunded", "created": created,
                                           "data": "nothing"}), created=created)
-    deep = '{"id": "evt_deep", "type": "charge.refunded", "created": %d, "data": {"object": %s}}' % (
-        created, "[" * 3000 + "]" * 3000)
+    nested = "[" * 3000 + "]" * 3000
+    deep = f'{{"id": "evt_deep", "type": "charge.refunded", "created": {created}, "data": {{"object": {nested}}}}}'
+
     fake.emit_raw("evt_deep", deep, created=created)
     cards.check_terminal_payment(attempt.payment_id)  # capture: payment_intent.succeeded follows
     report = poller.poll_once()
