@@ -524,6 +524,20 @@ class StripeGateway:
             amount=from_minor_units(int(data.get("amount") or 0), currency),
         )
 
+    def list_charge_refunds(self, charge_id: str) -> list[dict[str, Any]]:
+        """Every refund of a charge as plain dicts (event bodies of newer API versions list none)."""
+        refunds: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"charge": charge_id, "limit": 100}
+        while True:
+            page = self._request("get", "/v1/refunds", params, lean=True)
+            data = page.get("data")
+            if not isinstance(data, list):
+                return refunds
+            refunds.extend(r for r in data if isinstance(r, dict))
+            if not page.get("has_more") or not data:
+                return refunds
+            params["starting_after"] = data[-1]["id"]
+
     # ------------------------------------------------------------------ events
 
     def list_events_page(

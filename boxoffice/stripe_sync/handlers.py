@@ -29,14 +29,21 @@ from boxoffice.services.sales import order_state
 
 log = logging.getLogger(__name__)
 
+SEEN_ON_CHARGE = "Refunded outside Box Office (Stripe shows "
 Handler = Callable[[Session, dict[str, Any], "HandlerContext"], bool]
 
 
-class HandlerContext:
-    """What a handler needs besides the session: this database's instance id and the time."""
+RefundLister = Callable[[str], list[dict[str, Any]]]
 
-    def __init__(self, instance: str, now: datetime, event: dict[str, Any]) -> None:
-        self.instance, self.now, self.event = instance, now, event
+
+class HandlerContext:
+    """What a handler needs besides the session: this database's instance id, the time, and a way to
+    read a charge's refunds from Stripe (event bodies since API version 2022-11-15 carry none)."""
+
+    def __init__(
+        self, instance: str, now: datetime, event: dict[str, Any], refunds_of: RefundLister | None = None
+    ) -> None:
+        self.instance, self.now, self.event, self.refunds_of = instance, now, event, refunds_of
 
 
 def event_object(payload: Any) -> dict[str, Any]:
@@ -253,10 +260,27 @@ def apply_refund_object(session: Session, refund: dict[str, Any], ctx: HandlerCo
         return False
     if status not in ("succeeded", "pending"):
         return True
+    amount = _amount(refund, "amount")
+    placeholder = session.scalar(
+        select(Refund).where(
+            Refund.payment_id == payment.id,
+            Refund.method == RefundMethod.CARD,
+            Refund.stripe_refund_id == "",
+            Refund.idempotency_key.is_(None),
+            Refund.reason.startswith(SEEN_ON_CHARGE),
+            Refund.amount >= amount,
+        ).order_by(Refund.id).limit(1)
+    )
+    if placeholder is not None:
+        # Recorded earlier from the charge's refunded amount alone: this is (part of) that money.
+        if placeholder.amount == amount:
+            placeholder.stripe_refund_id = _s(refund.get("id"))
+            return True
+        placeholder.amount -= amount
     outside = Refund(
         order_id=payment.order_id,
         payment_id=payment.id,
-        amount=_amount(refund, "amount"),
+        amount=amount,
         method=RefundMethod.CARD,
         status=RefundStatus.SUCCEEDED if status == "succeeded" else RefundStatus.PENDING,
         stripe_refund_id=_s(refund.get("id")),
@@ -275,6 +299,46 @@ def on_refund_event(session: Session, obj: dict[str, Any], ctx: HandlerContext) 
     return apply_refund_object(session, obj, ctx)
 
 
+def _reconcile_refunded_amount(
+    session: Session, charge: dict[str, Any], payment: Payment, ctx: HandlerContext
+) -> None:
+    """EVT-8 (c): the charge's ``amount_refunded`` is the truth whatever the event shape; money
+    refunded on Stripe that no local refund accounts for is recorded as refunded outside Box Office
+    (never the other way: a smaller figure from an older event changes nothing)."""
+    if "amount_refunded" not in charge:
+        return
+    refunded = _amount(charge, "amount_refunded")
+    session.flush()
+    local = sum(
+        (r.amount for r in session.scalars(
+            select(Refund).where(
+                Refund.payment_id == payment.id,
+                Refund.method == RefundMethod.CARD,
+                Refund.status.in_((RefundStatus.SUCCEEDED, RefundStatus.PENDING)),
+            )
+        )),
+        Decimal("0"),
+    )
+    missing = min(refunded, payment.amount) - local
+    if missing <= 0:
+        return
+    session.add(
+        Refund(
+            order_id=payment.order_id,
+            payment_id=payment.id,
+            amount=missing,
+            method=RefundMethod.CARD,
+            status=RefundStatus.SUCCEEDED,
+            stripe_refund_id="",
+            reason=f"{SEEN_ON_CHARGE}{format_money(refunded, _s(charge.get('currency')).upper() or 'USD')} "
+            f"refunded on {_s(charge.get('id'))})",
+            created_at=ctx.now,
+        )
+    )
+    session.flush()
+    log.warning("charge %s: %s refunded on Stripe without a local refund", charge.get("id"), missing)
+
+
 def on_charge_refunded(session: Session, charge: dict[str, Any], ctx: HandlerContext) -> bool:
     """EVT-8 with fixes (a)-(d): refunds reconciled one by one; statuses from succeeded refunds only."""
     intent_id = _s(charge.get("payment_intent"))
@@ -284,9 +348,15 @@ def on_charge_refunded(session: Session, charge: dict[str, Any], ctx: HandlerCon
     if payment is None:
         return False
     refunds = charge.get("refunds")
-    for refund in (refunds.get("data") if isinstance(refunds, dict) else None) or []:
+    listed = refunds.get("data") if isinstance(refunds, dict) else None
+    if not isinstance(listed, list) and ctx.refunds_of is not None and _s(charge.get("id")):
+        # Event bodies follow the account's API version at the event's creation: since 2022-11-15 a
+        # charge carries no refunds list, and before 2024-10-28 no refund.* event comes for it.
+        listed = ctx.refunds_of(_s(charge.get("id")))
+    for refund in listed or []:
         if isinstance(refund, dict):
             apply_refund_object(session, refund, ctx)
+    _reconcile_refunded_amount(session, charge, payment, ctx)
     if (charge.get("refunded") and _amount(charge, "amount_refunded") >= _amount(charge, "amount")
             and payment.status == PaymentStatus.SUCCEEDED):
         payment.status = PaymentStatus.REFUNDED

@@ -26,7 +26,7 @@ from boxoffice.errors import ConfigError
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.money.ports import EventPage, GatewayRequestRefused, GatewayUnavailable
 from boxoffice.stripe_sync import cursor
-from boxoffice.stripe_sync.handlers import HANDLED_TYPES, HandlerContext, apply_event, event_problem, not_ours
+from boxoffice.stripe_sync.handlers import HANDLED_TYPES, HandlerContext, RefundLister, apply_event, event_problem, not_ours
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +176,8 @@ class Poller:
         self._holder = holder or f"{ctx.desk_name}#{uuid.uuid4().hex[:8]}"
         self._page_size, self._margin = page_size, safety_margin
         self._instance_cache: str | None = None
+        lister = getattr(source, "list_charge_refunds", None)
+        self._refunds_of: RefundLister | None = lister if callable(lister) else None
 
     # ------------------------------------------------------------------ one catch-up
 
@@ -480,7 +482,7 @@ class Poller:
                 problem = event_problem(payload)
                 if problem:
                     raise MalformedEvent(problem)
-                ours = apply_event(session, payload, HandlerContext(instance, now, payload))
+                ours = apply_event(session, payload, HandlerContext(instance, now, payload, self._refunds_of))
                 event.processed, event.ignored = True, not ours
                 event.attempts += 1
                 event.next_attempt_at = None
