@@ -317,7 +317,7 @@ def _reconcile_refunded_amount(
                 Refund.status.in_((RefundStatus.SUCCEEDED, RefundStatus.PENDING)),
             )
         )),
-        Decimal("0"),
+        Decimal(0),
     )
     missing = min(refunded, payment.amount) - local
     if missing <= 0:

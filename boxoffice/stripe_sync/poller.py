@@ -26,7 +26,14 @@ from boxoffice.errors import ConfigError
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.money.ports import EventPage, GatewayRequestRefused, GatewayUnavailable
 from boxoffice.stripe_sync import cursor
-from boxoffice.stripe_sync.handlers import HANDLED_TYPES, HandlerContext, RefundLister, apply_event, event_problem, not_ours
+from boxoffice.stripe_sync.handlers import (
+    HANDLED_TYPES,
+    HandlerContext,
+    RefundLister,
+    apply_event,
+    event_problem,
+    not_ours,
+)
 
 log = logging.getLogger(__name__)
 
