@@ -166,7 +166,11 @@ def record_intent_success(session: Session, intent: dict[str, Any], ctx: Handler
     if detail is not None and detail.capture_status != CaptureStatus.CAPTURED:
         detail.capture_status, detail.captured_at = CaptureStatus.CAPTURED, ctx.now  # TRM-8 [DESK]
     currency = order.conference.currency
-    if order.status == OrderStatus.PENDING:
+    if order.status == OrderStatus.PENDING and order_state.retake_lapsed_hold(session, order, ctx.now):
+        # DEC-14: the money is in, the stock is gone: recorded, the order waits for a lead.
+        _attention(order, order_state.OVERSOLD_NOTE)
+        log.warning("order %s: card money after its hold lapsed and its stock sold", order.reference)
+    elif order.status == OrderStatus.PENDING:
         if not order_state.settle_if_fully_paid(session, order):
             log.info("order %s: card payment %s recorded, balance still due", order.reference, amount)
     else:  # new money on a settled, cancelled or refunded order: never revive it, alert staff

@@ -33,7 +33,7 @@ from boxoffice.domain.models import (
     SyncState,
     TerminalPayment,
 )
-from boxoffice.errors import NotFound, OrderStateError, PaymentError, UserError
+from boxoffice.errors import NotFound, OrderStateError, PaymentError, SoldOut, UserError
 from boxoffice.money import format_money
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.desk.shifts import open_shift_id
@@ -213,6 +213,13 @@ class CardPaymentService:
             return view
         attempt = self._attempt(payment_id)
         intent = gw.retrieve_payment_intent(view.payment_intent_id, currency=view.currency)
+        if intent.status == "requires_capture" and self._stock_gone(payment_id):
+            self._cancel_intent_quietly(attempt, intent.id)
+            return self._fail(
+                payment_id,
+                "The card was not charged: the order's hold lapsed and its tickets were sold meanwhile.",
+                CaptureStatus.CANCELLED,
+            )
         if intent.status == "requires_capture":
             intent_id = intent.id
 
@@ -466,6 +473,9 @@ class CardPaymentService:
             balance = order_state.outstanding_balance(session, order)
             if balance <= 0:
                 raise OrderStateError(f"Order {order.reference} is already fully paid.")
+            problem = order_state.retake_lapsed_hold(session, order, now)
+            if problem:  # DEC-14
+                raise SoldOut(f"{problem} No card payment was started.")
             earlier = self._in_flight(session, order.id)
             if earlier is not None:  # PAY-11 [FIX]
                 raise PaymentError(
@@ -640,13 +650,25 @@ class CardPaymentService:
                     detail.receipt_url = intent.receipt_url
                 session.flush()
                 if order.status == OrderStatus.PENDING:
-                    order_state.settle_if_fully_paid(session, order)
+                    if order_state.retake_lapsed_hold(session, order, now):  # DEC-14: money is in
+                        if order_state.OVERSOLD_NOTE not in order.needs_attention:
+                            order.needs_attention = (order.needs_attention + "\n" + order_state.OVERSOLD_NOTE).strip()
+                    else:
+                        order_state.settle_if_fully_paid(session, order)
                 else:
                     order.needs_attention = (
                         order.needs_attention + "\nCard money received for an order that "
                         f"is {order.status.value}: refund it."
                     ).strip()
             return self._view(session, payment)
+
+    def _stock_gone(self, payment_id: int) -> str:
+        """DEC-14 before a capture: the order's lapsed hold is taken back, or what is missing."""
+        with self._ctx.db.write() as session:
+            payment = self._payment(session, payment_id)
+            order = session.get(Order, payment.order_id, with_for_update=True)
+            assert order is not None
+            return order_state.retake_lapsed_hold(session, order, self._ctx.clock.now())
 
     def _fail(
         self, payment_id: int, reason: str, capture: CaptureStatus = CaptureStatus.FAILED
