@@ -75,3 +75,19 @@ def test_db_check_reports_sold_plus_held_above_stock(ctx, db, clock, last_seat):
         assert findings and "oversold by 1" in findings[0].message
         clock_later = clock.now() + timedelta(hours=1)  # once the hold lapsed, it no longer counts
         assert stock_findings(s, clock_later) == []
+
+
+def test_a_card_refund_without_a_succeeded_card_payment_says_so(ctx, db, last_seat):
+    from boxoffice.domain.models import PaymentMethod, PaymentStatus
+    from boxoffice.errors import RefundError
+    from boxoffice.services.money.refunds import RefundService
+    from tests.services.money_helpers import FakeGateway
+
+    conference_id, ticket_id = last_seat
+    order = _order(ctx, db, conference_id, ticket_id, "Ada")
+    with db.write() as s:  # the card was declined, then the lead comped the balance
+        s.add(Payment(order_id=order.id, method=PaymentMethod.TERMINAL, status=PaymentStatus.FAILED,
+                      amount=Decimal("100.00")))
+    PaymentService(ctx).comp(order.id, reason="speaker")
+    with pytest.raises(RefundError, match="no succeeded card payment"):
+        RefundService(ctx, FakeGateway()).refund(order.id, Decimal("10.00"), method="card", reason="x")

@@ -260,6 +260,11 @@ class RefundService:
         currency = order.conference.currency
         limit = view.by_method[how.value]
         if amount > limit:
+            if how == RefundMethod.CARD and not _money_in(session, order.id)["card"]:
+                raise RefundError(
+                    f"Order {order.reference} has no succeeded card payment, so nothing can go back to a "
+                    "card. Refund in cash, by manual refund or as store credit."
+                )
             if view.total_refundable <= 0:
                 raise RefundError(f"Everything paid on order {order.reference} has already been refunded.")
             what = {"card": "to the card", "cash": "in cash", "manual": "by manual refund",
