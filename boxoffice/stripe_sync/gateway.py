@@ -28,6 +28,22 @@ from boxoffice.stripe_sync import keys
 
 log = logging.getLogger(__name__)
 
+SUPPORTED_STRIPE = ((16, 1), (17, 0))  # stripe-python versions tested: >=16.1, <17 (pyproject.toml)
+
+
+def stripe_version_problem(version: str) -> str:
+    """Why this stripe-python cannot be used ("" when it is in the tested range). Below 16 the retry
+    hook takes other arguments and ``raw_request`` is missing; 17 may change both again."""
+    try:
+        found = tuple(int(part) for part in version.split(".")[:2])
+    except ValueError:
+        return f"stripe-python {version!r} is not a version this desk knows."
+    low, high = SUPPORTED_STRIPE
+    if not low <= found < high:
+        return (f"stripe-python {version} is installed; card payments need a version from "
+                f"{low[0]}.{low[1]} up to (not including) {high[0]}.{high[1]}. Reinstall Box Office.")
+    return ""
+
 API_VERSION = "2024-12-18.acacia"  # STR-2: pinned
 FIND_PAGES = 5  # newest objects read when looking for an attempt's own intent or session
 REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
@@ -140,6 +156,9 @@ class StripeGateway:
         rate_limit_retries: int = 3,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        problem = stripe_version_problem(stripe.VERSION)
+        if problem:
+            raise ConfigError(problem)
         self._key = keys.validate_secret_key(secret_key)
         self.api_base = api_base.rstrip("/")
         self.masked_key = keys.mask(self._key)
