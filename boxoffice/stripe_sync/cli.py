@@ -42,6 +42,8 @@ def _summary(report: SyncReport) -> str:
     data: dict[str, object] = dict(report.as_dict())
     if not report.online:
         data["error"] = report.message
+    if report.warning:
+        data["warning"] = report.warning
     return json.dumps(data, separators=(", ", ": "))
 
 

@@ -41,6 +41,8 @@ SAFETY_MARGIN_SECONDS = 300  # events can become visible a little after their ``
 PAGE_SIZE = 100
 PROCESS_BATCH = 100
 MAX_BACKOFF = timedelta(hours=1)
+EVENT_WINDOW = timedelta(days=30)  # Stripe keeps events for 30 days
+WARN_AFTER = timedelta(days=25)
 
 
 class MalformedEvent(ValueError):
@@ -68,6 +70,7 @@ class SyncReport:
     online: bool = True
     message: str = ""
     finished_at: datetime | None = None
+    warning: str = ""  # the last successful poll is near (or past) Stripe's 30-day event window
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -161,6 +164,20 @@ def _make_storable(rows: list[dict[str, Any]]) -> None:
                               "boxoffice_problem": f"The event could not be stored: {reason}."}
 
 
+def window_warning(last_success: datetime | None, now: datetime) -> str:
+    """A warning when the last successful poll is older than 25 days ("" otherwise)."""
+    if last_success is None or now - last_success <= WARN_AFTER:
+        return ""
+    days = (now - last_success).days
+    if now - last_success < EVENT_WINDOW:
+        return (f"The last successful sync with Stripe was {days} days ago. Stripe keeps events for 30 "
+                "days only: connect this desk to Stripe soon, or card payments and refunds made "
+                "meanwhile may never reach the orders.")
+    return (f"The last successful sync with Stripe was {days} days ago, longer than the 30 days Stripe "
+            "keeps events: some card payments, refunds or disputes may be missing. Compare the orders "
+            "with the Stripe dashboard.")
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Backoff for a failing event: 10 s, 20 s, 40 s, ... up to an hour."""
     return min(timedelta(seconds=10 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
@@ -199,6 +216,10 @@ class Poller:
             if not cursor.acquire_lease(session, self._holder, now):
                 return SyncReport(0, 0, 0, 0, 0, message="another desk is syncing", finished_at=now)
         problem = ""
+        with self._ctx.db.read() as session:
+            warning = window_warning(cursor.last_successful_poll(session), now)
+        if warning:
+            log.warning("stripe sync: %s", warning)
         try:
             fetched, new, settled, problem = self._fetch()
             processed, ignored, failed = self.process_pending()
@@ -218,6 +239,7 @@ class Poller:
             online=not problem,
             message=problem,
             finished_at=self._ctx.clock.now(),
+            warning=warning,
         )
         if fetched or processed or failed:
             log.info("stripe sync: %s", report.as_dict())

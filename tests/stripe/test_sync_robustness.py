@@ -127,3 +127,21 @@ def test_fake_lists_newest_first_within_one_second(fake, gateway):
         _intent_event(fake, n, fake.now)
     page = gateway.list_events_page(created_gte=None, starting_after=None)
     assert [e["data"]["object"]["id"] for e in page.events] == ["pi_2", "pi_1", "pi_0"]
+
+
+def test_a_desk_offline_for_26_days_is_warned_in_sync_once(fake, ctx, db, clock, gateway):
+
+    from boxoffice.stripe_sync.cli import _summary
+
+    poller = Poller(ctx, gateway)
+    assert poller.poll_once().warning == ""
+    clock.advance(days=26)
+    fake.add_fault("get", "/v1/events", status=503, times=100)
+    report = Poller(ctx, make_gateway(fake.url, max_network_retries=0)).poll_once()
+    assert not report.online and "26 days ago" in report.warning and "30 days" in report.warning
+    assert "26 days ago" in json.loads(_summary(report))["warning"]
+    fake.faults.clear()
+    clock.advance(days=5)
+    late = poller.poll_once()
+    assert late.online and "Compare the orders" in late.warning
+    assert poller.poll_once().warning == ""  # caught up: no warning any more
