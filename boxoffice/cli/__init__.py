@@ -22,7 +22,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "boxoffice.cli.run_command": ("run",),
     "boxoffice.cli.db_commands": ("db",),
     "boxoffice.cli.conference_commands": ("import-conference", "seed-demo"),
-    "boxoffice.stripe_sync.cli": ("sync",),
+    "boxoffice.stripe_sync.cli": ("sync", "stripe"),
     "boxoffice.cli.selftest_command": ("--self-test",),
 }
 DEFAULT_COMMAND = "run"

@@ -6,6 +6,7 @@ import json
 import logging
 import random
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -443,6 +444,24 @@ class StripeGateway:
     def cancel_reader_action(self, reader_id: str, *, idempotency_key: str) -> GatewayReader:
         data = self._request(
             "post", f"/v1/terminal/readers/{reader_id}/cancel_action", {}, idempotency_key=idempotency_key
+        )
+        return self._reader(data)
+
+    def simulate_tap(self, reader_id: str, *, card_number: str = "") -> GatewayReader:
+        """Stripe's test helper: a card is presented to a simulated reader (test keys only)."""
+        if self._key.startswith(("sk_live_", "rk_live_")):
+            raise ConfigError(
+                "simulate-tap only works with a test key (sk_test_ or rk_test_): with a live key a real "
+                "card must be presented to a real reader."
+            )
+        params: dict[str, Any] = {"type": "card_present"}
+        if card_number:
+            params["card_present"] = {"number": card_number}
+        data = self._request(
+            "post",
+            f"/v1/test_helpers/terminal/readers/{reader_id}/present_payment_method",
+            params,
+            idempotency_key=f"simulate-tap-{uuid.uuid4().hex}",
         )
         return self._reader(data)
 
