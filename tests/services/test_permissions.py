@@ -114,6 +114,8 @@ OPERATIONS: dict[str, tuple[Permission, Op]] = {
         w.cash_payment_id, reason="keyed twice")),
     "refunds.refund": (Permission.REFUND, lambda w: w.app.refunds.refund(
         w.paid_order_id, D("10.00"), method="cash", reason="left early")),
+    "refunds.cancel_units": (Permission.REFUND, lambda w: w.app.refunds.cancel_units(
+        w.paid_order_id, {w.app.orders.detail(w.paid_order_id).lines[0].id: 1}, method="cash", reason="ill")),
     "orders.cancel": (Permission.CANCEL_ORDER, lambda w: w.app.orders.cancel(w.pending_order_id)),
     "credits.issue": (Permission.ISSUE_CREDIT, lambda w: w.app.credits.issue(
         w.customer_id, w.conference_id, D("5.00"), note="sorry")),

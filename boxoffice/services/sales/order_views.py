@@ -38,6 +38,11 @@ class OrderLineView:
     unit_price: Decimal
     discount: Decimal
     line_total: Decimal
+    cancelled: int = 0  # units a lead cancelled (DEC-10); ``quantity`` still says what was bought
+
+    @property
+    def live(self) -> int:
+        return self.quantity - self.cancelled
 
 
 @dataclass(frozen=True)

@@ -230,6 +230,7 @@ def _detail(session: Session, order: Order) -> OrderDetail:
             unit_price=li.unit_price,
             discount=li.discount_amount,
             line_total=li.line_total,
+            cancelled=li.cancelled_quantity,
         )
         for li in session.scalars(
             select(OrderLineItem).where(OrderLineItem.order_id == order.id).order_by(OrderLineItem.id)
