@@ -31,6 +31,8 @@ def receipt_lines(detail: Any, display: Display, heading: str = "") -> list[str]
         lines.append(f"{line.quantity} × {line.description}  {display.money(line.line_total)}")
         if line.discount:
             lines.append(f"    discount −{display.money(line.discount)}")
+        if line.cancelled:
+            lines.append(f"    {line.cancelled} cancelled")
     lines.append("")
     lines.append(f"Subtotal {display.money(summary.subtotal)}")
     if summary.discount:

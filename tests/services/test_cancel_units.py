@@ -93,7 +93,7 @@ def test_cancelling_a_ticket_unit_in_cash_refunds_it_releases_its_stock_and_void
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "cancel_units")).one()
         assert entry.target_id == order_id and entry.amount_before == D("225.00")
         assert entry.amount_after == D("125.00")
-        assert '"units": {"%d": 1}' % ticket.id in entry.detail
+        assert f'"units": {{"{ticket.id}": 1}}' in entry.detail
 
 
 def test_the_attendees_named_by_the_lead_are_the_ones_voided(ctx, db, s) -> None:  # type: ignore[no-untyped-def]

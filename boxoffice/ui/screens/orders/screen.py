@@ -1,7 +1,8 @@
 """The Orders screen: search as you type over a lazily fetched table, filters, detail and actions.
 
 Signals: ``take_payment_requested(OrderSummary)`` (re-open a pending order in the payment dialog),
-``credit_issued()`` after a refund made store credit.
+``credit_issued()`` after a refund made store credit, ``stock_changed()`` after cancelled units gave
+their stock back (the Sell screen's counts refresh).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ DATES = ("Any date", "Today", "Yesterday", "Last 7 days")
 class OrdersScreen(QWidget):
     take_payment_requested = Signal(object)
     credit_issued = Signal()
+    stock_changed = Signal()
 
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -282,6 +284,10 @@ class OrdersScreen(QWidget):
         if result.credit_id is not None:
             text += " as store credit"
             self.credit_issued.emit()
+        if result.units_cancelled:
+            units = result.units_cancelled
+            text += f"; {units} unit{'s' if units != 1 else ''} cancelled and back on sale"
+            self.stock_changed.emit()
         self._after_change(result.order)
         self.desk.messages.info(text + ".", near=self.message)
 
