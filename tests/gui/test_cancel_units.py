@@ -86,3 +86,48 @@ def test_a_refund_by_amount_keeps_the_seat_sold(qtbot, desk, services, catalogue
     qtbot.waitUntil(lambda: orders.refund_dialog is None and orders.detail.summary.status == "partially_refunded")
     assert "back on sale" not in orders.message.text()
     assert services.catalog.remaining_all(catalogue.conference_id)[("addon", catalogue.workshop)] == 49
+
+
+def _oversold_order(services, catalogue):  # type: ignore[no-untyped-def]
+    """The last seat: Ada's part-paid order lapses, Bob buys the seat, Ada's card money comes in late."""
+    from datetime import timedelta
+
+    from boxoffice.domain.models import Order, Payment, PaymentMethod, PaymentStatus
+    from boxoffice.services.sales.order_state import OVERSOLD_NOTE
+
+    ada = services.customers.get_or_create(name="Ada Lovelace", email="ada@example.org", company="")
+    cart = services.carts.open_cart(catalogue.conference_id, ada.id)
+    services.carts.add_ticket(cart.id, catalogue.last_one, 1)
+    order = services.checkout.checkout(cart.id)
+    services.payments.pay_cash(order.id, Decimal("30.00"))
+    with services.db.write() as session:   # its hold lapsed long ago
+        session.get(Order, order.id).hold_expires_at = services.ctx.clock.now() - timedelta(hours=1)
+    paid_cash_sale(services, catalogue.conference_id, name="Bob Byte", email="bob@example.org",
+                   tickets={catalogue.last_one: 1})
+    with services.db.write() as session:   # as card sync leaves it (DEC-14)
+        session.add(Payment(order_id=order.id, method=PaymentMethod.STRIPE, status=PaymentStatus.SUCCEEDED,
+                            amount=Decimal("50.00"), stripe_payment_intent_id="pi_late"))
+        session.get(Order, order.id).needs_attention = OVERSOLD_NOTE
+    return order
+
+
+def test_a_lead_admits_an_oversold_order_from_the_orders_screen(qtbot, desk, services, catalogue) -> None:  # type: ignore[no-untyped-def]
+    from boxoffice.ui.screens.orders.screen import OrdersScreen
+
+    order = _oversold_order(services, catalogue)
+    screen = OrdersScreen(desk)
+    qtbot.addWidget(screen)
+    screen.show()
+    screen.show_reference(order.reference)
+    qtbot.waitUntil(lambda: screen.detail is not None and screen.detail.summary.id == order.id)
+    assert screen.admit.isVisible() and screen.admit.isEnabled()
+    assert "Oversold: needs a lead" in screen.detail_view.toPlainText()
+    qtbot.mouseClick(screen.admit, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.admit_dialog is not None)
+    dialog = screen.admit_dialog
+    dialog.setTextValue("An extra chair at the back")
+    dialog.accept()
+    qtbot.waitUntil(lambda: screen.detail.summary.status == "paid")
+    assert "admitted beyond the stock" in screen.message.text()
+    assert not screen.admit.isVisible()
+    assert services.catalog.remaining_all(catalogue.conference_id)[("ticket", catalogue.last_one)] == -1

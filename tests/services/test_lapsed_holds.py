@@ -91,3 +91,59 @@ def test_a_card_refund_without_a_succeeded_card_payment_says_so(ctx, db, last_se
     PaymentService(ctx).comp(order.id, reason="speaker")
     with pytest.raises(RefundError, match="no succeeded card payment"):
         RefundService(ctx, FakeGateway()).refund(order.id, Decimal("10.00"), method="card", reason="x")
+
+
+def _oversold(ctx, db, clock, last_seat):  # type: ignore[no-untyped-def]
+    """What card money after a lapsed hold leaves behind: the money recorded, the order flagged."""
+    from boxoffice.domain.models import PaymentMethod, PaymentStatus
+    from boxoffice.services.sales.order_state import OVERSOLD_NOTE
+
+    conference_id, ticket_id = last_seat
+    ShiftService(ctx).open("100", conference_id=conference_id)
+    first = _order(ctx, db, conference_id, ticket_id, "Ada")
+    PaymentService(ctx).pay_cash(first.id, "30")  # part paid: the sweep flags it, never cancels it
+    clock.advance(minutes=30)  # its hold lapses; the seat is sold again
+    second = _order(ctx, db, conference_id, ticket_id, "Grace")
+    PaymentService(ctx).pay_cash(second.id, "100")
+    with db.write() as s:  # a pay-on-phone link completed late: recorded and flagged, not settled
+        s.add(Payment(order_id=first.id, method=PaymentMethod.STRIPE, status=PaymentStatus.SUCCEEDED,
+                      amount=Decimal("30.00"), stripe_payment_intent_id="pi_late"))
+        s.get(Order, first.id).needs_attention = OVERSOLD_NOTE
+    return first, ticket_id
+
+
+def test_a_lead_admits_an_oversold_order_anyway_and_the_stock_goes_negative(ctx, db, clock, last_seat) -> None:  # type: ignore[no-untyped-def]
+    from boxoffice.domain.models import Attendee, AuditEntry
+    from boxoffice.services.sales.catalog import CatalogService
+    from boxoffice.services.sales.orders import OrderService
+
+    first, ticket_id = _oversold(ctx, db, clock, last_seat)
+    orders = OrderService(ctx)
+    summary = orders.admit_oversold(first.id, reason="an extra chair at the back")
+    assert summary.status == "pending" and summary.needs_attention == "" and summary.balance == Decimal("40.00")
+    assert summary.hold_expires_at > clock.now()
+    paid = PaymentService(ctx).pay_cash(first.id, "40")  # the rest: the hold is live, nothing refused
+    assert paid.paid_in_full and paid.order.status == "paid"
+    with db.read() as s:
+        assert s.get(TicketType, ticket_id).sold_quantity == 2
+        assert s.query(Attendee).filter_by(order_id=first.id).count() == 1
+        entry = s.query(AuditEntry).filter_by(action="admit_oversold").one()
+        assert entry.target_id == first.id and "extra chair" in entry.detail and "0 Workshop left" in entry.detail
+        assert [f.kind for f in stock_findings(s, clock.now())] == ["stock"]  # db check sees it, as it should
+    assert CatalogService(ctx).remaining_all(last_seat[0])[("ticket", ticket_id)] <= 0
+
+
+def test_admitting_needs_a_lead_a_reason_and_a_flagged_order(ctx, db, clock, last_seat) -> None:  # type: ignore[no-untyped-def]
+    from boxoffice.errors import InvalidInput, OrderStateError, PermissionDenied
+    from boxoffice.services.sales.orders import OrderService
+    from boxoffice.services.staff.access import Actor, Role, acting_as
+
+    first, _ticket_id = _oversold(ctx, db, clock, last_seat)
+    orders = OrderService(ctx)
+    with acting_as(Actor(staff_id=None, name="Val", role=Role.VOLUNTEER)), pytest.raises(PermissionDenied):
+        orders.admit_oversold(first.id, reason="extra chair")
+    with pytest.raises(InvalidInput, match="Say why"):
+        orders.admit_oversold(first.id, reason="  ")
+    orders.admit_oversold(first.id, reason="extra chair")
+    with pytest.raises(OrderStateError, match="not waiting for a lead"):
+        orders.admit_oversold(first.id, reason="again")

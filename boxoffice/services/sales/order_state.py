@@ -37,6 +37,7 @@ from boxoffice.domain.models import (
 from boxoffice.errors import OrderStateError
 from boxoffice.money import ZERO
 from boxoffice.services.checkin import roster
+from boxoffice.services.sales.order_views import OVERSOLD_MARK
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ def transition(
 # --------------------------------------------------------------------------- lapsed holds (DEC-14)
 
 OVERSOLD_NOTE = (
-    "Oversold: needs a lead. Card money came in after this order's hold lapsed and its stock was "
+    f"{OVERSOLD_MARK} Card money came in after this order's hold lapsed and its stock was "
     "sold meanwhile. Admit anyway or refund it."
 )
 

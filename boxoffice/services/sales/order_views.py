@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+# How an order flagged after an oversell (DEC-14) starts its attention note.
+OVERSOLD_MARK = "Oversold: needs a lead."
+
 
 @dataclass(frozen=True)
 class OrderSummary:
@@ -26,6 +29,11 @@ class OrderSummary:
     hold_expires_at: datetime | None
     needs_attention: str
     disputed: bool
+
+    @property
+    def oversold(self) -> bool:
+        """Card money came in after the hold lapsed and the stock was sold: a lead admits or refunds."""
+        return self.status == "pending" and OVERSOLD_MARK in self.needs_attention
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -55,6 +56,7 @@ class OrdersScreen(QWidget):
         self.detail: Any = None
         self.refund_dialog: RefundDialog | None = None
         self.void_dialog: VoidPaymentDialog | None = None
+        self.admit_dialog: QInputDialog | None = None
         self._select_reference = ""
         self.model = OrdersModel(desk.services.orders, desk.tasks, desk.conference_id, desk.display, self)
 
@@ -102,8 +104,12 @@ class OrdersScreen(QWidget):
         self.refund = QPushButton("&Refund…")
         self.cancel_order = QPushButton("Cancel order")
         self.cancel_order.setProperty("role", "danger")
+        self.admit = QPushButton("&Admit anyway…")
+        self.admit.setToolTip("Keep an order whose stock was sold while its hold had lapsed: the stock goes "
+                              "below zero (leads; a reason is asked and recorded)")
         actions.addWidget(self.take_payment)
         actions.addWidget(self.refund)
+        actions.addWidget(self.admit)
         actions.addWidget(self.cancel_order)
         receipts = QHBoxLayout()
         self.save_pdf = QPushButton("Save receipt PDF")
@@ -140,6 +146,7 @@ class OrdersScreen(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda current, _prev: self._load_detail(current.row()))
         self.take_payment.clicked.connect(self._on_take_payment_clicked)
         self.refund.clicked.connect(self.open_refund)
+        self.admit.clicked.connect(self.open_admit)
         self.void_payment.clicked.connect(self.open_void)
         self.cancel_order.clicked.connect(self._on_cancel_clicked)
         self.save_pdf.clicked.connect(self._on_save_pdf_clicked)
@@ -239,6 +246,9 @@ class OrdersScreen(QWidget):
         self.take_payment.setEnabled(status == "pending")
         self.cancel_order.setEnabled(status == "pending")
         self.refund.setEnabled(status in ("paid", "partially_refunded"))
+        oversold = detail is not None and detail.summary.oversold
+        self.admit.setVisible(oversold)
+        self.admit.setEnabled(oversold)
         self.save_pdf.setEnabled(detail is not None)
         self.print_button.setEnabled(detail is not None)
         self.void_payment.setEnabled(bool(voidable_payments(detail)))
@@ -263,6 +273,33 @@ class OrdersScreen(QWidget):
 
         self.desk.tasks.read(lambda: refunds.refundable(detail.summary.id), show,
                              lambda exc: self.desk.messages.show_error(exc, near=self.message), owner=self)
+
+    def open_admit(self) -> None:
+        """DEC-14: a lead keeps an oversold order; the reason goes into the audit log."""
+        if self.detail is None or not self.detail.summary.oversold or self.admit_dialog is not None:
+            return
+        summary = self.detail.summary
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(f"Admit {summary.reference} anyway")
+        dialog.setLabelText("Its stock was sold while its hold had lapsed. Admitting it takes the stock below "
+                            "zero (an extra chair, a second T-shirt order).\n\nWhy is it admitted?")
+        dialog.setOkButtonText("Admit anyway")
+        dialog.textValueSelected.connect(lambda reason: self._admit(summary.id, reason))
+        dialog.finished.connect(lambda _code: setattr(self, "admit_dialog", None))
+        self.admit_dialog = dialog
+        dialog.open()
+
+    def _admit(self, order_id: int, reason: str) -> None:
+        orders, operator = self.desk.services.orders, self.desk.operator_id
+
+        def done(summary: Any) -> None:
+            self._after_change(summary)
+            self.desk.messages.info(f"{summary.reference} admitted beyond the stock." + (
+                f" {self.desk.display.money(summary.balance)} is still due." if summary.balance else ""),
+                near=self.message)
+
+        self.desk.tasks.write(lambda: orders.admit_oversold(order_id, reason=reason, operator_id=operator), done,
+                              lambda exc: self.desk.messages.show_error(exc, near=self.message), owner=self)
 
     def open_void(self) -> None:
         if not voidable_payments(self.detail):
