@@ -576,6 +576,22 @@ class StripeGateway:
                 return refunds
             params["starting_after"] = data[-1]["id"]
 
+    def list_objects_page(
+        self, kind: str, *, created_gte: int, starting_after: str | None, limit: int = 100
+    ) -> EventPage:
+        """One page (newest first) of the payment intents, refunds or disputes created since
+        ``created_gte``, as plain dicts: the catch-up when the events themselves are gone (30 days)."""
+        path = {"payment_intent": "/v1/payment_intents", "refund": "/v1/refunds", "dispute": "/v1/disputes"}[kind]
+        params: dict[str, Any] = {"limit": limit, "created": {"gte": created_gte}}
+        if starting_after:
+            params["starting_after"] = starting_after
+        page = self._request("get", path, params, lean=True)
+        data = page.get("data")
+        return EventPage(
+            events=[o for o in data if isinstance(o, dict)] if isinstance(data, list) else [],
+            has_more=bool(page.get("has_more")),
+        )
+
     # ------------------------------------------------------------------ events
 
     def list_events_page(

@@ -178,6 +178,55 @@ def window_warning(last_success: datetime | None, now: datetime) -> str:
             "with the Stripe dashboard.")
 
 
+def caught_up_warning(last_success: datetime, now: datetime, found: int) -> str:
+    """After a catch-up from the objects themselves: what was done, and what still deserves a look."""
+    return (f"The last successful sync with Stripe was {(now - last_success).days} days ago, longer than the "
+            f"30 days Stripe keeps events, so the card payments, refunds and disputes made since were read "
+            f"from Stripe directly ({found} found). Changes to older payments in that time (a dispute "
+            "closed, a refund failed) may still be missing. Compare the orders with the Stripe dashboard.")
+
+
+def _intent_event_type(intent: dict[str, Any]) -> str:
+    status = intent.get("status")
+    if status == "succeeded":
+        return "payment_intent.succeeded"
+    if status == "canceled":
+        return "payment_intent.canceled"
+    if status == "requires_payment_method" and intent.get("last_payment_error"):
+        return "payment_intent.payment_failed"
+    return ""  # still open (processing, requires capture, ...): its events come later, within the window
+
+
+def _dispute_event_type(dispute: dict[str, Any]) -> str:
+    closed = dispute.get("status") in ("won", "lost", "warning_closed", "charge_refunded")
+    return "charge.dispute.closed" if closed else "charge.dispute.created"
+
+
+# kind listed -> the event type the object stands for ("" to skip it)
+_CATCH_UP_KINDS: tuple[tuple[str, Any], ...] = (
+    ("payment_intent", _intent_event_type),
+    ("refund", lambda refund: "refund.updated"),
+    ("dispute", _dispute_event_type),
+)
+
+
+def object_as_event(kind: str, obj: dict[str, Any], event_type: str) -> dict[str, Any]:
+    """A stand-in event for an object read directly: the same handlers apply it. Its id names the object
+    and its state, so a second catch-up of an unchanged object stores nothing new."""
+    created = obj.get("created")
+    state = obj.get("status") if isinstance(obj.get("status"), str) else ""
+    return {
+        "id": f"catchup_{obj.get('id')}_{state}"[:255],
+        "object": "event",
+        "type": event_type,
+        "created": created if isinstance(created, int) and not isinstance(created, bool) else 0,
+        "livemode": obj.get("livemode") is True,
+        "api_version": None,
+        "data": {"object": obj},
+        "boxoffice_catch_up": kind,
+    }
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Backoff for a failing event: 10 s, 20 s, 40 s, ... up to an hour."""
     return min(timedelta(seconds=10 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
@@ -217,11 +266,20 @@ class Poller:
                 return SyncReport(0, 0, 0, 0, 0, message="another desk is syncing", finished_at=now)
         problem = ""
         with self._ctx.db.read() as session:
-            warning = window_warning(cursor.last_successful_poll(session), now)
+            last_success = cursor.last_successful_poll(session)
+        warning = window_warning(last_success, now)
         if warning:
             log.warning("stripe sync: %s", warning)
         try:
-            fetched, new, settled, problem = self._fetch()
+            fetched = new = settled = 0
+            if last_success is not None and now - last_success >= EVENT_WINDOW:
+                # The events since then are partly gone: read the objects created since, then the events.
+                fetched, new, settled, problem = self._catch_up_objects(last_success)
+                if not problem:
+                    warning = caught_up_warning(last_success, now, fetched)
+            if not problem:
+                more_fetched, more_new, more_settled, problem = self._fetch()
+                fetched, new, settled = fetched + more_fetched, new + more_new, settled + more_settled
             processed, ignored, failed = self.process_pending()
             ignored += settled
             if not problem:
@@ -292,6 +350,35 @@ class Poller:
             cursor.finish_pass(session, state.newest, self._ctx.clock.now())
         return fetched, new, settled, ""
 
+    def _catch_up_objects(self, since: datetime) -> tuple[int, int, int, str]:
+        """The payment intents, refunds and disputes created since ``since`` (minus the margin), each
+        stored as a stand-in event, when Stripe no longer has every event since the last poll.
+        Returns (objects read, new, settled as ignored, why Stripe failed or "")."""
+        lister = getattr(self._source, "list_objects_page", None)
+        if not callable(lister):
+            log.warning("stripe sync: events older than 30 days are gone and this source cannot list objects")
+            return 0, 0, 0, ""
+        created_gte = max(int(since.timestamp()) - self._margin, 0)
+        fetched = new = settled = 0
+        try:
+            for kind, event_type in _CATCH_UP_KINDS:
+                after: str | None = None
+                while True:
+                    page = lister(kind, created_gte=created_gte, starting_after=after, limit=self._page_size)
+                    fetched += len(page.events)
+                    events = [object_as_event(kind, o, t) for o in page.events if (t := event_type(o))]
+                    if events:
+                        stored, ignored = self._store(events, None)
+                        new, settled = new + stored, settled + ignored
+                    last = _last_id(page.events)
+                    if not page.has_more or not last:
+                        break
+                    after = last
+        except (GatewayUnavailable, ConfigError, GatewayRequestRefused) as exc:
+            return fetched, new, settled, exc.message
+        log.warning("stripe sync: caught up from %d object(s) created since %s", fetched, since.isoformat())
+        return fetched, new, settled, ""
+
     def _pages(
         self, created_gte: int | None, starting_after: str | None
     ) -> Iterator[tuple[list[Any], str]]:
@@ -338,7 +425,7 @@ class Poller:
             stop.set()  # storing failed or finished: the fetcher stops after its current request
             fetcher.join()
 
-    def _store(self, events: list[Any], state: cursor.PassState) -> tuple[int, int]:
+    def _store(self, events: list[Any], state: cursor.PassState | None) -> tuple[int, int]:
         """Insert a page; ids already stored are skipped by the unique constraint (EVT-1).
 
         An event without an id is logged and skipped; any other odd event is stored as it came and
@@ -398,7 +485,8 @@ class Poller:
                         insert(StripeEvent.__table__).on_conflict_do_nothing(index_elements=["stripe_id"]), fresh
                     )
                 new, settled = len(fresh), len(skip)
-            cursor.save_pass(session, state, now)
+            if state is not None:
+                cursor.save_pass(session, state, now)
         return new, settled
 
     def _returning_insert(self) -> bool:

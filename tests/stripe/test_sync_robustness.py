@@ -145,3 +145,42 @@ def test_a_desk_offline_for_26_days_is_warned_in_sync_once(fake, ctx, db, clock,
     late = poller.poll_once()
     assert late.online and "Compare the orders" in late.warning
     assert poller.poll_once().warning == ""  # caught up: no warning any more
+
+
+def test_past_the_30_day_window_the_objects_themselves_are_read(fake, ctx, db, clock, gateway, make_order):
+    """The desk was off for 35 days and Stripe no longer has the events: a dashboard refund, a dispute
+    and a pay-on-phone link paid meanwhile still reach the orders, read from the objects."""
+    from decimal import Decimal
+
+    from boxoffice.domain.models import Order, OrderStatus
+    from boxoffice.services.money.card_payments import CardPaymentService
+
+    fake.now = int(clock.now().timestamp())  # Stripe's clock and the desk's agree
+    cards = CardPaymentService(ctx, gateway)
+    poller = Poller(ctx, gateway)
+    at_desk = make_order(1)
+    attempt = cards.start_terminal_payment(at_desk.id, "tmr_desk1")
+    fake.present_payment_method("tmr_desk1")
+    cards.check_terminal_payment(attempt.payment_id)
+    by_phone = make_order(1)
+    link = cards.start_checkout_session(by_phone.id)
+    assert poller.poll_once().online
+
+    clock.advance(days=35)  # the desk is put away; meanwhile, on Stripe:
+    fake.advance(3600)
+    fake.pay_session(link.checkout_session_id)
+    fake.refund_outside(attempt.payment_intent_id, 3000)
+    fake.open_dispute(fake.objects[attempt.payment_intent_id]["latest_charge"])
+    fake.advance(35 * 86400)
+    fake.events.clear()  # older than 30 days: Stripe has dropped them
+
+    report = poller.poll_once()
+    assert report.online and report.failed == 0
+    assert "read from Stripe directly" in report.warning
+    with db.read() as s:
+        desk_order = s.get(Order, at_desk.id)
+        assert desk_order.status == OrderStatus.PARTIALLY_REFUNDED and desk_order.disputed
+        assert s.get(Order, by_phone.id).status == OrderStatus.PAID
+    assert cards.get(link.payment_id).amount == Decimal("100.00")
+    again = poller.poll_once()  # caught up: nothing read twice, no warning any more
+    assert again.warning == "" and again.new == 0
