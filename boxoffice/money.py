@@ -32,6 +32,20 @@ def round_half_up(amount: Decimal) -> Decimal:
     return quantize(amount)
 
 
+def units_share(line_total: Decimal, quantity: int, before: int, count: int) -> Decimal:
+    """What units ``before+1 .. before+count`` of a line of ``quantity`` units carry of its total.
+
+    Rounded cumulatively, so the shares of all units add up to the line total exactly (DEC-10).
+    """
+    if quantity <= 0 or count <= 0:
+        return ZERO
+
+    def upto(units: int) -> Decimal:
+        return round_half_up(line_total * min(units, quantity) / quantity)
+
+    return upto(before + count) - upto(before)
+
+
 def parse_amount(text: str | Decimal | int) -> Decimal:
     """Parse operator input into a non-negative amount with at most two decimals.
 

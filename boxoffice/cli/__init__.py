@@ -26,7 +26,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "boxoffice.cli.registration_commands": ("import-registrations", "export-registrations"),
     "boxoffice.cli.checkin_commands": ("checkin",),
     "boxoffice.cli.staff_commands": ("staff",),
-    "boxoffice.stripe_sync.cli": ("sync",),
+    "boxoffice.stripe_sync.cli": ("sync", "stripe"),
     "boxoffice.cli.selftest_command": ("--self-test",),
     "boxoffice.cli.print_commands": ("badges", "receipt"),
 }

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from boxoffice.db.engine import Database
-from boxoffice.domain.models import Credit, Order, OrderStatus, Voucher
+from boxoffice.domain.models import (
+    AddOn,
+    Conference,
+    Credit,
+    Order,
+    OrderLineItem,
+    OrderStatus,
+    TicketType,
+    Voucher,
+)
 from boxoffice.services.sales.order_state import recount, repair_counters
 
 
@@ -83,9 +93,43 @@ def file_findings(db: Database) -> list[Finding]:
     return [Finding("file", f"{path}: {problem}") for problem in integrity_findings(path)]
 
 
+def stock_findings(session: Session, now: datetime | None = None) -> list[Finding]:
+    """CAT-1, DEC-14: sold plus live holds never above the stock (a lapsed hold paid after its stock
+    was sold again shows here), nor sold tickets above the venue's capacity."""
+    now = now or datetime.now(UTC)
+    lapsed: dict[tuple[str, int], int] = {}
+    for ticket_id, addon_id, units in session.execute(
+        select(OrderLineItem.ticket_type_id, OrderLineItem.addon_id, func.sum(OrderLineItem.quantity))
+        .join(Order, Order.id == OrderLineItem.order_id)
+        .where(Order.status == OrderStatus.PENDING, Order.hold_expires_at.is_not(None),
+               Order.hold_expires_at <= now)
+        .group_by(OrderLineItem.ticket_type_id, OrderLineItem.addon_id)
+    ):
+        key = ("addon", addon_id) if addon_id is not None else ("ticket", ticket_id or 0)
+        lapsed[key] = lapsed.get(key, 0) + int(units or 0)
+    findings = []
+    for model, kind, label in ((TicketType, "ticket", "ticket type"), (AddOn, "addon", "add-on")):
+        for item_id, name, total, sold, held in session.execute(
+            select(model.id, model.name, model.total_quantity, model.sold_quantity, model.held_quantity)
+            .where(model.total_quantity > 0)
+        ):
+            live = held - lapsed.get((kind, item_id), 0)
+            if sold + live > total:
+                findings.append(Finding(
+                    "stock", f"{label} {item_id} ({name}): {sold} sold + {live} held is above its stock "
+                    f"of {total} (oversold by {sold + live - total})"))
+    for conf_id, name, capacity, sold in session.execute(
+        select(Conference.id, Conference.name, Conference.total_capacity, Conference.tickets_sold)
+        .where(Conference.total_capacity > 0, Conference.tickets_sold > Conference.total_capacity)
+    ):
+        findings.append(Finding("stock", f"conference {conf_id} ({name}): {sold} tickets sold is above "
+                                f"the venue's capacity of {capacity}"))
+    return findings
+
+
 def run_checks(session: Session) -> list[Finding]:
     return (counter_findings(session) + voucher_findings(session) + credit_findings(session)
-            + audit_findings(session))
+            + audit_findings(session) + stock_findings(session))
 
 
 def repair(session: Session) -> int:

@@ -1,4 +1,11 @@
-"""Engines and sessions: SQLite (WAL, FULL sync, IMMEDIATE writes) or PostgreSQL, with error mapping."""
+"""Engines and sessions: SQLite (WAL, FULL sync, IMMEDIATE writes) or PostgreSQL, with error mapping.
+
+A PostgreSQL write whose COMMIT got no answer (the connection dropped, the backend was killed) may
+have been saved or not. Each write transaction notes its own transaction id before it commits; when
+the commit fails that way, a new connection asks the server what became of that id
+(``txid_status``), and the operator is told the truth: saved (the write returns normally), not
+saved, or (when the server cannot be reached at all) not known yet.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -50,6 +57,21 @@ _UNREACHABLE_TEXT = (
 
 class DatabaseRefused(DatabaseUnavailable):
     """The server answered but refused the desk's user name or password."""
+
+
+# What became of a write transaction whose commit got no answer (PostgreSQL 10 and later).
+_TXID = text("SELECT txid_current()")
+_TXID_STATUS = text("SELECT txid_status(:xid)")
+_OUTCOME_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8)  # "in progress" only while a dying backend finishes
+
+
+class CommitOutcomeUnknown(Exception):
+    """A COMMIT got no answer; ``saved`` says what the server said afterwards (None: not asked)."""
+
+    def __init__(self, saved: bool | None, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.saved = saved
+        self.cause = cause
 
 
 def sqlite_url(path: Path | str) -> str:
@@ -174,10 +196,37 @@ def _is_retryable(exc: BaseException) -> bool:
     return "database is locked" in text or "database is busy" in text
 
 
+def _lost_at_commit(exc: BaseException) -> bool:
+    """The commit failed because the connection went away, not because the server refused it.
+
+    SQLAlchemy marks the errors it recognises as disconnects (``connection_invalidated``); a driver
+    may also let a bare socket error through (``ConnectionResetError``, ``BrokenPipeError``).
+    """
+    if isinstance(exc, OSError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        orig = getattr(exc, "orig", None)
+        return _unreachable(exc, orig, _sqlstate(orig), str(orig or exc).lower())
+    return False
+
+
 def translate_error(exc: BaseException) -> BaseException:
     """Turn infrastructure failures into errors the operator can act on."""
     if isinstance(exc, (DatabaseBusy, DatabaseUnavailable, ConcurrentChange, DiskFull)):
         return exc
+    if isinstance(exc, CommitOutcomeUnknown):
+        if exc.saved is False:
+            return DatabaseUnavailable(
+                "The connection to the database broke while saving; the database confirms that nothing "
+                "was saved. Try again."
+            )
+        return DatabaseUnavailable(
+            "The connection to the database broke while saving, and the database cannot be asked yet "
+            "whether it was saved. Once it is back, look the order up on the Orders screen before "
+            "trying again."
+        )
     orig = getattr(exc, "orig", None)
     sqlstate = _sqlstate(orig)
     text = str(orig or exc).lower()
@@ -264,21 +313,35 @@ class Database:
         """
         session = self._factories()[1]()
         try:
-            with session.begin():
+            session.begin()
+            try:
                 yield session
-        except DBAPIError as exc:
+            except BaseException:
+                session.rollback()
+                raise
+            self._commit(session)
+        except (DBAPIError, CommitOutcomeUnknown) as exc:
             raise translate_error(exc) from exc
         finally:
-            session.close()
+            _close_quietly(session)
 
     def run_write(self, fn: Callable[[Session], T], *, attempts: int = 5) -> T:
-        """Run ``fn`` in a write transaction, retrying deadlocks/serialization failures/busy."""
+        """Run ``fn`` in a write transaction, retrying deadlocks/serialization failures/busy.
+
+        A commit lost with the connection is not retried: it is looked up, and returns normally when
+        the server saved it.
+        """
         write = self._factories()[1]
         for attempt in range(1, attempts + 1):
             session = write()
             try:
-                with session.begin():
+                session.begin()
+                try:
                     result = fn(session)
+                except BaseException:
+                    session.rollback()
+                    raise
+                self._commit(session)
                 return result
             except DBAPIError as exc:
                 if attempt < attempts and _is_retryable(exc):
@@ -287,9 +350,60 @@ class Database:
                     time.sleep(delay)
                     continue
                 raise translate_error(exc) from exc
+            except CommitOutcomeUnknown as exc:
+                raise translate_error(exc) from exc
             finally:
-                session.close()
+                _close_quietly(session)
         raise AssertionError("unreachable")
+
+    def _commit(self, session: Session) -> None:
+        """Commit; on PostgreSQL a commit lost with the connection is looked up by its transaction id.
+
+        Returns when the transaction is saved; raises ``CommitOutcomeUnknown`` when it was not, or
+        when the server cannot be asked. Errors before the COMMIT (a failed flush) pass unchanged.
+        """
+        if not self.is_postgresql:
+            session.commit()
+            return
+        session.flush()  # a constraint error here is a plain refusal: nothing was sent to commit
+        xid = session.execute(_TXID).scalar()
+        try:
+            session.commit()
+        except (DBAPIError, OSError) as exc:
+            if not _lost_at_commit(exc):
+                raise
+            saved = self._committed(int(xid)) if xid is not None else None
+            log.warning("commit of transaction %s lost with its connection (%s): %s", xid, type(exc).__name__,
+                        {True: "it was saved", False: "nothing was saved", None: "outcome not known"}[saved])
+            if saved:
+                return
+            raise CommitOutcomeUnknown(saved, exc) from exc
+
+    def _committed(self, xid: int) -> bool | None:
+        """Ask the server, on a new connection, whether transaction ``xid`` committed (None: cannot)."""
+        for wait in (*_OUTCOME_WAITS, None):
+            try:
+                with self.engine.connect() as conn:
+                    status = conn.execute(_TXID_STATUS, {"xid": xid}).scalar()
+            except (DBAPIError, OSError) as exc:
+                log.info("cannot ask about transaction %s yet: %s", xid, exc)
+                status = None
+            if status == "committed":
+                return True
+            if status == "aborted":
+                return False
+            if wait is None:
+                return None
+            time.sleep(wait)  # "in progress" while the old backend ends, or the server restarting
+        return None
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _close_quietly(session: Session) -> None:
+    """Close a session whose connection may be dead (its rollback then fails; the pool drops it)."""
+    try:
+        session.close()
+    except (DBAPIError, OSError) as exc:
+        log.info("closing a session on a broken connection: %s", exc)

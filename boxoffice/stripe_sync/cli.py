@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,8 @@ def _summary(report: SyncReport) -> str:
     data: dict[str, object] = dict(report.as_dict())
     if not report.online:
         data["error"] = report.message
+    if report.warning:
+        data["warning"] = report.warning
     return json.dumps(data, separators=(", ", ": "))
 
 
@@ -72,3 +75,40 @@ def sync_command(args: argparse.Namespace) -> int:
         return 0
     finally:
         db.dispose()
+
+
+def _configure_stripe(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    tap = actions.add_parser(
+        "simulate-tap", help="present a test card to a simulated reader (Stripe test mode only)"
+    )
+    tap.add_argument("reader", metavar="READER", help="the simulated reader's id (tmr_...)")
+    tap.add_argument(
+        "--card", default="", metavar="NUMBER",
+        help="a Stripe test card number (default: a card that is approved; 4000000000000002 declines)",
+    )
+    tap.add_argument("--conference", metavar="SLUG", default=None, help="use this conference's key")
+
+
+@command(
+    "stripe",
+    help="Stripe test-mode helpers: simulate-tap READER (BOXOFFICE_STRIPE_SECRET_KEY, a test key)",
+    configure=_configure_stripe,
+)
+def stripe_command(args: argparse.Namespace) -> int:
+    from boxoffice.errors import UserError
+    from boxoffice.stripe_sync.gateway import StripeGateway
+
+    settings = load_settings().settings
+    try:
+        gateway = StripeGateway.from_environment(
+            conference_slug=args.conference, settings_api_base=settings.stripe_api_base
+        )
+        reader = gateway.simulate_tap(args.reader, card_number=args.card)
+    except UserError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(json.dumps({"reader": reader.id, "action": reader.action_type, "status": reader.action_status,
+                      "payment_intent": reader.action_payment_intent,
+                      "failure": reader.action_failure_message}))
+    return 0

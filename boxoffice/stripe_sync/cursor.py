@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, cast, func, or_, select
@@ -13,11 +14,36 @@ from sqlalchemy.orm import Session
 from boxoffice.domain.models import SyncState
 from boxoffice.services.money.card_payments import INSTANCE_KEY, instance_id
 
-__all__ = ["INSTANCE_KEY", "acquire_lease", "advance_cursor", "instance_id", "read_cursor", "release_lease"]
+__all__ = [
+    "INSTANCE_KEY",
+    "PassState",
+    "acquire_lease",
+    "advance_cursor",
+    "finish_pass",
+    "instance_id",
+    "read_cursor",
+    "read_pass",
+    "release_lease",
+    "save_pass",
+]
 
 CURSOR_KEY = "stripe_events_cursor"
 LEASE_KEY = "stripe_poller_lease"
 LAST_POLL_KEY = "stripe_last_successful_poll"
+PASS_KEY = "stripe_events_pass"
+
+
+@dataclass(frozen=True)
+class PassState:
+    """A catch-up pass under way: its lower bound, the last event id read, the newest ``created`` seen.
+
+    Stripe lists newest first, so the cursor may only move once a pass has read every page down to
+    its lower bound; until then an interrupted pass is continued from ``after`` by the next poll.
+    """
+
+    created_gte: int | None
+    after: str
+    newest: int
 
 
 def _row(session: Session, key: str, *, lock: bool = False) -> SyncState | None:
@@ -59,6 +85,34 @@ def advance_cursor(session: Session, created: int, now: datetime) -> None:
         where=or_(func.trim(table.c.value) == "",
                   cast(table.c.value, BigInteger) < cast(statement.excluded.value, BigInteger)),
     ))
+
+
+def read_pass(session: Session) -> PassState | None:
+    """The interrupted catch-up pass to continue, or None when the last pass finished."""
+    row = _row(session, PASS_KEY)
+    if row is None or not row.value:
+        return None
+    try:
+        data = json.loads(row.value)
+        gte = data["gte"]
+        return PassState(int(gte) if gte is not None else None, str(data["after"]), int(data["newest"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def save_pass(session: Session, state: PassState, now: datetime) -> None:
+    """Record how far the pass has read, in the transaction that stored the page."""
+    value = json.dumps({"gte": state.created_gte, "after": state.after, "newest": state.newest})
+    _put(session, PASS_KEY, value, now)
+
+
+def finish_pass(session: Session, newest: int, now: datetime) -> None:
+    """Every page of the pass is stored: the cursor moves to its newest event and the pass is closed."""
+    if newest > 0:
+        advance_cursor(session, newest, now)
+    row = _row(session, PASS_KEY, lock=True)
+    if row is not None and row.value:
+        row.value, row.updated_at = "", now
 
 
 def read_instance_id(session: Session) -> str:

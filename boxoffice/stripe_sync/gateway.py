@@ -6,6 +6,7 @@ import json
 import logging
 import random
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -17,8 +18,10 @@ from boxoffice.money import from_minor_units, to_minor_units
 from boxoffice.services.money.ports import (
     EventPage,
     GatewayIntent,
+    GatewayKeySpent,
     GatewayReader,
     GatewayRefund,
+    GatewayRequestRefused,
     GatewaySession,
     GatewayUnavailable,
 )
@@ -26,7 +29,24 @@ from boxoffice.stripe_sync import keys
 
 log = logging.getLogger(__name__)
 
+SUPPORTED_STRIPE = ((16, 1), (17, 0))  # stripe-python versions tested: >=16.1, <17 (pyproject.toml)
+
+
+def stripe_version_problem(version: str) -> str:
+    """Why this stripe-python cannot be used ("" when it is in the tested range). Below 16 the retry
+    hook takes other arguments and ``raw_request`` is missing; 17 may change both again."""
+    try:
+        found = tuple(int(part) for part in version.split(".")[:2])
+    except ValueError:
+        return f"stripe-python {version!r} is not a version this desk knows."
+    low, high = SUPPORTED_STRIPE
+    if not low <= found < high:
+        return (f"stripe-python {version} is installed; card payments need a version from "
+                f"{low[0]}.{low[1]} up to (not including) {high[0]}.{high[1]}. Reinstall Box Office.")
+    return ""
+
 API_VERSION = "2024-12-18.acacia"  # STR-2: pinned
+FIND_PAGES = 5  # newest objects read when looking for an attempt's own intent or session
 REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 
 UNREACHABLE = (
@@ -35,12 +55,7 @@ UNREACHABLE = (
 )
 
 
-class StripeRequestRefused(PaymentError):
-    """Stripe answered 4xx for a reason other than a card decline (bad parameter, missing object)."""
-
-    def __init__(self, message: str, *, code: str = "", param: str = "", status: int = 0) -> None:
-        super().__init__(message)
-        self.code, self.param, self.status = code, param, status
+StripeRequestRefused = GatewayRequestRefused  # the name the rest of stripe_sync knows it by
 
 
 class _BackoffClient(stripe.RequestsClient):
@@ -53,6 +68,62 @@ class _BackoffClient(stripe.RequestsClient):
     def _sleep_time_seconds(self, num_retries: int) -> float:
         delay = min(self._backoff * (2.0 ** (num_retries - 1)), self._backoff_max)
         return delay * (0.5 + random.random() / 2)
+
+
+class NotStripeAnswer(Exception):
+    """The server answered something that is not a Stripe API answer (an HTML page, a proxy error)."""
+
+
+MAX_DEPTH = 100  # Stripe objects nest a dozen levels; anything deeper is cut (the event then fails)
+
+
+def decode_json(body: bytes | str) -> Any:
+    """``json.loads``; a value nested deeper than the decoder can follow is cut at ``MAX_DEPTH`` into a
+    string saying so (one odd event must not make its whole page unreadable)."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return json.loads(_cut_deep(text, MAX_DEPTH))
+    except ValueError as exc:
+        raise NotStripeAnswer(f"not JSON: {exc}") from None
+
+
+def _cut_deep(text: str, limit: int) -> str:
+    """The JSON ``text`` with every array or object opened deeper than ``limit`` replaced by a string."""
+    out: list[str] = []
+    depth, i, n, start = 0, 0, len(text), 0
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                out.append(text[start:i])
+                inner, i = 1, i + 1
+                while i < n and inner:
+                    c = text[i]
+                    if c == '"':
+                        i += 1
+                        while i < n and text[i] != '"':
+                            i += 2 if text[i] == "\\" else 1
+                    elif c in "[{":
+                        inner += 1
+                    elif c in "]}":
+                        inner -= 1
+                    i += 1
+                out.append('"boxoffice: nested too deep"')
+                depth -= 1
+                start = i
+                continue
+        elif ch in "]}":
+            depth -= 1
+        i += 1
+    out.append(text[start:])
+    return "".join(out)
 
 
 def _str(value: Any) -> str:
@@ -86,6 +157,9 @@ class StripeGateway:
         rate_limit_retries: int = 3,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        problem = stripe_version_problem(stripe.VERSION)
+        if problem:
+            raise ConfigError(problem)
         self._key = keys.validate_secret_key(secret_key)
         self.api_base = api_base.rstrip("/")
         self.masked_key = keys.mask(self._key)
@@ -137,7 +211,11 @@ class StripeGateway:
         )
         if rcode >= 400 or not isinstance(rbody, (bytes, str)):
             return requestor._interpret_response(rbody, rcode, rheaders, "V1").data  # type: ignore[no-any-return]
-        return json.loads(rbody)  # type: ignore[no-any-return]
+        data = decode_json(rbody)
+        if not isinstance(data, dict):
+            raise NotStripeAnswer("not a JSON object")
+        return data
+
 
     def _request(
         self,
@@ -175,17 +253,28 @@ class StripeGateway:
                 raise PaymentDeclined(
                     f"The card was declined: {text} Ask for another card or another way to pay."
                 ) from None
-            except (stripe.APIConnectionError, stripe.APIError) as exc:
+            except NotStripeAnswer as exc:
+                log.warning("Stripe answered junk on %s %s: %s", method, path, exc)
+                raise GatewayUnavailable(UNREACHABLE) from None
+            except stripe.APIError as exc:
+                log.warning("Stripe error %s on %s %s", exc.http_status, method, path)
+                if idempotency_key and (exc.http_status or 0) >= 500:
+                    # Stripe saves a 5xx under the key and replays it for a day: this key is spent.
+                    raise GatewayKeySpent(UNREACHABLE) from None
+                raise GatewayUnavailable(UNREACHABLE) from None
+            except stripe.APIConnectionError as exc:
                 log.warning("Stripe unreachable on %s %s: %s", method, path, type(exc).__name__)
                 raise GatewayUnavailable(UNREACHABLE) from None
             except (stripe.AuthenticationError, stripe.PermissionError) as exc:
                 raise ConfigError(
                     f"Stripe refused the key {self.masked_key} ({exc.user_message or 'not allowed'}). "
                     "Check the key in Settings > Stripe; a restricted key needs write access to "
-                    "PaymentIntents, Refunds, Checkout Sessions, Terminal and read access to Events."
+                    "PaymentIntents, Refunds, Checkout Sessions, Terminal, Customers and read access "
+                    "to Events."
                 ) from None
             except stripe.IdempotencyError:
-                raise PaymentError(
+                log.warning("Stripe idempotency error on %s %s", method, path)
+                raise GatewayKeySpent(
                     "Stripe saw this payment attempt before with different details. Cancel the attempt "
                     "and start a new one."
                 ) from None
@@ -257,6 +346,26 @@ class StripeGateway:
     def retrieve_payment_intent(self, intent_id: str, *, currency: str) -> GatewayIntent:
         data = self._request("get", f"/v1/payment_intents/{intent_id}", {"expand": ["latest_charge"]})
         return self._intent(data, currency)
+
+    def _find(self, path: str, payment_id: str, instance: str) -> dict[str, Any] | None:
+        """The newest object of a list whose metadata names this database and local attempt. The
+        attempt was made minutes ago, so only the newest few pages are read."""
+        params: dict[str, Any] = {"limit": 100}
+        for _ in range(FIND_PAGES):
+            page = self._request("get", path, params)
+            data = page.get("data") or []
+            for obj in data:
+                meta = obj.get("metadata") or {}
+                if meta.get("payment_id") == payment_id and meta.get("boxoffice_instance") == instance:
+                    return obj  # type: ignore[no-any-return]
+            if not page.get("has_more") or not data:
+                return None
+            params["starting_after"] = data[-1]["id"]
+        return None
+
+    def find_payment_intent(self, *, payment_id: str, instance: str) -> GatewayIntent | None:
+        found = self._find("/v1/payment_intents", payment_id, instance)
+        return self._intent(found, _str(found.get("currency"))) if found is not None else None
 
     def capture_payment_intent(self, intent_id: str, *, currency: str, idempotency_key: str) -> GatewayIntent:
         data = self._request(
@@ -340,6 +449,24 @@ class StripeGateway:
         )
         return self._reader(data)
 
+    def simulate_tap(self, reader_id: str, *, card_number: str = "") -> GatewayReader:
+        """Stripe's test helper: a card is presented to a simulated reader (test keys only)."""
+        if self._key.startswith(("sk_live_", "rk_live_")):
+            raise ConfigError(
+                "simulate-tap only works with a test key (sk_test_ or rk_test_): with a live key a real "
+                "card must be presented to a real reader."
+            )
+        params: dict[str, Any] = {"type": "card_present"}
+        if card_number:
+            params["card_present"] = {"number": card_number}
+        data = self._request(
+            "post",
+            f"/v1/test_helpers/terminal/readers/{reader_id}/present_payment_method",
+            params,
+            idempotency_key=f"simulate-tap-{uuid.uuid4().hex}",
+        )
+        return self._reader(data)
+
     # ------------------------------------------------------------------ Checkout Sessions
 
     @staticmethod
@@ -391,6 +518,10 @@ class StripeGateway:
     def retrieve_checkout_session(self, session_id: str) -> GatewaySession:
         return self._session(self._request("get", f"/v1/checkout/sessions/{session_id}"))
 
+    def find_checkout_session(self, *, payment_id: str, instance: str) -> GatewaySession | None:
+        found = self._find("/v1/checkout/sessions", payment_id, instance)
+        return self._session(found) if found is not None else None
+
     def expire_checkout_session(self, session_id: str, *, idempotency_key: str) -> GatewaySession:
         data = self._request(
             "post", f"/v1/checkout/sessions/{session_id}/expire", {}, idempotency_key=idempotency_key
@@ -431,6 +562,36 @@ class StripeGateway:
             refund_id=_str(data.get("id")),
             status=_str(data.get("status")),
             amount=from_minor_units(int(data.get("amount") or 0), currency),
+        )
+
+    def list_charge_refunds(self, charge_id: str) -> list[dict[str, Any]]:
+        """Every refund of a charge as plain dicts (event bodies of newer API versions list none)."""
+        refunds: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"charge": charge_id, "limit": 100}
+        while True:
+            page = self._request("get", "/v1/refunds", params, lean=True)
+            data = page.get("data")
+            if not isinstance(data, list):
+                return refunds
+            refunds.extend(r for r in data if isinstance(r, dict))
+            if not page.get("has_more") or not data:
+                return refunds
+            params["starting_after"] = data[-1]["id"]
+
+    def list_objects_page(
+        self, kind: str, *, created_gte: int, starting_after: str | None, limit: int = 100
+    ) -> EventPage:
+        """One page (newest first) of the payment intents, refunds or disputes created since
+        ``created_gte``, as plain dicts: the catch-up when the events themselves are gone (30 days)."""
+        path = {"payment_intent": "/v1/payment_intents", "refund": "/v1/refunds", "dispute": "/v1/disputes"}[kind]
+        params: dict[str, Any] = {"limit": limit, "created": {"gte": created_gte}}
+        if starting_after:
+            params["starting_after"] = starting_after
+        page = self._request("get", path, params, lean=True)
+        data = page.get("data")
+        return EventPage(
+            events=[o for o in data if isinstance(o, dict)] if isinstance(data, list) else [],
+            has_more=bool(page.get("has_more")),
         )
 
     # ------------------------------------------------------------------ events

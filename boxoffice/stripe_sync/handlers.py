@@ -29,14 +29,21 @@ from boxoffice.services.sales import order_state
 
 log = logging.getLogger(__name__)
 
+SEEN_ON_CHARGE = "Refunded outside Box Office (Stripe shows "
 Handler = Callable[[Session, dict[str, Any], "HandlerContext"], bool]
 
 
-class HandlerContext:
-    """What a handler needs besides the session: this database's instance id and the time."""
+RefundLister = Callable[[str], list[dict[str, Any]]]
 
-    def __init__(self, instance: str, now: datetime, event: dict[str, Any]) -> None:
-        self.instance, self.now, self.event = instance, now, event
+
+class HandlerContext:
+    """What a handler needs besides the session: this database's instance id, the time, and a way to
+    read a charge's refunds from Stripe (event bodies since API version 2022-11-15 carry none)."""
+
+    def __init__(
+        self, instance: str, now: datetime, event: dict[str, Any], refunds_of: RefundLister | None = None
+    ) -> None:
+        self.instance, self.now, self.event, self.refunds_of = instance, now, event, refunds_of
 
 
 def event_object(payload: Any) -> dict[str, Any]:
@@ -44,6 +51,25 @@ def event_object(payload: Any) -> dict[str, Any]:
     data = payload.get("data") if isinstance(payload, dict) else None
     obj = data.get("object") if isinstance(data, dict) else None
     return obj if isinstance(obj, dict) else {}
+
+
+def event_problem(payload: Any) -> str:
+    """Why a stored event cannot be applied (the reason the Sync screen shows), or "" when it can."""
+    if not isinstance(payload, dict):
+        return "The event is not a JSON object."
+    if payload.get("boxoffice_problem"):
+        return str(payload["boxoffice_problem"])
+    created = payload.get("created")
+    if not isinstance(created, int) or isinstance(created, bool) or created < 0:
+        return f"The event's time ('created') is not a Stripe time: {created!r:.60}."
+    if not isinstance(payload.get("type"), str):
+        return f"The event's type is not text: {payload.get('type')!r:.60}."
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        return f"The event's data is not an object: {data!r:.60}."
+    if data.get("object") is not None and not isinstance(data["object"], dict):
+        return f"The event's data.object is not an object: {data['object']!r:.60}."
+    return ""
 
 
 def _s(value: Any) -> str:
@@ -58,9 +84,9 @@ def _metadata(obj: dict[str, Any]) -> dict[str, str]:
 
 
 def _foreign(meta: dict[str, str], ctx: HandlerContext) -> bool:
-    """Another Box Office database created this object (several installs on one Stripe account)."""
-    other = meta.get("boxoffice_instance", "")
-    return bool(other) and other != ctx.instance
+    """This database did not create the object: another Box Office database on the same Stripe
+    account, or anything made elsewhere (the dashboard, another integration) that names an order."""
+    return meta.get("boxoffice_instance", "") != ctx.instance
 
 
 def _amount(obj: dict[str, Any], field: str) -> Decimal:
@@ -114,16 +140,21 @@ def record_intent_success(session: Session, intent: dict[str, Any], ctx: Handler
     amount = _amount(intent, "amount_received") or _amount(intent, "amount")
     charge = _s(intent.get("latest_charge"))
     payment = _find_card_payment(session, intent_id, meta)
-    if payment is not None and payment.order_id != order.id:
+    if payment is not None and (
+        payment.order_id != order.id
+        or payment.method not in (PaymentMethod.STRIPE, PaymentMethod.TERMINAL)
+        or (payment.stripe_payment_intent_id and intent_id and payment.stripe_payment_intent_id != intent_id)
+    ):
         payment = None
-    if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
-        return True  # EVT-5 / TRM-8: already recorded (e.g. by the Terminal capture)
-    if payment is not None and payment.status == PaymentStatus.REFUNDED:
-        return True
     if payment is None:
-        method = PaymentMethod.TERMINAL if meta.get("terminal") == "true" else PaymentMethod.STRIPE
-        payment = Payment(order_id=order.id, method=method, amount=amount, created_at=ctx.now)
-        session.add(payment)
+        # Only the attempts this database made may pay its orders: an intent that names an order but
+        # has no local attempt was made elsewhere. It stays stored; a lead can look at it.
+        log.warning("payment intent %s names order %s but no local card attempt: ignored", intent_id, order_id)
+        return False
+    if payment.status == PaymentStatus.SUCCEEDED:
+        return True  # EVT-5 / TRM-8: already recorded (e.g. by the Terminal capture)
+    if payment.status == PaymentStatus.REFUNDED:
+        return True
     payment.status = PaymentStatus.SUCCEEDED
     payment.amount = amount
     payment.stripe_payment_intent_id = intent_id
@@ -135,7 +166,11 @@ def record_intent_success(session: Session, intent: dict[str, Any], ctx: Handler
     if detail is not None and detail.capture_status != CaptureStatus.CAPTURED:
         detail.capture_status, detail.captured_at = CaptureStatus.CAPTURED, ctx.now  # TRM-8 [DESK]
     currency = order.conference.currency
-    if order.status == OrderStatus.PENDING:
+    if order.status == OrderStatus.PENDING and order_state.retake_lapsed_hold(session, order, ctx.now):
+        # DEC-14: the money is in, the stock is gone: recorded, the order waits for a lead.
+        _attention(order, order_state.OVERSOLD_NOTE)
+        log.warning("order %s: card money after its hold lapsed and its stock sold", order.reference)
+    elif order.status == OrderStatus.PENDING:
         if not order_state.settle_if_fully_paid(session, order):
             log.info("order %s: card payment %s recorded, balance still due", order.reference, amount)
     else:  # new money on a settled, cancelled or refunded order: never revive it, alert staff
@@ -229,10 +264,27 @@ def apply_refund_object(session: Session, refund: dict[str, Any], ctx: HandlerCo
         return False
     if status not in ("succeeded", "pending"):
         return True
+    amount = _amount(refund, "amount")
+    placeholder = session.scalar(
+        select(Refund).where(
+            Refund.payment_id == payment.id,
+            Refund.method == RefundMethod.CARD,
+            Refund.stripe_refund_id == "",
+            Refund.idempotency_key.is_(None),
+            Refund.reason.startswith(SEEN_ON_CHARGE),
+            Refund.amount >= amount,
+        ).order_by(Refund.id).limit(1)
+    )
+    if placeholder is not None:
+        # Recorded earlier from the charge's refunded amount alone: this is (part of) that money.
+        if placeholder.amount == amount:
+            placeholder.stripe_refund_id = _s(refund.get("id"))
+            return True
+        placeholder.amount -= amount
     outside = Refund(
         order_id=payment.order_id,
         payment_id=payment.id,
-        amount=_amount(refund, "amount"),
+        amount=amount,
         method=RefundMethod.CARD,
         status=RefundStatus.SUCCEEDED if status == "succeeded" else RefundStatus.PENDING,
         stripe_refund_id=_s(refund.get("id")),
@@ -251,6 +303,46 @@ def on_refund_event(session: Session, obj: dict[str, Any], ctx: HandlerContext) 
     return apply_refund_object(session, obj, ctx)
 
 
+def _reconcile_refunded_amount(
+    session: Session, charge: dict[str, Any], payment: Payment, ctx: HandlerContext
+) -> None:
+    """EVT-8 (c): the charge's ``amount_refunded`` is the truth whatever the event shape; money
+    refunded on Stripe that no local refund accounts for is recorded as refunded outside Box Office
+    (never the other way: a smaller figure from an older event changes nothing)."""
+    if "amount_refunded" not in charge:
+        return
+    refunded = _amount(charge, "amount_refunded")
+    session.flush()
+    local = sum(
+        (r.amount for r in session.scalars(
+            select(Refund).where(
+                Refund.payment_id == payment.id,
+                Refund.method == RefundMethod.CARD,
+                Refund.status.in_((RefundStatus.SUCCEEDED, RefundStatus.PENDING)),
+            )
+        )),
+        Decimal(0),
+    )
+    missing = min(refunded, payment.amount) - local
+    if missing <= 0:
+        return
+    session.add(
+        Refund(
+            order_id=payment.order_id,
+            payment_id=payment.id,
+            amount=missing,
+            method=RefundMethod.CARD,
+            status=RefundStatus.SUCCEEDED,
+            stripe_refund_id="",
+            reason=f"{SEEN_ON_CHARGE}{format_money(refunded, _s(charge.get('currency')).upper() or 'USD')} "
+            f"refunded on {_s(charge.get('id'))})",
+            created_at=ctx.now,
+        )
+    )
+    session.flush()
+    log.warning("charge %s: %s refunded on Stripe without a local refund", charge.get("id"), missing)
+
+
 def on_charge_refunded(session: Session, charge: dict[str, Any], ctx: HandlerContext) -> bool:
     """EVT-8 with fixes (a)-(d): refunds reconciled one by one; statuses from succeeded refunds only."""
     intent_id = _s(charge.get("payment_intent"))
@@ -260,9 +352,15 @@ def on_charge_refunded(session: Session, charge: dict[str, Any], ctx: HandlerCon
     if payment is None:
         return False
     refunds = charge.get("refunds")
-    for refund in (refunds.get("data") if isinstance(refunds, dict) else None) or []:
+    listed = refunds.get("data") if isinstance(refunds, dict) else None
+    if not isinstance(listed, list) and ctx.refunds_of is not None and _s(charge.get("id")):
+        # Event bodies follow the account's API version at the event's creation: since 2022-11-15 a
+        # charge carries no refunds list, and before 2024-10-28 no refund.* event comes for it.
+        listed = ctx.refunds_of(_s(charge.get("id")))
+    for refund in listed or []:
         if isinstance(refund, dict):
             apply_refund_object(session, refund, ctx)
+    _reconcile_refunded_amount(session, charge, payment, ctx)
     if (charge.get("refunded") and _amount(charge, "amount_refunded") >= _amount(charge, "amount")
             and payment.status == PaymentStatus.SUCCEEDED):
         payment.status = PaymentStatus.REFUNDED
@@ -312,10 +410,12 @@ def on_dispute_closed(session: Session, dispute: dict[str, Any], ctx: HandlerCon
 
 
 def _session_payment(session: Session, cs: dict[str, Any], ctx: HandlerContext) -> Payment | None:
+    """The local attempt of a Checkout Session: one this database made (its instance id and the
+    attempt in the metadata), or the attempt that stored the session's id."""
     meta = _metadata(cs)
-    if _foreign(meta, ctx):
-        return None
-    payment = _find_card_payment(session, "", meta)
+    payment = None if _foreign(meta, ctx) else _find_card_payment(session, "", meta)
+    if payment is not None and payment.method != PaymentMethod.STRIPE:
+        payment = None
     if payment is None and cs.get("id"):
         payment = session.scalar(
             select(Payment)
@@ -341,7 +441,8 @@ def on_checkout_paid(session: Session, cs: dict[str, Any], ctx: HandlerContext) 
         "id": intent_id,
         "amount": cs.get("amount_total"),
         "currency": cs.get("currency"),
-        "metadata": {**_metadata(cs), "payment_id": str(payment.id), "order_id": str(payment.order_id)},
+        "metadata": {**_metadata(cs), "payment_id": str(payment.id), "order_id": str(payment.order_id),
+                     "boxoffice_instance": ctx.instance, "reference": payment.order.reference},
     }
     return record_intent_success(session, fake_intent, ctx)
 
@@ -412,6 +513,7 @@ __all__ = [
     "HandlerContext",
     "apply_event",
     "event_object",
+    "event_problem",
     "not_ours",
     "record_intent_success",
 ]
@@ -435,6 +537,8 @@ def not_ours(session: Session, events: list[tuple[int, dict[str, Any]]], instanc
     ignored: set[int] = set()
     lookups: list[tuple[int, str, str]] = []  # event id, intent id, charge id
     for event_id, payload in events:
+        if event_problem(payload):
+            continue  # left to the processing pass, which records why it fails
         kind = _s(payload.get("type"))
         obj = event_object(payload)
         if kind not in HANDLERS:

@@ -24,9 +24,16 @@ from boxoffice.db.types import UTCDateTime
 from boxoffice.domain.models import EventProcessingException, StripeEvent
 from boxoffice.errors import ConfigError
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.money.ports import EventPage, GatewayUnavailable
+from boxoffice.services.money.ports import EventPage, GatewayRequestRefused, GatewayUnavailable
 from boxoffice.stripe_sync import cursor
-from boxoffice.stripe_sync.handlers import HANDLED_TYPES, HandlerContext, apply_event, not_ours
+from boxoffice.stripe_sync.handlers import (
+    HANDLED_TYPES,
+    HandlerContext,
+    RefundLister,
+    apply_event,
+    event_problem,
+    not_ours,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +41,12 @@ SAFETY_MARGIN_SECONDS = 300  # events can become visible a little after their ``
 PAGE_SIZE = 100
 PROCESS_BATCH = 100
 MAX_BACKOFF = timedelta(hours=1)
+EVENT_WINDOW = timedelta(days=30)  # Stripe keeps events for 30 days
+WARN_AFTER = timedelta(days=25)
+
+
+class MalformedEvent(ValueError):
+    """Stripe sent an event this desk cannot read; it is kept, failed, with the reason."""
 
 
 class EventSource(Protocol):
@@ -57,6 +70,7 @@ class SyncReport:
     online: bool = True
     message: str = ""
     finished_at: datetime | None = None
+    warning: str = ""  # the last successful poll is near (or past) Stripe's 30-day event window
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -114,6 +128,105 @@ def _put(ready: queue.Queue[tuple[str, Any]], stop: threading.Event, item: tuple
             continue
 
 
+def _created(event: dict[str, Any]) -> int:
+    """Stripe's ``created`` (epoch seconds), or 0 when it is not a number (the event then fails)."""
+    created = event.get("created")
+    return created if isinstance(created, int) and not isinstance(created, bool) and created >= 0 else 0
+
+
+def _newest(events: list[Any]) -> int:
+    return max((_created(e) for e in events if isinstance(e, dict)), default=0)
+
+
+def _last_id(events: list[Any]) -> str:
+    """The id the next page starts after: the last event on the page that has one."""
+    for event in reversed(events):
+        event_id = event.get("id") if isinstance(event, dict) else None
+        if isinstance(event_id, str) and event_id:
+            return event_id
+    return ""
+
+
+def _make_storable(rows: list[dict[str, Any]]) -> None:
+    """A payload that cannot be written as JSON (nested too deep, odd values) is replaced by a note
+    saying why, so the event is stored and fails with that reason instead of stopping the sync."""
+    try:
+        json.dumps([r["payload"] for r in rows])
+        return
+    except (ValueError, TypeError, RecursionError):
+        pass
+    for row in rows:
+        try:
+            json.dumps(row["payload"])
+        except (ValueError, TypeError, RecursionError) as exc:
+            reason = "nested too deep" if isinstance(exc, RecursionError) else f"not JSON ({exc})"
+            row["payload"] = {"id": row["stripe_id"], "type": row["kind"],
+                              "boxoffice_problem": f"The event could not be stored: {reason}."}
+
+
+def window_warning(last_success: datetime | None, now: datetime) -> str:
+    """A warning when the last successful poll is older than 25 days ("" otherwise)."""
+    if last_success is None or now - last_success <= WARN_AFTER:
+        return ""
+    days = (now - last_success).days
+    if now - last_success < EVENT_WINDOW:
+        return (f"The last successful sync with Stripe was {days} days ago. Stripe keeps events for 30 "
+                "days only: connect this desk to Stripe soon, or card payments and refunds made "
+                "meanwhile may never reach the orders.")
+    return (f"The last successful sync with Stripe was {days} days ago, longer than the 30 days Stripe "
+            "keeps events: some card payments, refunds or disputes may be missing. Compare the orders "
+            "with the Stripe dashboard.")
+
+
+def caught_up_warning(last_success: datetime, now: datetime, found: int) -> str:
+    """After a catch-up from the objects themselves: what was done, and what still deserves a look."""
+    return (f"The last successful sync with Stripe was {(now - last_success).days} days ago, longer than the "
+            f"30 days Stripe keeps events, so the card payments, refunds and disputes made since were read "
+            f"from Stripe directly ({found} found). Changes to older payments in that time (a dispute "
+            "closed, a refund failed) may still be missing. Compare the orders with the Stripe dashboard.")
+
+
+def _intent_event_type(intent: dict[str, Any]) -> str:
+    status = intent.get("status")
+    if status == "succeeded":
+        return "payment_intent.succeeded"
+    if status == "canceled":
+        return "payment_intent.canceled"
+    if status == "requires_payment_method" and intent.get("last_payment_error"):
+        return "payment_intent.payment_failed"
+    return ""  # still open (processing, requires capture, ...): its events come later, within the window
+
+
+def _dispute_event_type(dispute: dict[str, Any]) -> str:
+    closed = dispute.get("status") in ("won", "lost", "warning_closed", "charge_refunded")
+    return "charge.dispute.closed" if closed else "charge.dispute.created"
+
+
+# kind listed -> the event type the object stands for ("" to skip it)
+_CATCH_UP_KINDS: tuple[tuple[str, Any], ...] = (
+    ("payment_intent", _intent_event_type),
+    ("refund", lambda refund: "refund.updated"),
+    ("dispute", _dispute_event_type),
+)
+
+
+def object_as_event(kind: str, obj: dict[str, Any], event_type: str) -> dict[str, Any]:
+    """A stand-in event for an object read directly: the same handlers apply it. Its id names the object
+    and its state, so a second catch-up of an unchanged object stores nothing new."""
+    created = obj.get("created")
+    state = obj.get("status") if isinstance(obj.get("status"), str) else ""
+    return {
+        "id": f"catchup_{obj.get('id')}_{state}"[:255],
+        "object": "event",
+        "type": event_type,
+        "created": created if isinstance(created, int) and not isinstance(created, bool) else 0,
+        "livemode": obj.get("livemode") is True,
+        "api_version": None,
+        "data": {"object": obj},
+        "boxoffice_catch_up": kind,
+    }
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Backoff for a failing event: 10 s, 20 s, 40 s, ... up to an hour."""
     return min(timedelta(seconds=10 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
@@ -136,6 +249,8 @@ class Poller:
         self._holder = holder or f"{ctx.desk_name}#{uuid.uuid4().hex[:8]}"
         self._page_size, self._margin = page_size, safety_margin
         self._instance_cache: str | None = None
+        lister = getattr(source, "list_charge_refunds", None)
+        self._refunds_of: RefundLister | None = lister if callable(lister) else None
 
     # ------------------------------------------------------------------ one catch-up
 
@@ -150,8 +265,21 @@ class Poller:
             if not cursor.acquire_lease(session, self._holder, now):
                 return SyncReport(0, 0, 0, 0, 0, message="another desk is syncing", finished_at=now)
         problem = ""
+        with self._ctx.db.read() as session:
+            last_success = cursor.last_successful_poll(session)
+        warning = window_warning(last_success, now)
+        if warning:
+            log.warning("stripe sync: %s", warning)
         try:
-            fetched, new, settled, problem = self._fetch()
+            fetched = new = settled = 0
+            if last_success is not None and now - last_success >= EVENT_WINDOW:
+                # The events since then are partly gone: read the objects created since, then the events.
+                fetched, new, settled, problem = self._catch_up_objects(last_success)
+                if not problem:
+                    warning = caught_up_warning(last_success, now, fetched)
+            if not problem:
+                more_fetched, more_new, more_settled, problem = self._fetch()
+                fetched, new, settled = fetched + more_fetched, new + more_new, settled + more_settled
             processed, ignored, failed = self.process_pending()
             ignored += settled
             if not problem:
@@ -169,6 +297,7 @@ class Poller:
             online=not problem,
             message=problem,
             finished_at=self._ctx.clock.now(),
+            warning=warning,
         )
         if fetched or processed or failed:
             log.info("stripe sync: %s", report.as_dict())
@@ -177,7 +306,9 @@ class Poller:
     def _fetch(self) -> tuple[int, int, int, str]:
         """Returns (fetched, new, new but settled as ignored at once, why Stripe failed or "").
 
-        Pages stored before Stripe failed stay stored (and are counted).
+        Pages stored before Stripe failed stay stored (and are counted). Stripe lists newest first,
+        so the cursor moves only when a pass has read every page down to its lower bound; a pass cut
+        short is continued from its last event by the next poll (``cursor.PassState``).
 
         The next page is fetched on a helper thread while this one is stored (at most two pages in
         memory, however long the backlog): network and database waits overlap.
@@ -186,39 +317,94 @@ class Poller:
             return 0, 0, 0, ""
         with self._ctx.db.read() as session:
             last = cursor.read_cursor(session)
-        created_gte = max(last - self._margin, 0) if last is not None else None
+            state = cursor.read_pass(session)
+        if state is None:
+            created_gte = max(last - self._margin, 0) if last is not None else None
+            state = cursor.PassState(created_gte, "", last or 0)
         fetched = new = settled = 0
         try:
-            for events in self._pages(created_gte):
-                fetched += len(events)
-                stored, ignored = self._store(events)
-                new, settled = new + stored, settled + ignored
-        except (GatewayUnavailable, ConfigError) as exc:
+            try:
+                for events, after in self._pages(state.created_gte, state.after or None):
+                    fetched += len(events)
+                    state = cursor.PassState(state.created_gte, after or state.after,
+                                             max(state.newest, _newest(events)))
+                    stored, ignored = self._store(events, state)
+                    new, settled = new + stored, settled + ignored
+            except GatewayRequestRefused as exc:
+                if exc.param != "starting_after":
+                    raise
+                # The event the pass stopped at is gone from Stripe (older than its 30 days): read the
+                # pass again from the top; what is stored already is skipped.
+                log.warning("stripe sync: the interrupted pass cannot be continued (%s); starting over",
+                            exc.message)
+                state = cursor.PassState(state.created_gte, "", state.newest)
+                for events, after in self._pages(state.created_gte, None):
+                    fetched += len(events)
+                    state = cursor.PassState(state.created_gte, after or state.after,
+                                             max(state.newest, _newest(events)))
+                    stored, ignored = self._store(events, state)
+                    new, settled = new + stored, settled + ignored
+        except (GatewayUnavailable, ConfigError, GatewayRequestRefused) as exc:
             return fetched, new, settled, exc.message
+        with self._ctx.db.write() as session:
+            cursor.finish_pass(session, state.newest, self._ctx.clock.now())
         return fetched, new, settled, ""
 
-    def _pages(self, created_gte: int | None) -> Iterator[list[dict[str, Any]]]:
-        """Every page since ``created_gte``, one ahead: the fetcher thread waits while a page is queued."""
+    def _catch_up_objects(self, since: datetime) -> tuple[int, int, int, str]:
+        """The payment intents, refunds and disputes created since ``since`` (minus the margin), each
+        stored as a stand-in event, when Stripe no longer has every event since the last poll.
+        Returns (objects read, new, settled as ignored, why Stripe failed or "")."""
+        lister = getattr(self._source, "list_objects_page", None)
+        if not callable(lister):
+            log.warning("stripe sync: events older than 30 days are gone and this source cannot list objects")
+            return 0, 0, 0, ""
+        created_gte = max(int(since.timestamp()) - self._margin, 0)
+        fetched = new = settled = 0
+        try:
+            for kind, event_type in _CATCH_UP_KINDS:
+                after: str | None = None
+                while True:
+                    page = lister(kind, created_gte=created_gte, starting_after=after, limit=self._page_size)
+                    fetched += len(page.events)
+                    events = [object_as_event(kind, o, t) for o in page.events if (t := event_type(o))]
+                    if events:
+                        stored, ignored = self._store(events, None)
+                        new, settled = new + stored, settled + ignored
+                    last = _last_id(page.events)
+                    if not page.has_more or not last:
+                        break
+                    after = last
+        except (GatewayUnavailable, ConfigError, GatewayRequestRefused) as exc:
+            return fetched, new, settled, exc.message
+        log.warning("stripe sync: caught up from %d object(s) created since %s", fetched, since.isoformat())
+        return fetched, new, settled, ""
+
+    def _pages(
+        self, created_gte: int | None, starting_after: str | None
+    ) -> Iterator[tuple[list[Any], str]]:
+        """Every page since ``created_gte`` (after ``starting_after``) with the id the next page starts
+        after, one ahead: the fetcher thread waits while a page is queued."""
         source = self._source
         assert source is not None
         ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
         stop = threading.Event()
 
         def fetch_all() -> None:
-            starting_after: str | None = None
+            after = starting_after
             try:
                 while not stop.is_set():
                     page = source.list_events_page(
                         created_gte=created_gte,
-                        starting_after=starting_after,
+                        starting_after=after,
                         types=HANDLED_TYPES,
                         limit=self._page_size,
                     )
+                    last = _last_id(page.events)
                     if page.events:
-                        _put(ready, stop, ("page", page.events))
-                    if not page.has_more or not page.events:
+                        _put(ready, stop, ("page", (page.events, last)))
+                    if not page.has_more or not last:
                         break
-                    starting_after = str(page.events[-1]["id"])
+                    after = last
             except BaseException as exc:  # noqa: BLE001 - handed to the storing thread, raised there
                 _put(ready, stop, ("error", exc))
                 return
@@ -239,36 +425,47 @@ class Poller:
             stop.set()  # storing failed or finished: the fetcher stops after its current request
             fetcher.join()
 
-    def _store(self, events: list[dict[str, Any]]) -> tuple[int, int]:
-        """Insert a page; ids already stored are skipped by the unique constraint (EVT-1)."""
+    def _store(self, events: list[Any], state: cursor.PassState | None) -> tuple[int, int]:
+        """Insert a page; ids already stored are skipped by the unique constraint (EVT-1).
+
+        An event without an id is logged and skipped; any other odd event is stored as it came and
+        fails when it is applied, with its reason on the Sync screen: the events behind it go on.
+        """
         now = self._ctx.clock.now()
         rows: list[dict[str, Any]] = []
-        newest = 0
         for event in events:
-            obj = (event.get("data") or {}).get("object") or {}
+            event_id = event.get("id") if isinstance(event, dict) else None
+            if not isinstance(event_id, str) or not event_id:
+                log.warning("stripe sync: skipped an event without an id: %.200r", event)
+                continue
+            data = event.get("data")
+            obj = data.get("object") if isinstance(data, dict) else None
             customer = obj.get("customer") if isinstance(obj, dict) else None
-            created = int(event.get("created") or 0)
-            newest = max(newest, created)
+            kind, version = event.get("type"), event.get("api_version")
             rows.append(
                 {
-                    "stripe_id": str(event["id"]),
-                    "kind": str(event.get("type") or ""),
-                    "livemode": bool(event.get("livemode")),
+                    "stripe_id": event_id[:255],
+                    "kind": kind[:100] if isinstance(kind, str) else "",
+                    "livemode": event.get("livemode") is True,
                     "payload": event,
-                    "customer_id": customer if isinstance(customer, str) else "",
-                    "api_version": str(event.get("api_version") or ""),
+                    "customer_id": customer[:255] if isinstance(customer, str) else "",
+                    "api_version": version[:50] if isinstance(version, str) else "",
                     "processed": False,
                     "created_at": now,
-                    "stripe_created": created,
+                    "stripe_created": _created(event),
                     "ignored": False,
                     "attempts": 0,
                 }
             )
+        if not self._returning_insert():
+            _make_storable(rows)  # the one-statement insert below checks while it encodes the page
         with self._ctx.db.write() as session:
             connection = session.connection()
             # Events certainly not about our objects are stored already settled as ignored: most of a
             # backlog never needs a second look (the same test the processing pass makes).
-            if self._returning_insert():
+            if not rows:
+                new = settled = 0
+            elif self._returning_insert():
                 for index in not_ours(session, list(enumerate(r["payload"] for r in rows)),
                                       self._instance_id(session)):
                     rows[index].update(processed=True, ignored=True, attempts=1)
@@ -288,7 +485,8 @@ class Poller:
                         insert(StripeEvent.__table__).on_conflict_do_nothing(index_elements=["stripe_id"]), fresh
                     )
                 new, settled = len(fresh), len(skip)
-            cursor.advance_cursor(session, newest, now)
+            if state is not None:
+                cursor.save_pass(session, state, now)
         return new, settled
 
     def _returning_insert(self) -> bool:
@@ -302,7 +500,11 @@ class Poller:
         fetched and decoded, winning it back costs more than the insert itself). Ids stored before (the
         safety margin re-reads them, or another poller stored them) are skipped; returns the new rows'
         ``ignored`` flags."""
-        page = json.dumps([{k: v for k, v in row.items() if k != "created_at"} for row in rows])
+        try:
+            page = json.dumps([{k: v for k, v in row.items() if k != "created_at"} for row in rows])
+        except (ValueError, TypeError, RecursionError):
+            _make_storable(rows)
+            page = json.dumps([{k: v for k, v in row.items() if k != "created_at"} for row in rows])
         return [bool(r[0]) for r in connection.execute(_SQLITE_PAGE_INSERT, {"page": page, "now": now})]
 
     # ------------------------------------------------------------------ processing
@@ -394,7 +596,10 @@ class Poller:
         payload = event.payload
         try:
             with session.begin_nested():
-                ours = apply_event(session, payload, HandlerContext(instance, now, payload))
+                problem = event_problem(payload)
+                if problem:
+                    raise MalformedEvent(problem)
+                ours = apply_event(session, payload, HandlerContext(instance, now, payload, self._refunds_of))
                 event.processed, event.ignored = True, not ours
                 event.attempts += 1
                 event.next_attempt_at = None

@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
         orders = OrdersScreen(self.desk)
         orders.take_payment_requested.connect(self._on_orders_take_payment)
         orders.credit_issued.connect(lambda: self.refresh_if_built("credits"))
+        orders.stock_changed.connect(lambda: self.is_built("sell") and self.sell.refresh_catalog())
         return orders
 
     def _make_credits(self) -> QWidget:

@@ -62,6 +62,7 @@ class SyncController(QObject):
         self._busy = False
         self._fast_reasons: set[str] = set()
         self.online = True
+        self.warning = ""  # near or past Stripe's 30-day event window
         self.last_success: datetime | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(slow_ms)
@@ -115,6 +116,7 @@ class SyncController(QObject):
         if holds is False:  # another desk polls; this one stays online and tries again next tick
             self._set_online(True)
             return
+        self.warning = report.warning
         if not report.online:
             self._set_online(False)
             self.sync_failed.emit(report.message)
@@ -137,8 +139,9 @@ class SyncController(QObject):
     def status_text(self) -> str:
         """For the status bar: 'Stripe online · last sync 12:04:31' or 'Stripe offline (cash still works)'."""
         when = self.last_success.astimezone().strftime("%H:%M:%S") if self.last_success else "never"
+        warning = f" · {self.warning}" if self.warning else ""
         if self.online and self.holds_lease is False:
             return "Stripe online · another desk syncs events"
         if self.online:
-            return f"Stripe online · last sync {when}"
-        return f"Stripe offline: card payments wait; cash, comp and credit still work · last sync {when}"
+            return f"Stripe online · last sync {when}{warning}"
+        return f"Stripe offline: card payments wait; cash, comp and credit still work · last sync {when}{warning}"

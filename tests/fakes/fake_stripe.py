@@ -1,9 +1,12 @@
 """A small fake Stripe API on 127.0.0.1 for what localstripe lacks: Terminal, Checkout, refunds, disputes.
 
 Objects are copies of Stripe's own fixtures (``stripe_fixtures.json``, from stripe-mock's
-fixtures3.json) with their fields filled in; errors use Stripe's shape and status codes; lists page
-with ``starting_after`` newest first; POSTs replay by idempotency key (``Idempotent-Replayed``).
-Fault injection (status codes, dropped or delayed responses) lets tests play network trouble.
+fixtures3.json) with their fields filled in; errors use Stripe's shape and status codes; unknown
+parameters are refused as Stripe refuses them; lists page with ``starting_after`` newest first (ties
+within a second too); POSTs replay by idempotency key (``Idempotent-Replayed``), a 5xx included, as
+Stripe saves it for a day. Event bodies follow the account's API version (``account_version``), and
+the clock spreads events over minutes with several in one second. Fault injection (status codes,
+dropped or delayed responses, HTML pages) lets tests play network trouble.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import re
 import secrets
 import threading
 import time
@@ -24,6 +28,40 @@ FIXTURES: dict[str, dict[str, Any]] = json.loads(
     (Path(__file__).with_name("stripe_fixtures.json")).read_text(encoding="utf-8")
 )
 DECLINE_NUMBER = "4000000000000002"
+REFUNDS_LIST_UNTIL = "2022-11-15"  # charge objects (and charge.refunded) carry ``refunds`` before this
+REFUND_EVENTS_SINCE = "2024-10-28"  # refund.* events for charge refunds from this version on
+# Seconds the clock moves between objects: several objects in one second, gaps of minutes.
+CLOCK_STEPS = (0, 0, 1, 0, 17, 0, 0, 3, 95, 0, 2, 0, 41, 0, 0, 5)
+COMMON_PARAMS = {"expand"}
+OBJECT_ID = re.compile(r"^(pi|tmr|cs_test|cs|re|evt|cus|ch|dp|tml)_")
+ALLOWED_PARAMS: dict[tuple[str, str], set[str]] = {
+    ("post", "customers"): {"email", "name", "metadata", "description", "phone"},
+    ("post", "payment_intents"): {
+        "amount", "currency", "metadata", "description", "payment_method_types", "capture_method",
+        "customer", "confirm", "payment_method", "receipt_email", "statement_descriptor",
+    },
+    ("post", "payment_intents/capture"): {"amount_to_capture", "metadata"},
+    ("post", "payment_intents/cancel"): {"cancellation_reason"},
+    ("post", "terminal/readers"): {"registration_code", "label", "location", "metadata"},
+    ("post", "terminal/readers/process_payment_intent"): {"payment_intent", "process_config"},
+    ("post", "terminal/readers/cancel_action"): set(),
+    ("post", "test_helpers/terminal/readers/present_payment_method"): {
+        "card_present", "type", "amount_tip", "interac_present",
+    },
+    ("post", "checkout/sessions"): {
+        "mode", "line_items", "metadata", "payment_intent_data", "client_reference_id", "success_url",
+        "cancel_url", "customer", "customer_email", "expires_at", "payment_method_types",
+    },
+    ("post", "checkout/sessions/expire"): set(),
+    ("post", "refunds"): {"payment_intent", "charge", "amount", "reason", "metadata"},
+    ("get", "list"): {"limit", "starting_after", "ending_before", "created"},
+    ("get", "events"): {"types", "type", "delivery_success"},
+    ("get", "refunds"): {"charge", "payment_intent"},
+    ("get", "payment_intents"): {"customer"},
+    ("get", "checkout/sessions"): {"customer", "payment_intent", "status"},
+    ("get", "disputes"): {"charge", "payment_intent"},
+    ("get", "terminal/readers"): {"location", "status", "device_type", "serial_number"},
+}
 
 
 class StripeFailure(Exception):
@@ -78,15 +116,25 @@ def _decode_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 class FakeStripe:
     """State and behaviour; ``url`` once started. Thread-safe through one lock."""
 
-    def __init__(self, api_keys: tuple[str, ...] = ("sk_test_fake_4242", "rk_test_fake_9999")) -> None:
+    def __init__(
+        self,
+        api_keys: tuple[str, ...] = ("sk_test_fake_4242", "rk_test_fake_9999"),
+        *,
+        account_version: str = "2024-12-18.acacia",
+        clock_steps: tuple[int, ...] = CLOCK_STEPS,
+    ) -> None:
         self.api_keys = set(api_keys)
+        self.account_version = account_version
+        self.strict_params = True
+        self.raw_events: dict[str, str] = {}  # event id -> the JSON text served for it as it is
+        self.forbidden: set[str] = set()  # path prefixes the key may not write (a restricted key)
         self.lock = threading.RLock()
         self.objects: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
         self.idempotency: dict[str, tuple[str, str, int, str]] = {}
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, str]] = []  # (method, path, idempotency key)
-        self.clock = itertools.count(1_800_000_000)
+        self._steps = itertools.cycle(clock_steps or (1,))
         self.now = 1_800_000_000
         self.types_supported = True
         self.max_page = 100
@@ -182,6 +230,14 @@ class FakeStripe:
             )
             self._reply(handler, err.status, json.dumps(err.body), {})
             return
+        if fault is not None and fault.kind == "html":
+            page = b"<html><body><h1>Service temporarily unavailable</h1></body></html>"
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html")
+            handler.send_header("Content-Length", str(len(page)))
+            handler.end_headers()
+            handler.wfile.write(page)
+            return
         if fault is not None and fault.kind == "status":
             kind = "rate_limit_error" if fault.status == 429 else "api_error"
             message = "Too many requests" if fault.status == 429 else "An unknown error occurred"
@@ -189,7 +245,13 @@ class FakeStripe:
                 err = StripeFailure(429, "invalid_request_error", message, code="rate_limit")
             else:
                 err = StripeFailure(fault.status, kind, message)
-            self._reply(handler, err.status, json.dumps(err.body), {})
+            text = json.dumps(err.body)
+            if method == "post" and key and fault.status >= 500:
+                # Stripe saves a 5xx under the idempotency key and replays it for 24 hours.
+                with self.lock:
+                    self.idempotency.setdefault(
+                        key, (self._fingerprint(method, split.path, params), split.path, err.status, text))
+            self._reply(handler, err.status, text, {})
             return
         status, text, headers = self._dispatch(method, split.path, params, key, handler)
         if fault is not None and fault.kind == "drop":
@@ -224,7 +286,7 @@ class FakeStripe:
             shown = token[:8] + "*" * 8 + token[-4:] if len(token) > 12 else "****"
             err = StripeFailure(401, "invalid_request_error", f"Invalid API Key provided: {shown}")
             return err.status, json.dumps(err.body), {}
-        fingerprint = json.dumps([method, path, params], sort_keys=True)
+        fingerprint = self._fingerprint(method, path, params)
         with self.lock:
             if method == "post" and key:
                 seen = self.idempotency.get(key)
@@ -238,19 +300,80 @@ class FakeStripe:
                         )
                         return err.status, json.dumps(err.body), {}
                     return seen[2], seen[3], {"Idempotent-Replayed": "true"}
+            try:  # refused before the endpoint runs: nothing is saved under the key
+                self._check_params(method, path, params)
+                if method == "post" and any(path.startswith(f) for f in self.forbidden):
+                    raise StripeFailure(
+                        403, "invalid_request_error",
+                        f"The provided key '{token[:8]}***' does not have the required permissions for "
+                        "this endpoint on account 'acct_fake'.")
+            except StripeFailure as exc:
+                return exc.status, json.dumps(exc.body), {}
             try:
-                status, text = 200, json.dumps(self._route(method, path, params))
+                status, text = 200, self._encode(self._route(method, path, params))
             except StripeFailure as exc:
                 status, text = exc.status, json.dumps(exc.body)
-            if method == "post" and key and status < 500:
+            if method == "post" and key:
                 self.idempotency[key] = (fingerprint, path, status, text)
         return status, text, {}
+
+    @staticmethod
+    def _fingerprint(method: str, path: str, params: dict[str, Any]) -> str:
+        return json.dumps([method, path, params], sort_keys=True)
+
+    def _check_params(self, method: str, path: str, params: dict[str, Any]) -> None:
+        """Stripe's answer to a parameter the endpoint does not take."""
+        if not self.strict_params:
+            return
+        parts = [p for p in path.strip("/").split("/")[1:] if p]
+        if not parts:
+            return
+        ids = [i for i, p in enumerate(parts) if OBJECT_ID.match(p)]
+        shape = "/".join(p for i, p in enumerate(parts) if i not in ids)
+        if method == "get":
+            if ids:
+                allowed = COMMON_PARAMS
+            else:
+                allowed = COMMON_PARAMS | ALLOWED_PARAMS[("get", "list")] | ALLOWED_PARAMS.get(("get", shape), set())
+        else:
+            allowed = COMMON_PARAMS | ALLOWED_PARAMS.get((method, shape), set(params))
+        for name in params:
+            if name not in allowed:
+                raise StripeFailure(400, "invalid_request_error", f"Received unknown parameter: {name}",
+                                    param=name)
+
+    def _encode(self, body: dict[str, Any]) -> str:
+        """JSON of ``body``; events stored as raw text (``emit_raw``) are served exactly as given."""
+        if not self.raw_events or body.get("object") != "list":
+            return json.dumps(body)
+        marks: dict[str, str] = {}
+        data = []
+        for item in body.get("data") or []:
+            if isinstance(item, dict) and item.get("id") in self.raw_events:
+                mark = f"@@raw-{len(marks)}@@"
+                marks[f'"{mark}"'] = self.raw_events[item["id"]]
+                data.append(mark)
+            else:
+                data.append(item)
+        text = json.dumps({**body, "data": data})
+        for mark, raw in marks.items():
+            text = text.replace(mark, raw)
+        return text
 
     # ------------------------------------------------------------------ objects and events
 
     def _tick(self) -> int:
-        self.now = next(self.clock)
+        self.now += next(self._steps)
         return self.now
+
+    def advance(self, seconds: int) -> int:
+        """Move Stripe's clock on (days pass between polls)."""
+        with self.lock:
+            self.now += seconds
+            return self.now
+
+    def version_before(self, version: str) -> bool:
+        return self.account_version[:10] < version
 
     def _new(self, kind: str, **fields: Any) -> dict[str, Any]:
         obj = copy.deepcopy(FIXTURES[kind])
@@ -283,13 +406,28 @@ class FakeStripe:
                 type=type_,
                 livemode=False,
                 created=created if created is not None else self._tick(),
-                api_version="2024-12-18.acacia",
+                api_version=self.account_version,
                 pending_webhooks=0,
                 request={"id": None, "idempotency_key": None},
                 data={"object": copy.deepcopy(obj)},
             )
             self.events.append(event)
             return event
+
+    def emit_raw(self, event_id: str, text: str, *, created: int | None = None,
+                 type_: str = "payment_intent.succeeded") -> None:
+        """Serve ``text`` as it is for one event in the list (a body Stripe should never send)."""
+        with self.lock:
+            self.events.append({"id": event_id, "type": type_,
+                                "created": created if created is not None else self._tick()})
+            self.raw_events[event_id] = text
+
+    def _charge_snapshot(self, charge: dict[str, Any]) -> dict[str, Any]:
+        """A charge as the account's API version shows it: ``refunds`` only before 2022-11-15."""
+        out = copy.deepcopy(charge)
+        if not self.version_before(REFUNDS_LIST_UNTIL):
+            out.pop("refunds", None)
+        return out
 
     def get(self, object_id: str) -> dict[str, Any]:
         try:
@@ -329,7 +467,15 @@ class FakeStripe:
         if parts[:1] == ["refunds"]:
             if method == "post" and len(parts) == 1:
                 return self._create_refund(p)
+            if method == "get" and len(parts) == 1:
+                return self._list("refund", p, "/v1/refunds", ("charge", "payment_intent"))
             return self.get(parts[1])
+        if parts[:1] == ["disputes"] and method == "get":
+            if len(parts) == 1:
+                return self._list("dispute", p, "/v1/disputes", ("charge", "payment_intent"))
+            return self.get(parts[1])
+        if parts[:1] == ["charges"] and method == "get" and len(parts) == 2:
+            return self._charge_snapshot(self.get(parts[1]))
         raise StripeFailure(
             404, "invalid_request_error", f"Unrecognized request URL ({method.upper()}: {path})"
         )
@@ -343,7 +489,21 @@ class FakeStripe:
 
     # PaymentIntents ------------------------------------------------------------
 
+    def _list(self, kind: str, p: dict[str, Any], url: str, filters: tuple[str, ...]) -> dict[str, Any]:
+        items = [o for o in self.objects.values() if o.get("object") == kind]
+        for name in filters:
+            if p.get(name):
+                items = [o for o in items if o.get(name) == p[name]]
+        created = p.get("created")
+        if isinstance(created, dict) and created.get("gte") is not None:
+            items = [o for o in items if o.get("created", 0) >= int(created["gte"])]
+        order = {oid: n for n, oid in enumerate(self.objects)}
+        items.sort(key=lambda o: (o.get("created", 0), order[o["id"]]), reverse=True)
+        return self._page(items, p, url)
+
     def _payment_intents(self, method: str, rest: list[str], p: dict[str, Any]) -> dict[str, Any]:
+        if method == "get" and not rest:
+            return self._list("payment_intent", p, "/v1/payment_intents", ("customer",))
         if method == "post" and not rest:
             try:
                 amount = int(p["amount"])
@@ -560,6 +720,8 @@ class FakeStripe:
     # Checkout Sessions -------------------------------------------------------------
 
     def _sessions(self, method: str, rest: list[str], p: dict[str, Any]) -> dict[str, Any]:
+        if method == "get" and not rest:
+            return self._list("checkout.session", p, "/v1/checkout/sessions", ("payment_intent", "customer"))
         if method == "post" and not rest:
             items = p.get("line_items") or []
             if not items:
@@ -713,8 +875,10 @@ class FakeStripe:
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
         charge["refunds"]["data"].insert(0, copy.deepcopy(refund))
-        self.emit("refund.created", refund)
-        self.emit("charge.refunded", charge)
+        charge["refunds"]["total_count"] = len(charge["refunds"]["data"])
+        if not self.version_before(REFUND_EVENTS_SINCE):
+            self.emit("refund.created", refund)
+        self.emit("charge.refunded", self._charge_snapshot(charge))
         return refund
 
     def refund_outside(self, intent_id: str, amount: int) -> dict[str, Any]:
@@ -729,7 +893,10 @@ class FakeStripe:
             charge = self.objects[refund["charge"]]
             charge["amount_refunded"] -= refund["amount"]
             charge["refunded"] = False
-            self.emit("refund.failed", refund)
+            if not self.version_before(REFUND_EVENTS_SINCE):
+                self.emit("refund.failed", refund)
+            else:
+                self.emit("charge.refund.updated", refund)
 
     def open_dispute(self, charge_id: str) -> dict[str, Any]:
         with self.lock:
@@ -805,6 +972,7 @@ class FakeStripe:
         if p.get("types"):
             wanted = set(p["types"])
             events = [e for e in events if e["type"] in wanted]
-        # Stripe lists newest first (by creation, ties in reverse insertion order).
-        ordered = sorted(events, key=lambda e: e["created"], reverse=True)
+        # Stripe lists newest first: by creation, and within one second the later event first.
+        index = {id(e): n for n, e in enumerate(self.events)}
+        ordered = sorted(events, key=lambda e: (e["created"], index[id(e)]), reverse=True)
         return self._page(ordered, p, "/v1/events")

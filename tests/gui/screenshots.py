@@ -151,6 +151,16 @@ def main(out: Path) -> int:
     window.show_screen(window.stack.indexOf(window.orders))
     shot(window, out, "orders.png", 900)
     refund_ref = services.orders.search(conference_id, "grace")[0].reference
+    window.orders.open_refund()   # the sale above: cancel its tutorial seat (DEC-10)
+    settle(700)
+    refund = window.orders.refund_dialog
+    if refund is not None:
+        tutorial = next(i for i, line in enumerate(refund.detail.lines) if line.description.startswith("Tutorial"))
+        refund.set_units(tutorial, 1)
+        refund.choose_method("cash")
+        refund.reason.setText("Tutorial clashes with a talk")
+        shot(refund, out, "refund.png", 300)
+        refund.reject()
     override = OverrideDialog(services, desk.tasks, PermissionDenied(
         "Refunds need a lead.", permission=Permission.REFUND.value, needs="lead"), window,
         what=f"Refund $50.00 (Cash from the drawer) on order {refund_ref}")

@@ -20,7 +20,7 @@ from boxoffice.errors import RefundError
 from boxoffice.services.staff import audit
 from boxoffice.services.staff.access import SYSTEM, Actor, Role, acting_as
 from boxoffice.timeutil import FixedClock
-from tests.services.test_permissions import World, _world
+from tests.services.test_permissions import World, _world, flag_oversold
 
 pytestmark = pytest.mark.no_default_actor
 
@@ -38,6 +38,11 @@ CASES: dict[str, tuple[Callable[[World], Any], str, str, Callable[[World], int],
                     audit.REFUND, "order", lambda w: w.paid_order_id, D("50.00"), D("35.00")),
     "refund as credit": (lambda w: w.app.refunds.refund(w.paid_order_id, D("50.00"), method="credit"),
                          audit.REFUND, "order", lambda w: w.paid_order_id, D("50.00"), D("0.00")),
+    "cancel units": (lambda w: w.app.refunds.cancel_units(
+        w.paid_order_id, {w.app.orders.detail(w.paid_order_id).lines[0].id: 1}, method="cash", reason="ill"),
+        audit.CANCEL_UNITS, "order", lambda w: w.paid_order_id, D("50.00"), D("0.00")),
+    "admit oversold": (lambda w: w.app.orders.admit_oversold(flag_oversold(w), reason="an extra chair"),
+                       audit.ADMIT_OVERSOLD, "order", lambda w: w.pending_order_id, D("50.00"), D("50.00")),
     "cancel": (lambda w: w.app.orders.cancel(w.pending_order_id),
                audit.CANCEL_ORDER, "order", lambda w: w.pending_order_id, D("50.00"), D("0.00")),
     "issue credit": (lambda w: w.app.credits.issue(w.customer_id, w.conference_id, D("7.50"), note="sorry"),

@@ -396,7 +396,8 @@ def test_checkout_query_count_is_small(carts: CartService, checkout: CheckoutSer
         checkout.checkout(cart.id)
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
-    sql = [st for st in statements if not st.startswith("BEGIN")]
+    # BEGIN and the lock-wait PRAGMAs around it are how the write starts, not queries of the checkout.
+    sql = [st for st in statements if not st.startswith(("BEGIN", "PRAGMA"))]
     # 10 for the order itself, 3 for its attendees (taken codes, the attendees, their search words)
     assert len(sql) <= 13, sql
     assert sum(st.startswith("INSERT INTO attendee") for st in sql) == 2, sql

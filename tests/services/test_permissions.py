@@ -107,6 +107,16 @@ def _world(db_path: Path, clock: FixedClock, tmp: Path) -> World:
 
 Op = Callable[[World], Any]
 
+
+def flag_oversold(w: World) -> int:
+    """Flag the pending order as card money after an oversell leaves it (DEC-14); returns its id."""
+    from boxoffice.domain.models import Order
+    from boxoffice.services.sales.order_state import OVERSOLD_NOTE
+
+    with w.app.db.write() as session:
+        session.get(Order, w.pending_order_id).needs_attention = OVERSOLD_NOTE
+    return w.pending_order_id
+
 # name -> (permission needed, the call). Reads that any signed-in or anonymous caller may make are
 # listed in OPEN below with the reason.
 OPERATIONS: dict[str, tuple[Permission, Op]] = {
@@ -139,6 +149,10 @@ OPERATIONS: dict[str, tuple[Permission, Op]] = {
         w.paid_order_id, D("10.00"), method="cash", reason="left early")),
     # an order that took no money is the seller's to cancel: tests/services/test_volunteer_cancel.py
     "orders.cancel": (Permission.CANCEL_ORDER, lambda w: w.app.orders.cancel(w.credited_order_id)),
+    "refunds.cancel_units": (Permission.REFUND, lambda w: w.app.refunds.cancel_units(
+        w.paid_order_id, {w.app.orders.detail(w.paid_order_id).lines[0].id: 1}, method="cash", reason="ill")),
+    "orders.admit_oversold": (Permission.ADMIT_OVERSOLD, lambda w: w.app.orders.admit_oversold(
+        flag_oversold(w), reason="an extra chair")),
     "credits.issue": (Permission.ISSUE_CREDIT, lambda w: w.app.credits.issue(
         w.customer_id, w.conference_id, D("5.00"), note="sorry")),
     "credits.expire": (Permission.EXPIRE_CREDIT, lambda w: w.app.credits.expire(w.credit_id)),

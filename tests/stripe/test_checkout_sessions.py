@@ -88,3 +88,38 @@ def test_resume_after_a_lost_answer_returns_the_same_session(cards, fake, make_o
     payment_id = cards.in_flight(order.id).payment_id
     resumed = cards.resume(payment_id)
     assert fake.count("checkout.session") == 1 and resumed.checkout_url
+
+
+def test_a_link_paid_after_the_hold_lapsed_and_the_seat_sold_is_recorded_and_flagged(
+    ctx, db, clock, cards, fake, poller
+):
+    from boxoffice.domain.models import Order, OrderStatus, Payment, PaymentStatus, TicketType
+    from boxoffice.services.desk.shifts import ShiftService
+    from boxoffice.services.money.payments import PaymentService
+    from boxoffice.services.sales.cart import CartService
+    from boxoffice.services.sales.checkout import CheckoutService
+    from boxoffice.services.sales.order_state import OVERSOLD_NOTE
+    from tests import factories
+
+    conf = factories.conference(db, slug="lapsed")
+    seat = factories.ticket_type(db, conf.id, name="Workshop", price=Decimal("100.00"), total_quantity=1)
+
+    def order_for(name):
+        customer = factories.customer(db, name=name, email=f"{name}@example.org")
+        cart = CartService(ctx).open_cart(conf.id, customer.id)
+        CartService(ctx).add_ticket(cart.id, seat.id, 1)
+        return CheckoutService(ctx).checkout(cart.id)
+
+    first = order_for("ada")
+    link = cards.start_checkout_session(first.id)
+    clock.advance(minutes=20)  # the buyer pays on their phone 20 minutes later
+    ShiftService(ctx).open("0", conference_id=conf.id)
+    second = order_for("grace")  # meanwhile the seat was sold at the desk
+    PaymentService(ctx).pay_cash(second.id, "100")
+    fake.pay_session(link.checkout_session_id)
+    poller.poll_once()
+    with db.read() as s:
+        order = s.get(Order, first.id)
+        assert order.status == OrderStatus.PENDING and OVERSOLD_NOTE in order.needs_attention
+        assert s.get(Payment, link.payment_id).status == PaymentStatus.SUCCEEDED  # the money is recorded
+        assert s.get(TicketType, seat.id).sold_quantity == 1  # never sold twice

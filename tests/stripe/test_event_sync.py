@@ -11,6 +11,7 @@ from boxoffice.domain.models import (
     Order,
     OrderStatus,
     Payment,
+    PaymentMethod,
     PaymentStatus,
     Refund,
     RefundMethod,
@@ -23,6 +24,12 @@ from boxoffice.services.money.refunds import RefundService
 from boxoffice.stripe_sync import cursor
 from boxoffice.stripe_sync.poller import Poller, list_events, list_exceptions
 from tests.stripe.conftest import make_gateway
+
+
+def ours(ctx, **meta):
+    """Metadata as this database puts it on the objects it creates."""
+    with ctx.db.write() as session:
+        return {**meta, "boxoffice_instance": cursor.instance_id(session, ctx.clock.now())}
 
 
 def _paid_by_terminal(cards, fake, make_order, quantity=1):
@@ -133,10 +140,11 @@ def test_unknown_payment_intent_is_stored_and_ignored(fake, poller, db):
 
 
 def test_evt3_handler_failure_is_recorded_and_retried_with_backoff_until_it_succeeds(
-    fake, poller, make_order, db, clock
+    fake, poller, make_order, db, clock, ctx, cards
 ):
     with db.read() as s:
         next_id = (s.query(Order.id).order_by(Order.id.desc()).limit(1).scalar() or 0) + 1
+        next_payment = (s.query(Payment.id).order_by(Payment.id.desc()).limit(1).scalar() or 0) + 1
     intent = {
         "id": "pi_early",
         "object": "payment_intent",
@@ -144,7 +152,7 @@ def test_evt3_handler_failure_is_recorded_and_retried_with_backoff_until_it_succ
         "amount_received": 10000,
         "currency": "usd",
         "status": "succeeded",
-        "metadata": {"order_id": str(next_id)},
+        "metadata": ours(ctx, order_id=str(next_id), payment_id=str(next_payment)),
     }
     fake.emit("payment_intent.succeeded", intent)
     first = poller.poll_once()
@@ -157,6 +165,7 @@ def test_evt3_handler_failure_is_recorded_and_retried_with_backoff_until_it_succ
         assert "LookupError" in exc.traceback and "pi_early" in exc.data
     order = make_order(1)
     assert order.id == next_id
+    assert cards.start_checkout_session(order.id).payment_id == next_payment
     assert poller.poll_once().failed == 0 and poller.poll_once().processed == 0  # backing off
     clock.advance(seconds=11)
     assert poller.poll_once().processed == 1
@@ -165,10 +174,10 @@ def test_evt3_handler_failure_is_recorded_and_retried_with_backoff_until_it_succ
         assert s.query(StripeEvent).one().processed
 
 
-def test_evt13_retry_now_records_a_new_exception_on_renewed_failure(fake, poller, db):
+def test_evt13_retry_now_records_a_new_exception_on_renewed_failure(fake, poller, db, ctx):
     fake.emit(
         "payment_intent.succeeded",
-        {"id": "pi_x", "amount": 100, "currency": "usd", "metadata": {"order_id": "777"}},
+        {"id": "pi_x", "amount": 100, "currency": "usd", "metadata": ours(ctx, order_id="777")},
     )
     poller.poll_once()
     event_id = list_events(poller._ctx, failed_only=True)[0].id
@@ -182,6 +191,12 @@ def test_evt5_fix_money_for_a_cancelled_order_is_recorded_and_flagged(fake, poll
     from boxoffice.services.sales.orders import OrderService
 
     order = make_order(1)
+    with db.write() as s:  # a card attempt this desk made; the order was cancelled meanwhile
+        attempt = Payment(order_id=order.id, method=PaymentMethod.STRIPE, status=PaymentStatus.FAILED,
+                          amount=Decimal("100.00"))
+        s.add(attempt)
+        s.flush()
+        payment_id = attempt.id
     OrderService(ctx).cancel(order.id)
     fake.emit(
         "payment_intent.succeeded",
@@ -189,7 +204,8 @@ def test_evt5_fix_money_for_a_cancelled_order_is_recorded_and_flagged(fake, poll
             "id": "pi_late",
             "amount": 10000,
             "currency": "usd",
-            "metadata": {"order_id": str(order.id), "reference": order.reference},
+            "metadata": ours(ctx, order_id=str(order.id), reference=order.reference,
+                             payment_id=str(payment_id)),
         },
     )
     poller.poll_once()
@@ -319,7 +335,8 @@ def test_outage_mid_backlog_keeps_the_pages_already_stored_with_their_full_paylo
         assert first["data"]["object"]["metadata"] == {"note": "café"}
         assert {e.payload["data"]["object"]["amount"] for e in events} <= set(range(100, 107))
         assert events[0].livemode is False and events[0].kind == "payment_intent.succeeded"
-        assert cursor.read_cursor(s) is not None
+        # Newest first: the older pages are not read yet, so the cursor has not moved; the pass has.
+        assert cursor.read_cursor(s) is None and cursor.read_pass(s) is not None
 
 
 def test_cursor_moves_forward_only_and_refetched_events_count_as_nothing_new(fake, ctx, gateway, db, clock):
@@ -334,3 +351,21 @@ def test_cursor_moves_forward_only_and_refetched_events_count_as_nothing_new(fak
         cursor.advance_cursor(session, fake.now + 5, clock.now())
     with db.read() as session:
         assert cursor.read_cursor(session) == fake.now + 5
+
+
+def test_a_payment_intent_made_elsewhere_never_pays_a_local_order(fake, poller, make_order, db, ctx):
+    order = make_order(1)  # pending, never sent to Stripe
+    for metadata in (
+        {"order_id": str(order.id), "reference": order.reference},  # the dashboard, another tool
+        {"order_id": str(order.id), "boxoffice_instance": "someoneelse"},  # another Box Office
+        ours(ctx, order_id=str(order.id), payment_id="999"),  # no such local attempt
+    ):
+        fake.emit("payment_intent.succeeded", {"id": f"pi_{len(metadata)}", "amount": 10000,
+                                               "amount_received": 10000, "currency": "usd",
+                                               "metadata": metadata})
+    report = poller.poll_once()
+    assert report.failed == 0 and report.ignored == 3
+    with db.read() as s:
+        assert s.get(Order, order.id).status == OrderStatus.PENDING
+        assert s.query(Payment).filter_by(order_id=order.id).count() == 0
+        assert s.query(StripeEvent).count() == 3  # stored, ignored

@@ -19,6 +19,7 @@ from boxoffice.ui.sync_controller import SyncController
 from boxoffice.ui.tasks import TaskRunner
 from tests.fakes.fake_stripe import DECLINE_NUMBER
 from tests.stripe.conftest import make_gateway
+from tests.stripe.test_event_sync import ours
 
 _RUNNERS: list[TaskRunner] = []  # kept alive for the session: no runner is deleted while Qt may still call it
 
@@ -76,7 +77,7 @@ def test_events_model_passes_the_model_tester(qtmodeltester, fake, poller, ctx):
 def test_sync_screen_lists_failures_and_retry_records_a_new_exception(qtbot, tasks, fake, poller, ctx):
     fake.emit(
         "payment_intent.succeeded",
-        {"id": "pi_a", "amount": 1, "currency": "usd", "metadata": {"order_id": "9"}},
+        {"id": "pi_a", "amount": 1, "currency": "usd", "metadata": ours(ctx, order_id="9")},
     )
     poller.poll_once()
     messages = RecordingMessages()

@@ -213,3 +213,28 @@ def test_card_errors_become_payment_declined(gateway, fake):
         gateway.create_payment_intent(
             amount=Decimal("1.00"), currency="usd", idempotency_key="d1", metadata={}, description="x"
         )
+
+
+def test_a_tap_after_the_hold_lapsed_and_the_stock_sold_is_cancelled_not_captured(cards, fake, make_order, ctx,
+                                                                                 db, clock):
+    """DEC-14 at the reader: the card is authorised, but the seat went to someone else meanwhile."""
+    from boxoffice.domain.models import TicketType
+
+    with db.write() as s:  # the last 2 seats
+        ticket = s.query(TicketType).one()
+        ticket.total_quantity = ticket.sold_quantity + ticket.held_quantity + 2
+    order = make_order(2)
+    attempt = cards.start_terminal_payment(order.id, "tmr_desk1")
+    clock.advance(minutes=30)  # the buyer hesitates: the hold lapses, the card payment is still open
+    other = make_order(1)
+    factories.ensure_open_shift(ctx.db)
+    PaymentService(ctx).pay_cash(other.id, Decimal("100.00"))  # one of the two seats is sold again
+    fake.present_payment_method("tmr_desk1")
+    result = cards.check_terminal_payment(attempt.payment_id)
+    assert result.status == "failed" and "not charged" in result.failure_reason
+    assert result.order_status == "pending"
+    assert fake.objects[attempt.payment_intent_id]["status"] == "canceled"  # the authorisation released
+    with db.read() as s:
+        assert s.query(TerminalPayment).one().capture_status == CaptureStatus.CANCELLED
+        assert s.get(Order, order.id).status == OrderStatus.PENDING
+        assert s.query(TicketType).one().sold_quantity == 1

@@ -106,6 +106,8 @@ class Payment(Base):
     card_brand: Mapped[str] = mapped_column(String(40), default="")
     card_last4: Mapped[str] = mapped_column(String(4), default="")
     failure_reason: Mapped[str] = mapped_column(Text, default="")
+    # Card attempts: the parameters first sent under each idempotency key and the keys in use (JSON).
+    stripe_request: Mapped[str] = mapped_column(Text, default="", server_default="")
     # the cash drawer shift a cash payment went into
     shift_id: Mapped[int | None] = mapped_column(ForeignKey("cash_shift.id", ondelete="SET NULL"), default=None)
 

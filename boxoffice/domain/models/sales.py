@@ -192,13 +192,18 @@ class Order(TimestampMixin, Base):
 
 
 class OrderLineItem(Base):
-    """Frozen snapshot of one cart line at checkout; never edited afterwards."""
+    """Frozen snapshot of one cart line at checkout; only ``cancelled_quantity`` changes afterwards.
+
+    ``cancelled_quantity`` counts the units a lead cancelled (DEC-10): they left the stock counters and
+    their attendees are void; the line keeps what was bought.
+    """
 
     __tablename__ = "order_line_item"
     __table_args__ = (
         CheckConstraint("quantity >= 0", name="quantity_nonneg"),
         CheckConstraint("unit_price >= 0", name="unit_price_nonneg"),
         CheckConstraint("discount_amount >= 0", name="discount_nonneg"),
+        CheckConstraint("cancelled_quantity >= 0 AND cancelled_quantity <= quantity", name="cancelled_within"),
         Index("ix_order_line_item_order", "order_id"),
         Index("ix_order_line_item_ticket_type", "ticket_type_id"),
         Index("ix_order_line_item_addon", "addon_id"),
@@ -208,6 +213,7 @@ class OrderLineItem(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
     description: Mapped[str] = mapped_column(String(300))
     quantity: Mapped[int] = mapped_column(Integer, default=1)
+    cancelled_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     unit_price: Mapped[Decimal]
     discount_amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     line_total: Mapped[Decimal]

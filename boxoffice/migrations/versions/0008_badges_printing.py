@@ -5,7 +5,7 @@ printed or failed, reprints with their reason) and ``receipt_print`` (receipts, 
 test pages sent to a desk's receipt printer), and the organiser and tax settings of a conference.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alembic import op
 from boxoffice.db.types import UTCDateTime
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

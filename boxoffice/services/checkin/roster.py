@@ -2,10 +2,13 @@
 
 Called inside the transaction that changes the order (``order_state``), so an order and its
 attendees never disagree: a paid order has an attendee per ticket unit (ATT-1, ATT-3), and a
-refunded or cancelled order's attendees are void.
+refunded or cancelled order's attendees are void, and so is the attendee of each ticket unit a lead
+cancelled (DEC-10).
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -19,6 +22,7 @@ from boxoffice.domain.models import (
     Order,
     OrderLineItem,
 )
+from boxoffice.errors import InvalidInput
 
 
 def unique_access_code(session: Session) -> str:
@@ -93,3 +97,29 @@ def set_status(session: Session, order_id: int, status: AttendeeStatus) -> None:
     session.execute(
         update(Attendee).where(Attendee.order_id == order_id, Attendee.status != status).values(status=status)
     )
+
+
+def void_units(session: Session, line_id: int, count: int, named: Collection[int] = ()) -> list[int]:
+    """Void the attendees of ``count`` cancelled units of a ticket line; returns their ids.
+
+    ``named`` (attendee ids) chooses which ones; without it the highest unit numbers go first. A named
+    attendee of another line, or one already void, is refused.
+    """
+    valid = session.scalars(
+        select(Attendee)
+        .where(Attendee.order_line_id == line_id, Attendee.status == AttendeeStatus.VALID)
+        .order_by(Attendee.unit.desc())
+        .with_for_update()
+    ).all()
+    chosen = [a for a in valid if a.id in set(named)]
+    if named and len(chosen) != len(set(named)):
+        raise InvalidInput(
+            "An attendee chosen for a cancelled ticket is not a valid attendee of that line (already void, "
+            "or of another line). Reload the order and choose again."
+        )
+    # Named ones first, then the highest unit numbers; a line may have fewer attendees than units.
+    rest = [a for a in valid if a not in chosen]
+    voided = (chosen + rest)[:count]
+    for attendee in voided:
+        attendee.status = AttendeeStatus.VOID
+    return [a.id for a in voided]

@@ -7,10 +7,13 @@ the calls with the same keys, so Stripe replays them instead of charging twice (
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -30,11 +33,18 @@ from boxoffice.domain.models import (
     SyncState,
     TerminalPayment,
 )
-from boxoffice.errors import NotFound, OrderStateError, PaymentError, UserError
+from boxoffice.errors import NotFound, OrderStateError, PaymentError, SoldOut, UserError
 from boxoffice.money import format_money
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.desk.shifts import open_shift_id
-from boxoffice.services.money.ports import CardGateway, GatewayIntent, GatewayReader, GatewayUnavailable
+from boxoffice.services.money.ports import (
+    CardGateway,
+    GatewayIntent,
+    GatewayKeySpent,
+    GatewayReader,
+    GatewaySession,
+    GatewayUnavailable,
+)
 from boxoffice.services.sales import order_state
 from boxoffice.services.staff.access import Permission, authorize, operator_id_for
 
@@ -42,6 +52,11 @@ log = logging.getLogger(__name__)
 
 INSTANCE_KEY = "instance_id"
 IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
+T = TypeVar("T")
+STILL_FAILING = (
+    "Stripe keeps failing this request. The attempt is saved and nothing was charged twice: try "
+    "again in a few minutes, or cancel it and take cash, comp or credit."
+)
 
 
 def instance_id(session: Session, now: object) -> str:
@@ -91,6 +106,19 @@ class _Attempt:
     metadata: dict[str, str]
     description: str
     customer: str | None
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def key_for(self, purpose: str) -> str:
+        """The idempotency key in use for one request of the attempt ("create", "process", ...)."""
+        return self.keys.get(purpose) or (self.key if purpose == "create" else f"{self.key}-{purpose}")
+
+
+def _stored_request(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 class CardPaymentService:
@@ -147,29 +175,25 @@ class CardPaymentService:
         intent_id = attempt.intent_id
         if not intent_id:
             try:
-                intent = gw.create_payment_intent(
-                    amount=attempt.amount,
-                    currency=attempt.currency,
-                    idempotency_key=attempt.key,
-                    metadata=attempt.metadata,
-                    description=attempt.description,
-                    card_present=True,
-                    customer=attempt.customer,
-                )
+                intent_id = self._create_intent(payment_id).id
             except GatewayUnavailable:
                 raise
             except UserError as exc:
                 self._fail(payment_id, exc.message)
                 raise
-            intent_id = intent.id
-            with self._ctx.db.write() as session:
-                payment = self._payment(session, payment_id, lock=True)
-                payment.stripe_payment_intent_id = intent_id
-                detail = self._detail(session, payment)
-                if detail is not None:
-                    detail.payment_intent_id = intent_id
+            self._store_intent(payment_id, intent_id)
+
+        def dispatched() -> GatewayReader | None:
+            reader = gw.retrieve_reader(attempt.reader_id)
+            return reader if reader.action_payment_intent == intent_id else None
+
         try:  # TRM-5: one dispatch; a retry with the same key is replayed by Stripe, not re-sent
-            gw.process_payment_intent(attempt.reader_id, intent_id, idempotency_key=attempt.key + "-process")
+            self._keyed(
+                payment_id,
+                "process",
+                lambda key: gw.process_payment_intent(attempt.reader_id, intent_id, idempotency_key=key),
+                dispatched,
+            )
         except GatewayUnavailable:
             raise
         except UserError as exc:
@@ -189,9 +213,25 @@ class CardPaymentService:
             return view
         attempt = self._attempt(payment_id)
         intent = gw.retrieve_payment_intent(view.payment_intent_id, currency=view.currency)
+        if intent.status == "requires_capture" and self._stock_gone(payment_id):
+            self._cancel_intent_quietly(attempt, intent.id)
+            return self._fail(
+                payment_id,
+                "The card was not charged: the order's hold lapsed and its tickets were sold meanwhile.",
+                CaptureStatus.CANCELLED,
+            )
         if intent.status == "requires_capture":
-            intent = gw.capture_payment_intent(
-                intent.id, currency=view.currency, idempotency_key=attempt.key + "-capture"
+            intent_id = intent.id
+
+            def captured() -> GatewayIntent | None:
+                now = gw.retrieve_payment_intent(intent_id, currency=view.currency)
+                return now if now.status != "requires_capture" else None
+
+            intent = self._keyed(
+                payment_id,
+                "capture",
+                lambda key: gw.capture_payment_intent(intent_id, currency=view.currency, idempotency_key=key),
+                captured,
             )
         if intent.status == "succeeded":
             return self._record_success(payment_id, intent)
@@ -225,16 +265,24 @@ class CardPaymentService:
 
     def _continue_checkout(self, payment_id: int, success_url: str, cancel_url: str) -> CardAttemptView:
         attempt = self._attempt(payment_id)
+        gw = self._gw()
         try:
-            cs = self._gw().create_checkout_session(
-                amount=attempt.amount,
-                currency=attempt.currency,
-                item_name=attempt.description,
-                idempotency_key=attempt.key,
-                metadata=attempt.metadata,
-                success_url=success_url,
-                cancel_url=cancel_url,
-                customer=attempt.customer,
+            cs = self._keyed(
+                payment_id,
+                "create",
+                lambda key: gw.create_checkout_session(
+                    amount=attempt.amount,
+                    currency=attempt.currency,
+                    item_name=attempt.description,
+                    idempotency_key=key,
+                    metadata=attempt.metadata,
+                    success_url=success_url,
+                    cancel_url=cancel_url,
+                    customer=attempt.customer,
+                ),
+                lambda: gw.find_checkout_session(
+                    payment_id=str(payment_id), instance=attempt.metadata["boxoffice_instance"]
+                ),
             )
         except GatewayUnavailable:
             raise
@@ -260,8 +308,19 @@ class CardPaymentService:
         if view.method == PaymentMethod.STRIPE.value:
             if not attempt.session_id:
                 return self._fail(payment_id, "Cancelled at the desk before the link was shown.")
+            session_id = attempt.session_id
+
+            def expired() -> GatewaySession | None:
+                now = gw.retrieve_checkout_session(session_id)
+                return now if now.status != "open" else None
+
             try:
-                gw.expire_checkout_session(attempt.session_id, idempotency_key=attempt.key + "-expire")
+                self._keyed(
+                    payment_id,
+                    "expire",
+                    lambda key: gw.expire_checkout_session(session_id, idempotency_key=key),
+                    expired,
+                )
             except GatewayUnavailable:
                 raise
             except UserError as exc:
@@ -273,25 +332,29 @@ class CardPaymentService:
         intent_id = attempt.intent_id
         if not intent_id:
             # The intent may exist although its answer was lost: the same key finds it (or makes one).
-            intent_id = gw.create_payment_intent(
-                amount=attempt.amount,
-                currency=attempt.currency,
-                idempotency_key=attempt.key,
-                metadata=attempt.metadata,
-                description=attempt.description,
-                card_present=True,
-                customer=attempt.customer,
-            ).id
+            intent_id = self._create_intent(payment_id).id
+            self._store_intent(payment_id, intent_id)
         if attempt.reader_id:
             try:
-                gw.cancel_reader_action(attempt.reader_id, idempotency_key=attempt.key + "-cancel-action")
+                gw.cancel_reader_action(
+                    attempt.reader_id, idempotency_key=self._attempt(payment_id).key_for("cancel-action")
+                )
             except GatewayUnavailable:
-                raise
+                pass  # the intent's cancel below stops the reader's action as well
             except UserError:
                 pass  # nothing in progress on the reader any more
+        cancel_intent = intent_id
+
+        def cancelled() -> GatewayIntent | None:
+            now = gw.retrieve_payment_intent(cancel_intent, currency=attempt.currency)
+            return now if now.status == "canceled" else None
+
         try:
-            gw.cancel_payment_intent(
-                intent_id, currency=attempt.currency, idempotency_key=attempt.key + "-cancel"
+            self._keyed(
+                payment_id,
+                "cancel",
+                lambda key: gw.cancel_payment_intent(cancel_intent, currency=attempt.currency, idempotency_key=key),
+                cancelled,
             )
         except GatewayUnavailable:
             raise
@@ -410,6 +473,9 @@ class CardPaymentService:
             balance = order_state.outstanding_balance(session, order)
             if balance <= 0:
                 raise OrderStateError(f"Order {order.reference} is already fully paid.")
+            problem = order_state.retake_lapsed_hold(session, order, now)
+            if problem:  # DEC-14
+                raise SoldOut(f"{problem} No card payment was started.")
             earlier = self._in_flight(session, order.id)
             if earlier is not None:  # PAY-11 [FIX]
                 raise PaymentError(
@@ -446,8 +512,10 @@ class CardPaymentService:
             payment_id = payment.id
         try:
             self.ensure_stripe_customer(customer_id, conference_id)
-        except GatewayUnavailable:
-            pass  # the customer record is a convenience; the payment does not need it
+        except UserError as exc:
+            # The customer record is a convenience; the payment does not need it (a restricted key
+            # without Customers write access, Stripe down for a moment).
+            log.warning("card attempt #%d goes on without a Stripe customer: %s", payment_id, exc.message)
         return payment_id
 
     def _attempt(self, payment_id: int) -> _Attempt:
@@ -480,6 +548,13 @@ class CardPaymentService:
                 if terminal
                 else f"Order {order.reference} for {conference.name}"
             )
+            # A keyed request is re-sent exactly as first sent, from whichever desk: Stripe refuses
+            # the same key with other parameters (another desk's name, a customer made meanwhile).
+            stored = _stored_request(payment.stripe_request)
+            if not stored:
+                stored = {"metadata": metadata, "description": description, "customer": customer, "keys": {}}
+                payment.stripe_request = json.dumps(stored, sort_keys=True)
+            keys = stored.get("keys")
             return _Attempt(
                 payment.id,
                 payment.idempotency_key or "",
@@ -488,10 +563,71 @@ class CardPaymentService:
                 payment.stripe_payment_intent_id,
                 detail.reader_id if detail else "",
                 payment.reference if not terminal else "",
-                metadata,
-                description,
-                customer,
+                {str(k): str(v) for k, v in (stored.get("metadata") or metadata).items()},
+                str(stored.get("description") or description),
+                stored.get("customer") or None,
+                {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {},
             )
+
+    def _rotate(self, payment_id: int, purpose: str) -> _Attempt:
+        """A new idempotency key for one request of the attempt (the old one only replays a failure)."""
+        self._attempt(payment_id)  # the stored request exists from here on
+        with self._ctx.db.write() as session:
+            payment = self._payment(session, payment_id, lock=True)
+            stored = _stored_request(payment.stripe_request)
+            keys = stored.setdefault("keys", {})
+            turn = int(stored.get("turn", 0)) + 1
+            stored["turn"] = turn
+            keys[purpose] = f"{payment.idempotency_key}-{purpose}-r{turn}"
+            payment.stripe_request = json.dumps(stored, sort_keys=True)
+            log.warning("card attempt #%d: new idempotency key for %s (%s)", payment_id, purpose, keys[purpose])
+        return self._attempt(payment_id)
+
+    def _keyed(
+        self, payment_id: int, purpose: str, send: Callable[[str], T], settled: Callable[[], T | None]
+    ) -> T:
+        """Send one keyed request; when Stripe only replays a saved failure under its key (a 5xx,
+        another request's parameters), look the outcome up (``settled``), else retry under a new key."""
+        attempt = self._attempt(payment_id)
+        for _ in range(2):
+            try:
+                return send(attempt.key_for(purpose))
+            except GatewayKeySpent:
+                done = settled()
+                if done is not None:
+                    return done
+                attempt = self._rotate(payment_id, purpose)
+        raise GatewayUnavailable(STILL_FAILING)
+
+    def _create_intent(self, payment_id: int) -> GatewayIntent:
+        """The attempt's PaymentIntent: created under its key, or found on Stripe when a saved
+        failure hides whether the first request made one (never two live intents for one attempt)."""
+        gw = self._gw()
+        attempt = self._attempt(payment_id)
+        return self._keyed(
+            payment_id,
+            "create",
+            lambda key: gw.create_payment_intent(
+                amount=attempt.amount,
+                currency=attempt.currency,
+                idempotency_key=key,
+                metadata=attempt.metadata,
+                description=attempt.description,
+                card_present=True,
+                customer=attempt.customer,
+            ),
+            lambda: gw.find_payment_intent(
+                payment_id=str(payment_id), instance=attempt.metadata["boxoffice_instance"]
+            ),
+        )
+
+    def _store_intent(self, payment_id: int, intent_id: str) -> None:
+        with self._ctx.db.write() as session:
+            payment = self._payment(session, payment_id, lock=True)
+            payment.stripe_payment_intent_id = intent_id
+            detail = self._detail(session, payment)
+            if detail is not None:
+                detail.payment_intent_id = intent_id
 
     def _record_success(self, payment_id: int, intent: GatewayIntent) -> CardAttemptView:
         """TRM-6 [FIX]: payment succeeded with card details; the order settles only when fully paid."""
@@ -514,13 +650,25 @@ class CardPaymentService:
                     detail.receipt_url = intent.receipt_url
                 session.flush()
                 if order.status == OrderStatus.PENDING:
-                    order_state.settle_if_fully_paid(session, order)
+                    if order_state.retake_lapsed_hold(session, order, now):  # DEC-14: money is in
+                        if order_state.OVERSOLD_NOTE not in order.needs_attention:
+                            order.needs_attention = (order.needs_attention + "\n" + order_state.OVERSOLD_NOTE).strip()
+                    else:
+                        order_state.settle_if_fully_paid(session, order)
                 else:
                     order.needs_attention = (
                         order.needs_attention + "\nCard money received for an order that "
                         f"is {order.status.value}: refund it."
                     ).strip()
             return self._view(session, payment)
+
+    def _stock_gone(self, payment_id: int) -> str:
+        """DEC-14 before a capture: the order's lapsed hold is taken back, or what is missing."""
+        with self._ctx.db.write() as session:
+            payment = self._payment(session, payment_id)
+            order = session.get(Order, payment.order_id, with_for_update=True)
+            assert order is not None
+            return order_state.retake_lapsed_hold(session, order, self._ctx.clock.now())
 
     def _fail(
         self, payment_id: int, reason: str, capture: CaptureStatus = CaptureStatus.FAILED
@@ -541,7 +689,7 @@ class CardPaymentService:
     def _cancel_intent_quietly(self, attempt: _Attempt, intent_id: str) -> None:
         try:
             self._gw().cancel_payment_intent(
-                intent_id, currency=attempt.currency, idempotency_key=attempt.key + "-cancel"
+                intent_id, currency=attempt.currency, idempotency_key=attempt.key_for("cancel")
             )
         except UserError as exc:
             log.warning("could not cancel %s after a failure: %s", intent_id, exc.message)

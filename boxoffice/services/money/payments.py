@@ -20,7 +20,7 @@ from boxoffice.domain.models import (
     PaymentMethod,
     PaymentStatus,
 )
-from boxoffice.errors import CreditError, InvalidInput, NotFound, OrderStateError, PaymentError
+from boxoffice.errors import CreditError, InvalidInput, NotFound, OrderStateError, PaymentError, SoldOut
 from boxoffice.money import ZERO, format_money, parse_amount
 from boxoffice.services.checkin.registrations_guard import refuse_money_operation
 from boxoffice.services.context import ServiceContext
@@ -94,6 +94,9 @@ class PaymentService:
         credit_id: int | None = None,
         shift_id: int | None = None,
     ) -> PaymentResult:
+        problem = order_state.retake_lapsed_hold(session, order, self._ctx.clock.now())
+        if problem:  # DEC-14: no money on stock that is gone
+            raise SoldOut(f"{problem} Nothing was recorded: cancel the order, or sell what is left.")
         operator_id = operator_id_for(operator_id)
         if shift_id is None:
             shift_id = open_shift_id(session, self._ctx.desk_name)  # this desk's drawer, when open

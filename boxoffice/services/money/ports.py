@@ -16,6 +16,20 @@ class GatewayUnavailable(PaymentError):
     """
 
 
+class GatewayRequestRefused(PaymentError):
+    """Stripe answered 4xx for a reason other than a card decline (bad parameter, missing object)."""
+
+    def __init__(self, message: str, *, code: str = "", param: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        self.code, self.param, self.status = code, param, status
+
+
+class GatewayKeySpent(GatewayUnavailable):
+    """A keyed request failed in a way Stripe saved under its idempotency key (a 5xx it replays for a
+    day, or a key first used with other parameters): sending it again with that key cannot succeed.
+    The caller settles the attempt by looking the object up, or retries under a new key."""
+
+
 @dataclass(frozen=True)
 class GatewayRefund:
     refund_id: str
@@ -98,6 +112,10 @@ class CardGateway(PaymentGateway, Protocol):
 
     def retrieve_payment_intent(self, intent_id: str, *, currency: str) -> GatewayIntent: ...
 
+    def find_payment_intent(self, *, payment_id: str, instance: str) -> GatewayIntent | None:
+        """The newest intent this database made for local attempt ``payment_id``, if any."""
+        ...
+
     def capture_payment_intent(
         self, intent_id: str, *, currency: str, idempotency_key: str
     ) -> GatewayIntent: ...
@@ -130,6 +148,12 @@ class CardGateway(PaymentGateway, Protocol):
     ) -> GatewaySession: ...
 
     def expire_checkout_session(self, session_id: str, *, idempotency_key: str) -> GatewaySession: ...
+
+    def retrieve_checkout_session(self, session_id: str) -> GatewaySession: ...
+
+    def find_checkout_session(self, *, payment_id: str, instance: str) -> GatewaySession | None:
+        """The newest Checkout Session this database made for local attempt ``payment_id``, if any."""
+        ...
 
     def create_customer(
         self, *, email: str, name: str, metadata: dict[str, str], idempotency_key: str

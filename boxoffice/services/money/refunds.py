@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -30,7 +31,8 @@ from boxoffice.services.context import ServiceContext
 from boxoffice.services.desk.shifts import open_shift_id, require_open_shift
 from boxoffice.services.money.payments import amount_input
 from boxoffice.services.money.ports import GatewayUnavailable, PaymentGateway
-from boxoffice.services.sales import order_state
+from boxoffice.services.sales import order_state, order_units
+from boxoffice.services.sales.order_units import UnitPlan
 from boxoffice.services.sales.order_views import OrderSummary
 from boxoffice.services.sales.orders import check_operator, get_order, operator_label, summarize
 from boxoffice.services.staff import audit
@@ -73,6 +75,8 @@ class RefundResult:
     method: str
     status: str
     refund_ids: tuple[int, ...] = field(default=())  # a card refund split across intents has several rows
+    units_cancelled: int = 0  # DEC-10: units whose stock went back (refund_id is 0 when nothing was paid)
+    attendees_voided: tuple[int, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,17 @@ class _CardChunk:
     payment_intent_id: str
     amount: Decimal
     idempotency_key: str
+
+
+_Units = tuple[dict[int, int], tuple[int, ...]]  # line id → units to cancel, the attendees named
+
+
+def _refund_method(method: RefundMethod | str) -> RefundMethod:
+    try:
+        return RefundMethod(method)
+    except ValueError:
+        names = ", ".join(m.value for m in RefundMethod)
+        raise InvalidInput(f"'{method}' is not a refund method. Use one of: {names}.") from None
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -197,34 +212,89 @@ class RefundService:
         """
         authorize(Permission.REFUND)
         operator_id = operator_id_for(operator_id)
-        try:
-            how = RefundMethod(method)
-        except ValueError:
-            names = ", ".join(m.value for m in RefundMethod)
-            raise InvalidInput(f"'{method}' is not a refund method. Use one of: {names}.") from None
+        how = _refund_method(method)
         amount = amount_input(amount, "refund amount")
         if amount <= 0:
             raise InvalidInput("A refund must be at least 0.01.", field="amount")
         reason = (reason or "").strip()
         if how == RefundMethod.CARD:
-            if self._gateway is None:
-                raise RefundError(
-                    "Card refunds need Stripe to be set up for this conference. Refund in cash or as "
-                    "store credit, or set up Stripe in Settings."
-                )
+            self._need_gateway()
             return self._refund_card(order_id, amount, reason, operator_id)
 
         def refund_now(session: Session) -> RefundResult:
             check_operator(session, operator_id)
             order = self._checked(session, order_id, amount, how)
-            if how == RefundMethod.CASH:
-                shift_id: int | None = require_open_shift(session, self._ctx.desk_name)
-            else:
-                shift_id = open_shift_id(session, self._ctx.desk_name)
-            credit_id = None
+            return self._refund_here(session, order, amount, how, reason, operator_id)
+
+        return self._ctx.db.run_write(refund_now)
+
+    def cancel_units(
+        self,
+        order_id: int,
+        units: Mapping[int, int],
+        *,
+        method: RefundMethod | str,
+        reason: str = "",
+        attendee_ids: Collection[int] = (),
+        operator_id: int | None = None,
+    ) -> RefundResult:
+        """DEC-10: cancel ``units`` (order line id → how many) of a paid or partially refunded order.
+
+        Their share of the line totals goes back by ``method`` (at most what is still refundable), their
+        stock is released and the attendees of cancelled ticket units become void (``attendee_ids``
+        chooses them, else the highest unit numbers), all in the transaction that records the refund;
+        for a card, the one that records Stripe's answer, so a refused card refund cancels nothing.
+        Needs a lead.
+        """
+        authorize(Permission.REFUND)
+        operator_id = operator_id_for(operator_id)
+        how = _refund_method(method)
+        wanted = order_units.units_input(units)
+        named = tuple(int(a) for a in attendee_ids)
+        reason = (reason or "").strip()
+        if how == RefundMethod.CARD:
+            self._need_gateway()
+            return self._refund_card(order_id, None, reason, operator_id, units=(wanted, named))
+
+        def cancel_now(session: Session) -> RefundResult:
+            check_operator(session, operator_id)
+            order = get_order(session, order_id, lock=True)
+            plan = order_units.plan_units(session, order, wanted, named)
+            amount = min(plan.value, refundable_amounts(session, order).total_refundable)
+            if amount > 0:
+                self._checked(session, order_id, amount, how)
+            voided = order_units.release_units(session, order, plan)
+            return self._refund_here(session, order, amount, how, reason, operator_id, plan, voided)
+
+        return self._ctx.db.run_write(cancel_now)
+
+    # ----------------------------------------------------------------- helpers
+
+    def _need_gateway(self) -> None:
+        if self._gateway is None:
+            raise RefundError(
+                "Card refunds need Stripe to be set up for this conference. Refund in cash or as "
+                "store credit, or set up Stripe in Settings."
+            )
+
+    def _refund_here(
+        self, session: Session, order: Order, amount: Decimal, how: RefundMethod, reason: str,
+        operator_id: int | None, plan: UnitPlan | None = None, voided: list[int] | None = None,
+    ) -> RefundResult:
+        """A cash, manual or store-credit refund (and its audit row) in the caller's transaction.
+
+        With a ``plan`` the units were released already; nothing left to refund writes no refund row.
+        """
+        refundable_before = refundable_amounts(session, order).total_refundable
+        if how == RefundMethod.CASH and amount > 0:
+            shift_id: int | None = require_open_shift(session, self._ctx.desk_name)
+        else:
+            shift_id = open_shift_id(session, self._ctx.desk_name)
+        credit_id = None
+        refund_id = 0
+        if amount > 0:
             if how == RefundMethod.CREDIT:
                 credit_id = self._issue_credit(session, order, amount, reason, operator_id)
-            refundable_before = refundable_amounts(session, order).total_refundable
             refund = Refund(
                 order_id=order.id, amount=amount, method=how, status=RefundStatus.SUCCEEDED,
                 reason=reason, credit_id=credit_id, created_by_id=operator_id, shift_id=shift_id,
@@ -233,22 +303,28 @@ class RefundService:
             session.add(refund)
             apply_refund_status(session, order)
             session.flush()
-            audit.record(
-                session, self._ctx, audit.REFUND, target_type="order", target_id=order.id,
-                target_label=order.reference, amount_before=refundable_before,
-                amount_after=refundable_before - amount,
-                detail={"refund_id": refund.id, "amount": amount, "method": how.value, "reason": reason,
-                        "credit_id": credit_id, "status": RefundStatus.SUCCEEDED.value},
-            )
+            refund_id = refund.id
+        detail: dict[str, object] = {
+            "refund_id": refund_id or None, "amount": amount, "method": how.value, "reason": reason,
+            "credit_id": credit_id, "status": RefundStatus.SUCCEEDED.value,
+        }
+        if plan is not None:
+            detail.update(units=plan.detail(), attendees_voided=voided or [], units_value=plan.value)
+        audit.record(
+            session, self._ctx, audit.REFUND if plan is None else audit.CANCEL_UNITS, target_type="order",
+            target_id=order.id, target_label=order.reference, amount_before=refundable_before,
+            amount_after=refundable_before - amount, detail=detail,
+        )
+        if plan is None:
             log.info("%s refund of %s on order %s", how.value, amount, order.reference)
-            return RefundResult(
-                summarize(session, order), refund.id, credit_id, amount, how.value,
-                RefundStatus.SUCCEEDED.value, (refund.id,),
-            )
-
-        return self._ctx.db.run_write(refund_now)
-
-    # ----------------------------------------------------------------- helpers
+        else:
+            log.info("%d unit(s) of order %s cancelled, %s back by %s", plan.units, order.reference, amount,
+                     how.value)
+        return RefundResult(
+            summarize(session, order), refund_id, credit_id, amount, how.value,
+            RefundStatus.SUCCEEDED.value, (refund_id,) if refund_id else (),
+            plan.units if plan is not None else 0, tuple(voided or ()),
+        )
 
     def _checked(self, session: Session, order_id: int, amount: Decimal, how: RefundMethod) -> Order:
         order = get_order(session, order_id, lock=True)
@@ -262,6 +338,11 @@ class RefundService:
         currency = order.conference.currency
         limit = view.by_method[how.value]
         if amount > limit:
+            if how == RefundMethod.CARD and not _money_in(session, order.id)["card"]:
+                raise RefundError(
+                    f"Order {order.reference} has no succeeded card payment, so nothing can go back to a "
+                    "card. Refund in cash, by manual refund or as store credit."
+                )
             if view.total_refundable <= 0:
                 raise RefundError(f"Everything paid on order {order.reference} has already been refunded.")
             what = {"card": "to the card", "cash": "in cash", "manual": "by manual refund",
@@ -289,12 +370,27 @@ class RefundService:
         return credit.id
 
     def _plan_card(
-        self, order_id: int, amount: Decimal, reason: str, operator_id: int | None
-    ) -> tuple[list[_CardChunk], str, str]:
-        """Transaction 1: write the pending Refund rows (one per intent drawn on) and commit them."""
+        self, order_id: int, amount: Decimal | None, reason: str, operator_id: int | None,
+        units: _Units | None = None,
+    ) -> tuple[list[_CardChunk], str, str, Decimal, UnitPlan | None]:
+        """Transaction 1: write the pending Refund rows (one per intent drawn on) and commit them.
+
+        With ``units`` the amount is what the units are worth (at most what is refundable), and a plan
+        with nothing left to refund cancels the units right here (no Stripe call).
+        """
         stripe_reason = reason if reason in STRIPE_REASONS else "requested_by_customer"
+        plan = None
         with self._ctx.db.write() as session:
             check_operator(session, operator_id)
+            if units is not None:
+                order = get_order(session, order_id, lock=True)
+                plan = order_units.plan_units(session, order, *units)
+                amount = min(plan.value, refundable_amounts(session, order).total_refundable)
+                if amount <= 0:
+                    voided = order_units.release_units(session, order, plan)
+                    self._refund_here(session, order, ZERO, RefundMethod.CARD, reason, operator_id, plan, voided)
+                    return [], order.conference.currency, stripe_reason, ZERO, plan
+            assert amount is not None
             order = self._checked(session, order_id, amount, RefundMethod.CARD)
             refundable_before = refundable_amounts(session, order).total_refundable
             shift_id = open_shift_id(session, self._ctx.desk_name)
@@ -339,18 +435,31 @@ class RefundService:
                     "as store credit."
                 )
             # The operator's decision is recorded with the pending rows, whatever Stripe answers next.
+            detail: dict[str, object] = {
+                "refund_ids": [c.refund_id for c in chunks], "amount": amount, "method": "card",
+                "reason": reason, "status": "requested",
+            }
+            if plan is not None:  # the units are released once Stripe has taken the refund
+                detail.update(units=plan.detail(), units_value=plan.value)
             audit.record(
-                session, self._ctx, audit.REFUND, target_type="order", target_id=order.id,
-                target_label=order.reference, amount_before=refundable_before,
-                amount_after=refundable_before - amount,
-                detail={"refund_ids": [c.refund_id for c in chunks], "amount": amount, "method": "card",
-                        "reason": reason, "status": "requested"},
+                session, self._ctx, audit.REFUND if plan is None else audit.CANCEL_UNITS, target_type="order",
+                target_id=order.id, target_label=order.reference, amount_before=refundable_before,
+                amount_after=refundable_before - amount, detail=detail,
             )
-            return chunks, order.conference.currency, stripe_reason
+            return chunks, order.conference.currency, stripe_reason, amount, plan
 
-    def _refund_card(self, order_id: int, amount: Decimal, reason: str, operator_id: int | None) -> RefundResult:
+    def _refund_card(
+        self, order_id: int, amount: Decimal | None, reason: str, operator_id: int | None,
+        units: _Units | None = None,
+    ) -> RefundResult:
         assert self._gateway is not None
-        chunks, currency, stripe_reason = self._plan_card(order_id, amount, reason, operator_id)
+        chunks, currency, stripe_reason, amount, plan = self._plan_card(order_id, amount, reason, operator_id, units)
+        if not chunks:  # units with nothing left to refund: cancelled in the plan's transaction
+            with self._ctx.db.read() as session:
+                summary = summarize(session, get_order(session, order_id))
+            assert plan is not None
+            return RefundResult(summary, 0, None, ZERO, RefundMethod.CARD.value, RefundStatus.SUCCEEDED.value,
+                                (), plan.units)
         outcomes: list[tuple[int, str, str]] = []  # refund id, gateway status, stripe refund id
         failure: str | None = None
         for chunk in chunks:  # outside any transaction: the Refund rows exist as pending first
@@ -385,7 +494,12 @@ class RefundService:
                 outcomes.append((chunk.refund_id, "pending", ""))
                 continue
             outcomes.append((chunk.refund_id, result.status, result.refund_id))
+        voided: list[int] = []
         with self._ctx.db.write() as session:
+            if plan is not None and failure is None:
+                # DEC-10: the units go with the refund Stripe took (or is taking), before the refund's
+                # status can move the order's remaining units out of the counters.
+                voided = order_units.release_units(session, get_order(session, order_id, lock=True), plan)
             statuses = [record_gateway_outcome(session, rid, st, sid).status for rid, st, sid in outcomes]
             order = get_order(session, order_id)
             apply_refund_status(session, order)
@@ -393,13 +507,14 @@ class RefundService:
         went = sum((c.amount for c, s in zip(chunks, statuses) if s == RefundStatus.SUCCEEDED), ZERO)
         if failure is not None:
             done = f"{format_money(went, currency)} went back to the card; " if went > 0 else ""
+            kept = " No unit was cancelled." if plan is not None else ""
             raise RefundError(
-                f"The card refund failed: {failure} {done}nothing else was refunded. Try again, or refund "
-                "the rest in cash or as store credit."
+                f"The card refund failed: {failure} {done}nothing else was refunded.{kept} Try again, or "
+                "refund the rest in cash or as store credit."
             )
         overall = RefundStatus.PENDING if RefundStatus.PENDING in statuses else RefundStatus.SUCCEEDED
         log.info("card refund of %s on order %s: %s", amount, summary.reference, overall.value)
         return RefundResult(
             summary, chunks[0].refund_id, None, amount, RefundMethod.CARD.value, overall.value,
-            tuple(c.refund_id for c in chunks),
+            tuple(c.refund_id for c in chunks), plan.units if plan is not None else 0, tuple(voided),
         )

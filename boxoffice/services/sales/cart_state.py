@@ -241,8 +241,9 @@ def sweep_if_lapsed(session: Session, conference_id: int, now: datetime) -> tupl
     return lapsed_holds(session, conference_id, now), True
 
 
-_PURCHASED = (
-    select(OrderLineItem.ticket_type_id, OrderLineItem.addon_id, func.sum(OrderLineItem.quantity))
+_PURCHASED = (  # units a lead cancelled (DEC-10) no longer count against the customer's limit
+    select(OrderLineItem.ticket_type_id, OrderLineItem.addon_id,
+           func.sum(OrderLineItem.quantity - OrderLineItem.cancelled_quantity))
     .join(Order, Order.id == OrderLineItem.order_id)
     .where(
         # Only order columns are filtered here, so the plan starts from ix_order_customer_conf (the

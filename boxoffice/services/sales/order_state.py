@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, cast
 
@@ -37,6 +37,7 @@ from boxoffice.domain.models import (
 from boxoffice.errors import OrderStateError
 from boxoffice.money import ZERO
 from boxoffice.services.checkin import roster
+from boxoffice.services.sales.order_views import OVERSOLD_MARK
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,13 @@ def bucket(status: OrderStatus, hold_expires_at: datetime | None) -> Bucket:
     return None
 
 
+# The units of a line still in the order: those a lead cancelled (DEC-10) left the counters.
+LIVE_UNITS = OrderLineItem.quantity - OrderLineItem.cancelled_quantity
+
+
 def _line_quantities(session: Session, order_id: int) -> list[tuple[int | None, int | None, int]]:
     rows = session.execute(
-        select(OrderLineItem.ticket_type_id, OrderLineItem.addon_id, OrderLineItem.quantity).where(
+        select(OrderLineItem.ticket_type_id, OrderLineItem.addon_id, LIVE_UNITS).where(
             OrderLineItem.order_id == order_id
         )
     ).all()
@@ -126,6 +131,83 @@ def transition(
     order.hold_expires_at = new_hold
     if new_status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
         roster.set_status(session, order.id, AttendeeStatus.VOID)
+
+
+# --------------------------------------------------------------------------- lapsed holds (DEC-14)
+
+OVERSOLD_NOTE = (
+    f"{OVERSOLD_MARK} Card money came in after this order's hold lapsed and its stock was "
+    "sold meanwhile. Admit anyway or refund it."
+)
+
+
+def _lapsed_units(session: Session, conference_id: int, now: datetime) -> dict[tuple[str, int], int]:
+    """Units per item (and ``("venue", 0)`` for ticket units) in pending orders whose hold lapsed."""
+    rows = session.execute(
+        select(OrderLineItem.ticket_type_id, OrderLineItem.addon_id, func.sum(OrderLineItem.quantity))
+        .join(Order, Order.id == OrderLineItem.order_id)
+        .where(
+            Order.conference_id == conference_id,
+            Order.status == OrderStatus.PENDING,
+            Order.hold_expires_at.is_not(None),
+            Order.hold_expires_at <= now,
+        )
+        .group_by(OrderLineItem.ticket_type_id, OrderLineItem.addon_id)
+    ).all()
+    units: dict[tuple[str, int], int] = {}
+    for ticket_id, addon_id, quantity in rows:
+        quantity = int(quantity or 0)
+        if addon_id is not None:
+            units[("addon", addon_id)] = units.get(("addon", addon_id), 0) + quantity
+        else:
+            units[("venue", 0)] = units.get(("venue", 0), 0) + quantity
+            if ticket_id is not None:
+                units[("ticket", ticket_id)] = units.get(("ticket", ticket_id), 0) + quantity
+    return units
+
+
+def retake_lapsed_hold(session: Session, order: Order, now: datetime) -> str:
+    """DEC-14: before money is taken on a pending order whose hold lapsed (its stock was given back),
+    take the stock back under the stock lock and renew the hold. Returns "" when the order's stock is
+    there (or its hold has not lapsed), else what is missing; nothing is changed then."""
+    if order.status != OrderStatus.PENDING or order.hold_expires_at is None or order.hold_expires_at > now:
+        return ""
+    conference = session.scalar(select(Conference).where(Conference.id == order.conference_id).with_for_update())
+    assert conference is not None
+    lines = _line_quantities(session, order.id)
+    tickets = sorted({t for t, a, _ in lines if a is None and t is not None})
+    addons = sorted({a for _, a, _ in lines if a is not None})
+    items: dict[tuple[str, int], Any] = {}
+    if tickets:  # the lock order of every counter change: conference, then items by id
+        items.update({("ticket", t.id): t for t in session.scalars(
+            select(TicketType).where(TicketType.id.in_(tickets)).order_by(TicketType.id).with_for_update())})
+    if addons:
+        items.update({("addon", a.id): a for a in session.scalars(
+            select(AddOn).where(AddOn.id.in_(addons)).order_by(AddOn.id).with_for_update())})
+    lapsed = _lapsed_units(session, order.conference_id, now)  # this order's own units among them
+    wanted: dict[tuple[str, int], int] = {}
+    for ticket_id, addon_id, quantity in lines:
+        key = ("addon", addon_id) if addon_id is not None else ("ticket", ticket_id or 0)
+        wanted[key] = wanted.get(key, 0) + quantity
+    problems = []
+    for key, quantity in sorted(wanted.items()):
+        item = items.get(key)
+        if item is None or not item.total_quantity:
+            continue  # unlimited, or a ticket type deleted since
+        left = item.total_quantity - item.sold_quantity - item.held_quantity + lapsed.get(key, 0)
+        if left < quantity:
+            problems.append(f"{max(left, 0)} {item.name} left (the order needs {quantity})")
+    units = sum(q for (kind, _), q in wanted.items() if kind == "ticket")
+    if units and conference.total_capacity:
+        left = conference.total_capacity - conference.tickets_sold - conference.tickets_held + lapsed.get(("venue", 0), 0)
+        if left < units:
+            problems.append(f"{max(left, 0)} places left at the venue (the order needs {units})")
+    if problems:
+        return (f"The hold on order {order.reference} lapsed and its stock was sold meanwhile: "
+                + "; ".join(problems) + ".")
+    order.hold_expires_at = now + timedelta(minutes=conference.hold_minutes or 15)
+    log.info("order %s: lapsed hold taken back until %s", order.reference, order.hold_expires_at)
+    return ""
 
 
 # --------------------------------------------------------------------------- paid so far
@@ -386,14 +468,14 @@ class CounterMismatch:
 
 def _recount_expr() -> tuple[ColumnElement[int], ColumnElement[int]]:
     sold = func.coalesce(
-        func.sum(case((Order.status.in_(SETTLED_STATUSES), OrderLineItem.quantity), else_=0)), 0
+        func.sum(case((Order.status.in_(SETTLED_STATUSES), LIVE_UNITS), else_=0)), 0
     )
     held = func.coalesce(
         func.sum(
             case(
                 (
                     and_(Order.status == OrderStatus.PENDING, Order.hold_expires_at.is_not(None)),
-                    OrderLineItem.quantity,
+                    LIVE_UNITS,
                 ),
                 else_=0,
             )

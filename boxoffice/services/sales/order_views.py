@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+# How an order flagged after an oversell (DEC-14) starts its attention note.
+OVERSOLD_MARK = "Oversold: needs a lead."
+
 
 @dataclass(frozen=True)
 class OrderSummary:
@@ -27,6 +30,11 @@ class OrderSummary:
     needs_attention: str
     disputed: bool
 
+    @property
+    def oversold(self) -> bool:
+        """Card money came in after the hold lapsed and the stock was sold: a lead admits or refunds."""
+        return self.status == "pending" and OVERSOLD_MARK in self.needs_attention
+
 
 @dataclass(frozen=True)
 class OrderLineView:
@@ -38,6 +46,11 @@ class OrderLineView:
     unit_price: Decimal
     discount: Decimal
     line_total: Decimal
+    cancelled: int = 0  # units a lead cancelled (DEC-10); ``quantity`` still says what was bought
+
+    @property
+    def live(self) -> int:
+        return self.quantity - self.cancelled
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +24,7 @@ from boxoffice.domain.models import (
     TerminalPayment,
 )
 from boxoffice.domain.text_rules import text_problem
-from boxoffice.errors import InvalidInput, NotFound
+from boxoffice.errors import InvalidInput, NotFound, OrderStateError
 from boxoffice.money import ZERO, quantize
 from boxoffice.services.checkin.registrations_guard import refuse_money_operation
 from boxoffice.services.context import ServiceContext
@@ -243,6 +243,46 @@ class OrderService:
             )
             return summary
 
+    def admit_oversold(self, order_id: int, *, reason: str, operator_id: int | None = None) -> OrderSummary:
+        """DEC-14: a lead keeps an order flagged oversold (card money came in after its hold lapsed
+        and its stock was sold meanwhile): its units count as sold even past the stock, which goes
+        negative. Paid in full, the order becomes paid (attendees made); else its hold is renewed so
+        the rest can be paid. Audited with what was short. Needs a lead and a reason."""
+        authorize(Permission.ADMIT_OVERSOLD)
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidInput("Say why this order is admitted beyond the stock (e.g. an extra chair).",
+                               field="reason")
+        now = self._ctx.clock.now()
+
+        def admit(session: Session) -> OrderSummary:
+            check_operator(session, operator_id)
+            order = get_order(session, order_id, lock=True)
+            if order.status != OrderStatus.PENDING or order_state.OVERSOLD_NOTE not in order.needs_attention:
+                raise OrderStateError(
+                    f"Order {order.reference} is not waiting for a lead after an oversell; nothing to admit."
+                )
+            short = order_state.retake_lapsed_hold(session, order, now)  # "" when the stock came back
+            remaining = order_state.outstanding_balance(session, order)
+            # Its units never left the held counter (a lapsed hold still counts there), so renewing
+            # the hold keeps them; paying moves them to sold, past the stock.
+            order.hold_expires_at = now + timedelta(minutes=order.conference.hold_minutes or 15)
+            order.needs_attention = "\n".join(
+                line for line in order.needs_attention.splitlines() if line.strip() != order_state.OVERSOLD_NOTE
+            ).strip()
+            order_state.settle_if_fully_paid(session, order)
+            session.flush()
+            summary = summarize(session, order)
+            audit.record(
+                session, self._ctx, audit.ADMIT_OVERSOLD, target_type="order", target_id=order.id,
+                target_label=order.reference, amount_before=remaining, amount_after=summary.balance,
+                detail={"reason": reason, "short": short or "the stock came back meanwhile",
+                        "status_after": order.status.value},
+            )
+            return summary
+
+        return self._ctx.db.run_write(admit)
+
     def sweep_stale(self, conference_id: int) -> int:
         """ORD-6/8: cancel the conference's pending orders whose hold lapsed; returns how many."""
         now = self._ctx.clock.now()
@@ -261,6 +301,7 @@ def _detail(session: Session, order: Order) -> OrderDetail:
             unit_price=li.unit_price,
             discount=li.discount_amount,
             line_total=li.line_total,
+            cancelled=li.cancelled_quantity,
         )
         for li in session.scalars(
             select(OrderLineItem).where(OrderLineItem.order_id == order.id).order_by(OrderLineItem.id)

@@ -52,6 +52,7 @@ class Permission(enum.StrEnum):
     COMP = "comp"
     MANUAL_PAYMENT = "manual_payment"      # bank transfer / invoice / other recorded by hand
     CANCEL_ORDER = "cancel_order"
+    ADMIT_OVERSOLD = "admit_oversold"      # DEC-14: keep an order whose stock was sold meanwhile
     ISSUE_CREDIT = "issue_credit"
     EXPIRE_CREDIT = "expire_credit"
     VOID_PAYMENT = "void_payment"
@@ -85,6 +86,7 @@ MIN_ROLE: dict[Permission, Role] = {
     Permission.COMP: Role.LEAD,
     Permission.MANUAL_PAYMENT: Role.LEAD,
     Permission.CANCEL_ORDER: Role.LEAD,
+    Permission.ADMIT_OVERSOLD: Role.LEAD,
     Permission.ISSUE_CREDIT: Role.LEAD,
     Permission.EXPIRE_CREDIT: Role.LEAD,
     Permission.VOID_PAYMENT: Role.LEAD,
@@ -110,6 +112,7 @@ _LABELS: dict[Permission, str] = {
     Permission.COMP: "Giving a comp",
     Permission.MANUAL_PAYMENT: "Recording a manual payment",
     Permission.CANCEL_ORDER: "Cancelling an order",
+    Permission.ADMIT_OVERSOLD: "Admitting an oversold order",
     Permission.ISSUE_CREDIT: "Issuing store credit",
     Permission.EXPIRE_CREDIT: "Expiring store credit",
     Permission.VOID_PAYMENT: "Voiding a payment",

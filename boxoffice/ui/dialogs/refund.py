@@ -1,31 +1,36 @@
 """Refund an order in full or in part, to the original method or as store credit (REF-*, DEC-1/2).
 
-A cash refund needs the desk's cash shift open: when the service says none is, the open-shift
+Choosing units of its lines cancels them (DEC-10): their share goes back and their stock is released
+(a seat of a workshop, one of two tickets). A refund typed as an amount is not tied to units and keeps
+the stock sold (REF-9). A cash refund needs the desk's cash shift open: when the service says none is, the open-shift
 dialog (``shift_prompt``) asks for the float and the refund is tried once more.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from boxoffice.errors import NoOpenShift
-from boxoffice.money import parse_amount
+from boxoffice.money import ZERO, parse_amount, units_share
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.dialogs.shift_open import ShiftOpenDialog, shift_notifier
 from boxoffice.ui.widgets.inline_message import InlineMessage
@@ -48,14 +53,35 @@ class RefundDialog(QDialog):
         self.setMinimumWidth(520)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"Up to {money(refundable.total_refundable)} can be refunded."))
-        layout.addWidget(QLabel("Tick the lines to refund, or type an amount:"))
-        self.lines = QListWidget()
-        for line in detail.lines:
-            item = QListWidgetItem(f"{line.quantity} × {line.description}  {money(line.line_total)}")
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            item.setData(Qt.ItemDataRole.UserRole, str(line.line_total))
-            self.lines.addItem(item)
+        hint = QLabel("Choose the units to cancel: their money goes back and their stock is released. Or type "
+                      "an amount for a refund that keeps everything sold (a goodwill gesture).")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        self.lines = QTableWidget(len(detail.lines), 4)
+        self.lines.setHorizontalHeaderLabels(["Line", "Bought", "Cancel", "Worth"])
+        self.lines.verticalHeader().hide()
+        self.lines.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.lines.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        header = self.lines.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.unit_spins: list[QSpinBox] = []
+        for row, line in enumerate(detail.lines):
+            bought = f"{line.quantity}" + (f" ({line.cancelled} cancelled)" if line.cancelled else "")
+            self.lines.setItem(row, 0, QTableWidgetItem(line.description))
+            self.lines.setItem(row, 1, QTableWidgetItem(bought))
+            spin = QSpinBox()
+            spin.setRange(0, max(line.quantity - line.cancelled, 0))
+            spin.setEnabled(line.quantity > line.cancelled)
+            spin.setAccessibleName(f"Units of {line.description} to cancel")
+            spin.valueChanged.connect(lambda _value: self._on_units_changed())
+            self.lines.setCellWidget(row, 2, spin)
+            self.unit_spins.append(spin)
+            self.lines.setItem(row, 3, QTableWidgetItem(""))
+        row_height = max((spin.sizeHint().height() for spin in self.unit_spins), default=28) + 6
+        self.lines.verticalHeader().setDefaultSectionSize(row_height)
+        self.lines.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # Tab goes from one units box to the next
         layout.addWidget(self.lines)
         form = QFormLayout()
         self.amount = QLineEdit()
@@ -91,10 +117,28 @@ class RefundDialog(QDialog):
         cancel.clicked.connect(self.reject)
         self.confirm.clicked.connect(lambda: self.submit())
         self.full.clicked.connect(lambda: self.amount.setText(str(refundable.total_refundable)))
-        self.lines.itemChanged.connect(self._on_lines_item_changed)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Show every line (up to six) without scrolling, at whatever scale the desk runs."""
+        super().showEvent(event)
+        QTimer.singleShot(0, self._fit_lines)   # once the table is laid out and styled
+
+    def _fit_lines(self) -> None:
+        rows = sum(self.lines.rowHeight(r) for r in range(min(self.lines.rowCount(), 6)))
+        header = max(self.lines.horizontalHeader().height(), self.lines.horizontalHeader().sizeHint().height())
+        self.lines.setMinimumHeight(header + rows + 2 * self.lines.frameWidth() + 2)
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
 
     def check_line(self, row: int) -> None:
-        self.lines.item(row).setCheckState(Qt.CheckState.Checked)
+        """Cancel every unit of the line left to cancel."""
+        self.unit_spins[row].setValue(self.unit_spins[row].maximum())
+
+    def set_units(self, row: int, units: int) -> None:
+        self.unit_spins[row].setValue(units)
+
+    def chosen_units(self) -> dict[int, int]:
+        """Order line id → units to cancel, for the lines with any."""
+        return {line.id: spin.value() for line, spin in zip(self.detail.lines, self.unit_spins) if spin.value()}
 
     def choose_method(self, key: str) -> None:
         index = self.method.findData(key)
@@ -114,6 +158,7 @@ class RefundDialog(QDialog):
             return
         order_id, reason, operator = self.detail.summary.id, self.reason.text().strip(), self.desk.operator_id
         refunds = self.desk.services.refunds
+        units = self.chosen_units()
         self.confirm.setEnabled(False)
 
         def done(result: Any) -> None:
@@ -131,9 +176,15 @@ class RefundDialog(QDialog):
 
         what = (f"Refund {self.desk.display.money(amount)} ({self.method.currentText()}) on order "
                 f"{self.detail.summary.reference}")
-        self.desk.tasks.write(lambda: refunds.refund(order_id, amount, method=method, reason=reason,
-                                                     operator_id=operator), done, failed, owner=self,
-                              approval=what)
+        if units:
+            what = f"Cancel {sum(units.values())} unit(s) and r{what[1:]}"
+            self.desk.tasks.write(lambda: refunds.cancel_units(order_id, units, method=method, reason=reason,
+                                                               operator_id=operator), done, failed, owner=self,
+                                  approval=what)
+        else:
+            self.desk.tasks.write(lambda: refunds.refund(order_id, amount, method=method, reason=reason,
+                                                         operator_id=operator), done, failed, owner=self,
+                                  approval=what)
 
     def prompt_open_shift(self, reason: str) -> None:
         """Ask for the float and open the shift, then refund once more (cash needs an open drawer)."""
@@ -145,8 +196,22 @@ class RefundDialog(QDialog):
         self.shift_prompt = dialog
         dialog.open()
 
-    def _on_lines_item_changed(self, _item: QListWidgetItem) -> None:
-        total = sum((Decimal(self.lines.item(i).data(Qt.ItemDataRole.UserRole))
-                     for i in range(self.lines.count())
-                     if self.lines.item(i).checkState() == Qt.CheckState.Checked), Decimal("0.00"))
-        self.amount.setText(str(total) if total else "")
+    def _on_units_changed(self) -> None:
+        """Units chosen: the amount is what they are worth (at most what is refundable), as the service
+        computes it; none chosen: the amount is typed again."""
+        money = self.desk.display.money
+        total = ZERO
+        for row, (line, spin) in enumerate(zip(self.detail.lines, self.unit_spins)):
+            worth = units_share(line.line_total, line.quantity, line.cancelled, spin.value())
+            total += worth
+            cell = self.lines.item(row, 3)
+            if cell is not None:
+                cell.setText(money(worth) if spin.value() else "")
+        chosen = any(spin.value() for spin in self.unit_spins)
+        if chosen:
+            self.amount.setText(str(min(total, self.refundable.total_refundable)))
+        elif self.amount.isReadOnly():
+            self.amount.clear()
+        self.amount.setReadOnly(chosen)
+        self.full.setEnabled(not chosen)
+        self.confirm.setText("Cancel units and refund" if chosen else "Refund")

@@ -36,7 +36,8 @@ def detail_html(detail: Any, display: Display) -> str:
                      + (f" (voucher {escape(detail.voucher_code)})" if detail.voucher_code else "") + "</p>")
     parts.append("<h3>Lines</h3>")
     parts.append(_table(["Qty", "Item", "Each", "Discount", "Total"], [
-        [str(line.quantity), line.description, money(line.unit_price), money(line.discount),
+        [str(line.quantity) + (f" ({line.cancelled} cancelled)" if line.cancelled else ""), line.description,
+         money(line.unit_price), money(line.discount),
          money(line.line_total)] for line in detail.lines]))
     parts.append("<h3>Payments</h3>")
     parts.append(_table(["When", "Method", "Amount", "Status", "Note"], [

@@ -1,7 +1,8 @@
 """The Orders screen: search as you type over a lazily fetched table, filters, detail and actions.
 
 Signals: ``take_payment_requested(OrderSummary)`` (re-open a pending order in the payment dialog),
-``credit_issued()`` after a refund made store credit.
+``credit_issued()`` after a refund made store credit, ``stock_changed()`` after cancelled units gave
+their stock back (the Sell screen's counts refresh).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -50,6 +52,7 @@ DATES = ("Any date", "Today", "Yesterday", "Last 7 days")
 class OrdersScreen(QWidget):
     take_payment_requested = Signal(object)
     credit_issued = Signal()
+    stock_changed = Signal()
 
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +60,7 @@ class OrdersScreen(QWidget):
         self.detail: Any = None
         self.refund_dialog: RefundDialog | None = None
         self.void_dialog: VoidPaymentDialog | None = None
+        self.admit_dialog: QInputDialog | None = None
         self._select_reference = ""
         self.model = OrdersModel(desk.services.orders, desk.tasks, desk.conference_id, desk.display, self)
 
@@ -104,8 +108,12 @@ class OrdersScreen(QWidget):
         self.refund = QPushButton("&Refund…")
         self.cancel_order = QPushButton("Cancel order")
         self.cancel_order.setProperty("role", "danger")
+        self.admit = QPushButton("&Admit anyway…")
+        self.admit.setToolTip("Keep an order whose stock was sold while its hold had lapsed: the stock goes "
+                              "below zero (leads; a reason is asked and recorded)")
         actions.addWidget(self.take_payment)
         actions.addWidget(self.refund)
+        actions.addWidget(self.admit)
         actions.addWidget(self.cancel_order)
         receipts = QHBoxLayout()
         self.save_pdf = QPushButton("Save receipt PDF")
@@ -145,6 +153,7 @@ class OrdersScreen(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda current, _prev: self._load_detail(current.row()))
         self.take_payment.clicked.connect(self._on_take_payment_clicked)
         self.refund.clicked.connect(self.open_refund)
+        self.admit.clicked.connect(self.open_admit)
         self.void_payment.clicked.connect(self.open_void)
         self.cancel_order.clicked.connect(self._on_cancel_clicked)
         self.save_pdf.clicked.connect(self._on_save_pdf_clicked)
@@ -250,6 +259,9 @@ class OrdersScreen(QWidget):
         self.take_payment.setEnabled(status == "pending")
         self.cancel_order.setEnabled(status == "pending")
         self.refund.setEnabled(status in ("paid", "partially_refunded"))
+        oversold = detail is not None and detail.summary.oversold
+        self.admit.setVisible(oversold)
+        self.admit.setEnabled(oversold)
         self.save_pdf.setEnabled(detail is not None)
         self.print_button.setEnabled(status in RECEIPT_STATUSES)
         self.void_payment.setEnabled(bool(voidable_payments(detail)))
@@ -275,6 +287,33 @@ class OrdersScreen(QWidget):
         self.desk.tasks.read(lambda: refunds.refundable(detail.summary.id), show,
                              lambda exc: self.desk.messages.show_error(exc, near=self.message), owner=self)
 
+    def open_admit(self) -> None:
+        """DEC-14: a lead keeps an oversold order; the reason goes into the audit log."""
+        if self.detail is None or not self.detail.summary.oversold or self.admit_dialog is not None:
+            return
+        summary = self.detail.summary
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(f"Admit {summary.reference} anyway")
+        dialog.setLabelText("Its stock was sold while its hold had lapsed. Admitting it takes the stock below "
+                            "zero (an extra chair, a second T-shirt order).\n\nWhy is it admitted?")
+        dialog.setOkButtonText("Admit anyway")
+        dialog.textValueSelected.connect(lambda reason: self._admit(summary.id, reason))
+        dialog.finished.connect(lambda _code: setattr(self, "admit_dialog", None))
+        self.admit_dialog = dialog
+        dialog.open()
+
+    def _admit(self, order_id: int, reason: str) -> None:
+        orders, operator = self.desk.services.orders, self.desk.operator_id
+
+        def done(summary: Any) -> None:
+            self._after_change(summary)
+            self.desk.messages.info(f"{summary.reference} admitted beyond the stock." + (
+                f" {self.desk.display.money(summary.balance)} is still due." if summary.balance else ""),
+                near=self.message)
+
+        self.desk.tasks.write(lambda: orders.admit_oversold(order_id, reason=reason, operator_id=operator), done,
+                              lambda exc: self.desk.messages.show_error(exc, near=self.message), owner=self)
+
     def open_void(self) -> None:
         if not voidable_payments(self.detail):
             return
@@ -297,6 +336,10 @@ class OrdersScreen(QWidget):
         if result.credit_id is not None:
             text += " as store credit"
             self.credit_issued.emit()
+        if result.units_cancelled:
+            units = result.units_cancelled
+            text += f"; {units} unit{'s' if units != 1 else ''} cancelled and back on sale"
+            self.stock_changed.emit()
         self._after_change(result.order)
         self.desk.messages.info(text + ".", near=self.message)
 
