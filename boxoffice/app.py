@@ -132,8 +132,8 @@ class AppServices:
             from boxoffice.services.money.card_payments import CardPaymentService
             from boxoffice.stripe_sync.poller import Poller
 
-            self.card_payments = CardPaymentService(ctx, gateway)  # type: ignore[arg-type]
-            self.poller = Poller(ctx, gateway)  # type: ignore[arg-type]
+            self.card_payments = CardPaymentService(ctx, gateway)  # type: ignore[arg-type]  # the Stripe gateway is the CardGateway
+            self.poller = Poller(ctx, gateway)  # type: ignore[arg-type]  # and the poller's StripeGateway
 
     def __repr__(self) -> str:
         return (f"AppServices({self.ctx.db.display_url}, schema {self.schema_revision}, "

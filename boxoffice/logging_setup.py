@@ -107,7 +107,7 @@ def configure_logging(*, level: int = logging.INFO, log_dir: Path | None = None,
     if console:
         handlers.append(logging.StreamHandler())
     for handler in handlers:
-        handler._boxoffice = True  # type: ignore[attr-defined]
+        handler._boxoffice = True  # type: ignore[attr-defined]  # our mark, to find our handlers again
         handler.setFormatter(logging.Formatter(_FORMAT))
         handler.addFilter(RedactingFilter())
         root.addHandler(handler)

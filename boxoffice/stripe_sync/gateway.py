@@ -172,7 +172,7 @@ class StripeGateway:
         self._client = stripe.StripeClient(
             self._key,
             stripe_version=API_VERSION,
-            base_addresses=base,  # type: ignore[arg-type]
+            base_addresses=base,  # type: ignore[arg-type]  # the SDK types this as its TypedDict
             max_network_retries=max_network_retries,
             http_client=http_client,
         )
@@ -205,12 +205,12 @@ class StripeGateway:
         """
         requestor = getattr(self._client, "_requestor", None)
         if requestor is None or not hasattr(requestor, "request_raw"):
-            return self._client.raw_request("get", path, **params).data  # type: ignore[no-any-return]
+            return self._client.raw_request("get", path, **params).data  # type: ignore[no-any-return]  # the SDK types decoded bodies as Any
         rbody, rcode, rheaders = requestor.request_raw(
             "get", path, params=params, options={}, base_address="api", api_mode="V1", usage=["raw_request"]
         )
         if rcode >= 400 or not isinstance(rbody, (bytes, str)):
-            return requestor._interpret_response(rbody, rcode, rheaders, "V1").data  # type: ignore[no-any-return]
+            return requestor._interpret_response(rbody, rcode, rheaders, "V1").data  # type: ignore[no-any-return]  # the SDK types decoded bodies as Any
         data = decode_json(rbody)
         if not isinstance(data, dict):
             raise NotStripeAnswer("not a JSON object")
@@ -237,7 +237,7 @@ class StripeGateway:
                 if lean and method == "get":
                     return self._lean_get(path, args)
                 response = self._client.raw_request(method, path, **args)
-                return response.data  # type: ignore[no-any-return]
+                return response.data  # type: ignore[no-any-return]  # the SDK types decoded bodies as Any
             except stripe.RateLimitError:
                 attempt += 1
                 if attempt > self._rate_limit_retries:
@@ -357,7 +357,7 @@ class StripeGateway:
             for obj in data:
                 meta = obj.get("metadata") or {}
                 if meta.get("payment_id") == payment_id and meta.get("boxoffice_instance") == instance:
-                    return obj  # type: ignore[no-any-return]
+                    return obj  # type: ignore[no-any-return]  # an object of a decoded page (Any)
             if not page.get("has_more") or not data:
                 return None
             params["starting_after"] = data[-1]["id"]

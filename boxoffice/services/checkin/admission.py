@@ -221,9 +221,9 @@ class CheckInService:
             if c.dialect.name == "postgresql":
                 # SAVEPOINT first: a lost race rolls back to it and the transaction goes on.
                 with c.begin_nested():
-                    check_in_id = c.execute(_INSERT, params).inserted_primary_key[0]  # type: ignore[index]
+                    check_in_id = c.execute(_INSERT, params).inserted_primary_key[0]  # type: ignore[index]  # an INSERT always has its key
             else:   # SQLite: BEGIN IMMEDIATE already serialised the desks; a failed INSERT undoes only itself
-                check_in_id = c.execute(_INSERT, params).inserted_primary_key[0]  # type: ignore[index]
+                check_in_id = c.execute(_INSERT, params).inserted_primary_key[0]  # type: ignore[index]  # an INSERT always has its key
         except IntegrityError:   # another desk recorded the entry a moment ago (CIN-4)
             winner = c.execute(_BY_ID, {"id": view.id}).first()
             return self._already(c, attendee_view(winner) if winner else view)

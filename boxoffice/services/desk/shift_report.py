@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -264,7 +265,7 @@ def _items(session: Session, shift_id: int, order_ids: set[int]) -> tuple[tuple[
     return items, len(completed)
 
 
-def _credits(session: Session, shift: CashShift, view: ShiftView, refunds: list, now: datetime) -> tuple[CreditLine, ...]:  # type: ignore[type-arg]
+def _credits(session: Session, shift: CashShift, view: ShiftView, refunds: list[Any], now: datetime) -> tuple[CreditLine, ...]:
     lines: list[CreditLine] = []
     seen: set[int] = set()
     for r in refunds:

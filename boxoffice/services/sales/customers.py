@@ -50,7 +50,7 @@ def load_customer(session: Session, customer_id: int) -> CustomerView:
     row = session.execute(select(*_COLUMNS).where(Customer.id == customer_id)).first()
     if row is None:
         raise NotFound(f"Customer #{customer_id} does not exist (any more). Search for the customer again.")
-    return _view(tuple(row))  # type: ignore[arg-type]
+    return _view(tuple(row))  # type: ignore[arg-type]  # a Row of _COLUMNS: the five typed values
 
 
 def _clean(value: str | None, field: str, limit: int) -> str:
@@ -99,7 +99,7 @@ class CustomerService:
                 .order_by(Customer.is_anonymous, func.lower(Customer.name), Customer.id)
                 .limit(limit)
             ).all()
-            return [_view(tuple(r)) for r in rows]  # type: ignore[arg-type]
+            return [_view(tuple(r)) for r in rows]  # type: ignore[arg-type]  # Rows of _COLUMNS
 
     def get(self, customer_id: int) -> CustomerView:
         with self._ctx.db.read() as session:
@@ -120,7 +120,7 @@ class CustomerService:
                     select(*_COLUMNS).where(func.lower(Customer.email) == mail).order_by(Customer.id).limit(1)
                 ).first()
                 if row is not None:
-                    return _view(tuple(row))  # type: ignore[arg-type]
+                    return _view(tuple(row))  # type: ignore[arg-type]  # a Row of _COLUMNS: the five typed values
             if not name and not mail:
                 raise InvalidInput("Enter a name or an e-mail address, or sell to a walk-up.", field="name")
             new_id = session.execute(

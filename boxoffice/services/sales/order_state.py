@@ -541,7 +541,7 @@ def repair_counters(session: Session) -> int:
             )
         else:
             session.execute(
-                update(model).where(model.id == m.item_id).values(  # type: ignore[attr-defined]
+                update(model).where(model.id == m.item_id).values(  # type: ignore[attr-defined]  # TicketType or AddOn here
                     sold_quantity=m.recounted[0], held_quantity=m.recounted[1]
                 )
             )
