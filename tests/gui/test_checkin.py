@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import threading
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -361,3 +362,35 @@ def test_the_order_detail_lists_its_attendees_and_renames_one_keeping_the_code(q
     with services.db.read() as session:
         actions = [a.action for a in session.scalars(select(AuditEntry).where(AuditEntry.target_type == "attendee"))]
     assert actions == ["attendee_rename"]
+
+
+def test_the_badge_prints_on_check_in_and_the_result_says_when(qtbot, desk, services, catalogue, tmp_path) -> None:
+    """BDG-4/BDG-5 at the door: printed once when the desk says so, then 'Badge printed HH:MM' on scans."""
+    from pypdf import PdfReader
+
+    conf = catalogue.conference_id
+    ada = paid_cash_sale(services, conf, name="Ada Lovelace", email="ada@example.org",
+                         tickets={catalogue.regular: 1})
+    folder = tmp_path / "badges"
+    folder.mkdir()
+    desk.printers = replace(desk.printers, badge_printer=f"pdf:{folder}", print_badge_on_checkin=True)
+    screen = make_screen(qtbot, desk)
+    code = code_of(services, ada.id)
+
+    scan(qtbot, screen, code, "admitted")
+    qtbot.waitUntil(lambda: "Badge printed" in screen.panel.detail.text(), timeout=10_000)
+    pdfs = list(folder.glob("*.pdf"))
+    assert len(pdfs) == 1 and PdfReader(pdfs[0]).pages[0].extract_text().split()[-3:-1] == ["Ada", "Lovelace"]
+    attendee_id = services.attendees.for_order(ada.id)[0].id
+    assert services.badges.last_print(attendee_id) is not None
+
+    scan(qtbot, screen, code, "already_checked_in")   # a second scan prints nothing, and says when it was
+    qtbot.waitUntil(lambda: "Badge printed" in screen.panel.detail.text(), timeout=10_000)
+    assert len(list(folder.glob("*.pdf"))) == 1
+
+    desk.printers = replace(desk.printers, print_badge_on_checkin=False)
+    grace = paid_cash_sale(services, conf, name="Grace Hopper", email="grace@example.org",
+                           tickets={catalogue.regular: 1})
+    scan(qtbot, screen, code_of(services, grace.id), "admitted")
+    qtbot.waitUntil(lambda: "No badge printed yet" in screen.panel.detail.text(), timeout=10_000)
+    assert len(list(folder.glob("*.pdf"))) == 1

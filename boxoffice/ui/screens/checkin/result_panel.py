@@ -163,6 +163,12 @@ class ResultPanel(QFrame):
         self.undo_button.setVisible(result.check_in_id is not None
                                     and result.outcome in ("admitted", "already_checked_in"))
 
+    def add_line(self, result: Any, text: str) -> None:
+        """Add ``text`` to the detail of ``result`` if it is still the one shown ("Badge printed 08:40")."""
+        if result is self.result and text:
+            current = self.detail.text()
+            self._show(self.detail, f"{current}\n{text}" if current else text)
+
     def show_problem(self, text: str) -> None:
         """A scan that could not be checked (the database is busy, nobody is signed in): red, with why."""
         self.clear()

@@ -336,7 +336,48 @@ class CheckInScreen(QWidget):
         if result.outcome == "admitted":
             self.admitted.emit([result])
             self.refresh()
+        if result.attendee is not None and result.outcome in ("admitted", "already_checked_in"):
+            self._badge_for(result)
         self.focus_scan_field()
+
+    # ------------------------------------------------------------------ the badge (BDG-4, BDG-5)
+
+    def _badge_for(self, result: Any) -> None:
+        """Print the badge of a newly admitted attendee when the desk says so, else say when it was printed.
+
+        Printing runs on the device thread, so a slow or hanging badge printer never holds up the
+        next scan; a badge printed before is not printed again here (a reprint needs a reason, on
+        the Badges screen).
+        """
+        badges, attendee_id = self.desk.services.badges, result.attendee.id
+        if result.outcome == "admitted" and self.desk.printers.print_badge_on_checkin:
+            if badges.output is None:
+                from boxoffice.ui.badge_output import QtBadgeOutput
+
+                printers = self.desk.printers
+                badges.output = QtBadgeOutput(lambda: printers.badge_printer)
+
+            def printed(view: Any) -> None:
+                self.panel.add_line(result, view.label)
+
+            def failed(exc: BaseException) -> None:
+                from boxoffice.services.printing.badges import ReprintNeedsReason
+
+                if isinstance(exc, ReprintNeedsReason):
+                    self._show_last_badge(result)
+                    return
+                text = str(exc) if isinstance(exc, UserError) else "the badge printer failed"
+                self.panel.add_line(result, f"Badge not printed: {text}")
+
+            self.desk.tasks.device(lambda: badges.print_badge(attendee_id), printed, failed, owner=self)
+            return
+        self._show_last_badge(result)
+
+    def _show_last_badge(self, result: Any) -> None:
+        badges, attendee_id = self.desk.services.badges, result.attendee.id
+        self.desk.tasks.read(lambda: badges.last_print(attendee_id),
+                             lambda view: self.panel.add_line(result, view.label if view else "No badge printed yet"),
+                             lambda _exc: None, owner=self)
 
     def _on_result_timer_timeout(self) -> None:
         if self.payment_dialog is None and self.undo_dialog is None:
