@@ -37,17 +37,19 @@ from boxoffice.domain.models import (
     RefundStatus,
 )
 from boxoffice.services.checkin import roster
-from boxoffice.services.checkin.registrations_bulk import insert_rows, insert_with_ids
+from boxoffice.services.checkin.registrations_bulk import insert_rows, insert_with_ids, update_column
 from boxoffice.services.checkin.registrations_source import SETTLED, Skip, WebHolder, WebOrder
 from boxoffice.services.checkin.registrations_state import Catalog, DeskOrder, expected_hold, status_matches
 from boxoffice.services.sales import order_state
 
-__all__ = ["BatchResult", "CodeBook", "Order", "add_orders", "customer_ids", "unmappable", "update_orders"]
+__all__ = ["FEW_ORDERS", "BatchResult", "CodeBook", "Order", "add_orders", "customer_ids", "set_fingerprints",
+           "unmappable", "update_orders"]
 
 WEB_NOTE = "Taken by the web registration system"
 WEB_REFUND_REASON = "Refunded in the web registration system"
 WEB_OPERATOR = "web system"
 Line = tuple[int | None, int | None, int]
+FEW_ORDERS = 2000   # up to this many orders are named in a query; more are read with all the others
 
 
 @dataclass
@@ -208,7 +210,8 @@ def add_orders(session: Session, conference_id: int, system: str, batch: list[We
         "voucher_code": web.voucher_code[:100], "billing_name": web.billing_name[:200],
         "billing_email": web.billing_email[:254], "billing_company": web.billing_company[:200],
         "reference": web.reference, "hold_expires_at": expected_hold(web), "source_system": system,
-        "source_id": web.source_id, "created_at": web.created_at or now, "updated_at": now,
+        "source_id": web.source_id, "source_fingerprint": web.fingerprint, "created_at": web.created_at or now,
+        "updated_at": now,
     } for web, customer_id in zip(accepted, customer_of, strict=True)])
     line_rows: list[dict[str, Any]] = []
     payments: list[dict[str, Any]] = []
@@ -289,6 +292,11 @@ def add_orders(session: Session, conference_id: int, system: str, batch: list[We
     return result
 
 
+def set_fingerprints(session: Session, fingerprints: dict[int, str]) -> None:
+    """Store the fingerprints of orders that were found the same as the source (order id -> fingerprint)."""
+    update_column(session, Order, "source_fingerprint", fingerprints)
+
+
 def update_orders(session: Session, conference_id: int, system: str, batch: list[WebOrder], catalog: Catalog,
                   codes: CodeBook, now: datetime) -> BatchResult:
     """Bring each changed order of ``batch`` in line with the web, each in a savepoint of its own."""
@@ -342,6 +350,7 @@ def _update(session: Session, order: Order, web: WebOrder, catalog: Catalog, cod
     if web.status in SETTLED and not was_settled:
         roster.set_status(session, order.id, AttendeeStatus.VALID)
     _money(session, order, web)
+    order.source_fingerprint = web.fingerprint
     if web.status in SETTLED:
         session.flush()
         return _place(session, order, web, codes, local_codes, now, conflicts)
