@@ -21,8 +21,6 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
-    QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -37,6 +35,8 @@ from boxoffice.ui.dialogs.override import install_override
 from boxoffice.ui.idle import IdleWatcher
 from boxoffice.ui.widgets.inline_message import Banner
 from boxoffice.ui.widgets.lock_screen import LockScreen
+from boxoffice.ui.widgets.nav_bar import NavBar
+from boxoffice.ui.widgets.status_label import StatusLabel
 
 ScreenFactory = Callable[[], QWidget]
 
@@ -77,10 +77,9 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
-        nav = QFrame()
-        nav.setObjectName("navBar")
-        nav_layout = QHBoxLayout(nav)
-        self._nav_layout = nav_layout
+        nav = NavBar()
+        nav_layout = nav.row
+        self._nav = nav
         self.sync_controller: Any | None = None   # set by boxoffice.ui.stripe_wiring when Stripe is on
         self.banner = Banner()
         desk.messages.set_banner(self.banner, self)
@@ -92,13 +91,15 @@ class MainWindow(QMainWindow):
         self.add_screen("Credits", "F3", self._make_credits, name="credits")
         hint = QLabel("Ctrl+Enter: pay · Scan a code into the voucher or search field")
         hint.setWordWrap(True)   # gives way to the nav buttons on a narrow window
-        hint.setMinimumWidth(120)
+        hint.setMinimumWidth(0)
         hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         nav_layout.addWidget(hint, 1)
+        nav.hint = hint
         self.lock_button = QPushButton("Lock / switch  [Ctrl+L]")
         self.lock_button.setObjectName("lockButton")
         self.lock_button.setToolTip("Lock the desk now; the next person to sign in becomes the operator (Ctrl+L)")
         nav_layout.addWidget(self.lock_button)
+        nav.fixed.append(self.lock_button)
         self._group.idClicked.connect(self.show_screen)
         layout.addWidget(nav)
         layout.addWidget(self.banner)
@@ -119,10 +120,11 @@ class MainWindow(QMainWindow):
         install_override(desk, self)
 
         bar = self.statusBar()
-        self.status_conference = QLabel(f"Conference: {conference_name}")
+        # Who is signed in and which database stay whole; the rest shorten with "…" when the bar is full.
+        self.status_conference = StatusLabel(f"Conference: {conference_name}", least=220)
         self.status_operator = QLabel()
         self.status_database = QLabel(f"Database: {database_label}")
-        self.status_sync = QLabel("")
+        self.status_sync = StatusLabel("")
         for label in (self.status_conference, self.status_operator, self.status_database):
             bar.addWidget(label)
         bar.addPermanentWidget(self.status_sync)
@@ -218,6 +220,7 @@ class MainWindow(QMainWindow):
         actor = current_actor()
         for index, permission in self._screen_permissions.items():
             self.nav_buttons[index].setVisible(actor is not None and actor.may(permission))
+        self._nav.fit()
 
     # --- screens ---------------------------------------------------------------------------------
 
@@ -230,13 +233,14 @@ class MainWindow(QMainWindow):
         it (the services still check every call).
         """
         index = len(self.nav_buttons)
-        button = QPushButton(f"{label}  [{key}]")
+        button = QPushButton()
         button.setCheckable(True)
         button.setProperty("role", "nav")
         button.setToolTip(f"{label} ({key})")
         self._group.addButton(button, index)
         # Buttons stand in the order of their keys (F1, F2, ... F10), whenever a screen is added.
-        self._nav_layout.insertWidget(sum(1 for o in self._nav_order if o <= _key_order(key)), button)
+        self._nav.add_button(button, f"{label}  [{key}]", label,
+                             sum(1 for o in self._nav_order if o <= _key_order(key)))
         self._nav_order.append(_key_order(key))
         self.nav_buttons.append(button)
         if isinstance(screen, QWidget):
@@ -252,6 +256,7 @@ class MainWindow(QMainWindow):
             self._screen_permissions[index] = permission
             actor = current_actor()
             button.setVisible(actor is not None and actor.may(permission))
+        self._nav.fit()
         return index
 
     def screen_at(self, index: int) -> QWidget:

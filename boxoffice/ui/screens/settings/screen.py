@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -79,7 +80,17 @@ class SettingsScreen(QWidget):
         self.desk, self.settings, self._slug = desk, settings, conference_slug
         self._service = DeskSettingsService(desk.services.ctx, settings_path)
         self.key_dialog: StripeKeyDialog | None = None
-        outer = QVBoxLayout(self)
+        # The sections scroll: on a 720-pixel-high desk they are taller than the window.
+        page = QWidget()
+        scroll = QScrollArea()
+        scroll.setWidget(page)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll_layout = QVBoxLayout(self)
+        scroll_layout.setContentsMargins(0, 0, 0, 0)
+        scroll_layout.addWidget(scroll)
+        self.scroll_area = scroll
+        outer = QVBoxLayout(page)
         title = QLabel("Settings")
         title.setObjectName("sectionTitle")
         outer.addWidget(title)
