@@ -4,9 +4,10 @@ The web database is the shared django-program schema and sample, loaded with psq
 generated users, orders, lines, payments and attendees (one order in five has two tickets, one in
 three a T-shirt, one in forty refunded, one in fifty pending). The desk is a fresh migrated
 PostgreSQL database with the conference imported. Figures: the first import
-(``registrations_import_10k_s``), a re-sync with nothing changed (``registrations_resync_unchanged_s``)
-and the import's ratio to its floor, plainly selecting the same rows with the same driver
-(``registrations_import_ratio_to_floor``).
+(``registrations_import_10k_s``), a re-sync with nothing changed (``registrations_resync_unchanged_s``:
+only the fingerprints are read on each side), a re-sync after 100 orders changed upstream
+(``registrations_resync_100_changed_s``) and the import's ratio to its floor, plainly selecting the
+same rows with the same driver (``registrations_import_ratio_to_floor``).
 
 Run: ``python -m bench.registrations`` (merges its figures into bench/results.json).
 """
@@ -71,6 +72,9 @@ GENERATE = [
               o.conference_id, o.user_id, o.id
        FROM program_registration_order o WHERE o.id > 100000 AND o.status <> 'pending'""",
 ]
+
+CHANGE_100 = ("UPDATE program_registration_order SET billing_company = 'Globex' "
+              "WHERE id > 100000 AND mod(id, 100) = 1")
 
 FLOOR_QUERIES = [
     ("SELECT o.*, u.first_name, u.last_name, u.email FROM program_registration_order o JOIN auth_user u "
@@ -158,12 +162,20 @@ def run() -> dict[str, float]:
             started = time.perf_counter()
             again = RegistrationService(ctx).import_registrations(web_url, SLUG)
             resync = time.perf_counter() - started
+            web = create_engine(postgresql_url(web_url))
+            with web.begin() as conn:
+                conn.execute(text(CHANGE_100))
+            web.dispose()
+            started = time.perf_counter()
+            changed = RegistrationService(ctx).import_registrations(web_url, SLUG)
+            resync_changed = time.perf_counter() - started
         finally:
             db.dispose()
-    print(f"  first import: {first.summary()}; re-sync: {again.summary()}")
+    print(f"  first import: {first.summary()}; re-sync: {again.summary()}; after changes: {changed.summary()}")
     figures = {
         "registrations_import_10k_s": round(imported, 3),
         "registrations_resync_unchanged_s": round(resync, 3),
+        "registrations_resync_100_changed_s": round(resync_changed, 3),
         "registrations_floor_select_s": round(floor, 3),
         "registrations_import_ratio_to_floor": round(imported / floor, 2),
     }

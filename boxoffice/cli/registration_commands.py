@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
-from boxoffice.cli.common import error, open_migrated
+from boxoffice.cli.common import acting_operator, error, open_migrated, operator_option
 from boxoffice.cli.registry import command
-from boxoffice.db.engine import Database
-from boxoffice.errors import NotFound, UserError
+from boxoffice.errors import UserError
 from boxoffice.services.context import ServiceContext
 
 PASSWORD_ENV = "BOXOFFICE_REGISTRATIONS_PASSWORD"
-
-
-def _add_operator(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--operator", metavar="NAME", default=None,
-                        help="the admin the run is recorded for in the audit log (default: system)")
 
 
 def _configure_import(parser: argparse.ArgumentParser) -> None:
@@ -26,30 +19,13 @@ def _configure_import(parser: argparse.ArgumentParser) -> None:
                         help="a django-program database URL (sqlite:///web.sqlite3, postgresql://user@host/db) "
                              f"or a CSV file; a database password may also come from ${PASSWORD_ENV}")
     parser.add_argument("--conference", metavar="SLUG", required=True, help="the conference's slug")
-    _add_operator(parser)
+    operator_option(parser)
 
 
 def _configure_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--conference", metavar="SLUG", required=True, help="the conference's slug")
     parser.add_argument("file", type=Path, metavar="FILE.csv", help="where to write the registrations")
-    _add_operator(parser)
-
-
-def _acting(args: argparse.Namespace, db: Database) -> AbstractContextManager[object]:
-    """Act as ``--operator`` (an active staff member; the service checks the role), else as the system."""
-    if not args.operator:
-        return nullcontext()
-    from sqlalchemy import select
-
-    from boxoffice.domain.models import Staff
-    from boxoffice.services.staff.access import Actor, Role, acting_as
-
-    with db.read() as session:
-        row = session.execute(select(Staff.id, Staff.name, Staff.role).where(
-            Staff.name == args.operator.strip(), Staff.is_active.is_(True))).first()
-    if row is None:
-        raise NotFound(f"There is no active staff member '{args.operator}'. Check the name (boxoffice run, Staff).")
-    return acting_as(Actor(staff_id=row[0], name=row[1], role=Role(row[2])))
+    operator_option(parser)
 
 
 @command(
@@ -72,8 +48,9 @@ def import_registrations_command(args: argparse.Namespace) -> int:
         source = with_password(source, os.environ[PASSWORD_ENV])
     db = open_migrated(args)
     try:
-        with _acting(args, db):
-            report = RegistrationService(ServiceContext(db=db)).import_registrations(source, args.conference)
+        ctx = ServiceContext(db=db)
+        with acting_operator(args, ctx):   # an admin, as in Settings (audited under their name)
+            report = RegistrationService(ctx).import_registrations(source, args.conference)
     except RegistrationSourceError as exc:   # the source could not be read: nothing was written
         return error(str(exc))
     except UserError as exc:
@@ -96,8 +73,9 @@ def export_registrations_command(args: argparse.Namespace) -> int:
 
     db = open_migrated(args)
     try:
-        with _acting(args, db):
-            rows = RegistrationService(ServiceContext(db=db)).export_registrations_csv(args.conference, args.file)
+        ctx = ServiceContext(db=db)
+        with acting_operator(args, ctx):   # the attendees' personal data: an admin
+            rows = RegistrationService(ctx).export_registrations_csv(args.conference, args.file)
     except UserError as exc:
         return error(str(exc))
     finally:

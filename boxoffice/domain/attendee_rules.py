@@ -1,9 +1,10 @@
-"""Attendee rules without a database: access codes, guest names, and the folded words search matches."""
+"""Attendee rules without a database: access codes, who holds each ticket, and the words search matches."""
 
 from __future__ import annotations
 
 import secrets
 import unicodedata
+from collections.abc import Sequence
 
 # The order-reference alphabet: no 0/O and no 1/I, so a code read aloud or off a badge is not misread.
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -39,6 +40,26 @@ def search_words(name: str, email: str, company: str) -> set[str]:
 def guest_name(number: int, buyer: str) -> str:
     """The placeholder name of a further ticket unit until the desk names its holder (ATT-1)."""
     return f"Guest {number} of {buyer}" if buyer else f"Guest {number}"
+
+
+Holder = tuple[str, str, str]   # (name, email, company)
+
+
+def plan_holders(units: int, buyer: Holder, named: Sequence[Holder] | None = None) -> list[Holder]:
+    """Who holds each of an order's ``units`` ticket units, in line order (ATT-1): the holder named for
+    the unit (``named[i]``, when any part of it is given), else the buyer on the first unit and
+    "Guest N of <buyer>" on the others; each part trimmed."""
+    given = list(named or [])
+    plan: list[Holder] = []
+    for position in range(1, units + 1):
+        if position <= len(given) and any(given[position - 1]):
+            holder = given[position - 1]
+        elif position == 1:
+            holder = buyer
+        else:
+            holder = (guest_name(position - 1, buyer[0]), "", "")
+        plan.append((holder[0].strip(), holder[1].strip(), holder[2].strip()))
+    return plan
 
 
 # What badges and receipts encode as QR codes; a scan of either is recognised at the door (CIN-1).

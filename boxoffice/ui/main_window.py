@@ -21,8 +21,6 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
-    QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -40,6 +38,8 @@ from boxoffice.ui.input_hold import InputHold
 from boxoffice.ui.widgets.elided_label import ElidedLabel
 from boxoffice.ui.widgets.inline_message import Banner
 from boxoffice.ui.widgets.lock_screen import LockScreen
+from boxoffice.ui.widgets.nav_bar import NavBar
+from boxoffice.ui.widgets.status_label import StatusLabel
 
 ScreenFactory = Callable[[], QWidget]
 
@@ -80,10 +80,9 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
-        nav = QFrame()
-        nav.setObjectName("navBar")
-        nav_layout = QHBoxLayout(nav)
-        self._nav_layout = nav_layout
+        nav = NavBar()
+        nav_layout = nav.row
+        self._nav = nav
         self.sync_controller: Any | None = None   # set by boxoffice.ui.stripe_wiring when Stripe is on
         self.banner = Banner()
         desk.messages.set_banner(self.banner, self)
@@ -94,10 +93,11 @@ class MainWindow(QMainWindow):
         self.add_screen("Orders", "F2", self._make_orders, name="orders")
         self.add_screen("Credits", "F3", self._make_credits, name="credits")
         nav_layout.addStretch(1)
-        self.lock_button = QPushButton("Lock / switch\nCtrl+L")
+        self.lock_button = QPushButton("Lock / switch  [Ctrl+L]")
         self.lock_button.setObjectName("lockButton")
         self.lock_button.setToolTip("Lock the desk now; the next person to sign in becomes the operator (Ctrl+L)")
         nav_layout.addWidget(self.lock_button)
+        nav.fixed.append(self.lock_button)
         self._group.idClicked.connect(self.show_screen)
         layout.addWidget(nav)
         layout.addWidget(self.banner)
@@ -120,14 +120,14 @@ class MainWindow(QMainWindow):
 
         bar = self.statusBar()
         bar.setSizeGripEnabled(False)   # the grip drew an unstyled square; the window frame resizes
-        self.status_conference = QLabel(f"Conference: {conference_name}")
+        # Who is signed in stays whole; the conference and sync states shorten with "…" when the bar is
+        # full, and the database location (a path, a server URL) gives way too, its whole in the tooltip.
+        self.status_conference = StatusLabel(f"Conference: {conference_name}", least=220)
         self.status_operator = QLabel()
-        # The database location can be long (a path, a server URL): it gives way to the drawer
-        # and sync states, shortened in the middle, the whole of it in the tooltip.
         short = database_label if "://" in database_label else database_label.replace("\\", "/").rsplit("/", 1)[-1]
         self.status_database = ElidedLabel(f"Database: {short}")
         self.status_database.setToolTip(database_label)
-        self.status_sync = QLabel("")
+        self.status_sync = StatusLabel("")
         for label in (self.status_conference, self.status_operator):
             bar.addWidget(label)
         bar.addWidget(self.status_database, 1)
@@ -229,6 +229,7 @@ class MainWindow(QMainWindow):
         actor = current_actor()
         for index, permission in self._screen_permissions.items():
             self.nav_buttons[index].setVisible(actor is not None and actor.may(permission))
+        self._nav.fit()
 
     # --- screens ---------------------------------------------------------------------------------
 
@@ -241,14 +242,14 @@ class MainWindow(QMainWindow):
         it (the services still check every call).
         """
         index = len(self.nav_buttons)
-        # Two lines (name, key) keep ten screens and Lock on a 1280-pixel-wide screen at 150 %.
-        button = QPushButton(f"{label}\n{key}")
+        button = QPushButton()
         button.setCheckable(True)
         button.setProperty("role", "nav")
         button.setToolTip(f"{label} ({key})")
         self._group.addButton(button, index)
         # Buttons stand in the order of their keys (F1, F2, ... F10), whenever a screen is added.
-        self._nav_layout.insertWidget(sum(1 for o in self._nav_order if o <= _key_order(key)), button)
+        self._nav.add_button(button, f"{label}  [{key}]", label,
+                             sum(1 for o in self._nav_order if o <= _key_order(key)))
         self._nav_order.append(_key_order(key))
         self.nav_buttons.append(button)
         if isinstance(screen, QWidget):
@@ -264,6 +265,7 @@ class MainWindow(QMainWindow):
             self._screen_permissions[index] = permission
             actor = current_actor()
             button.setVisible(actor is not None and actor.may(permission))
+        self._nav.fit()
         return index
 
     def screen_at(self, index: int) -> QWidget:

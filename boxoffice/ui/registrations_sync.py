@@ -14,13 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QLabel
 
 from boxoffice import keychain
 from boxoffice.errors import ConfigError, UserError
 from boxoffice.services.checkin.registrations_source import is_database_url, with_password
 from boxoffice.services.staff.access import SYSTEM, acting_as
 from boxoffice.ui.tasks import TaskRunner
+from boxoffice.ui.widgets.status_label import StatusLabel
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +136,7 @@ def install_registrations_sync(window: Any, settings: Any) -> RegistrationsSync:
     desk = window.desk
     sync = RegistrationsSync(desk.tasks, desk.services, desk.conference_id, source=settings.registrations_source,
                              minutes=settings.registrations_sync_minutes, parent=window)
-    label = QLabel("")
-    label.setObjectName("muted")
+    label = StatusLabel("")   # white on the dark bar like its neighbours; shortened when the bar is full
     window.statusBar().addPermanentWidget(label)
     sync.status_changed.connect(label.setText)
     window.registrations_sync = sync

@@ -5,20 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from boxoffice.services.staff.access import current_actor
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.dialogs.shift_open import shift_notifier
+from boxoffice.ui.widgets.status_label import StatusLabel
 
 REFRESH_MS = 30_000
 
 
-class ShiftStatus(QLabel):
+class ShiftStatus(StatusLabel):
     """"Drawer: shift #12 since 09:14 · expected $240.00", or that no shift is open."""
 
     def __init__(self, desk: Desk, parent: QWidget | None = None, *, refresh_ms: int = REFRESH_MS) -> None:
-        super().__init__(parent)
+        super().__init__("", parent, least=300)   # the expected cash stays readable
         self.desk = desk
         self.setObjectName("shiftStatus")
         self.setText("Drawer: …")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import tempfile
@@ -46,8 +47,61 @@ def shot(widget, out: Path, name: str, ms: int = 700) -> None:
     widget.grab().save(str(out / name))
 
 
+def registrations_csv(path: Path) -> Path:
+    """A few web orders of the demo conference in the registrations CSV format."""
+    from boxoffice.domain.catalog_rules import slugify
+    from boxoffice.services.checkin.registrations_csv import HEADER
+
+    shirt = slugify("PyDesk T-Shirt")
+    rows = [  # reference, status, buyer, e-mail, attendee, ticket, add-ons, paid, refunded
+        ("WEB-2001", "paid", "Mary Jackson", "mary@example.org", "", "individual", shirt, "125.00", "0.00"),
+        ("WEB-2002", "paid", "Dorothy Vaughan", "dorothy@example.org", "", "corporate", "", "400.00", "0.00"),
+        ("WEB-2002", "paid", "Dorothy Vaughan", "dorothy@example.org", "Annie Easley", "corporate", "", "400.00",
+         "0.00"),
+        ("WEB-2003", "paid", "Edsger Dijkstra", "edsger@example.org", "", "individual", "", "100.00", "0.00"),
+        ("WEB-2004", "refunded", "Barbara Liskov", "barbara@example.org", "", "individual", "", "100.00",
+         "100.00"),
+        ("WEB-2005", "pending", "Donald Knuth", "don@example.org", "", "individual", "", "0.00", "0.00"),
+    ]
+    lines = [",".join(HEADER)]
+    for ref, status, buyer, email, holder, ticket, addons, paid, refunded in rows:
+        lines.append(f"{ref},{status},{buyer},{email},,{holder},,,{ticket},,{addons},{paid},{refunded},,")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def registrations_shot(window: MainWindow, work: Path, out: Path) -> None:
+    """Settings after a sync of registrations from the web system (a CSV file here)."""
+    window.show_screen(window.stack.indexOf(window.settings_screen))
+    section = window.settings_screen.registrations
+    registrations_csv(work / "web-registrations.csv")
+    previous = Path.cwd()
+    os.chdir(work)   # the source shows as the file's name, not a temporary folder
+    try:
+        section.source.setText("web-registrations.csv")
+        section.minutes.setValue(15)
+        section.save.click()
+        wait_for(lambda: section.message.text() == "Registrations source saved.")
+        section.sync_button.click()
+        wait_for(lambda: section.message.text().startswith("Synced:"))
+    finally:
+        os.chdir(previous)
+    window.settings_screen.scroll_area.ensureWidgetVisible(section)
+    shot(window, out, "registrations.png", 700)
+
+
+def wait_for(condition, timeout_ms: int = 20000) -> None:
+    waited = 0
+    while not condition():
+        if waited > timeout_ms:
+            raise RuntimeError("the screen did not get there in time")
+        settle(100)
+        waited += 100
+
+
 def checkin_shots(window: MainWindow, services, conference_id: int, out: Path) -> None:
-    """The door: an admission, a refusal, and the dashboard."""
+    """The door at 1280x720: an admission, a refusal, and the dashboard."""
+    window.resize(1280, 720)
     window.show_screen(window.stack.indexOf(window.checkin))
     screen = window.checkin
     screen.sounds.enabled = False
@@ -178,6 +232,7 @@ def main(out: Path) -> int:
                        ("badge_screen", "badge-editor.png")):
         window.show_screen(window.stack.indexOf(getattr(window, attr)))
         shot(window, out, name, 900)
+    registrations_shot(window, work, out)
     checkin_shots(window, services, conference_id, out)
     window.show_screen(window.stack.indexOf(window.settings_screen))
     settings = window.settings_screen
@@ -206,4 +261,4 @@ def main(out: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")))
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots").resolve()))

@@ -33,7 +33,7 @@ _RUNNERS: list[TaskRunner] = []  # kept for the session: no runner is deleted wh
 
 def nav_labels(window: MainWindow) -> list[str]:
     """The nav buttons in the order they stand in the bar, visible or not."""
-    layout = window._nav_layout
+    layout = window._nav.row
     buttons = [layout.itemAt(i).widget() for i in range(layout.count())]
     return [b.text().split("\n")[0] for b in buttons if b in window.nav_buttons]
 

@@ -58,6 +58,7 @@ def open_desk(qtbot: Any, db_path: Path, clock: FixedClock, **install: Any) -> t
     window = MainWindow(desk, conference_name=conf.name, database_label=services.db.display_url)
     qtbot.addWidget(window)
     install_stripe(window, **install)
+    window.resize(1280, 800)   # a desk's window: wide enough for the buttons' keys
     window.show()
     return services, window
 

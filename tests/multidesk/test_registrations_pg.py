@@ -16,10 +16,11 @@ import pytest
 from sqlalchemy import func, select
 
 from boxoffice.db.engine import Database
-from boxoffice.domain.models import Attendee, CheckIn, Order, OrderStatus
+from boxoffice.domain.models import Attendee, CheckIn, Conference, Order, OrderStatus
 from boxoffice.services.admin.conference_import import import_conference
 from boxoffice.services.checkin.registrations import RegistrationService
-from boxoffice.services.checkin.registrations_source import RegistrationSourceError
+from boxoffice.services.checkin.registrations_source import RegistrationSourceError, read_django_program
+from boxoffice.services.checkin.registrations_state import fingerprints
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales import order_state
 from boxoffice.timeutil import FixedClock
@@ -31,6 +32,15 @@ SLUG = "python-2077"
 
 pytestmark = pytest.mark.skipif(not (WEB / "schema.postgresql.sql").exists() or shutil.which("psql") is None,
                                 reason="the django-program PostgreSQL files or psql are not on this machine")
+
+
+def read_after(ctx: ServiceContext, url: str) -> set[str]:
+    """The references a re-sync reads whole, given the fingerprints the desk holds."""
+    with ctx.db.read() as session:
+        known = fingerprints(session, session.scalars(select(Conference.id)).one(), "django-program")
+    data = read_django_program(url, SLUG, known=known)
+    assert data.unchanged + len(data.orders) == 50
+    return {o.reference for o in data.orders}
 
 
 def load_web_database(name: str) -> str:
@@ -77,8 +87,11 @@ def test_the_postgresql_sample_imports_like_the_sqlite_one_and_again_changes_not
     # the SQLite copy of the same rows reads the same: nothing to change (column order, money types and
     # times differ between the engines)
     assert sqlite_copy.counts()["unchanged"] == 50 and sqlite_copy.updated == 0
+    # the SQLite rows read as other text, so every order was compared and its fingerprint stored again
+    assert read_after(desk, url) == {o.reference for o in read_django_program(url, SLUG).orders}
     again = service.import_registrations(url, SLUG)
     assert again.counts() == {"new": 0, "updated": 0, "unchanged": 50, "skipped": 0, "oversold": 0}
+    assert read_after(desk, url) == set()
     with desk.db.read() as session:
         assert order_state.recount(session) == []
         assert session.scalar(select(func.count(Attendee.id)).where(Attendee.access_code == "0ELA4QKA")) == 1
@@ -106,6 +119,9 @@ def test_upstream_changes_skips_and_desk_facts_on_postgresql(desk: ServiceContex
         "WHERE reference = 'ORD-CS9IVAB3')",
         "UPDATE program_registration_tickettype SET slug = 'pupil' WHERE slug = 'student'",
     )
+    read = read_after(desk, url)
+    assert {"ORD-GJJS2NMA", "ORD-63Z5HZHY", "ORD-CS9IVAB3", "ORD-PAAOQGYF", "ORD-VGP5SB9B", "ORD-KGH2SE1I"} <= read
+    assert len(read) < 20
     report = service.import_registrations(url, SLUG)
     assert report.updated == 2
     assert {s.reference for s in report.skipped} == {"ORD-PAAOQGYF", "ORD-VGP5SB9B", "ORD-KGH2SE1I"}

@@ -77,9 +77,15 @@ def test_frozen_app_reports_the_package_version(frozen_app: Path, tmp_path: Path
 def test_bundle_holds_only_the_qt_pieces_the_desk_uses(frozen_app: Path) -> None:
     names = [p.name for p in frozen_app.rglob("*")]
     unwanted = [n for n in names if n.startswith(("libQt6Quick", "libQt6Qml", "libQt6WebEngine", "libQt63D",
-                                                     "libQt6Multimedia", "libQt6Network", "libQt6Pdf",
-                                                     "QtQuick", "QtQml", "QtWebEngine", "QtNetwork"))]
+                                                     "libQt6MultimediaQuick", "libQt6Pdf", "QtQuick", "QtQml",
+                                                     "QtWebEngine", "libffmpegmediaplugin", "libavcodec",
+                                                     "libavformat", "libavutil", "libswresample", "libswscale",
+                                                     "libpulse"))]
     assert not unwanted, unwanted
+    # The check-in sounds: QSoundEffect plays through the platform audio without a media backend.
+    assert [n for n in names if n.startswith("QtMultimedia.")], "the QtMultimedia bindings are not bundled"
+    assert [n for n in names if n.startswith(("libQt6Multimedia.", "Qt6Multimedia.", "QtMultimedia"))
+            and not n.startswith("QtMultimedia.")], "libQt6Multimedia is not bundled"
     assert not [p for p in frozen_app.rglob("translations") if p.is_dir()]
     assert (frozen_app / "_internal" / "resources" / "style.qss").is_file()
     assert list(frozen_app.rglob("0001_registration_schema.py")), "the migrations are not bundled"

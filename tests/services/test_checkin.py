@@ -7,12 +7,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from boxoffice.db.engine import Database
 from boxoffice.domain.attendee_rules import order_qr_payload, qr_payload
-from boxoffice.domain.models import AuditEntry, CheckIn, Redemption
+from boxoffice.domain.models import Attendee, AttendeeWord, AuditEntry, CheckIn, Order, Redemption
 from boxoffice.errors import InvalidInput, PermissionDenied, UserError
+from boxoffice.services.checkin import roster
 from boxoffice.services.checkin.admission import CheckInService
 from boxoffice.services.checkin.attendees import AttendeeService
 from boxoffice.services.context import ServiceContext
@@ -182,6 +183,22 @@ def test_holders_named_at_the_sale_get_their_own_codes(ctx: ServiceContext, conf
     assert len({a.access_code for a in attendees}) == 3
     result = CheckInService(ctx).scan(conf, order_qr_payload(attendees[0].order_reference))
     assert result.outcome == "matches" and len(result.matches) == 3 and _entries(ctx.db) == 0
+
+
+def test_the_roster_names_missing_attendees_as_the_checkout_named_them(
+        ctx: ServiceContext, conf: int, ticket: int) -> None:
+    holders = [("", "", ""), ("Grace Hopper", "grace@example.org", "Navy")]
+    order_id = _sell(ctx, conf, [("ticket", ticket, 3)], holders=holders)
+    at_checkout = [(a.name, a.email, a.company) for a in AttendeeService(ctx).for_order(order_id)]
+    with ctx.db.write() as session:
+        of_order = select(Attendee.id).where(Attendee.order_id == order_id)
+        session.execute(delete(AttendeeWord).where(AttendeeWord.attendee_id.in_(of_order)))
+        session.execute(delete(Attendee).where(Attendee.order_id == order_id))
+        order = session.get(Order, order_id)
+        assert order is not None
+        again = [(a.name, a.email, a.company) for a in roster.ensure_attendees(session, order, holders)]
+    assert again == at_checkout
+    assert at_checkout[1:] == [("Grace Hopper", "grace@example.org", "Navy"), ("Guest 2 of Ada Lovelace", "", "")]
 
 
 def test_a_pending_sale_has_attendees_that_scan_as_not_paid(ctx: ServiceContext, conf: int, ticket: int) -> None:

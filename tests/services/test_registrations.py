@@ -35,7 +35,8 @@ from boxoffice.services.checkin.admission import CheckInService
 from boxoffice.services.checkin.attendees import AttendeeService
 from boxoffice.services.checkin.registrations import RegistrationService
 from boxoffice.services.checkin.registrations_guard import PAID_ONLINE
-from boxoffice.services.checkin.registrations_source import RegistrationSourceError
+from boxoffice.services.checkin.registrations_source import RegistrationSourceError, read_django_program
+from boxoffice.services.checkin.registrations_state import fingerprints
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.money.payments import PaymentService
 from boxoffice.services.money.refunds import RefundService
@@ -194,6 +195,68 @@ def test_upstream_refund_cancellation_rename_and_new_order_update_the_desk(desk:
         assert session.scalar(select(func.sum(TicketType.sold_quantity))) == shirts_before
     again = RegistrationService(desk).import_registrations(url(web), SLUG)
     assert again.counts()["unchanged"] == 51
+
+
+def stored(ctx: ServiceContext) -> dict[str, str]:
+    """The desk's fingerprints by web order id."""
+    with ctx.db.read() as session:
+        conference_id = session.scalars(select(Conference.id)).one()
+        return fingerprints(session, conference_id, "django-program")
+
+
+def read_after(ctx: ServiceContext, web: Path) -> set[str]:
+    """The references a re-sync reads whole, given the fingerprints the desk holds."""
+    data = read_django_program(url(web), SLUG, known=stored(ctx))
+    assert data.unchanged + len(data.orders) == 50
+    return {o.reference for o in data.orders}
+
+
+def test_a_re_sync_reads_whole_only_the_orders_whose_source_rows_changed(desk: ServiceContext, web: Path) -> None:
+    run(desk, url(web))
+    first = stored(desk)
+    assert len(first) == 50 and all(len(fp) == 32 for fp in first.values()) and len(set(first.values())) == 50
+    assert read_after(desk, web) == set()
+    upstream(web, "UPDATE program_registration_order SET billing_company = 'Initech' WHERE reference = 'ORD-CS9IVAB3'")
+    assert read_after(desk, web) == {"ORD-CS9IVAB3"}
+    # a check-in at the web's door, a payment and a line each change their order's fingerprint
+    upstream(web, "INSERT INTO program_registration_checkin (checked_in_at, station, note, attendee_id, "
+                  "checked_in_by_id, conference_id) SELECT '2027-05-02 08:00:00', 'Web door', '', a.id, NULL, 1 "
+                  "FROM program_registration_attendee a JOIN program_registration_order o ON o.user_id = a.user_id "
+                  "WHERE o.reference = 'ORD-GJJS2NMA'",
+             "UPDATE program_registration_orderlineitem SET description = 'Individual (early)' WHERE order_id = "
+             "(SELECT id FROM program_registration_order WHERE reference = 'ORD-P6R56F9O')")
+    assert read_after(desk, web) == {"ORD-CS9IVAB3", "ORD-GJJS2NMA", "ORD-P6R56F9O"}
+    report = RegistrationService(desk).import_registrations(url(web), SLUG)
+    assert report.counts() == {"new": 0, "updated": 3, "unchanged": 47, "skipped": 0, "oversold": 0}
+    assert report.check_ins == 1
+    after = stored(desk)
+    assert {sid for sid in first if first[sid] != after[sid]} == {
+        desk_order.source_id for desk_order in (order(desk, r) for r in ("ORD-CS9IVAB3", "ORD-GJJS2NMA",
+                                                                          "ORD-P6R56F9O"))}
+    assert read_after(desk, web) == set()
+    assert order(desk, "ORD-CS9IVAB3").billing_company == "Initech"
+
+
+def test_a_change_to_one_order_of_a_buyer_reads_all_their_orders(desk: ServiceContext, web: Path) -> None:
+    """The buyer's attendee sits on their first settled order: refunding it moves the attendee."""
+    run(desk, url(web))
+    upstream(web, "UPDATE program_registration_order SET status = 'refunded' WHERE reference = 'ORD-NE0VZMX1'")
+    assert read_after(desk, web) == {"ORD-NE0VZMX1", "ORD-HGCQND"}
+
+
+def test_orders_imported_without_a_fingerprint_are_compared_once_then_skipped(desk: ServiceContext) -> None:
+    run(desk, url(SAMPLE))
+    with desk.db.write() as session:
+        for imported in session.scalars(select(Order)):
+            imported.source_fingerprint = ""
+    with desk.db.read() as session:
+        stamps = sorted(str(t) for t in session.scalars(select(Order.updated_at)))
+    report = RegistrationService(desk).import_registrations(url(SAMPLE), SLUG)
+    assert report.counts() == {"new": 0, "updated": 0, "unchanged": 50, "skipped": 0, "oversold": 0}
+    assert all(stored(desk).values())
+    assert read_after(desk, SAMPLE) == set()
+    with desk.db.read() as session:
+        assert sorted(str(t) for t in session.scalars(select(Order.updated_at))) == stamps
 
 
 def test_desk_check_ins_redemptions_and_renames_survive_a_re_import(desk: ServiceContext, web: Path) -> None:

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from boxoffice.domain.models import Attendee, Order, OrderStatus, TicketType
+from boxoffice.domain.models import Attendee, Conference, Order, OrderStatus, TicketType
 from boxoffice.services.admin.conference_import import import_conference
 from boxoffice.services.checkin.registrations import RegistrationService
-from boxoffice.services.checkin.registrations_csv import HEADER
+from boxoffice.services.checkin.registrations_csv import HEADER, read_csv
 from boxoffice.services.checkin.registrations_source import RegistrationSourceError
+from boxoffice.services.checkin.registrations_state import fingerprints
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.sales import order_state
 
@@ -57,6 +58,20 @@ def test_the_example_file_imports_as_documented(desk: ServiceContext) -> None:
         assert pending.total == Decimal("100.00")
         assert order_state.recount(session) == []
     assert RegistrationService(desk).import_registrations(EXAMPLE, SLUG).counts()["unchanged"] == 4
+
+
+def test_a_re_import_reads_whole_only_the_orders_whose_rows_changed(desk: ServiceContext, tmp_path: Path) -> None:
+    path = write(tmp_path, ",".join(HEADER) + "\n" + row("WEB-1") + row("WEB-2", code="K7PQ2M9X"))
+    RegistrationService(desk).import_registrations(path, SLUG)
+    with desk.db.read() as session:
+        known = fingerprints(session, session.scalars(select(Conference.id)).one(), "csv")
+    prices = {("ticket", "individual"): (Decimal("100.00"), "Individual")}
+    assert read_csv(path, prices, known=known).unchanged == 2
+    write(tmp_path, ",".join(HEADER) + "\n" + row("WEB-1") + row("WEB-2", code="K7PQ2M9X", name="Ada King"))
+    data = read_csv(path, prices, known=known)
+    assert [o.reference for o in data.orders] == ["WEB-2"] and data.unchanged == 1
+    report = RegistrationService(desk).import_registrations(path, SLUG)
+    assert report.counts() == {"new": 0, "updated": 1, "unchanged": 1, "skipped": 0, "oversold": 0}
 
 
 def test_excel_files_with_a_bom_cp1252_semicolons_and_decimal_commas_import(desk: ServiceContext,

@@ -168,6 +168,8 @@ class Order(TimestampMixin, Base):
     # Where an imported order came from ("" for the desk's own sales) and its id there.
     source_system: Mapped[str] = mapped_column(String(40), default="", server_default="")
     source_id: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # A hash of the source's rows as last imported: a re-sync skips the orders whose hash is the same.
+    source_fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     conference: Mapped[Conference] = relationship()
     customer: Mapped[Customer] = relationship()

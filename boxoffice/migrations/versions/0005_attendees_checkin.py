@@ -5,8 +5,8 @@ per (customer, conference): the existing rows become the first ticket unit's att
 they point at (or, for an add-on-only order, of the customer's first settled order with a ticket)
 and keep their access codes; every other unit gets an attendee of its own with a new code. Adds the
 attendee search words, check-ins, add-on assignments and redemptions; a check-in note on ticket
-types and a redeemable flag on add-ons; the source of imported orders, lines and attendees; and the
-'web' payment and refund methods.
+types and a redeemable flag on add-ons; the source of imported orders (with a fingerprint of their
+source rows), lines and attendees; and the 'web' payment and refund methods.
 
 Revision ID: 0005
 Revises: 0004
@@ -48,6 +48,7 @@ def upgrade() -> None:
         with op.batch_alter_table("order") as batch:
             batch.add_column(sa.Column("source_system", sa.String(40), nullable=False, server_default=""))
             batch.add_column(sa.Column("source_id", sa.String(100), nullable=False, server_default=""))
+            batch.add_column(sa.Column("source_fingerprint", sa.String(64), nullable=False, server_default=""))
         with op.batch_alter_table("order_line_item") as batch:
             batch.add_column(sa.Column("source_id", sa.String(100), nullable=False, server_default=""))
         with op.batch_alter_table("payment") as batch:
@@ -286,6 +287,7 @@ def downgrade() -> None:
     with op.batch_alter_table("order_line_item") as batch:
         batch.drop_column("source_id")
     with op.batch_alter_table("order") as batch:
+        batch.drop_column("source_fingerprint")
         batch.drop_column("source_id")
         batch.drop_column("source_system")
     with op.batch_alter_table("addon") as batch:

@@ -1,8 +1,10 @@
 """Registrations from the web system into the desk (IMP): import, re-sync, and export as CSV.
 
 ``RegistrationService.import_registrations(source, conference_slug)`` reads a django-program
-database (``sqlite:///…``, ``postgresql://…``) or a CSV file whole, then writes in batches: new
-orders are added, changed ones updated, unchanged ones left alone (IMP-3). Stock moves through
+database (``sqlite:///…``, ``postgresql://…``) or a CSV file, then writes in batches: new orders
+are added, changed ones updated, unchanged ones left alone (IMP-3). Each imported order keeps a
+fingerprint of its source rows; a re-sync reads and compares only the orders whose fingerprint
+changed, so a source with nothing new costs one short query on each side. Stock moves through
 ``order_state`` so imported orders count like desk sales (IMP-4); going past a product's stock is
 applied and reported as oversold. An order that cannot be mapped is skipped whole and named
 (IMP-5). Desk facts (check-ins, redemptions, badge prints, desk renames) are never overwritten.
@@ -25,6 +27,8 @@ from boxoffice.errors import NotFound
 from boxoffice.services.checkin import registrations_write as write
 from boxoffice.services.checkin.registrations_csv import read_csv
 from boxoffice.services.checkin.registrations_source import (
+    CSV_SOURCE,
+    DJANGO_PROGRAM,
     Skip,
     SourceData,
     WebOrder,
@@ -32,7 +36,7 @@ from boxoffice.services.checkin.registrations_source import (
     is_database_url,
     read_django_program,
 )
-from boxoffice.services.checkin.registrations_state import Catalog, differs, load_state
+from boxoffice.services.checkin.registrations_state import Catalog, differs, fingerprints, load_state
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff import audit
 from boxoffice.services.staff.access import Permission, authorize
@@ -142,24 +146,27 @@ class RegistrationService:
                 raise NotFound(f"This desk has no conference '{slug}'. Import the conference file first "
                                "(boxoffice import-conference), or check the slug.")
             catalog = _catalog(session, conference_id)
+            text = str(source).strip()
+            known = fingerprints(session, conference_id, DJANGO_PROGRAM if is_database_url(text) else CSV_SOURCE)
         if progress:
             progress(0, 0)
-        text = str(source).strip()
         if is_database_url(text):
-            data = read_django_program(text, slug)
+            data = read_django_program(text, slug, known=known)
         else:
             prices = {("ticket", s): (p, n) for s, (_i, p, n) in catalog.tickets.items()}
             prices |= {("addon", s): (p, n) for s, (_i, p, n) in catalog.addons.items()}
-            data = read_csv(Path(text).expanduser(), prices)
-        return self._apply(data, conference_id, slug, catalog, started, progress)
+            data = read_csv(Path(text).expanduser(), prices, known=known)
+        return self._apply(data, conference_id, slug, catalog, known, started, progress)
 
-    def _apply(self, data: SourceData, conference_id: int, slug: str, catalog: Catalog, started: float,
-               progress: Progress | None) -> RegistrationReport:
+    def _apply(self, data: SourceData, conference_id: int, slug: str, catalog: Catalog, known: dict[str, str],
+               started: float, progress: Progress | None) -> RegistrationReport:
         now = self._ctx.clock.now()
         skipped = list(data.skipped)
         conflicts: list[str] = []
+        looked_at = [o.source_id for o in data.orders if o.source_id in known]
         with self._ctx.db.read() as session:
-            state = load_state(session, conference_id, data.system)
+            state = load_state(session, conference_id, data.system,
+                               looked_at if len(looked_at) <= write.FEW_ORDERS else None)
             stock_before = _stock(session, conference_id)
             references = {r: (sys, sid) for r, sys, sid in session.execute(
                 select(write.Order.reference, write.Order.source_system, write.Order.source_id)
@@ -167,7 +174,8 @@ class RegistrationService:
                                                   state.orders])))} if data.orders else {}
         new: list[WebOrder] = []
         changed: list[WebOrder] = []
-        unchanged = 0
+        restamp: dict[int, str] = {}   # orders the same as at the desk whose source rows read differently
+        unchanged = data.unchanged
         for web in data.orders:
             reason = write.unmappable(web, catalog)
             if reason:
@@ -184,7 +192,9 @@ class RegistrationService:
                 changed.append(web)
             else:
                 unchanged += 1
-        total = len(data.orders)
+                if web.fingerprint != desk.fingerprint:
+                    restamp[desk.id] = web.fingerprint
+        total = len(data.orders) + data.unchanged
         done = unchanged + len(skipped)
         check_ins = 0
         if new or changed:
@@ -225,6 +235,7 @@ class RegistrationService:
         report_conflicts = tuple(dict.fromkeys(conflicts))
 
         def finish(session: Session) -> tuple[OversoldItem, ...]:
+            write.set_fingerprints(session, restamp)
             after = _stock(session, conference_id)
             oversold = tuple(
                 OversoldItem(key[0], name, over - max(stock_before.get(key, (name, 0))[1], 0))

@@ -1,4 +1,4 @@
-"""Bulk INSERTs for the registrations import: thousands of rows in one statement per table.
+"""Bulk INSERTs (and one column's UPDATE) for the registrations import: thousands of rows in one statement.
 
 On PostgreSQL each column travels as one array literal and ``unnest`` turns the arrays back into
 rows, so a batch is one short statement whatever its size (the driver rewrites every statement's
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Table, bindparam, insert, text, update
 from sqlalchemy.orm import Session
 
 from boxoffice.db.base import Base
@@ -94,3 +94,25 @@ def insert_with_ids(session: Session, model: type[Base], rows: list[dict[str, An
         "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"), {"t": name, "n": len(rows)})]
     _pg_insert(session, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
     return ids
+
+
+def update_column(session: Session, model: type[Base], column: str, values: dict[int, Any]) -> None:
+    """Set ``column`` of the rows of ``model`` by id: id -> value. Bookkeeping: columns with an update
+    default (``updated_at``) keep their value."""
+    if not values:
+        return
+    table = _table(model)
+    if session.get_bind().dialect.name == "postgresql":
+        dialect = session.get_bind().dialect
+        quoted = dialect.identifier_preparer
+        kind = table.c[column].type.compile(dialect)
+        session.execute(text(
+            f"UPDATE {quoted.format_table(table)} SET {quoted.quote(column)} = v.value "
+            f"FROM unnest(CAST(CAST(:ids AS TEXT[]) AS INTEGER[]), CAST(CAST(:values AS TEXT[]) AS {kind}[])) "
+            f"AS v(id, value) WHERE {quoted.format_table(table)}.id = v.id"),
+            {"ids": _array(list(values)), "values": _array(list(values.values()))})
+    else:
+        kept = {c.name: c for c in table.columns if c.onupdate is not None}
+        session.execute(update(table).where(table.c.id == bindparam("row_id"))
+                        .values({**kept, column: bindparam("value")}),
+                        [{"row_id": i, "value": v} for i, v in values.items()])

@@ -2,17 +2,21 @@
 
 ``read_django_program(url, slug)`` returns every order of one conference as plain ``WebOrder`` rows
 (money as ``Decimal`` with 2 places, times aware UTC), the same shape the CSV reader gives, so both
-map to the same import. Nothing is written: SQLite is opened with ``mode=ro``, PostgreSQL in a
-READ ONLY transaction. A source that is wrong, unreachable, not a django-program database, or of
+map to the same import. Each order carries a fingerprint of its source rows (status, amounts,
+lines, payments, refunds, the buyer's attendee and check-ins), which the database computes: given
+the fingerprints the desk stored, only orders whose fingerprint changed are read whole (with the
+other orders of the same buyer, whose attendee may move between them). Nothing is written: SQLite
+is opened with ``mode=ro``, PostgreSQL in a READ ONLY transaction. A source that is wrong, unreachable, not a django-program database, or of
 another schema version raises ``RegistrationSourceError`` with one message saying which.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -108,6 +112,7 @@ class WebOrder:
     refunded: Decimal
     lines: tuple[WebLine, ...]
     holders: tuple[WebHolder, ...] = ()
+    fingerprint: str = ""     # of the source rows as read; the desk stores it to skip unchanged orders
 
 
 @dataclass(frozen=True)
@@ -119,10 +124,22 @@ class Skip:
 
 @dataclass
 class SourceData:
+    """The orders to look at; ``unchanged`` counts those left out because the desk's fingerprint matched."""
+
     system: str
     label: str
     orders: list[WebOrder] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def md5_hex(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
+
+
+def python_fingerprint(order: WebOrder) -> str:
+    """A fingerprint of an order read whole (a CSV file's), over every field the import uses."""
+    return md5_hex(repr(replace(order, fingerprint="")))
 
 
 def money(value: Any) -> Decimal:
@@ -204,7 +221,7 @@ def _open(url: str) -> tuple[Engine, str]:
                 f"The registrations database {shown} is wrong: there is no file {path}. Check the path."
             )
         uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+        engine = create_engine("sqlite://", creator=lambda: _sqlite_connect(uri))
         return engine, "sqlite"
     if backend == "postgresql":
         engine = create_engine(postgresql_url(url), connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, pool_pre_ping=False)
@@ -213,6 +230,27 @@ def _open(url: str) -> tuple[Engine, str]:
         f"The registrations source {shown} is wrong: only sqlite:/// and postgresql:// databases (or a CSV "
         "file) can be read."
     )
+
+
+class _SortedJoin:
+    """SQLite's side of PostgreSQL's ``string_agg(x, '|' ORDER BY x)``: the values sorted and joined."""
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+
+    def step(self, value: Any, /) -> None:   # Any: the stub types SQLite aggregates as int-only
+        if value is not None:
+            self.values.append(str(value))
+
+    def finalize(self) -> Any:
+        return "|".join(sorted(self.values)) if self.values else None
+
+
+def _sqlite_connect(uri: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    conn.create_function("md5", 1, lambda text: None if text is None else md5_hex(str(text)), deterministic=True)
+    conn.create_aggregate("sorted_join", 1, _SortedJoin)
+    return conn
 
 
 def _connection_problem(exc: BaseException, shown: str) -> RegistrationSourceError:
@@ -265,19 +303,25 @@ def _check_schema(conn: Connection, shown: str) -> None:
 
 
 def read_django_program(
-    url: str, conference_slug: str, *, progress: Callable[[str], None] | None = None
+    url: str, conference_slug: str, *, known: Mapping[str, str] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> SourceData:
-    """Every order of the conference ``conference_slug`` in the django-program database at ``url``."""
+    """The orders of the conference ``conference_slug`` in the django-program database at ``url``:
+    every order, or with ``known`` (the desk's fingerprints by web order id) only those that changed."""
     shown = describe_url(url)
     engine, kind = _open(url)
     try:
         with engine.connect() as conn:
             if kind == "postgresql":
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                # One snapshot for every query, and times as text in UTC whatever the server's zone.
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                conn.exec_driver_sql("SET TIME ZONE 'UTC'")
+            else:
+                conn.exec_driver_sql("BEGIN")
             _check_schema(conn, shown)
             if progress:
                 progress("reading")
-            data = _read(conn, conference_slug, shown)
+            data = _read(conn, conference_slug, shown, kind, known or {})
             conn.rollback()
             return data
     except RegistrationSourceError:
@@ -292,40 +336,102 @@ def _rows(conn: Connection, sql: str, **params: Any) -> Iterable[Any]:
     return conn.execute(text(sql), params).all()
 
 
-def _read(conn: Connection, slug: str, shown: str) -> SourceData:
+def _field(column: str) -> str:
+    """A column as text with its length in front, so no two different rows join to the same text."""
+    value = f"coalesce(CAST({column} AS TEXT), '')"
+    return f"length({value}) || ':' || {value}"
+
+
+def _fields(*columns: str) -> str:
+    return " || ',' || ".join(_field(c) for c in columns)
+
+
+def _fingerprint_sql(kind: str) -> str:
+    """Per order of conference :c: its id, its buyer and the md5 of everything the import reads of it.
+
+    Each part is a subquery on the order's own rows (an index lookup each), so the plan stays cheap
+    whatever the server's statistics say."""
+    def agg(expression: str) -> str:
+        if kind == "postgresql":
+            return f"string_agg({expression}, '|' ORDER BY {expression})"
+        return f"sorted_join({expression})"
+
+    line = _fields("l.id", "l.ticket_type_id", "l.addon_id", "l.description", "l.quantity", "l.unit_price",
+                   "l.discount_amount", "l.line_total",
+                   f"(SELECT t.slug FROM {R}tickettype t WHERE t.id = l.ticket_type_id)",
+                   f"(SELECT a.slug FROM {R}addon a WHERE a.id = l.addon_id)")
+    lines = f"SELECT {agg(line)} FROM {R}orderlineitem l WHERE l.order_id = o.id"
+    payments = (f"SELECT {agg(_fields('p.id', 'p.amount', 'p.status'))} FROM {R}payment p "
+                "WHERE p.order_id = o.id AND p.status IN ('succeeded', 'refunded')")
+    credits = (f"SELECT {agg(_fields('r.id', 'r.amount'))} FROM {R}credit r "
+               "WHERE r.source_order_id = o.id")
+    check_ins = (f"SELECT {agg(_fields('k.id', 'k.checked_in_at', 'k.station'))} FROM {R}checkin k "
+                 "WHERE k.attendee_id = s.id")
+    parts = " || '#' || ".join([
+        _fields("o.reference", "o.status", "o.created_at", "o.hold_expires_at", "o.billing_name", "o.billing_email",
+                "o.billing_company", "o.subtotal", "o.discount_amount", "o.total", "o.voucher_code", "o.user_id",
+                "u.first_name", "u.last_name", "u.email", "s.id", "s.access_code"),
+        *(f"coalesce(({query}), '')" for query in (lines, payments, credits, check_ins)),
+    ])
+    return f"""
+        SELECT o.id, o.user_id, md5({parts})
+        FROM {R}order o JOIN auth_user u ON u.id = o.user_id
+        LEFT JOIN {R}attendee s ON s.user_id = o.user_id AND s.conference_id = :c
+        WHERE o.conference_id = :c"""
+
+
+def _id_list(ids: Iterable[int]) -> str:
+    return ", ".join(str(int(i)) for i in sorted(ids)) or "NULL"
+
+
+def _read(conn: Connection, slug: str, shown: str, kind: str, known: Mapping[str, str]) -> SourceData:
     found = conn.execute(text("SELECT id FROM program_conference_conference WHERE slug = :s"), {"s": slug}).first()
     if found is None:
-        known = [r[0] for r in _rows(conn, "SELECT slug FROM program_conference_conference ORDER BY slug")]
+        slugs = [r[0] for r in _rows(conn, "SELECT slug FROM program_conference_conference ORDER BY slug")]
         raise RegistrationSourceError(
             f"The registrations database {shown} has no conference '{slug}'"
-            + (f"; it has {', '.join(known)}." if known else ".")
+            + (f"; it has {', '.join(slugs)}." if slugs else ".")
             + " Check --conference."
         )
     cid = found[0]
     data = SourceData(DJANGO_PROGRAM, shown)
+    fingerprints: dict[int, str] = {}
+    buyers: dict[int, int] = {}
+    for oid, user_id, fingerprint in _rows(conn, _fingerprint_sql(kind), c=cid):
+        fingerprints[oid], buyers[oid] = str(fingerprint), user_id
+    # A buyer's attendee sits on their first settled ticket order: a change to one of their orders
+    # may move it to another, so every order of a buyer with a change is read.
+    changed_buyers = {buyers[oid] for oid, fp in fingerprints.items() if known.get(str(oid)) != fp}
+    wanted = {oid for oid, user_id in buyers.items() if user_id in changed_buyers}
+    data.unchanged = len(fingerprints) - len(wanted)
+    # Few orders to read: name them in each query; many: read all and drop the others here.
+    only, users = ("", "") if 2 * len(wanted) > len(fingerprints) else (
+        f" AND o.id IN ({_id_list(wanted)})", f" AND user_id IN ({_id_list(changed_buyers)})")
     lines: defaultdict[int, list[Any]] = defaultdict(list)
     for row in _rows(conn, f"""
             SELECT l.id, l.order_id, l.ticket_type_id, l.addon_id, l.description, l.quantity, l.unit_price,
                    l.discount_amount, l.line_total, t.slug, a.slug
             FROM {R}orderlineitem l JOIN {R}order o ON o.id = l.order_id
             LEFT JOIN {R}tickettype t ON t.id = l.ticket_type_id LEFT JOIN {R}addon a ON a.id = l.addon_id
-            WHERE o.conference_id = :c ORDER BY l.order_id, l.id""", c=cid):
+            WHERE o.conference_id = :c{only} ORDER BY l.order_id, l.id""", c=cid):
         lines[row[1]].append(row)
     paid: defaultdict[int, list[Any]] = defaultdict(list)
     for order_id, amount in _rows(conn, f"""
             SELECT p.order_id, p.amount FROM {R}payment p JOIN {R}order o ON o.id = p.order_id
-            WHERE o.conference_id = :c AND p.status IN ('succeeded', 'refunded')""", c=cid):
+            WHERE o.conference_id = :c AND p.status IN ('succeeded', 'refunded'){only}""", c=cid):
         paid[order_id].append(amount)
     credited: defaultdict[int, list[Any]] = defaultdict(list)
     for order_id, amount in _rows(conn, f"""
             SELECT source_order_id, amount FROM {R}credit
-            WHERE conference_id = :c AND source_order_id IS NOT NULL""", c=cid):
+            WHERE conference_id = :c AND source_order_id IS NOT NULL{only.replace("o.id", "source_order_id")}""",
+            c=cid):
         credited[order_id].append(amount)
     attendees = {row[2]: row for row in _rows(conn, f"""
-            SELECT id, access_code, user_id FROM {R}attendee WHERE conference_id = :c""", c=cid)}
+            SELECT id, access_code, user_id FROM {R}attendee WHERE conference_id = :c{users}""", c=cid)}
+    of_attendees = f" AND attendee_id IN ({_id_list(row[0] for row in attendees.values())})" if users else ""
     check_ins: defaultdict[int, list[WebCheckIn]] = defaultdict(list)
     for attendee_id, at, station in _rows(conn, f"""
-            SELECT attendee_id, checked_in_at, station FROM {R}checkin WHERE conference_id = :c
+            SELECT attendee_id, checked_in_at, station FROM {R}checkin WHERE conference_id = :c{of_attendees}
             ORDER BY checked_in_at, id""", c=cid):
         moment = utc(at)
         if moment is not None:
@@ -334,10 +440,13 @@ def _read(conn: Connection, slug: str, shown: str) -> SourceData:
             SELECT o.id, o.reference, o.status, o.created_at, o.hold_expires_at, o.billing_name, o.billing_email,
                    o.billing_company, o.subtotal, o.discount_amount, o.total, o.voucher_code, o.user_id,
                    u.first_name, u.last_name, u.email
-            FROM {R}order o JOIN auth_user u ON u.id = o.user_id WHERE o.conference_id = :c ORDER BY o.id""", c=cid)
+            FROM {R}order o JOIN auth_user u ON u.id = o.user_id WHERE o.conference_id = :c{only}
+            ORDER BY o.id""", c=cid)
     placed: set[int] = set()   # users whose attendee already sits on their first settled ticket order
     for row in orders:
         oid, reference, status = row[0], str(row[1] or ""), str(row[2] or "")
+        if oid not in wanted:
+            continue
         try:
             order = _order(row, lines[oid], paid[oid], credited[oid])
         except ValueError as exc:
@@ -352,15 +461,9 @@ def _read(conn: Connection, slug: str, shown: str) -> SourceData:
                 1, f"attendee:{attendee[0]}", str(attendee[1]), order.buyer_name, order.buyer_email,
                 order.billing_company, tuple(check_ins.get(attendee[0], ())),
             )
-            order = _with_holders(order, (holder,))
-        data.orders.append(order)
+            order = replace(order, holders=(holder,))
+        data.orders.append(replace(order, fingerprint=fingerprints.get(oid, "")))
     return data
-
-
-def _with_holders(order: WebOrder, holders: tuple[WebHolder, ...]) -> WebOrder:
-    from dataclasses import replace
-
-    return replace(order, holders=holders)
 
 
 def _order(row: Any, line_rows: list[Any], payments: list[Any], credits: list[Any]) -> WebOrder:

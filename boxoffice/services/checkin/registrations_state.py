@@ -1,13 +1,15 @@
 """The desk's copy of imported registrations, loaded in a few queries and compared with the source.
 
-``load_state`` reads every imported order of one conference and source system (orders, lines,
-web payments and refunds, attendees, check-ins) into plain dicts; ``differs`` says whether an
-upstream order would change the desk's copy, so a re-sync with nothing changed writes nothing.
+``fingerprints`` reads the stored fingerprint of every imported order of one conference and source
+system; ``load_state`` reads those orders (all, or the few named) with their lines, web payments
+and refunds, attendees and check-ins into plain dicts; ``differs`` says whether an upstream order
+would change the desk's copy, so a re-sync with nothing changed writes nothing.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -50,6 +52,7 @@ class DeskOrder:
     status: OrderStatus
     hold: datetime | None
     fields: tuple[object, ...]
+    fingerprint: str = ""
     lines: list[tuple[object, ...]] = field(default_factory=list)   # (id, source_id, tt, addon, qty, ...)
     paid: Decimal = ZERO
     refunded: Decimal = ZERO
@@ -72,16 +75,28 @@ def web_fields(web: WebOrder) -> tuple[object, ...]:
                         web.total, web.voucher_code)
 
 
-def load_state(session: Session, conference_id: int, system: str) -> DeskState:
+def fingerprints(session: Session, conference_id: int, system: str) -> dict[str, str]:
+    """Source id -> the fingerprint stored at the last import ('' before the desk stored one)."""
+    return {source_id: fingerprint for source_id, fingerprint in session.execute(
+        select(Order.source_id, Order.source_fingerprint)
+        .where(Order.conference_id == conference_id, Order.source_system == system))}
+
+
+def load_state(session: Session, conference_id: int, system: str,
+               source_ids: Collection[str] | None = None) -> DeskState:
+    """The desk's copy of the imported orders of ``system``: all, or those of ``source_ids``."""
     imported = (Order.conference_id == conference_id) & (Order.source_system == system)
+    if source_ids is not None:
+        imported &= Order.source_id.in_(sorted(source_ids))
     orders: dict[str, DeskOrder] = {}
     by_id: dict[int, DeskOrder] = {}
     for row in session.execute(select(
             Order.id, Order.source_id, Order.reference, Order.status, Order.hold_expires_at, Order.billing_name,
             Order.billing_email, Order.billing_company, Order.subtotal, Order.discount_amount, Order.total,
-            Order.voucher_code).where(imported)):
+            Order.voucher_code, Order.source_fingerprint).where(imported)):
         values: tuple[object, ...] = tuple(row)
-        desk = DeskOrder(row[0], row[2], row[3], row[4], order_fields(*values[5:12]))  # type: ignore[arg-type]
+        desk = DeskOrder(row[0], row[2], row[3], row[4], order_fields(*values[5:12]),  # type: ignore[arg-type]
+                         str(values[12]))
         orders[row[1]] = desk
         by_id[row[0]] = desk
     if not orders:
@@ -109,8 +124,10 @@ def load_state(session: Session, conference_id: int, system: str) -> DeskState:
         by_id[person[0]].attendees[(person[1], person[2])] = tuple(person[3:])
         attendee_ids.add(person[3])
     check_ins: defaultdict[int, set[tuple[datetime, str]]] = defaultdict(set)
-    for attendee_id, at, station in session.execute(
-            select(CheckIn.attendee_id, CheckIn.at, CheckIn.desk).where(CheckIn.conference_id == conference_id)):
+    entries = select(CheckIn.attendee_id, CheckIn.at, CheckIn.desk).where(CheckIn.conference_id == conference_id)
+    if source_ids is not None:
+        entries = entries.where(CheckIn.attendee_id.in_(sorted(attendee_ids)))
+    for attendee_id, at, station in session.execute(entries):
         if attendee_id in attendee_ids:
             check_ins[attendee_id].add((at, station))
     return DeskState(orders, dict(check_ins))

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from boxoffice.domain.attendee_rules import guest_name, new_access_code, search_words
+from boxoffice.domain.attendee_rules import Holder, new_access_code, plan_holders, search_words
 from boxoffice.domain.models import (
     Attendee,
     AttendeeStatus,
@@ -37,17 +37,19 @@ from boxoffice.domain.models import (
     RefundStatus,
 )
 from boxoffice.services.checkin import roster
-from boxoffice.services.checkin.registrations_bulk import insert_rows, insert_with_ids
+from boxoffice.services.checkin.registrations_bulk import insert_rows, insert_with_ids, update_column
 from boxoffice.services.checkin.registrations_source import SETTLED, Skip, WebHolder, WebOrder
 from boxoffice.services.checkin.registrations_state import Catalog, DeskOrder, expected_hold, status_matches
 from boxoffice.services.sales import order_state
 
-__all__ = ["BatchResult", "CodeBook", "Order", "add_orders", "customer_ids", "unmappable", "update_orders"]
+__all__ = ["FEW_ORDERS", "BatchResult", "CodeBook", "Order", "add_orders", "customer_ids", "set_fingerprints",
+           "unmappable", "update_orders"]
 
 WEB_NOTE = "Taken by the web registration system"
 WEB_REFUND_REASON = "Refunded in the web registration system"
 WEB_OPERATOR = "web system"
 Line = tuple[int | None, int | None, int]
+FEW_ORDERS = 2000   # up to this many orders are named in a query; more are read with all the others
 
 
 @dataclass
@@ -117,12 +119,14 @@ def _product(catalog: Catalog, kind: str, slug: str) -> tuple[int | None, int | 
     return (product[0], None) if kind == "ticket" else (None, product[0])
 
 
-def _holder_name(position: int, holder: WebHolder | None, web: WebOrder) -> tuple[str, str, str]:
-    if holder is not None and (holder.name or holder.email):
-        return holder.name[:200], holder.email[:254], holder.company[:200]
-    if position == 1:
-        return web.billing_name or web.buyer_name, web.billing_email or web.buyer_email, web.billing_company
-    return guest_name(position - 1, web.billing_name or web.buyer_name)[:200], "", ""
+def _plan(web: WebOrder, units: int) -> list[Holder]:
+    """Who holds each of the order's ticket units: the web's holder when it has a name or an e-mail,
+    else the desk's rule (``plan_holders``: the buyer first, then "Guest N of <buyer>")."""
+    holders = {h.position: h for h in web.holders if h.name or h.email}
+    named = [(holders[p].name, holders[p].email, holders[p].company) if p in holders else ("", "", "")
+             for p in range(1, units + 1)]
+    buyer = (web.billing_name or web.buyer_name, web.billing_email or web.buyer_email, web.billing_company)
+    return [(name[:200], email[:254], company[:200]) for name, email, company in plan_holders(units, buyer, named)]
 
 
 def _unit_source(web: WebOrder, line_source: str, unit: int) -> str:
@@ -208,7 +212,8 @@ def add_orders(session: Session, conference_id: int, system: str, batch: list[We
         "voucher_code": web.voucher_code[:100], "billing_name": web.billing_name[:200],
         "billing_email": web.billing_email[:254], "billing_company": web.billing_company[:200],
         "reference": web.reference, "hold_expires_at": expected_hold(web), "source_system": system,
-        "source_id": web.source_id, "created_at": web.created_at or now, "updated_at": now,
+        "source_id": web.source_id, "source_fingerprint": web.fingerprint, "created_at": web.created_at or now,
+        "updated_at": now,
     } for web, customer_id in zip(accepted, customer_of, strict=True)])
     line_rows: list[dict[str, Any]] = []
     payments: list[dict[str, Any]] = []
@@ -244,6 +249,7 @@ def add_orders(session: Session, conference_id: int, system: str, batch: list[We
         if web.status not in SETTLED:
             continue
         holders = {h.position: h for h in web.holders}
+        plan = _plan(web, sum(wl.quantity for wl in web.lines if wl.kind == "ticket"))
         position = 0
         for wl, line_id in zip(web.lines, ids, strict=True):
             if wl.kind != "ticket":
@@ -252,11 +258,11 @@ def add_orders(session: Session, conference_id: int, system: str, batch: list[We
             for unit in range(1, wl.quantity + 1):
                 position += 1
                 holder = holders.get(position)
-                name, email, company = _holder_name(position, holder, web)
+                name, email, company = plan[position - 1]
                 people.append({
                     "conference_id": conference_id, "order_id": order_id, "order_line_id": line_id, "unit": unit,
                     "ticket_type_id": tt, "customer_id": customer_id if position == 1 else None,
-                    "name": name.strip(), "email": email.strip(), "company": company.strip(),
+                    "name": name, "email": email, "company": company,
                     "access_code": holder.access_code if holder and holder.access_code else codes.draw(local_codes),
                     "status": AttendeeStatus.VALID, "note": "", "renamed_at_desk": False, "source_system": system,
                     "source_id": holder.source_id if holder and holder.source_id else
@@ -287,6 +293,11 @@ def add_orders(session: Session, conference_id: int, system: str, batch: list[We
     result.written += len(accepted)
     codes.used |= local_codes   # the caller's run_write commits right after; a retry draws again
     return result
+
+
+def set_fingerprints(session: Session, fingerprints: dict[int, str]) -> None:
+    """Store the fingerprints of orders that were found the same as the source (order id -> fingerprint)."""
+    update_column(session, Order, "source_fingerprint", fingerprints)
 
 
 def update_orders(session: Session, conference_id: int, system: str, batch: list[WebOrder], catalog: Catalog,
@@ -342,6 +353,7 @@ def _update(session: Session, order: Order, web: WebOrder, catalog: Catalog, cod
     if web.status in SETTLED and not was_settled:
         roster.set_status(session, order.id, AttendeeStatus.VALID)
     _money(session, order, web)
+    order.source_fingerprint = web.fingerprint
     if web.status in SETTLED:
         session.flush()
         return _place(session, order, web, codes, local_codes, now, conflicts)
@@ -378,6 +390,7 @@ def _place(session: Session, order: Order, web: WebOrder, codes: CodeBook, local
     renamed: list[Attendee] = []
     position = 0
     lines = sorted((li for li in order.line_items if li.addon_id is None), key=lambda li: li.id)
+    plan = _plan(web, sum(line.quantity for line in lines))
     for line in lines:
         for unit in range(1, line.quantity + 1):
             position += 1
@@ -391,11 +404,11 @@ def _place(session: Session, order: Order, web: WebOrder, codes: CodeBook, local
                                      "at the desk; this unit keeps a desk code.")
                     code = None
             if attendee is None:
-                name, email, company = _holder_name(position, holder, web)
+                name, email, company = plan[position - 1]
                 attendee = Attendee(
                     conference_id=order.conference_id, order_id=order.id, order_line_id=line.id, unit=unit,
                     ticket_type_id=line.ticket_type_id, customer_id=order.customer_id if position == 1 else None,
-                    name=name.strip(), email=email.strip(), company=company.strip(),
+                    name=name, email=email, company=company,
                     access_code=code or codes.draw(local_codes), source_system=order.source_system,
                     source_id=holder.source_id if holder else _unit_source(web, line.source_id, unit),
                 )

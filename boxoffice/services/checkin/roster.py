@@ -13,7 +13,7 @@ from collections.abc import Collection
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from boxoffice.domain.attendee_rules import guest_name, new_access_code, search_words
+from boxoffice.domain.attendee_rules import new_access_code, plan_holders, search_words
 from boxoffice.domain.models import (
     Attendee,
     AttendeeStatus,
@@ -51,8 +51,8 @@ def ensure_attendees(
 ) -> list[Attendee]:
     """Give every ticket unit of ``order`` its attendee (idempotent); returns the order's attendees.
 
-    ``holders`` names the units in order (name, email, company); units beyond it start as the buyer
-    (the first unit) or as "Guest N of <buyer>".
+    ``holders`` names the units in order (name, email, company); the others are named by
+    ``plan_holders``: the buyer on the first unit, "Guest N of <buyer>" on the rest.
     """
     existing = {(a.order_line_id, a.unit): a for a in session.scalars(
         select(Attendee).where(Attendee.order_id == order.id)
@@ -66,7 +66,7 @@ def ensure_attendees(
     buyer_name = order.billing_name or (customer.name if customer else "")
     buyer = (buyer_name, order.billing_email or (customer.email or "" if customer else ""),
              order.billing_company or (customer.company if customer else ""))
-    named = list(holders or [])
+    plan = plan_holders(sum(int(quantity) for _line, quantity, _tt in lines), buyer, holders)
     result: list[Attendee] = []
     position = 0
     for line_id, quantity, ticket_type_id in lines:
@@ -74,17 +74,11 @@ def ensure_attendees(
             position += 1
             attendee = existing.get((line_id, unit))
             if attendee is None:
-                if position <= len(named) and any(named[position - 1]):
-                    name, email, company = named[position - 1]
-                elif position == 1:
-                    name, email, company = buyer
-                else:
-                    name, email, company = guest_name(position - 1, buyer_name), "", ""
+                name, email, company = plan[position - 1]
                 attendee = Attendee(
                     conference_id=order.conference_id, order_id=order.id, order_line_id=line_id, unit=unit,
                     ticket_type_id=ticket_type_id, customer_id=order.customer_id if position == 1 else None,
-                    name=name.strip(), email=email.strip(), company=company.strip(),
-                    access_code=unique_access_code(session),
+                    name=name, email=email, company=company, access_code=unique_access_code(session),
                 )
                 session.add(attendee)
                 index_words(session, attendee)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from boxoffice.domain import capacity
-from boxoffice.domain.attendee_rules import guest_name, new_access_code, search_words
+from boxoffice.domain.attendee_rules import new_access_code, plan_holders, search_words
 from boxoffice.domain.models import (
     AddOn,
     Attendee,
@@ -127,10 +127,9 @@ _INSERT_ATTENDEE = insert(Attendee).returning(Attendee.id, Attendee.access_code)
 
 def _add_attendees(session: Session, conference_id: int, order_id: int, customer_id: int,
                    ticket_lines: list[tuple[int, int | None, int]], buyer: tuple[str, str, str], holders: list[tuple[str, str, str]] | None, now: datetime) -> None:
-    """An attendee per ticket unit of the new order (the rules of ``roster.ensure_attendees``, in three
-    statements): the holders named at the sale, else the buyer first and "Guest N of <buyer>"."""
+    """An attendee per ticket unit of the new order, named as ``roster.ensure_attendees`` names them
+    (``plan_holders``), in three statements."""
     c = conn(session)
-    named = holders or []
     units: list[tuple[int, int | None, int]] = [
         (line_id, ticket_type_id, unit)
         for line_id, ticket_type_id, quantity in ticket_lines
@@ -149,13 +148,8 @@ def _add_attendees(session: Session, conference_id: int, order_id: int, customer
     else:
         raise CartError("Could not draw free access codes. Nothing was saved; try the checkout again.")
     rows = []
-    for position, ((line_id, ticket_type_id, unit), code) in enumerate(zip(units, codes), start=1):
-        if position <= len(named) and any(named[position - 1]):
-            holder = named[position - 1]
-        elif position == 1:
-            holder = buyer
-        else:
-            holder = (guest_name(position - 1, buyer[0]), "", "")
+    plan = plan_holders(len(units), buyer, holders)
+    for position, ((line_id, ticket_type_id, unit), code, holder) in enumerate(zip(units, codes, plan, strict=True), start=1):
         rows.append({
             "conference_id": conference_id, "order_id": order_id, "order_line_id": line_id, "unit": unit,
             "ticket_type_id": ticket_type_id, "customer_id": customer_id if position == 1 else None,

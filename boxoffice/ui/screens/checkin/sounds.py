@@ -1,11 +1,11 @@
 """A short sound per kind of check-in result, played without ever blocking or failing the desk.
 
 The sounds are WAV files in ``resources/sounds/`` (``make_sounds.py`` writes them). They play through
-``QSoundEffect`` (QtMultimedia), loaded on first use; with QtMultimedia present but no audio output
-nothing plays. Where QtMultimedia is not there at all (the packaged app leaves it out: its FFmpeg
-and Qt Quick libraries would take the installer past its size budget) the file is handed to the
-system's own player without waiting for it: ``winsound`` on Windows, ``afplay`` on macOS,
-``paplay``/``pw-play``/``aplay`` on Linux when installed. Either way the result still shows and
+``QSoundEffect`` (QtMultimedia), loaded on first use; it needs the platform audio only, not a media
+backend (the installer leaves QtMultimedia's FFmpeg backend out). With QtMultimedia present but no
+audio output nothing plays. Where QtMultimedia cannot load (not installed, or on Linux no PulseAudio
+client library) the file is handed to the system's own player without waiting for it: ``winsound``
+on Windows, ``afplay`` on macOS, ``paplay``/``pw-play``/``aplay`` on Linux when installed. Either way the result still shows and
 nothing blocks or raises. ``played`` records the kinds asked for, newest last (the log and the tests
 read it).
 """

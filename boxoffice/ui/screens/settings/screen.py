@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -81,19 +81,17 @@ class SettingsScreen(QWidget):
         self.desk, self.settings, self._slug = desk, settings, conference_slug
         self._service = DeskSettingsService(desk.services.ctx, settings_path)
         self.key_dialog: StripeKeyDialog | None = None
-        # The sections scroll: the screen fits a low window (1280x720, 150 %) however many there are.
-        content = QWidget()
-        content.setObjectName("settingsContent")
+        # The sections scroll: on a 720-pixel-high desk they are taller than the window.
+        page = QWidget()
         scroll = QScrollArea()
+        scroll.setWidget(page)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(content)
-        scroll.setStyleSheet("QScrollArea, QWidget#settingsContent { background: transparent; }")
-        page = QVBoxLayout(self)
-        page.setContentsMargins(0, 0, 0, 0)
-        page.addWidget(scroll)
-        outer = QVBoxLayout(content)
+        scroll_layout = QVBoxLayout(self)
+        scroll_layout.setContentsMargins(0, 0, 0, 0)
+        scroll_layout.addWidget(scroll)
+        self.scroll_area = scroll
+        outer = QVBoxLayout(page)
         title = QLabel("Settings")
         title.setObjectName("sectionTitle")
         outer.addWidget(title)
