@@ -74,7 +74,7 @@ def test_a_reprint_needs_a_reason_and_the_second_a_lead(qtbot: Any, screen: Badg
     code = services.badges.badge(attendee_id).access_code
     approvals: list[str] = []
 
-    def lead_approves(error: Any, resume: Any) -> None:
+    def lead_approves(error: Any, resume: Any, what: str) -> None:
         approvals.append(str(error))
         resume(Actor(None, "Linus", Role.LEAD))
 

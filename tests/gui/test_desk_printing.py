@@ -207,8 +207,7 @@ def test_a_cash_refund_opens_the_drawer_and_a_credit_refund_does_not(qtbot, desk
         orders.open_refund()
         qtbot.waitUntil(lambda: orders.refund_dialog is not None)
         dialog = orders.refund_dialog
-        dialog.check_line(0)
-        dialog.amount.setText("50.00")
+        dialog.amount.setText("50.00")   # a refund by amount: no units are cancelled
         dialog.choose_method(method)
         dialog.reason.setText("Left early")
         qtbot.mouseClick(dialog.confirm, Qt.MouseButton.LeftButton)

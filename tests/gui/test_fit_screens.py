@@ -26,6 +26,6 @@ def test_every_screen_fits_with_pay_total_and_every_nav_button_in_view(width, he
     assert run.returncode == 0, run.stderr[-2000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert report["size"] == [width, height]                  # the window could be made this small
-    assert len(report["nav"]) == 11                           # F1-F11, every one shown to the admin
+    assert len(report["nav"]) == 12                           # F1-F11 and Badges, all shown to the admin
     assert {name: found for name, found in report["screens"].items() if found} == {}
     assert report["payment_size"][1] <= height

@@ -50,7 +50,7 @@ class Killer:
             cursor.execute("COMMIT")  # the server saves it; the desk will never hear so
         admin = _admin_connect()
         try:
-            admin.run("SELECT pg_terminate_backend(:pid, 5000)", pid=pid)
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
         finally:
             admin.close()
         self.kills += 1

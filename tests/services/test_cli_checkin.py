@@ -19,7 +19,7 @@ from boxoffice.services.staff.access import SYSTEM, acting_as
 from boxoffice.services.staff.auth import AuthService
 from tests.services.test_cli import ADMIN, AS_OPERATOR, boxoffice, first_admin
 
-VOLUNTEER = {"BOXOFFICE_OPERATOR_SECRET": "2468"}
+VOLUNTEER = {"BOXOFFICE_OPERATOR_SECRET": "246813"}
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def desk(tmp_path: Path, home: Path) -> tuple[Path, str, str]:
     try:
         ctx = ServiceContext(db=db)
         with acting_as(SYSTEM):
-            AuthService(ctx).add_staff("Vic", "volunteer", "2468")
+            AuthService(ctx).add_staff("Vic", "volunteer", "246813")
             with db.read() as session:
                 from boxoffice.domain.models import Conference, TicketType
 
@@ -102,6 +102,6 @@ def test_checkin_without_a_valid_operator_is_refused(desk: tuple[Path, str, str]
     nobody = boxoffice("checkin", paid, "--database", str(dbfile), home=home, env=VOLUNTEER)
     assert nobody.returncode == 1 and "--operator NAME" in nobody.stderr and not nobody.stdout
     wrong = boxoffice("checkin", paid, "--operator", "Vic", "--database", str(dbfile), home=home,
-                      env={"BOXOFFICE_OPERATOR_SECRET": "1111"})
+                      env={"BOXOFFICE_OPERATOR_SECRET": "111111"})
     assert wrong.returncode == 1 and not wrong.stdout
     assert _entries(dbfile) == 0

@@ -18,11 +18,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -100,7 +102,12 @@ class BadgeTemplateScreen(QWidget):
         form.addRow("Logo:", logo_row)
         self.save_button = QPushButton("Sa&ve template")
         form.addRow(self.save_button)
-        top.addWidget(form_box, 3)
+        # The form scrolls: on a 720-pixel-high desk it is taller than the window; the preview stays in view.
+        form_scroll = QScrollArea()
+        form_scroll.setWidget(form_box)
+        form_scroll.setWidgetResizable(True)
+        form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        top.addWidget(form_scroll, 3)
 
         preview_box = QGroupBox("Preview")
         preview = QVBoxLayout(preview_box)
