@@ -163,7 +163,7 @@ def test_install_admin_adds_both_screens(qtbot: Any, desk: Desk) -> None:
     qtbot.addWidget(window)
     screens = install_admin(window)
     labels = [b.text() for b in window.nav_buttons]
-    assert "Catalog\nF7" in labels and "Audit log\nF8" in labels
+    assert "Catalog  [F7]" in labels and "Audit log  [F8]" in labels
     window.show_screen(screens.catalog_index)
     assert window.stack.currentWidget() is screens.catalog
     qtbot.waitUntil(lambda: len(screens.catalog.tickets.rows()) == 2, timeout=5000)

@@ -96,7 +96,7 @@ def test_stripe_configured_adds_sync_screen_status_and_card_methods(
         assert window.status_sync.text().startswith("Stripe online · last sync ")
         assert window.status_sync.text() == controller.status_text()
 
-        assert [b.text() for b in window.nav_buttons][-2:] == ["Sync\nF4", "Readers\nF5"]
+        assert [b.text() for b in window.nav_buttons][-2:] == ["Sync  [F4]", "Readers  [F5]"]
         with qtbot.waitSignal(window.sync_screen.refreshed, timeout=10_000):
             qtbot.keyClick(window, Qt.Key.Key_F4)
         assert isinstance(window.stack.currentWidget(), SyncScreen)
@@ -126,7 +126,7 @@ def test_without_stripe_status_says_card_payments_off_and_no_card_buttons(qtbot,
         assert window.sync_controller is None
         text = window.status_sync.text()
         assert text.startswith("Card payments off: ") and SECRET_KEY_ENV in text
-        assert [b.text() for b in window.nav_buttons] == ["Sell\nF1", "Orders\nF2", "Credits\nF3"]
+        assert [b.text() for b in window.nav_buttons] == ["Sell  [F1]", "Orders  [F2]", "Credits  [F3]"]
         dialog = PaymentDialog(window.desk, make_order(window), parent=window)
         qtbot.addWidget(dialog)
         assert set(dialog.method_buttons) == {"cash", "credit", "comp", "manual"}

@@ -135,4 +135,5 @@ def test_frozen_sync_reads_the_key_from_the_keychain_and_talks_to_stripe(frozen_
         "fetched": 2, "new": 2, "processed": 0, "ignored": 2, "failed": 0}
     assert FAKE_KEY not in done.stdout + done.stderr
     if LINUX_KEYCHAIN:
-        assert ("org.freedesktop.Secret.Service", "GetSecrets") in provider.calls
+        # keyring's Secret Service backend read the key from the provider (one item's secret)
+        assert ("org.freedesktop.Secret.Item", "GetSecret") in provider.calls

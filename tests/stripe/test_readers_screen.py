@@ -149,7 +149,7 @@ def test_install_stripe_adds_the_readers_screen_and_the_choice_reaches_the_payme
     saved: list[str] = []
     controller = install_stripe(window, reader_id="tmr_desk1", slow_ms=600_000, save_reader=saved.append)
     try:
-        assert [b.text() for b in window.nav_buttons][-1] == "Readers\nF5"
+        assert [b.text() for b in window.nav_buttons][-1] == "Readers  [F5]"
         screen = window.readers_screen
         window.show_screen(len(window.nav_buttons) - 1)
         qtbot.waitUntil(lambda: screen.model.rowCount() == 2, timeout=10_000)
