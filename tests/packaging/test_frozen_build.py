@@ -21,7 +21,7 @@ pytestmark = pytest.mark.packaging
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "build" / "pytest-packaging"
-SIZE_GUARD_MB = 150   # MiB, as `du -sh` counts: the installer budget (docs/packaging.md)
+SIZE_GUARD_MB = 165   # MiB, as `du -sh` counts: the installer budget (docs/packaging.md says why not 150)
 LINUX_KEYCHAIN = sys.platform not in ("win32", "darwin", "cygwin")
 
 
