@@ -162,6 +162,12 @@ class TaskRunner(QObject):
     def _deliver(self, task_id: int, result: object, error: object) -> None:
         pending = self._pending.pop(task_id)
         on_success, on_error, key, owner = pending.on_success, pending.on_error, pending.key, pending.owner
+        # The write is over before its callbacks run: one may open a dialog (a lead's approval, a
+        # confirmation) whose keys must not be held as if the desk were still saving.
+        if pending.writes:
+            self._writes -= 1
+            if self._writes == 0:
+                self.writing_changed.emit(False)
         try:
             if key is not None and self._latest.get(key) != task_id:
                 log.debug("dropping stale result of task %s (%s)", task_id, key)
@@ -186,10 +192,6 @@ class TaskRunner(QObject):
             else:
                 log.error("task %s failed with nobody to tell", task_id, exc_info=error)
         finally:
-            if pending.writes:
-                self._writes -= 1
-                if self._writes == 0:
-                    self.writing_changed.emit(False)
             if not self._pending:
                 self.busy_changed.emit(False)
 
