@@ -28,7 +28,9 @@ def sign_in(qtbot: Any, window: MainWindow, name: str, secret: str) -> None:
     from PySide6.QtCore import Qt
 
     form = window.lock_screen.form
-    qtbot.waitUntil(lambda: form.button.isEnabled())
+    # The previous attempt has been answered (and nothing is being saved, so no key is held back
+    # to be replayed after the fields are cleared below).
+    qtbot.waitUntil(lambda: form.button.isEnabled() and not window.desk.tasks.is_writing())
     form.name.clear()
     qtbot.keyClicks(form.name, name)
     form.secret.clear()
