@@ -33,6 +33,8 @@ def sign_in(qtbot: Any, window: MainWindow, name: str, secret: str) -> None:
     qtbot.waitUntil(lambda: form.button.isEnabled() and not window.desk.tasks.is_writing())
     form.name.clear()
     qtbot.keyClicks(form.name, name)
+    qtbot.waitUntil(lambda: form.name.text() == name)       # as a person sees what they typed
     form.secret.clear()
     qtbot.keyClicks(form.secret, secret)
+    qtbot.waitUntil(lambda: form.secret.text() == secret)
     qtbot.keyClick(form.secret, Qt.Key.Key_Return)
