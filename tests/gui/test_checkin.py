@@ -247,6 +247,7 @@ def test_undo_needs_a_lead_and_a_reason_and_is_audited(qtbot, desk, services, ca
     override = window.override_dialog
     qtbot.keyClicks(override.form.name, "Linus")
     qtbot.keyClicks(override.form.secret, LEAD_PASSWORD)
+    qtbot.waitUntil(lambda: override.form.name.text() == "Linus" and override.form.secret.text() == LEAD_PASSWORD)
     override.form.button.click()
     qtbot.waitUntil(lambda: screen.panel.result is not None and screen.panel.result.outcome == "undone")
     # the scan field has the window's focus again once the dialogs closed
