@@ -57,6 +57,16 @@ def test_editing_the_template_changes_the_rendered_badge_and_saves(qtbot: Any, s
     assert (saved.banner_color, saved.page_width_mm, saved.page_height_mm) == ("#b22222", 102, 76)
 
 
+def test_the_sample_badge_shows_this_conference_s_name(screen: BadgeTemplateScreen, services: Any,
+                                                      desk: Any) -> None:
+    from boxoffice.domain.models import Conference
+
+    with services.db.read() as session:
+        name = session.get(Conference, desk.conference_id).name
+    assert name and name != "Conference"
+    assert screen.sample_badge().conference == name
+
+
 def test_a_script_without_a_font_warns_in_the_preview(screen: BadgeTemplateScreen) -> None:
     screen.sample.setText("José 王小明 محمد דוד")
     assert screen.warning.text() == ""

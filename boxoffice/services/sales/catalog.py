@@ -48,6 +48,7 @@ class CatalogView:
     conference_id: int
     tickets: tuple[ProductView, ...]
     addons: tuple[ProductView, ...]
+    conference_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class _ConferenceRow:
     total_capacity: int
     tickets_sold: int
     tickets_held: int
+    name: str
 
 
 def check_id(value: object, what: str) -> int:
@@ -67,7 +69,8 @@ def check_id(value: object, what: str) -> int:
 
 
 _CONFERENCE = select(
-    Conference.id, Conference.timezone, Conference.total_capacity, Conference.tickets_sold, Conference.tickets_held
+    Conference.id, Conference.timezone, Conference.total_capacity, Conference.tickets_sold, Conference.tickets_held,
+    Conference.name,
 ).where(Conference.id == bindparam("id"))
 
 
@@ -142,7 +145,8 @@ class CatalogService:
                                               lapsed.tickets)
         names = {t.id: t.name for t in tickets}
         view = partial(_view, now=now, lapsed=lapsed, conf=conf, venue_left=venue_left, cart=cart, names=names)
-        return CatalogView(conference_id, tuple(view(p) for p in tickets), tuple(view(p) for p in addons))
+        return CatalogView(conference_id, tuple(view(p) for p in tickets), tuple(view(p) for p in addons),
+                           conf.name)
 
     def remaining_all(self, conference_id: int) -> dict[tuple[str, int], int | None]:
         """CAT-1 for every ticket type and add-on at once: (kind, id) → remaining (None = unlimited)."""

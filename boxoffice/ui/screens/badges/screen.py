@@ -44,6 +44,7 @@ class BadgeTemplateScreen(QWidget):
         self._desk = desk
         self._template = TemplateView(None, desk.conference_id, None)
         self._ticket_names: dict[int, str] = {}
+        self._conference_name = "Conference"   # the sample badge's, until the catalog is read
         self._logo: bytes | None = None
         self._loading = False
         self.preview_image: Any = None
@@ -155,6 +156,7 @@ class BadgeTemplateScreen(QWidget):
 
     def _show_ticket_types(self, view: Any) -> None:
         self._ticket_names = {t.id: t.name for t in view.tickets}
+        self._conference_name = view.conference_name or self._conference_name
         self.ticket_type.blockSignals(True)
         self.ticket_type.clear()
         self.ticket_type.addItem("Conference default", None)
@@ -223,7 +225,7 @@ class BadgeTemplateScreen(QWidget):
         ticket_id = template.ticket_type_id
         ticket = self._ticket_names.get(ticket_id, "Attendee") if ticket_id is not None else "Attendee"
         return BadgeView(0, self.sample.text().strip(), self.sample_company.text().strip(), ticket, ticket_id,
-                         "Conference", "SAMPLE23", "BOXOFFICE:SAMPLE23", template.banner_for(ticket_id), template)
+                         self._conference_name, "SAMPLE23", "BOXOFFICE:SAMPLE23", template.banner_for(ticket_id), template)
 
     def _changed(self) -> None:
         if self._loading:
