@@ -30,7 +30,8 @@ def sign_in(qtbot: Any, window: MainWindow, name: str, secret: str) -> None:
     form = window.lock_screen.form
     # The previous attempt has been answered (and nothing is being saved, so no key is held back
     # to be replayed after the fields are cleared below).
-    qtbot.waitUntil(lambda: form.button.isEnabled() and not window.desk.tasks.is_writing())
+    qtbot.waitUntil(lambda: form.button.isEnabled() and not window.desk.tasks.is_writing()
+                    and window.input_hold.held() == 0)
     form.name.clear()
     qtbot.keyClicks(form.name, name)
     qtbot.waitUntil(lambda: form.name.text() == name)       # as a person sees what they typed

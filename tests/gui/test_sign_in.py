@@ -49,10 +49,12 @@ def test_lock_button_switches_operator_and_admin_screens_follow_the_role(qtbot, 
     qtbot.waitUntil(lambda: not window.is_locked())
     assert staff_button.isHidden() and settings_button.isHidden()
     qtbot.keyClick(window, Qt.Key.Key_F9)                        # the shortcut does not open it either
+    qtbot.waitUntil(lambda: window.input_hold.held() == 0 and not desk.tasks.is_writing())
     assert window.stack.currentWidget() is window.sell
 
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-    assert window.is_locked() and current_actor() is None and desk.operator_id is None
+    qtbot.waitUntil(window.is_locked)   # applied once anything being saved is saved
+    assert current_actor() is None and desk.operator_id is None
     assert window.lock_screen.form.name.text() == "" and "Vera locked the desk" in window.lock_screen.hint.text()
     sign_in(qtbot, window, "Ada", ADMIN_PASSWORD)                # a fast switch: whoever signs in operates
     qtbot.waitUntil(lambda: not window.is_locked())
