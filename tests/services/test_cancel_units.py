@@ -96,6 +96,20 @@ def test_cancelling_a_ticket_unit_in_cash_refunds_it_releases_its_stock_and_void
         assert f'"units": {{"{ticket.id}": 1}}' in entry.detail
 
 
+def test_a_reprinted_receipt_shows_the_cancelled_units_and_their_refund(ctx, db, s) -> None:  # type: ignore[no-untyped-def]
+    from boxoffice.services.printing.receipts import ReceiptRow, ReceiptService
+
+    order_id = _paid(ctx, db, s)
+    ticket = _lines(ctx, order_id)["ticket"]
+    RefundService(ctx).cancel_units(order_id, {ticket.id: 1}, method="cash", reason="colleague ill")
+
+    rows = ReceiptService(ctx).receipt(order_id).rows()
+    at = next(i for i, row in enumerate(rows) if row.left == f"2 × {ticket.description}")
+    assert rows[at + 1] == ReceiptRow("  1 of 2 cancelled", style="small")
+    assert ReceiptRow("Refunded (Cash)", "−$100.00") in rows
+    assert rows[-1] == ReceiptRow("Status", "Partly refunded")
+
+
 def test_the_attendees_named_by_the_lead_are_the_ones_voided(ctx, db, s) -> None:  # type: ignore[no-untyped-def]
     order_id = _paid(ctx, db, s)
     ticket = _lines(ctx, order_id)["ticket"]

@@ -40,6 +40,7 @@ class ReceiptLine:
     discount: Decimal
     line_total: Decimal
     complimentary: bool   # a comp: priced, but nothing to pay
+    cancelled: int = 0    # units cancelled since the sale (their money is among the refunds)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ class Receipt:
         rows.append(ReceiptRow("", style="rule"))
         for line in self.lines:
             rows.append(ReceiptRow(f"{line.quantity} × {line.description}", style="strong"))
+            if line.cancelled:
+                rows.append(ReceiptRow(f"  {line.cancelled} of {line.quantity} cancelled", style="small"))
             rows.append(ReceiptRow(f"  {line.quantity} × {m(line.unit_price)}", m(line.unit_price * line.quantity)))
             if line.discount:
                 label = f"  Discount ({self.voucher_code})" if self.voucher_code else "  Discount"
@@ -179,7 +182,7 @@ def build_receipt(detail: OrderDetail, name: str, organiser: str, venue: str, ti
         or summary.total > 0 and comp_paid >= summary.total)
     lines = tuple(
         ReceiptLine(line.quantity, line.description, line.unit_price, line.discount, line.line_total,
-                    complimentary=complimentary and line.unit_price > 0)
+                    complimentary=complimentary and line.unit_price > 0, cancelled=line.cancelled)
         for line in detail.lines)
     operator = next((p.operator_name for p in reversed(payments) if p.operator_name), "")
     if not operator:
