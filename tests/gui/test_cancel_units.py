@@ -49,7 +49,7 @@ def test_cancelling_the_workshop_seat_refunds_it_and_the_sell_screen_shows_it_fr
     assert spin.maximum() == 1
     spin.setFocus()
     qtbot.keyClick(spin, Qt.Key.Key_Up)   # one unit, as the lead would choose it
-    assert spin.value() == 1
+    qtbot.waitUntil(lambda: spin.value() == 1)
     assert dialog.amount.text() == "40.00" and dialog.amount.isReadOnly()
     assert dialog.confirm.text() == "Cancel units and refund"
     dialog.choose_method("cash")
@@ -61,7 +61,7 @@ def test_cancelling_the_workshop_seat_refunds_it_and_the_sell_screen_shows_it_fr
     assert services.orders.get(order.id).refunded == Decimal("40.00")
 
     _press(qtbot, window, Qt.Key.Key_F1)
-    assert window.stack.currentWidget() is sell
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is sell)
     qtbot.waitUntil(lambda: sell.catalog.tile("Workshop").status_text == "50 left")
     assert services.catalog.remaining_all(catalogue.conference_id)[("addon", catalogue.workshop)] == 50
 

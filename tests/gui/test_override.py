@@ -120,7 +120,8 @@ def test_enter_in_the_secret_field_approves_like_the_button(qtbot, desk, service
     dialog = window.override_dialog
     qtbot.keyClicks(dialog.form.name, "Linus")
     qtbot.keyClick(dialog.form.name, Qt.Key.Key_Return)     # Enter in the name field moves on
-    assert dialog.isVisible() and dialog.form.secret.hasFocus()
+    qtbot.waitUntil(dialog.form.secret.hasFocus)
+    assert dialog.isVisible()
     qtbot.keyClicks(dialog.form.secret, LEAD_PASSWORD)
     qtbot.keyClick(dialog.form.secret, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: bool(results or errors))
