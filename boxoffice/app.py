@@ -11,8 +11,8 @@ from sqlalchemy.exc import DBAPIError
 
 from boxoffice.db.backup import BackupFailed, backup_if_migrating
 from boxoffice.db.engine import Database, DatabaseRefused, translate_error
-from boxoffice.db.migrate import UnknownSchema, upgrade
-from boxoffice.errors import ConfigError, DatabaseUnavailable
+from boxoffice.db.migrate import UnknownSchema, packaged_head, stored_revision, upgrade
+from boxoffice.errors import ConfigError, DatabaseDamaged, DatabaseUnavailable
 from boxoffice.services.context import ServiceContext
 from boxoffice.timeutil import Clock, SystemClock
 
@@ -177,25 +177,34 @@ class AppServices:
         self.ctx.db.dispose()
 
 
-def _check_sqlite_file(db: Database) -> None:
-    """An existing SQLite file must be non-empty, writable and pass SQLite's quick check."""
+def _check_sqlite_file(db: Database, *, defer_quick_check: bool) -> None:
+    """An existing SQLite file must be non-empty, writable and pass SQLite's quick check.
+
+    ``defer_quick_check``: the quick check waits in ``db.file_check`` (run by the desk on a
+    worker, or by the first write).
+    """
     if not db.is_sqlite:
         return
     from pathlib import Path
 
     from sqlalchemy.engine import make_url
 
-    from boxoffice.db.sqlite_health import check_file
+    from boxoffice.db.sqlite_health import FileCheck, check_file
 
     name = make_url(db.url).database
     if name and name != ":memory:" and not name.startswith("file:"):
-        check_file(Path(name))
+        path = Path(name)
+        check_file(path, quick_check=not defer_quick_check)
+        if defer_quick_check and path.exists():
+            db.file_check = FileCheck(path)
 
 
-def open_database(database_url: str) -> tuple[Database, str | None]:
+def open_database(database_url: str, *, defer_quick_check: bool = False) -> tuple[Database, str | None]:
     """Create the engine and bring the schema to the newest revision (a no-op when it already is).
 
-    An existing SQLite file is refused when empty, read-only or damaged (``db/sqlite_health.py``).
+    An existing SQLite file is refused when empty, read-only or damaged (``db/sqlite_health.py``);
+    with ``defer_quick_check`` (the desk's window) the quick check for damage runs later, before
+    the first write, unless a migration is due: that is a write, so the file is checked first.
     An existing SQLite file at an older revision is first copied with SQLite's online backup API
     into the user data directory's backups folder (the newest ``KEEP_BACKUPS`` are kept).
     """
@@ -204,13 +213,18 @@ def open_database(database_url: str) -> tuple[Database, str | None]:
     except ValueError as exc:
         raise DatabaseUnavailable(str(exc)) from None
     try:
-        _check_sqlite_file(db)
+        _check_sqlite_file(db, defer_quick_check=defer_quick_check)
     except DatabaseUnavailable:
         db.dispose()
         raise
     try:
+        if db.file_check is not None and stored_revision(db) != packaged_head():
+            db.file_check.require()
         backup_if_migrating(db)
         revision = upgrade(db)
+    except DatabaseDamaged:
+        db.dispose()
+        raise
     except BackupFailed as exc:
         db.dispose()
         raise DatabaseUnavailable(
@@ -220,6 +234,8 @@ def open_database(database_url: str) -> tuple[Database, str | None]:
         ) from exc
     except DBAPIError as exc:
         db.dispose()
+        if db.file_check is not None:
+            db.file_check.require()   # a file too damaged to read its revision: the same refusal
         error = translate_error(exc)
         if error is exc:
             detail = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
@@ -291,6 +307,7 @@ def build_app(
     conference_slug: str | None = None,
     use_stripe: bool = True,
     stripe_later: bool = False,
+    defer_quick_check: bool = False,
 ) -> AppServices:
     """Open ``database_url`` (migrations applied automatically) and wire every service to it.
 
@@ -298,8 +315,9 @@ def build_app(
     ``use_stripe``); with no key the desk still sells for cash, comp and credit and
     ``card_status`` says why card payments are off. ``stripe_later``: no look-up now,
     ``card_status`` is ``STRIPE_PENDING`` until the caller runs ``connect_stripe``.
+    ``defer_quick_check``: SQLite's check for damage waits in ``db.file_check`` (``open_database``).
     """
-    db, revision = open_database(database_url)
+    db, revision = open_database(database_url, defer_quick_check=defer_quick_check)
     ctx = ServiceContext(db=db, clock=clock or SystemClock(), desk_name=desk_name)
     card_status = ""
     if gateway is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from boxoffice.cli.checks import file_findings, repair, run_checks
+from boxoffice.cli.checks import UNCHECKED_EXIT, Finding, file_findings, repair, run_checks
 from boxoffice.cli.common import (
     acting_operator,
     add_database_option,
@@ -118,20 +118,30 @@ def _check_and_repair(db: Database, *, repair_counters: bool) -> int:
         print("OK: the file passes SQLite's integrity check; counters equal a full recount; voucher usage and "
               "credit balances are consistent; the audit log's hash chain is unbroken.")
         return 0
-    for finding in findings:
-        print(f"MISMATCH {finding.kind}: {finding.message}")
+    _print_findings(findings, "MISMATCH")
     if not repair_counters:
         if any(f.repairable for f in findings):
             print("Run `boxoffice db check --repair --operator NAME` to rewrite the counters from the recount.")
-        return 1
+        return _exit_code(findings)
     with db.write() as session:
         fixed = repair(session)
     print(f"Repaired {fixed} counter(s).")
     with db.read() as session:
-        left = run_checks(session)
-    for finding in left:
-        print(f"STILL WRONG {finding.kind}: {finding.message}")
-    return 1 if left else 0
+        left = [f for f in run_checks(session) if f.mismatch]
+    _print_findings(left, "STILL WRONG")
+    return _exit_code(left + [f for f in findings if not f.mismatch])
+
+
+def _print_findings(findings: list[Finding], label: str) -> None:
+    for finding in findings:
+        print(f"{label if finding.mismatch else 'NOT CHECKED'} {finding.kind}: {finding.message}")
+
+
+def _exit_code(findings: list[Finding]) -> int:
+    """1 on a mismatch; else 2 when something could not be checked (audit rows without the PIN key)."""
+    if any(f.mismatch for f in findings):
+        return 1
+    return UNCHECKED_EXIT if findings else 0
 
 
 def _grant_desk_role(args: argparse.Namespace) -> int:

@@ -50,9 +50,11 @@ def run_command(args: argparse.Namespace) -> int:
 
         if not ensure_xcb_libraries():   # it printed the packages to install
             return 1
-    # The desk looks for its Stripe key on a worker once its window shows (ui.launch).
+    # The desk looks for its Stripe key and runs SQLite's quick check on workers once its window
+    # shows (ui.launch); no write reaches the file before the check passed.
     app = build_app(database_url(args), desk_name=loaded.settings.desk_name or "Desk 1",
-                    stripe_api_base=loaded.settings.stripe_api_base, stripe_later=gui)
+                    stripe_api_base=loaded.settings.stripe_api_base, stripe_later=gui,
+                    defer_quick_check=gui)
     try:
         seeded = None
         if not app.conferences.list():

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from boxoffice.db import input_errors
-from boxoffice.db.sqlite_health import WriteWait, begin_immediate
+from boxoffice.db.sqlite_health import FileCheck, WriteWait, begin_immediate
 from boxoffice.errors import ConcurrentChange, DatabaseBusy, DatabaseUnavailable, DiskFull
 
 if TYPE_CHECKING:
@@ -266,6 +266,8 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.is_postgresql = self.engine.dialect.name == "postgresql"
         self._sessions: tuple[sessionmaker[Session], sessionmaker[Session]] | None = None
+        # SQLite: the file's quick check, when the desk runs it after opening (every write waits for it).
+        self.file_check: FileCheck | None = None
 
     def _factories(self) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
         """(read, write) session factories; two threads making them at once make equal ones."""
@@ -311,6 +313,8 @@ class Database:
 
         On SQLite it begins IMMEDIATE, so the write lock is taken before anything is read.
         """
+        if self.file_check is not None:
+            self.file_check.require()   # nothing is written to a damaged file
         session = self._factories()[1]()
         try:
             session.begin()
@@ -331,6 +335,8 @@ class Database:
         A commit lost with the connection is not retried: it is looked up, and returns normally when
         the server saved it.
         """
+        if self.file_check is not None:
+            self.file_check.require()
         write = self._factories()[1]
         for attempt in range(1, attempts + 1):
             session = write()

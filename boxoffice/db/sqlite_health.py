@@ -3,7 +3,9 @@
 ``check_file`` runs when a desk or command opens the file (``app.open_database``): a zero-byte file
 is an error (not a new database), a file this account cannot write is refused (a desk that cannot
 save sales must not start as one), and ``PRAGMA quick_check`` must pass, or the desk names the
-newest backup as the way back. ``integrity_findings`` is the full ``PRAGMA integrity_check`` of
+newest backup as the way back. The desk's window does not wait for the quick check (seconds on a
+large file): ``FileCheck`` runs it on a worker once, and every write waits for its verdict, so none
+goes to a damaged file. ``integrity_findings`` is the full ``PRAGMA integrity_check`` of
 ``boxoffice db check``.
 
 ``begin_immediate`` takes the write lock for every write transaction: while another program holds
@@ -123,11 +125,12 @@ def way_back(path: Path) -> str:
             f"{backup}, in its place (sales made after that backup must be entered again).")
 
 
-def check_file(path: Path) -> None:
+def check_file(path: Path, *, quick_check: bool = True) -> None:
     """Refuse ``path`` before anything uses it: empty, not writable, or failing ``quick_check``.
 
     A missing file is fine (a new database is made). Raises ``DatabaseDamaged`` or
-    ``DatabaseReadOnly`` with what to do.
+    ``DatabaseReadOnly`` with what to do. ``quick_check=False``: only the checks that take no
+    time; the caller runs the quick check later (``FileCheck``).
     """
     try:
         size = path.stat().st_size
@@ -145,11 +148,42 @@ def check_file(path: Path) -> None:
             f"The database file {path} (or its folder) is read-only for this account, so this desk "
             "could not save a single sale and does not start. Make the file and its folder writable "
             "(or copy the file somewhere writable and open that), then start again.")
+    if quick_check:
+        damage = _damage(path)
+        if damage:
+            raise DatabaseDamaged(damage)
+
+
+def _damage(path: Path) -> str:
+    """"" when ``path`` passes SQLite's quick check, else the refusal the operator reads."""
     verdict = _quick_check(path)
-    if verdict:
-        raise DatabaseDamaged(
-            f"The database file {path} is damaged (SQLite's check found: {verdict}). This desk "
+    if not verdict:
+        return ""
+    return (f"The database file {path} is damaged (SQLite's check found: {verdict}). This desk "
             f"does not use it, so nothing more is lost. {way_back(path)}")
+
+
+class FileCheck:
+    """The quick check of an open file, run once: on a worker, or by the first write if that comes first.
+
+    ``require`` runs it unless it ran (a second caller waits for the first) and raises
+    ``DatabaseDamaged``, naming the newest backup, every time it failed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._verdict: str | None = None   # None until checked; "" when it passed
+
+    def require(self) -> None:
+        with self._lock:
+            if self._verdict is None:
+                started = time.monotonic()
+                self._verdict = _damage(self.path)
+                log.info("quick check of %s: %s in %.2f s", self.path.name,
+                         "damaged" if self._verdict else "ok", time.monotonic() - started)
+        if self._verdict:
+            raise DatabaseDamaged(self._verdict)
 
 
 def _quick_check(path: Path) -> str:

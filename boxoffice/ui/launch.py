@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from boxoffice import gc_pause, paths
 from boxoffice.config import LoadedSettings, Settings, normalise_database_url, save_settings
-from boxoffice.errors import UserError
+from boxoffice.errors import DatabaseDamaged, UserError
 from boxoffice.services.staff.access import set_operator
 from boxoffice.ui.crash import install_crash_handler
 from boxoffice.ui.desk import Desk, DeskPrinters
@@ -148,6 +148,34 @@ def connect_stripe_later(window: MainWindow, settings: Settings) -> None:
                     connected, failed, owner=window)
 
 
+def check_file_later(window: MainWindow) -> None:
+    """SQLite's quick check of the desk's file on a worker: the window shows at once, however large the file.
+
+    Until the check has passed every write waits for it (``Database.file_check``), so no sale
+    reaches a damaged file; a damaged file closes the desk with the refusal the command line
+    gives, naming the newest backup.
+    """
+    check = window.desk.services.db.file_check
+    if check is None:
+        return
+
+    def failed(exc: BaseException) -> None:
+        if not isinstance(exc, DatabaseDamaged):   # the check itself failed: the first write runs it again
+            log.error("the quick check of the database file could not run", exc_info=exc)
+            return
+        refuse_damaged(window, str(exc))
+
+    window.desk.tasks.read(check.require, None, failed, owner=window)
+
+
+def refuse_damaged(window: MainWindow, text: str) -> None:
+    """Tell the operator the file is damaged and what to do, then end the desk (exit code 1)."""
+    log.error("database refused: %s", text)
+    print(f"error: {text}", file=sys.stderr)
+    QMessageBox.critical(window, "Box Office", text)
+    QApplication.exit(1)
+
+
 # How long after_ready waits for the sign-in names before it loads the rest anyway (a database
 # that does not answer at start must not leave collection paused and card payments unlooked-for).
 READY_FALLBACK_MS = 3000
@@ -224,6 +252,7 @@ def launch(services: Any, loaded: LoadedSettings) -> int:
                 quick_cash_notes=tuple(settings.quick_cash_notes), idle_lock_minutes=settings.idle_lock_minutes,
                 checkin_walkups=settings.checkin_walkups, printers=DeskPrinters.of(settings))
     window = MainWindow(desk, conference_name=conference.name, database_label=services.db.display_url)
+    check_file_later(window)   # runs while the window is built and shown
     install_features(window, settings)
     if first_admin is not None:
         window.sign_in_as(first_admin)

@@ -106,3 +106,91 @@ def test_the_desk_signs_in_before_the_orm_loads_and_sells_after(
     assert len(report["tiles"]) >= 3, report["tiles"]
     assert done.returncode == 0, done.stderr[-2000:]
 
+
+
+# Runs `boxoffice run` on a damaged file and reports what happened, in order. SQLite's quick check
+# is wrapped to note the thread it runs on and to wait (at most 20 s) until the window shows: a
+# check run before the window exists, on the GUI thread, waits in vain. Once the refusal is on
+# screen, a write is tried (refused) and the dialog is answered. Argument: the database URL.
+DAMAGED_DRIVER = """
+import json, sys, threading
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from boxoffice.db import sqlite_health
+
+seen = {"events": []}
+shown = threading.Event()
+_quick_check = sqlite_health._quick_check
+
+def quick_check(path):
+    seen["check_on_gui_thread"] = threading.current_thread() is threading.main_thread()
+    seen["window_shown_before_check_ended"] = shown.wait(20)
+    return _quick_check(path)
+
+sqlite_health._quick_check = quick_check
+
+def step(deadline=[6000]):   # ticks of 10 ms: a safety net, not a target
+    deadline[0] -= 1
+    if deadline[0] < 0:
+        print(json.dumps(dict(seen, error="timed out")), flush=True)
+        return QApplication.exit(3)
+    win = next((w for w in QApplication.topLevelWidgets() if hasattr(w, "lock_screen") and w.isVisible()), None)
+    if win is not None and not shown.is_set():
+        seen["events"].append("window shown")
+        shown.set()
+    box = QApplication.activeModalWidget()
+    if isinstance(box, QMessageBox):
+        seen["events"].append("refused")
+        seen["refusal"] = box.text()
+        try:
+            with win.desk.services.db.write():
+                pass
+        except Exception as exc:
+            seen["write"] = type(exc).__name__
+        print(json.dumps(seen), flush=True)
+        box.accept()
+        return
+    QTimer.singleShot(10, step)
+
+QTimer.singleShot(0, step)
+from boxoffice.__main__ import main
+sys.exit(main(["--database", sys.argv[1], "run"]))
+"""
+
+
+@pytest.mark.no_default_actor
+def test_the_window_shows_before_the_quick_check_and_a_damaged_file_is_still_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from boxoffice.db.backup import backup_sqlite
+    from tests.services.test_sqlite_faults import _overwrite_pages, _with_rows
+
+    monkeypatch.setenv("BOXOFFICE_HOME", str(tmp_path / "home"))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    path = tmp_path / "desk.sqlite3"
+    save_settings(Settings(database_url=sqlite_url(path), conference_id=1))   # not a first start
+    app = build_app(sqlite_url(path), use_stripe=False)
+    try:
+        with acting_as(SYSTEM):
+            seed_if_empty(app.ctx)
+        app.auth.create_first_admin(ADMIN, PASSWORD)
+    finally:
+        app.close()
+    _with_rows(path)
+    newest = backup_sqlite(path, label="0008-to-0009")
+    _overwrite_pages(path)
+    damaged = path.read_bytes()
+
+    done = subprocess.run([sys.executable, "-c", DAMAGED_DRIVER, sqlite_url(path)], capture_output=True,
+                          text=True, env=env, timeout=120, check=False)
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    assert lines, f"no report (exit {done.returncode}): {done.stderr[-2000:]}"
+    report = json.loads(lines[-1])
+    assert "error" not in report, report
+    # The check ran on a worker while the window showed, not before it on the GUI thread ...
+    assert report["check_on_gui_thread"] is False and report["window_shown_before_check_ended"] is True
+    # ... and the damaged file was refused as before, naming the newest backup, with nothing written.
+    assert report["events"] == ["window shown", "refused"]
+    assert "is damaged" in report["refusal"] and str(newest) in report["refusal"]
+    assert report["write"] == "DatabaseDamaged"
+    assert done.returncode == 1 and "is damaged" in done.stderr
+    assert path.read_bytes() == damaged

@@ -2,11 +2,14 @@
 
 Migrations run as the schema owner (the tests' superuser); ``grant_desk_role`` makes a login role
 that owns nothing. Connected as that role, TRUNCATE, DISABLE TRIGGER, DELETE and UPDATE on the
-audit log all fail, while the desk's own work (signing in, writing audit rows) goes on.
+audit log all fail, while the desk's own work (signing in, writing audit rows) goes on. Even the
+owner cannot append a row the chain accepts: its hash is keyed with the desks' PIN key.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import multiprocessing
 import secrets
 from collections.abc import Iterator
@@ -20,10 +23,17 @@ from sqlalchemy.exc import DBAPIError
 from boxoffice.db.desk_role import grant_desk_role
 from boxoffice.db.engine import Database
 from boxoffice.services.context import ServiceContext
-from boxoffice.services.staff import audit
+from boxoffice.services.staff import audit, pepper
 from boxoffice.services.staff.access import Role
 from boxoffice.services.staff.auth import AuthService
 from tests.multidesk.lockout_workers import wrong_pins
+from tests.services.test_audit_chain_key import (
+    ATTACKER_PEPPER,
+    DESK_KEY_ID,
+    FORGED_BODY,
+    FORGED_COLUMNS,
+    FORGED_VALUES,
+)
 
 DESKS = 8
 
@@ -73,6 +83,52 @@ def test_the_desk_role_cannot_truncate_disable_triggers_delete_or_update_the_log
     with pg_db.read() as session:
         report = audit.verify_chain(session)
     assert report.first_break is not None and report.first_break.row_id == 3
+
+
+def _append_forged(db: Database, digest: Any, key_id: str) -> None:
+    """As the owner: append a well-formed row whose hash ``digest(prev_hash)`` the attacker computes."""
+    with db.engine.begin() as conn:
+        prev = conn.execute(text("SELECT chain_hash FROM audit_log ORDER BY id DESC LIMIT 1")).scalar_one()
+        conn.execute(text(f"INSERT INTO audit_log ({FORGED_COLUMNS}, prev_hash, chain_hash, chain_key_id) "
+                          f"VALUES ({FORGED_VALUES}, :prev, :hash, :key_id)"),
+                     {"prev": prev, "hash": digest(prev), "key_id": key_id})
+
+
+def _break(db: Database) -> audit.ChainBreak | None:
+    with db.read() as session:
+        return audit.verify_chain(session).first_break
+
+
+def test_rows_appended_with_a_plain_or_wrongly_keyed_hash_are_named(pg_db: Database) -> None:
+    ctx = ServiceContext(db=pg_db, desk_name="Desk 1")
+    for n in range(2):
+        with pg_db.write() as session:
+            audit.record(session, ctx, audit.SETTINGS_CHANGE, target_label=f"s{n}")
+    _append_forged(pg_db, lambda prev: hashlib.sha256(f"{prev}\n{FORGED_BODY}".encode()).hexdigest(), "")
+    found = _break(pg_db)
+    assert found is not None and found.row_id == 3 and "forged" in found.reason
+    with pg_db.engine.begin() as conn:   # the owner sets the triggers aside to take it out again
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text("DELETE FROM audit_log WHERE id = 3"))
+    assert _break(pg_db) is None
+    wrong_key = hmac.new(ATTACKER_PEPPER, b"boxoffice audit chain", hashlib.sha256).digest()
+    _append_forged(pg_db, lambda prev: hmac.new(wrong_key, f"{prev}\n{FORGED_BODY}".encode(),
+                                                hashlib.sha256).hexdigest(), DESK_KEY_ID)
+    found = _break(pg_db)
+    assert found is not None and found.row_id == 4 and "edited or forged" in found.reason
+
+
+def test_without_the_pin_key_the_keyed_rows_are_reported_unchecked(
+        pg_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = ServiceContext(db=pg_db, desk_name="Desk 1")
+    with pg_db.write() as session:
+        audit.record(session, ctx, audit.SETTINGS_CHANGE, target_label="desk name")
+    monkeypatch.setenv(pepper.PEPPER_ENV, ATTACKER_PEPPER.hex())   # a desk given another key
+    with pg_db.read() as session:
+        report = audit.verify_chain(session)
+    assert report.first_break is None and not report.intact and report.unchecked == 1
+    assert f"(id {DESK_KEY_ID})" in audit.unchecked_reason(report)
+    assert pepper.PEPPER_ENV in audit.unchecked_reason(report)
 
 
 @pytest.fixture

@@ -14,12 +14,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from boxoffice import paths
 from boxoffice.app import open_database
 from boxoffice.db.backup import backup_sqlite
 from boxoffice.db.engine import Database, sqlite_url, translate_error
+from boxoffice.db.migrate import stored_revision, upgrade
 from boxoffice.db.sqlite_health import check_file, integrity_findings
 from boxoffice.errors import DatabaseBusy, DatabaseDamaged, DatabaseReadOnly, DiskFull
 from boxoffice.services.context import ServiceContext
@@ -173,6 +175,53 @@ def test_a_damaged_file_is_refused_naming_the_newest_backup(db_path: Path, tmp_p
     assert check.returncode == 1 and "damaged" in check.stderr
     run = boxoffice("run", "--no-gui", "--database", str(db_path), home=tmp_path / "home")
     assert run.returncode == 1 and "damaged" in run.stderr and "ready" not in run.stdout
+
+
+def test_a_deferred_quick_check_lets_the_desk_open_but_refuses_every_write_to_a_damaged_file(
+        db_path: Path) -> None:
+    """The desk's window does not wait for the quick check; the first write does, and is refused."""
+    before = Database(sqlite_url(db_path))
+    _ctx, _carts, cart_id = _sale_ready(before)   # a sale about to be taken
+    before.dispose()
+    _with_rows(db_path)
+    newest = backup_sqlite(db_path, label="0007-to-0008")
+    _overwrite_pages(db_path)
+    damaged = db_path.read_bytes()
+    db, _revision = open_database(sqlite_url(db_path), defer_quick_check=True)
+    try:
+        assert db.file_check is not None
+        checkout = CheckoutService(ServiceContext(db=db, clock=FixedClock()))
+        for _attempt in range(2):   # refused every time, with the way back named
+            with pytest.raises(DatabaseDamaged, match="damaged") as refused:
+                checkout.checkout(cart_id)
+            assert str(newest) in str(refused.value)
+        with pytest.raises(DatabaseDamaged, match="damaged"):
+            db.run_write(lambda session: session.execute(text("DELETE FROM customer")))
+    finally:
+        db.dispose()
+    assert db_path.read_bytes() == damaged
+
+
+def test_a_deferred_quick_check_still_runs_before_a_migration_and_passes_a_healthy_file(
+        db_path: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old.sqlite3"
+    database = Database(sqlite_url(old))
+    upgrade(database, "0008")
+    database.dispose()
+    _with_rows(old)
+    _overwrite_pages(old)
+    with pytest.raises(DatabaseDamaged, match="damaged"):   # a migration writes: checked at open
+        open_database(sqlite_url(old), defer_quick_check=True)
+    untouched = Database(sqlite_url(old))
+    assert stored_revision(untouched) == "0008"
+    untouched.dispose()
+    db, _revision = open_database(sqlite_url(db_path), defer_quick_check=True)
+    try:
+        assert db.file_check is not None
+        ctx, _carts, cart_id = _sale_ready(db)   # writes go through once the check passed
+        assert CheckoutService(ctx).checkout(cart_id).id
+    finally:
+        db.dispose()
 
 
 def test_db_check_runs_the_full_integrity_check(db_path: Path, tmp_path: Path) -> None:

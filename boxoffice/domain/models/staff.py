@@ -44,8 +44,8 @@ class AuditEntry(Base):
     """One sensitive action: who (and who approved it), what, on what, amounts, desk.
 
     Append-only: database triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL), and
-    each row's ``chain_hash`` covers its content and the row before it, so an edited, forged or
-    missing row is found by ``boxoffice audit verify``. Written by the services in the same
+    each row's ``chain_hash`` covers its content and the row before it, keyed with the PIN key, so
+    an edited, forged or missing row is found by ``boxoffice audit verify``. Written by the services in the same
     transaction as the change it records (``services/staff/audit.py: record``).
     """
 
@@ -73,9 +73,11 @@ class AuditEntry(Base):
     amount_before: Mapped[Decimal | None] = mapped_column(default=None)
     amount_after: Mapped[Decimal | None] = mapped_column(default=None)
     detail: Mapped[str] = mapped_column(Text, default="")   # JSON object of further before/after values
-    # The hash chain (domain/audit_chain.py): the previous row's hash, and this row's over both.
+    # The hash chain (domain/audit_chain.py): the previous row's hash, and this row's over both,
+    # keyed with the PIN key whose public id is chain_key_id ("" on rows from before the key).
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     chain_hash: Mapped[str] = mapped_column(String(64), default="")
+    chain_key_id: Mapped[str] = mapped_column(String(16), default="")
 
 
 class CashShift(Base):

@@ -2,8 +2,9 @@
 
 ``record`` is called by the services inside the transaction of the change it records, so an
 action and its audit row commit or roll back together. Each row carries a hash chained to the row
-before it (``domain/audit_chain.py``); on PostgreSQL the writers of several desks take turns on a
-transaction-scoped advisory lock so the chain stays one line. ``verify_chain`` walks it.
+before it (``domain/audit_chain.py``), keyed with a key derived from the PIN key (``pepper.py``), so
+a row appended by hand with a recomputed hash is found; on PostgreSQL the writers of several desks
+take turns on a transaction-scoped advisory lock so the chain stays one line. ``verify_chain`` walks it.
 ``AuditService`` lets leads and admins filter the log and export it as CSV.
 """
 
@@ -21,11 +22,12 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from boxoffice.domain.audit_chain import FIELDS, GENESIS, ChainReport, row_hash, verify_rows
+from boxoffice.domain.audit_chain import FIELDS, GENESIS, ChainReport, chain_key, row_hash, verify_rows
 from boxoffice.domain.models import AuditEntry
-from boxoffice.errors import InvalidInput, UserError
+from boxoffice.errors import ConfigError, InvalidInput, UserError
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff.access import SYSTEM, Actor, Permission, authorize, current_actor
+from boxoffice.services.staff.pepper import PEPPER_ENV, load_pepper, pepper_id
 
 
 class ExportFailed(UserError):
@@ -107,8 +109,10 @@ def record(
         "amount_after": amount_after,
         "detail": json.dumps(dict(detail), default=str, sort_keys=True) if detail else "",
     }
-    prev = chain_head(session)
-    values["prev_hash"], values["chain_hash"] = prev, row_hash(prev, values)
+    prev, head_key_id = chain_head(session)
+    key_id, key = _desk_chain_key(head_key_id)
+    values["chain_key_id"] = key_id
+    values["prev_hash"], values["chain_hash"] = prev, row_hash(prev, values, key)
     session.execute(insert(AuditEntry).values(**values))
 
 
@@ -116,23 +120,63 @@ def record(
 CHAIN_LOCK_KEY = int.from_bytes(b"BoxAudit", "big", signed=True)
 
 
-def chain_head(session: Session) -> str:
-    """The hash of the newest row, taking the chain's lock first on PostgreSQL (held until commit).
+def chain_head(session: Session) -> tuple[str, str]:
+    """The hash and key id of the newest row, taking the chain's lock first on PostgreSQL (held
+    until commit).
 
     On SQLite the write transaction (BEGIN IMMEDIATE) already holds the only write lock.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
-    last = session.scalar(select(AuditEntry.chain_hash).order_by(AuditEntry.id.desc()).limit(1))
-    return last or GENESIS
+    last = session.execute(
+        select(AuditEntry.chain_hash, AuditEntry.chain_key_id).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    return (last.chain_hash or GENESIS, last.chain_key_id or "") if last is not None else (GENESIS, "")
+
+
+def _desk_chain_key(head_key_id: str) -> tuple[str, bytes]:
+    """This desk's chain key and its id; refused when the log is keyed with another PIN key.
+
+    A desk without the PIN key of the desks before it would write rows that look forged, so it
+    writes none (it cannot sign anyone in either). The first keyed row may make the PIN key.
+    """
+    pepper = load_pepper(create=not head_key_id)
+    if pepper is None or (head_key_id and pepper_id(pepper) != head_key_id):
+        raise ConfigError(
+            "This desk does not have the PIN key the audit log is kept with, so it cannot record "
+            f"anything. Set {PEPPER_ENV} to the key of the other desks (or copy the keychain entry "
+            "boxoffice-staff / pin-pepper), then start again.")
+    return pepper_id(pepper), chain_key(pepper)
 
 
 def verify_chain(session: Session) -> ChainReport:
-    """Recompute every row's hash in id order; the report names the first row that does not hold."""
-    columns = [AuditEntry.id, AuditEntry.prev_hash, AuditEntry.chain_hash,
+    """Recompute every row's hash in id order; the report names the first row that does not hold.
+
+    Keyed rows need this desk's PIN key; without it only their place in the chain is checked
+    (``unchecked_reason`` says so).
+    """
+    pepper = load_pepper(create=False)
+    keys = {pepper_id(pepper): chain_key(pepper)} if pepper is not None else {}
+    columns = [AuditEntry.id, AuditEntry.prev_hash, AuditEntry.chain_hash, AuditEntry.chain_key_id,
                *(getattr(AuditEntry, name) for name in FIELDS)]
     result = session.execute(select(*columns).order_by(AuditEntry.id).execution_options(yield_per=2000))
-    return verify_rows(dict(row._mapping) for row in result)
+    return verify_rows((dict(row._mapping) for row in result), keys)
+
+
+def unchecked_reason(report: ChainReport) -> str:
+    """Why some keyed rows of ``report`` could not be checked, and how to let them be ("" when all were)."""
+    if not report.unchecked:
+        return ""
+    pepper = load_pepper(create=False)
+    if pepper is None:
+        why = "this desk has no PIN key"
+    else:
+        why = (f"this desk's PIN key (id {pepper_id(pepper)}) is not the one they were written with "
+               f"(id {report.key_id})")
+    return (f"{report.unchecked} keyed audit row(s) cannot be checked without the PIN key ({why}); only "
+            f"their place in the chain was checked. Set {PEPPER_ENV} to the PIN key of the desks that "
+            "wrote them (or copy the keychain entry boxoffice-staff / pin-pepper from one of them) and "
+            "check again.")
 
 
 @dataclass(frozen=True)
