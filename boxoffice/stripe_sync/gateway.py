@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -29,20 +30,27 @@ from boxoffice.stripe_sync import keys
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_STRIPE = ((16, 1), (17, 0))  # stripe-python versions tested: >=16.1, <17 (pyproject.toml)
+# stripe-python versions tested: >=15.3.1, <17 (pyproject.toml); tests/stripe/test_lowest_stripe.py runs the lowest
+SUPPORTED_STRIPE = ((15, 3, 1), (17, 0, 0))
+_VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def _dotted(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version[:2] if version[2:] == (0,) else version))
 
 
 def stripe_version_problem(version: str) -> str:
-    """Why this stripe-python cannot be used ("" when it is in the tested range). Below 16 the retry
-    hook takes other arguments and ``raw_request`` is missing; 17 may change both again."""
-    try:
-        found = tuple(int(part) for part in version.split(".")[:2])
-    except ValueError:
+    """Why this stripe-python cannot be used ("" when it is in the tested range). Up to 15.3.0 the SDK
+    calls ``_sleep_time_seconds`` with two arguments, so our first retry would raise TypeError; 17 may
+    change its internals again."""
+    match = _VERSION.match(version)
+    if match is None:
         return f"stripe-python {version!r} is not a version this desk knows."
+    found = tuple(int(part or 0) for part in match.groups())
     low, high = SUPPORTED_STRIPE
     if not low <= found < high:
         return (f"stripe-python {version} is installed; card payments need a version from "
-                f"{low[0]}.{low[1]} up to (not including) {high[0]}.{high[1]}. Reinstall Box Office.")
+                f"{_dotted(low)} up to (not including) {_dotted(high)}. Reinstall Box Office.")
     return ""
 
 API_VERSION = "2024-12-18.acacia"  # STR-2: pinned
