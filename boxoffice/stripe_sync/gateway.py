@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -29,25 +30,40 @@ from boxoffice.stripe_sync import keys
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_STRIPE = ((16, 1), (17, 0))  # stripe-python versions tested: >=16.1, <17 (pyproject.toml)
+# stripe-python versions tested: >=15.3.1, <17 (pyproject.toml); tests/stripe/test_lowest_stripe.py runs the lowest
+SUPPORTED_STRIPE = ((15, 3, 1), (17, 0, 0))
+_VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def _dotted(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version[:2] if version[2:] == (0,) else version))
 
 
 def stripe_version_problem(version: str) -> str:
-    """Why this stripe-python cannot be used ("" when it is in the tested range). Below 16 the retry
-    hook takes other arguments and ``raw_request`` is missing; 17 may change both again."""
-    try:
-        found = tuple(int(part) for part in version.split(".")[:2])
-    except ValueError:
+    """Why this stripe-python cannot be used ("" when it is in the tested range). Up to 15.3.0 the SDK
+    calls ``_sleep_time_seconds`` with two arguments, so our first retry would raise TypeError; 17 may
+    change its internals again."""
+    match = _VERSION.match(version)
+    if match is None:
         return f"stripe-python {version!r} is not a version this desk knows."
+    found = tuple(int(part or 0) for part in match.groups())
     low, high = SUPPORTED_STRIPE
     if not low <= found < high:
         return (f"stripe-python {version} is installed; card payments need a version from "
-                f"{low[0]}.{low[1]} up to (not including) {high[0]}.{high[1]}. Reinstall Box Office.")
+                f"{_dotted(low)} up to (not including) {_dotted(high)}. Reinstall Box Office.")
     return ""
 
 API_VERSION = "2024-12-18.acacia"  # STR-2: pinned
 FIND_PAGES = 5  # newest objects read when looking for an attempt's own intent or session
 REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
+OBJECT_PATHS = {
+    "payment_intent": "/v1/payment_intents",
+    "checkout_session": "/v1/checkout/sessions",
+    "charge": "/v1/charges",
+    "refund": "/v1/refunds",
+    "dispute": "/v1/disputes",
+}
+OBJECT_ID = re.compile(r"[A-Za-z0-9_]{1,255}")  # what goes into a request path: a Stripe id, nothing else
 
 UNREACHABLE = (
     "Stripe cannot be reached right now. The attempt is saved: retry in a moment (the card is never "
@@ -564,26 +580,51 @@ class StripeGateway:
             amount=from_minor_units(int(data.get("amount") or 0), currency),
         )
 
-    def list_charge_refunds(self, charge_id: str) -> list[dict[str, Any]]:
-        """Every refund of a charge as plain dicts (event bodies of newer API versions list none)."""
-        refunds: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"charge": charge_id, "limit": 100}
+    def _list_all(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every page of a list as plain dicts."""
+        found: list[dict[str, Any]] = []
+        params = {**params, "limit": 100}
         while True:
-            page = self._request("get", "/v1/refunds", params, lean=True)
+            page = self._request("get", path, params, lean=True)
             data = page.get("data")
             if not isinstance(data, list):
-                return refunds
-            refunds.extend(r for r in data if isinstance(r, dict))
-            if not page.get("has_more") or not data:
-                return refunds
-            params["starting_after"] = data[-1]["id"]
+                return found
+            found.extend(o for o in data if isinstance(o, dict))
+            last = data[-1].get("id") if data and isinstance(data[-1], dict) else None
+            if not page.get("has_more") or not isinstance(last, str) or not last:
+                return found
+            params["starting_after"] = last
+
+    def list_charge_refunds(self, charge_id: str) -> list[dict[str, Any]]:
+        """Every refund of a charge as plain dicts (event bodies of newer API versions list none)."""
+        return self._list_all("/v1/refunds", {"charge": charge_id})
+
+    def list_charge_disputes(self, charge_id: str) -> list[dict[str, Any]]:
+        """Every dispute of a charge as plain dicts."""
+        return self._list_all("/v1/disputes", {"charge": charge_id})
+
+    def retrieve_object(
+        self, kind: str, object_id: str, *, expand: Sequence[str] = ()
+    ) -> dict[str, Any] | None:
+        """One payment intent, checkout session, charge or refund as a plain dict, or None when Stripe has
+        none by that id: the catch-up past the event window looks up what may have changed meanwhile."""
+        if not OBJECT_ID.fullmatch(object_id):
+            log.warning("not a Stripe %s id, not looked up: %.60r", kind, object_id)
+            return None
+        params: dict[str, Any] = {"expand": list(expand)} if expand else {}
+        try:
+            return self._request("get", f"{OBJECT_PATHS[kind]}/{object_id}", params, lean=True)
+        except StripeRequestRefused as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     def list_objects_page(
         self, kind: str, *, created_gte: int, starting_after: str | None, limit: int = 100
     ) -> EventPage:
         """One page (newest first) of the payment intents, refunds or disputes created since
         ``created_gte``, as plain dicts: the catch-up when the events themselves are gone (30 days)."""
-        path = {"payment_intent": "/v1/payment_intents", "refund": "/v1/refunds", "dispute": "/v1/disputes"}[kind]
+        path = OBJECT_PATHS[kind]
         params: dict[str, Any] = {"limit": limit, "created": {"gte": created_gte}}
         if starting_after:
             params["starting_after"] = starting_after

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import queue
@@ -10,9 +11,10 @@ import threading
 import traceback
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy import text as sql_text
@@ -21,7 +23,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from boxoffice.db.types import UTCDateTime
-from boxoffice.domain.models import EventProcessingException, StripeEvent
+from boxoffice.domain.models import (
+    CARD_METHODS,
+    EventProcessingException,
+    Order,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+    RefundMethod,
+    RefundStatus,
+    StripeEvent,
+)
 from boxoffice.errors import ConfigError
 from boxoffice.services.context import ServiceContext
 from boxoffice.services.money.ports import EventPage, GatewayRequestRefused, GatewayUnavailable
@@ -43,6 +56,10 @@ PROCESS_BATCH = 100
 MAX_BACKOFF = timedelta(hours=1)
 EVENT_WINDOW = timedelta(days=30)  # Stripe keeps events for 30 days
 WARN_AFTER = timedelta(days=25)
+REFUND_WINDOW = timedelta(days=180)  # how long after a card charge Stripe still refunds it
+DISPUTE_WINDOW = timedelta(days=120)  # and how long after it the cardholder may dispute it
+LOOK_BACK = max(REFUND_WINDOW, DISPUTE_WINDOW)  # paid card payments older than that cannot change any more
+LOOKUP_WORKERS = 4  # objects looked up at once past the event window (each one a GET)
 
 
 class MalformedEvent(ValueError):
@@ -58,6 +75,23 @@ class EventSource(Protocol):
         types: Sequence[str] = (),
         limit: int = 100,
     ) -> EventPage: ...
+
+
+@runtime_checkable
+class ObjectSource(Protocol):
+    """What the catch-up past Stripe's event window reads besides the events (the gateway has it all)."""
+
+    def list_objects_page(
+        self, kind: str, *, created_gte: int, starting_after: str | None, limit: int = 100
+    ) -> EventPage: ...
+
+    def retrieve_object(
+        self, kind: str, object_id: str, *, expand: Sequence[str] = ()
+    ) -> dict[str, Any] | None: ...
+
+    def list_charge_refunds(self, charge_id: str) -> list[dict[str, Any]]: ...
+
+    def list_charge_disputes(self, charge_id: str) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -180,10 +214,12 @@ def window_warning(last_success: datetime | None, now: datetime) -> str:
 
 def caught_up_warning(last_success: datetime, now: datetime, found: int) -> str:
     """After a catch-up from the objects themselves: what was done, and what still deserves a look."""
-    return (f"The last successful sync with Stripe was {(now - last_success).days} days ago, longer than the "
-            f"30 days Stripe keeps events, so the card payments, refunds and disputes made since were read "
-            f"from Stripe directly ({found} found). Changes to older payments in that time (a dispute "
-            "closed, a refund failed) may still be missing. Compare the orders with the Stripe dashboard.")
+    days = (now - last_success).days
+    return (f"The last successful sync with Stripe was {days} days ago, longer than the 30 days Stripe keeps "
+            "events, so the card payments, refunds and disputes made since were read from Stripe directly, "
+            f"and each card payment still open or made in the last {days + LOOK_BACK.days} days was "
+            f"looked up ({found} objects read). Changes to older card payments may be missing. Compare the "
+            "orders with the Stripe dashboard.")
 
 
 def _intent_event_type(intent: dict[str, Any]) -> str:
@@ -202,6 +238,13 @@ def _dispute_event_type(dispute: dict[str, Any]) -> str:
     return "charge.dispute.closed" if closed else "charge.dispute.created"
 
 
+def _session_event_type(cs: dict[str, Any]) -> str:
+    status = cs.get("status")
+    if status == "complete":
+        return "checkout.session.completed"  # paid, or paid by a method whose money comes later
+    return "checkout.session.expired" if status == "expired" else ""
+
+
 # kind listed -> the event type the object stands for ("" to skip it)
 _CATCH_UP_KINDS: tuple[tuple[str, Any], ...] = (
     ("payment_intent", _intent_event_type),
@@ -211,12 +254,17 @@ _CATCH_UP_KINDS: tuple[tuple[str, Any], ...] = (
 
 
 def object_as_event(kind: str, obj: dict[str, Any], event_type: str) -> dict[str, Any]:
-    """A stand-in event for an object read directly: the same handlers apply it. Its id names the object
-    and its state, so a second catch-up of an unchanged object stores nothing new."""
+    """A stand-in event for an object read directly: the same handlers apply it. Its id names the object,
+    its state and a digest of all it says, so a second catch-up of an unchanged object stores nothing new
+    and any change (a charge refunded again) is applied."""
     created = obj.get("created")
     state = obj.get("status") if isinstance(obj.get("status"), str) else ""
+    try:
+        digest = hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    except (ValueError, TypeError, RecursionError):
+        digest = ""
     return {
-        "id": f"catchup_{obj.get('id')}_{state}"[:255],
+        "id": f"catchup_{obj.get('id')}_{state}_{digest}"[:255],
         "object": "event",
         "type": event_type,
         "created": created if isinstance(created, int) and not isinstance(created, bool) else 0,
@@ -225,6 +273,87 @@ def object_as_event(kind: str, obj: dict[str, Any], event_type: str) -> dict[str
         "data": {"object": obj},
         "boxoffice_catch_up": kind,
     }
+
+
+@dataclass(frozen=True)
+class LiveObject:
+    """A local card payment whose Stripe objects may have changed while their events were lost."""
+
+    intent: str
+    charge: str
+    session: str  # the Checkout Session of a pay-on-phone attempt Stripe has not paid yet
+    paid: bool  # paid: its charge is read (refunds, disputes); else the attempt's intent or session
+    refunds_known: bool  # Box Office has card refunds of it
+    disputed: bool  # its order has an open dispute
+
+
+LIVE_ATTEMPT = (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
+PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED)
+
+
+def live_objects(session: Session, since: datetime) -> list[LiveObject]:
+    """What Stripe may have changed after ``since`` that no list by creation shows: every card attempt
+    still open (its intent or Checkout Session), and every paid card payment whose charge Stripe can
+    still refund or see disputed, has a refund pending, or has an open dispute."""
+    horizon = since - LOOK_BACK
+    card_refund = select(Refund.id).where(Refund.payment_id == Payment.id, Refund.method == RefundMethod.CARD)
+    pending_refund = card_refund.where(Refund.status == RefundStatus.PENDING)
+    rows = session.execute(
+        select(Payment.status, Payment.method, Payment.stripe_payment_intent_id, Payment.stripe_charge_id,
+               Payment.reference, Order.disputed, card_refund.exists())
+        .join(Order, Order.id == Payment.order_id)
+        .where(
+            Payment.method.in_(CARD_METHODS),
+            or_(
+                Payment.status.in_(LIVE_ATTEMPT),
+                and_(Payment.status.in_(PAID),
+                     or_(Payment.created_at >= horizon, Order.disputed.is_(True), pending_refund.exists())),
+            ),
+        )
+        .order_by(Payment.id)
+    ).all()
+    found = []
+    for status, method, intent, charge, reference, disputed, refunds_known in rows:
+        session_id = reference if method == PaymentMethod.STRIPE and reference.startswith("cs_") else ""
+        paid = status in PAID
+        if (paid and not (intent or charge)) or (not paid and not (intent or session_id)):
+            continue  # nothing Stripe could be asked about
+        found.append(LiveObject(intent, charge, session_id, paid, bool(refunds_known), bool(disputed)))
+    return found
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def look_up(source: ObjectSource, live: LiveObject) -> tuple[int, list[dict[str, Any]]]:
+    """Read one live object from Stripe: (objects read, the stand-in events for what it says now)."""
+    if not live.paid:
+        kind = "payment_intent" if live.intent else "checkout_session"
+        obj = source.retrieve_object(kind, live.intent or live.session)
+        if obj is None:
+            return 0, []
+        event_type = _intent_event_type(obj) if live.intent else _session_event_type(obj)
+        return 1, [object_as_event(kind, obj, event_type)] if event_type else []
+    charge = source.retrieve_object("charge", live.charge) if live.charge else None
+    if charge is None and live.intent:
+        intent = source.retrieve_object("payment_intent", live.intent, expand=("latest_charge",))
+        latest = intent.get("latest_charge") if intent is not None else None
+        charge = latest if isinstance(latest, dict) else None
+    charge_id = charge.get("id") if charge is not None else None
+    if charge is None or not isinstance(charge_id, str) or not charge_id:
+        return 0, []
+    read, events = 1, []
+    if _positive(charge.get("amount_refunded")) or live.refunds_known:
+        refunds = source.list_charge_refunds(charge_id)
+        read += len(refunds)
+        listed = {"object": "list", "data": refunds, "has_more": False}
+        events.append(object_as_event("charge", {**charge, "refunds": listed}, "charge.refunded"))
+    if charge.get("disputed") is True or live.disputed:
+        disputes = source.list_charge_disputes(charge_id)
+        read += len(disputes)
+        events.extend(object_as_event("dispute", d, _dispute_event_type(d)) for d in disputes)
+    return read, events
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -351,11 +480,12 @@ class Poller:
         return fetched, new, settled, ""
 
     def _catch_up_objects(self, since: datetime) -> tuple[int, int, int, str]:
-        """The payment intents, refunds and disputes created since ``since`` (minus the margin), each
-        stored as a stand-in event, when Stripe no longer has every event since the last poll.
+        """When Stripe no longer has every event since ``since``: the payment intents, refunds and disputes
+        created since (minus the margin), then every local object Stripe may have changed since
+        (``live_objects``), each stored as a stand-in event for the same handlers.
         Returns (objects read, new, settled as ignored, why Stripe failed or "")."""
-        lister = getattr(self._source, "list_objects_page", None)
-        if not callable(lister):
+        source = self._source
+        if not isinstance(source, ObjectSource):
             log.warning("stripe sync: events older than 30 days are gone and this source cannot list objects")
             return 0, 0, 0, ""
         created_gte = max(int(since.timestamp()) - self._margin, 0)
@@ -364,7 +494,8 @@ class Poller:
             for kind, event_type in _CATCH_UP_KINDS:
                 after: str | None = None
                 while True:
-                    page = lister(kind, created_gte=created_gte, starting_after=after, limit=self._page_size)
+                    page = source.list_objects_page(
+                        kind, created_gte=created_gte, starting_after=after, limit=self._page_size)
                     fetched += len(page.events)
                     events = [object_as_event(kind, o, t) for o in page.events if (t := event_type(o))]
                     if events:
@@ -374,10 +505,36 @@ class Poller:
                     if not page.has_more or not last:
                         break
                     after = last
+            read, stored, ignored = self._look_up_live(source, since)
+            fetched, new, settled = fetched + read, new + stored, settled + ignored
         except (GatewayUnavailable, ConfigError, GatewayRequestRefused) as exc:
             return fetched, new, settled, exc.message
-        log.warning("stripe sync: caught up from %d object(s) created since %s", fetched, since.isoformat())
+        log.warning("stripe sync: caught up from %d object(s) read on Stripe (last successful sync %s)",
+                    fetched, since.isoformat())
         return fetched, new, settled, ""
+
+    def _look_up_live(self, source: ObjectSource, since: datetime) -> tuple[int, int, int]:
+        """Every live local object read from Stripe, a few at a time; the stand-ins stored page by page."""
+        with self._ctx.db.read() as session:
+            targets = live_objects(session, since)
+        log.warning("stripe sync: looking up %d open or recent card payment(s) on Stripe", len(targets))
+        read = new = settled = 0
+        pool = ThreadPoolExecutor(max_workers=LOOKUP_WORKERS, thread_name_prefix="stripe-lookup")
+        try:
+            for start in range(0, len(targets), self._page_size):
+                with self._ctx.db.write() as session:  # a long catch-up keeps its lease
+                    cursor.acquire_lease(session, self._holder, self._ctx.clock.now())
+                events: list[dict[str, Any]] = []
+                for count, found in pool.map(lambda live: look_up(source, live),
+                                             targets[start:start + self._page_size]):
+                    read += count
+                    events.extend(found)
+                if events:
+                    stored, ignored = self._store(events, None)
+                    new, settled = new + stored, settled + ignored
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # Stripe failed: the rest is not asked
+        return read, new, settled
 
     def _pages(
         self, created_gte: int | None, starting_after: str | None

@@ -484,7 +484,8 @@ class FakeStripe:
         out = copy.deepcopy(obj)
         for field in p.get("expand") or []:
             if isinstance(out.get(field), str) and out[field] in self.objects:
-                out[field] = copy.deepcopy(self.objects[out[field]])
+                inner = self.objects[out[field]]
+                out[field] = self._charge_snapshot(inner) if inner.get("object") == "charge" else copy.deepcopy(inner)
         return out
 
     # PaymentIntents ------------------------------------------------------------
@@ -826,7 +827,7 @@ class FakeStripe:
 
     # Refunds and disputes ---------------------------------------------------------------
 
-    def _create_refund(self, p: dict[str, Any]) -> dict[str, Any]:
+    def _create_refund(self, p: dict[str, Any], *, status: str = "succeeded") -> dict[str, Any]:
         if p.get("payment_intent"):
             intent = self.get(p["payment_intent"])
             if not intent.get("latest_charge") or intent["status"] != "succeeded":
@@ -869,7 +870,7 @@ class FakeStripe:
             currency=charge["currency"],
             payment_intent=charge.get("payment_intent"),
             reason=p.get("reason"),
-            status="succeeded",
+            status=status,
             metadata=p.get("metadata") or {},
         )
         charge["amount_refunded"] += amount
@@ -881,10 +882,19 @@ class FakeStripe:
         self.emit("charge.refunded", self._charge_snapshot(charge))
         return refund
 
-    def refund_outside(self, intent_id: str, amount: int) -> dict[str, Any]:
-        """A refund made in the Stripe dashboard, not by Box Office."""
+    def refund_outside(self, intent_id: str, amount: int, *, status: str = "succeeded") -> dict[str, Any]:
+        """A refund made in the Stripe dashboard, not by Box Office (``pending`` until ``settle_refund``)."""
         with self.lock:
-            return self._create_refund({"payment_intent": intent_id, "amount": amount})
+            return self._create_refund({"payment_intent": intent_id, "amount": amount}, status=status)
+
+    def _refund_changed(self, refund: dict[str, Any], charge: dict[str, Any]) -> None:
+        """The charge's own copy of the refund follows it, and the change is an event."""
+        listed = charge["refunds"]["data"]
+        charge["refunds"]["data"] = [copy.deepcopy(refund) if r["id"] == refund["id"] else r for r in listed]
+        if not self.version_before(REFUND_EVENTS_SINCE):
+            self.emit("refund.failed" if refund["status"] == "failed" else "refund.updated", refund)
+        else:
+            self.emit("charge.refund.updated", refund)
 
     def fail_refund(self, refund_id: str) -> None:
         with self.lock:
@@ -893,10 +903,22 @@ class FakeStripe:
             charge = self.objects[refund["charge"]]
             charge["amount_refunded"] -= refund["amount"]
             charge["refunded"] = False
-            if not self.version_before(REFUND_EVENTS_SINCE):
-                self.emit("refund.failed", refund)
-            else:
-                self.emit("charge.refund.updated", refund)
+            self._refund_changed(refund, charge)
+
+    def settle_refund(self, refund_id: str) -> None:
+        """A pending refund goes through (the card network took it)."""
+        with self.lock:
+            refund = self.get(refund_id)
+            refund["status"] = "succeeded"
+            self._refund_changed(refund, self.objects[refund["charge"]])
+
+    def lapse_authorization(self, intent_id: str) -> None:
+        """An authorised card payment nobody captured: Stripe cancels it when the authorisation lapses."""
+        with self.lock:
+            intent = self.get(intent_id)
+            intent.update(status="canceled", canceled_at=self._tick(), cancellation_reason="automatic",
+                          amount_capturable=0)
+            self.emit("payment_intent.canceled", intent)
 
     def open_dispute(self, charge_id: str) -> dict[str, Any]:
         with self.lock:

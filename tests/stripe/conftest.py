@@ -57,21 +57,26 @@ def conference_id(db: Database) -> int:
     return conf.id
 
 
+def new_order(ctx: ServiceContext, db: Database, conference_id: int, n: int, quantity: int = 1,
+              email: str | None = None) -> OrderSummary:
+    """A pending order of buyer ``n`` for ``quantity`` tickets of the conference, through cart and checkout."""
+    from boxoffice.domain.models import TicketType
+
+    customer = factories.customer(db, name=f"Buyer {n}", email=email or f"buyer{n}@example.org")
+    carts = CartService(ctx)
+    cart = carts.open_cart(conference_id, customer.id)
+    with db.read() as session:
+        ticket_id = session.query(TicketType.id).filter_by(conference_id=conference_id).scalar()
+    carts.add_ticket(cart.id, ticket_id, quantity)
+    return CheckoutService(ctx).checkout(cart.id)
+
+
 @pytest.fixture
 def make_order(ctx: ServiceContext, db: Database, conference_id: int) -> Callable[..., OrderSummary]:
     """A pending order for ``quantity`` Individual tickets (100.00 each), through cart and checkout."""
     counter = iter(range(1, 1000))
 
     def build(quantity: int = 1, *, email: str | None = None) -> OrderSummary:
-        n = next(counter)
-        customer = factories.customer(db, name=f"Buyer {n}", email=email or f"buyer{n}@example.org")
-        carts = CartService(ctx)
-        cart = carts.open_cart(conference_id, customer.id)
-        from boxoffice.domain.models import TicketType
-
-        with db.read() as session:
-            ticket_id = session.query(TicketType.id).filter_by(conference_id=conference_id).scalar()
-        carts.add_ticket(cart.id, ticket_id, quantity)
-        return CheckoutService(ctx).checkout(cart.id)
+        return new_order(ctx, db, conference_id, next(counter), quantity, email)
 
     return build
