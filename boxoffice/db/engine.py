@@ -268,15 +268,15 @@ class Database:
         self._sessions: tuple[sessionmaker[Session], sessionmaker[Session]] | None = None
         # SQLite: the file's quick check, when the desk runs it after opening (every write waits for it).
         self.file_check: FileCheck | None = None
+        self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
 
     def _factories(self) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
         """(read, write) session factories; two threads making them at once make equal ones."""
         if self._sessions is None:
             from sqlalchemy.orm import sessionmaker
 
-            write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
             self._sessions = (sessionmaker(self.engine, expire_on_commit=False, autoflush=False),
-                              sessionmaker(write_bind, expire_on_commit=False, autoflush=False))
+                              sessionmaker(self._write_engine, expire_on_commit=False, autoflush=False))
         return self._sessions
 
     @property
@@ -338,16 +338,31 @@ class Database:
         if self.file_check is not None:
             self.file_check.require()
         write = self._factories()[1]
+        return self._run(write, fn, attempts)
+
+    def run_core_write(self, fn: Callable[[Connection], T], *, attempts: int = 5) -> T:
+        """``run_write`` for Core statements: ``fn`` gets the transaction's connection, no ORM session.
+
+        The same transaction (``BEGIN IMMEDIATE`` on SQLite), retries and commit lookup; for hot
+        paths such as a scan at the door, which need no unit of work.
+        """
+        if self.file_check is not None:
+            self.file_check.require()
+        return self._run(self._write_engine.connect, fn, attempts)
+
+    def _run(self, open_unit: Callable[[], Any], fn: Callable[[Any], T], attempts: int) -> T:
+        """Open a session or connection, run ``fn`` in its transaction and commit; retried as ``run_write`` says."""
         for attempt in range(1, attempts + 1):
-            session = write()
+            unit = None
             try:
-                session.begin()
+                unit = open_unit()
+                unit.begin()
                 try:
-                    result = fn(session)
+                    result = fn(unit)
                 except BaseException:
-                    session.rollback()
+                    unit.rollback()
                     raise
-                self._commit(session)
+                self._commit(unit)
                 return result
             except DBAPIError as exc:
                 if attempt < attempts and _is_retryable(exc):
@@ -359,22 +374,24 @@ class Database:
             except CommitOutcomeUnknown as exc:
                 raise translate_error(exc) from exc
             finally:
-                _close_quietly(session)
+                if unit is not None:
+                    _close_quietly(unit)
         raise AssertionError("unreachable")
 
-    def _commit(self, session: Session) -> None:
+    def _commit(self, unit: Session | Connection) -> None:
         """Commit; on PostgreSQL a commit lost with the connection is looked up by its transaction id.
 
         Returns when the transaction is saved; raises ``CommitOutcomeUnknown`` when it was not, or
         when the server cannot be asked. Errors before the COMMIT (a failed flush) pass unchanged.
         """
         if not self.is_postgresql:
-            session.commit()
+            unit.commit()
             return
-        session.flush()  # a constraint error here is a plain refusal: nothing was sent to commit
-        xid = session.execute(_TXID).scalar()
+        if not isinstance(unit, Connection):
+            unit.flush()  # a constraint error here is a plain refusal: nothing was sent to commit
+        xid = unit.execute(_TXID).scalar()
         try:
-            session.commit()
+            unit.commit()
         except (DBAPIError, OSError) as exc:
             if not _lost_at_commit(exc):
                 raise
@@ -407,9 +424,9 @@ class Database:
         self.engine.dispose()
 
 
-def _close_quietly(session: Session) -> None:
-    """Close a session whose connection may be dead (its rollback then fails; the pool drops it)."""
+def _close_quietly(unit: Session | Connection) -> None:
+    """Close a session or connection whose connection may be dead (its rollback then fails; the pool drops it)."""
     try:
-        session.close()
+        unit.close()
     except (DBAPIError, OSError) as exc:
         log.info("closing a session on a broken connection: %s", exc)

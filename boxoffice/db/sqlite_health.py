@@ -24,8 +24,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
-
 from boxoffice.errors import DatabaseBusy, DatabaseDamaged, DatabaseReadOnly
 
 log = logging.getLogger(__name__)
@@ -78,17 +76,23 @@ def begin_immediate(conn: Any, wait: WriteWait, *, restore_ms: int) -> None:
     ``True``, and ``False`` once the lock is taken or the wait gives up (``DatabaseBusy``).
     """
     try_ms, limit_s = TRY_MS, WAIT_LIMIT_S
-    conn.exec_driver_sql(f"PRAGMA busy_timeout={try_ms}")
+    # These three statements run on the driver's connection itself: every write transaction of
+    # every desk pays for them, and they need none of SQLAlchemy's statement handling.
+    driver = conn.connection.driver_connection
+    driver.execute(f"PRAGMA busy_timeout={try_ms}")
     started = time.monotonic()
     told = False
     try:
         while True:
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                driver.execute("BEGIN IMMEDIATE")
                 return
-            except OperationalError as exc:
+            except sqlite3.Error as exc:
                 if not _locked(exc):
-                    raise
+                    # Once more through SQLAlchemy, which raises the failure as its own error (as
+                    # every other statement's), for the write to translate.
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    return
                 waited = time.monotonic() - started
                 if waited >= limit_s:
                     log.warning("gave up waiting %.0f s for the database's write lock", waited)
@@ -103,7 +107,7 @@ def begin_immediate(conn: Any, wait: WriteWait, *, restore_ms: int) -> None:
     finally:
         if told:
             wait.notify(False)
-        conn.exec_driver_sql(f"PRAGMA busy_timeout={restore_ms}")
+        driver.execute(f"PRAGMA busy_timeout={restore_ms}")
 
 
 def _newest_backup(path: Path) -> Path | None:

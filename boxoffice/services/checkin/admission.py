@@ -1,41 +1,52 @@
 """Admission at the door: scan or type, admit, re-admit, undo, add-on redemption, the dashboard.
 
-A scan is one short write transaction of Core statements: the attendee by access code (or the
-order by reference), the decision, and at most one INSERT. Refusals write nothing. Two desks
-admitting one attendee at once are decided by the partial unique index ``uq_check_in_entry``
-(one live entry per attendee): the loser's INSERT fails inside a savepoint and it answers
-"already checked in" with the winner's desk, time and operator (CIN-4). Redemptions lock the
-attendee (PostgreSQL ``FOR UPDATE``; SQLite's writes are serialised by BEGIN IMMEDIATE) and count
-before inserting, so they never exceed what was bought (RDM-2).
+A scan is one short write transaction of Core statements on a plain connection (no ORM session):
+one SELECT of the attendee by access code with everything the answer needs (order status, ticket
+type and its note, the live entry, the conference's zone, the add-ons and their use), the decision,
+and at most one INSERT; an order reference reads the order and its attendees first. Refusals write
+nothing. Two desks admitting one attendee at once are decided by the partial unique index
+``uq_check_in_entry`` (one live entry per attendee): the loser's INSERT fails inside a savepoint
+and it answers "already checked in" with the winner's desk, time and operator (CIN-4).
+Redemptions lock the attendee (PostgreSQL ``FOR UPDATE``; SQLite's writes are serialised by BEGIN
+IMMEDIATE) and count before inserting, so they never exceed what was bought (RDM-2).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from boxoffice.domain.attendee_rules import normalize_code, parse_scan, reference_candidates
 from boxoffice.domain.models import (
+    AddOn,
     Attendee,
     AttendeeStatus,
     CheckIn,
     CheckInKind,
     Conference,
     Order,
+    OrderLineItem,
     OrderStatus,
     Redemption,
     TicketType,
 )
 from boxoffice.errors import InvalidInput, NotFound, UserError
 from boxoffice.services.checkin import views as v
-from boxoffice.services.checkin.attendees import addon_uses, load_attendee, search_ids, write_csv
+from boxoffice.services.checkin.attendees import (
+    addon_columns,
+    addon_use,
+    addon_uses,
+    load_attendee,
+    search_ids,
+    write_csv,
+)
 from boxoffice.services.checkin.views import (
     ATTENDEE_SELECT,
     AddonUse,
@@ -44,6 +55,7 @@ from boxoffice.services.checkin.views import (
     ScanResult,
     attendee_rows,
     attendee_view,
+    live_entry,
     live_entry_join,
 )
 from boxoffice.services.context import ServiceContext
@@ -54,8 +66,24 @@ from boxoffice.timeutil import format_local
 
 log = logging.getLogger(__name__)
 
-_BY_CODE = ATTENDEE_SELECT.where(Attendee.access_code == bindparam("code"))
-_BY_ID = ATTENDEE_SELECT.where(Attendee.id == bindparam("id"))
+_VIEW_COLUMNS = len(ATTENDEE_SELECT.selected_columns)
+
+
+def _door_select(where: Any) -> Any:
+    """An attendee's view, live entry id and conference zone, one row per add-on line (or one row)."""
+    return (
+        ATTENDEE_SELECT.add_columns(CheckIn.id, Conference.timezone, *addon_columns(OrderLineItem, Attendee.id))
+        .join(Conference, Conference.id == Attendee.conference_id)
+        .outerjoin(OrderLineItem, and_(OrderLineItem.order_id == Attendee.order_id,
+                                       OrderLineItem.addon_id.is_not(None)))
+        .outerjoin(AddOn, AddOn.id == OrderLineItem.addon_id)
+        .where(where)
+        .order_by(OrderLineItem.id)
+    )
+
+
+_BY_CODE = _door_select(Attendee.access_code == bindparam("code"))
+_BY_ID = _door_select(Attendee.id == bindparam("id"))
 _ORDER_BY_REFERENCE = (
     select(Order.id, Order.conference_id, Order.status, Order.reference)
     .where(Order.reference.in_(bindparam("refs", expanding=True)))
@@ -66,8 +94,6 @@ _ATTENDEES_OF_ORDER = (
 )
 _CONFERENCE = select(Conference.name, Conference.timezone, Conference.reference_prefix).where(
     Conference.id == bindparam("id"))
-_LIVE_ENTRY = select(CheckIn.id, CheckIn.at, CheckIn.desk, CheckIn.operator_name).where(
-    CheckIn.attendee_id == bindparam("id"), CheckIn.kind == CheckInKind.ENTRY.value, CheckIn.undone_at.is_(None))
 _INSERT = insert(CheckIn).values(
     attendee_id=bindparam("attendee_id"), conference_id=bindparam("conference_id"), kind=bindparam("kind"),
     at=bindparam("at"), desk=bindparam("desk"), operator_id=bindparam("operator_id"),
@@ -87,6 +113,36 @@ def _result(outcome: str, headline: str, *, attendee: AttendeeView | None = None
 
 def _who(view: AttendeeView) -> str:
     return view.name or view.access_code
+
+
+@dataclass(frozen=True)
+class _AtTheDoor:
+    """What a door decision reads of one attendee, in one statement."""
+
+    view: AttendeeView
+    entry_id: int | None        # the live entry, when checked in
+    timezone: str               # the attendee's conference's, for "Checked in at 09:12"
+    addons: tuple[AddonUse, ...]
+
+
+def _at_the_door(c: Connection, statement: Any, params: dict[str, Any]) -> _AtTheDoor | None:
+    rows = c.execute(statement, params).all()
+    if not rows:
+        return None
+    first, lines = rows[0], _VIEW_COLUMNS + 2
+    return _AtTheDoor(view=attendee_view(first[:_VIEW_COLUMNS]), entry_id=first[_VIEW_COLUMNS],
+                      timezone=first[_VIEW_COLUMNS + 1] or "UTC",
+                      addons=tuple(addon_use(row[lines:]) for row in rows if row[lines] is not None))
+
+
+def _already(found: _AtTheDoor) -> ScanResult:
+    """"Checked in at 09:12 at Desk 2 by Vic", from the live entry read with the attendee."""
+    view = found.view
+    at, desk, by = view.checked_in_at, view.checked_in_desk, view.checked_in_by
+    detail = f"Checked in at {format_local(at, found.timezone, '%H:%M')}" + (f" at {desk}" if desk else "") + (
+        f" by {by}" if by else "")
+    return _result(v.ALREADY_CHECKED_IN, "Already checked in", attendee=view, detail=detail,
+                   next_step="Admit again only if they left and came back.", check_in_id=found.entry_id)
 
 
 class CheckInService:
@@ -110,45 +166,40 @@ class CheckInService:
             return _result(v.UNKNOWN, "Nothing scanned", detail="The scan was empty.",
                            next_step="Scan the code again or type the attendee's name.")
         now = self._ctx.clock.now()
-        found = self._ctx.db.run_write(
-            lambda session: self._scan(session, actor, conference_id, kind, value, now, admit_again,
-                                       confirm_attention))
+        found = self._ctx.db.run_core_write(
+            lambda c: self._scan(c, actor, conference_id, kind, value, now, admit_again, confirm_attention))
         if found is not None:
             return found
         if kind:   # a QR payload whose code or order is not in this database
             return _result(v.UNKNOWN, "Unknown code", detail=f"No attendee or order has the code {value}.",
                            next_step=_UNKNOWN_NEXT)
-        with self._ctx.db.read() as session:
-            ids = search_ids(session.connection(), conference_id, value, 20)
-            matches = tuple(attendee_rows(session, ids))
+        with self._ctx.db.connect() as c:
+            matches = tuple(attendee_rows(c, search_ids(c, conference_id, value, 20)))
         if not matches:
             return _result(v.UNKNOWN, "Unknown code", detail=f"Nothing matches “{value[:60]}”.",
                            next_step=_UNKNOWN_NEXT)
         return _result(v.MATCHES, f"{len(matches)} found" if len(matches) < 20 else "Many found",
                        detail="Nobody was admitted.", next_step="Choose the attendee to admit.", matches=matches)
 
-    def _scan(self, session: Session, actor: Actor, conference_id: int, kind: str, value: str, now: datetime,
+    def _scan(self, c: Connection, actor: Actor, conference_id: int, kind: str, value: str, now: datetime,
               admit_again: bool, confirm_attention: bool) -> ScanResult | None:
-        c = session.connection()
         if kind in ("", "code"):
-            row = c.execute(_BY_CODE, {"code": normalize_code(value)}).first()
-            if row is not None:
-                return self._admit(session, actor, conference_id, attendee_view(row), now, admit_again,
-                                   confirm_attention)
+            found = _at_the_door(c, _BY_CODE, {"code": normalize_code(value)})
+            if found is not None:
+                return self._admit(c, actor, conference_id, found, now, admit_again, confirm_attention)
         if kind in ("", "order"):
             prefix = c.execute(_CONFERENCE, {"id": conference_id}).first()
             refs = reference_candidates(value, prefix.reference_prefix if prefix else "")
             orders = c.execute(_ORDER_BY_REFERENCE, {"refs": refs}).all() if refs else []
             if orders:
                 order = next((o for o in orders if o.conference_id == conference_id), orders[0])
-                return self._scan_order(session, actor, conference_id, order, now, admit_again, confirm_attention)
+                return self._scan_order(c, actor, conference_id, order, now, admit_again, confirm_attention)
         return None
 
-    def _scan_order(self, session: Session, actor: Actor, conference_id: int, order: Any, now: datetime,
+    def _scan_order(self, c: Connection, actor: Actor, conference_id: int, order: Any, now: datetime,
                     admit_again: bool, confirm_attention: bool) -> ScanResult:
-        c = session.connection()
         ids = c.execute(_ATTENDEES_OF_ORDER, {"order_id": order.id}).scalars().all()
-        views = attendee_rows(session, ids)
+        views = attendee_rows(c, ids)
         if order.conference_id != conference_id:
             return self._other_conference(c, order.conference_id, views[0] if views else None, order.id)
         status = getattr(order.status, "value", order.status)
@@ -159,7 +210,9 @@ class CheckInService:
                 return refusal
         valid = [a for a in views if a.status == AttendeeStatus.VALID.value]
         if len(valid) == 1:
-            return self._admit(session, actor, conference_id, valid[0], now, admit_again, confirm_attention)
+            found = _at_the_door(c, _BY_ID, {"id": valid[0].id})
+            if found is not None:   # read in this transaction a moment ago
+                return self._admit(c, actor, conference_id, found, now, admit_again, confirm_attention)
         if not valid:
             return _result(v.VOID, "Not valid", attendee=views[0] if views else None, order_id=order.id,
                            detail=f"Every ticket of order {order.reference} was cancelled or refunded.",
@@ -195,9 +248,9 @@ class CheckInService:
                        detail=f"This ticket is for {name}.",
                        next_step="Do not admit here. Check the conference on the ticket.")
 
-    def _admit(self, session: Session, actor: Actor, conference_id: int, view: AttendeeView, now: datetime,
+    def _admit(self, c: Connection, actor: Actor, conference_id: int, found: _AtTheDoor, now: datetime,
                admit_again: bool, confirm_attention: bool) -> ScanResult:
-        c = session.connection()
+        view = found.view
         if view.conference_id != conference_id:
             return self._other_conference(c, view.conference_id, view, view.order_id)
         refusal = self._order_refusal(view.order_status, view.order_reference, view, view.order_id)
@@ -208,12 +261,11 @@ class CheckInService:
                            detail=f"The ticket of {_who(view)} was cancelled or refunded.",
                            next_step="Do not admit. Send the person to a lead.")
         if view.checked_in_at is not None and not admit_again:
-            return self._already(c, view)
+            return _already(found)
         attention = view.attention
         if attention and not confirm_attention and view.checked_in_at is None:
             return _result(v.ATTENTION, "Read the note", attendee=view, detail=attention,
-                           next_step="Read the note, then confirm to admit.",
-                           addons=addon_uses(session, view.id, view.order_id))
+                           next_step="Read the note, then confirm to admit.", addons=found.addons)
         kind = CheckInKind.REENTRY if view.checked_in_at is not None else CheckInKind.ENTRY
         params = {"attendee_id": view.id, "conference_id": conference_id, "kind": kind.value, "at": now,
                   "desk": self._ctx.desk_name, "operator_id": actor.staff_id, "operator_name": actor.name}
@@ -225,32 +277,16 @@ class CheckInService:
             else:   # SQLite: BEGIN IMMEDIATE already serialised the desks; a failed INSERT undoes only itself
                 check_in_id = c.execute(_INSERT, params).inserted_primary_key[0]  # type: ignore[index]  # an INSERT always has its key
         except IntegrityError:   # another desk recorded the entry a moment ago (CIN-4)
-            winner = c.execute(_BY_ID, {"id": view.id}).first()
-            return self._already(c, attendee_view(winner) if winner else view)
+            winner = _at_the_door(c, _BY_ID, {"id": view.id})
+            return _already(winner or found)
         admitted = view if kind is CheckInKind.REENTRY else replace(
             view, checked_in_at=now, checked_in_desk=self._ctx.desk_name, checked_in_by=actor.name)
-        addons = addon_uses(session, view.id, view.order_id)
+        addons = found.addons
         handout = [u.label for u in addons if u.redeemable and u.left]
         detail = " · ".join(p for p in (view.ticket_type, attention, ", ".join(handout)) if p)
         return _result(v.ADMITTED, "Admitted again" if kind is CheckInKind.REENTRY else "Admitted",
                        attendee=admitted, detail=detail, check_in_id=int(check_in_id), addons=addons,
                        next_step="Hand out: " + ", ".join(handout) if handout else "")
-
-    def _already(self, c: Connection, view: AttendeeView) -> ScanResult:
-        entry = c.execute(_LIVE_ENTRY, {"id": view.id}).first()
-        conference = c.execute(_CONFERENCE, {"id": view.conference_id}).first()
-        tz = conference.timezone if conference else "UTC"
-        at = entry.at if entry else view.checked_in_at
-        desk = entry.desk if entry else view.checked_in_desk
-        by = entry.operator_name if entry else view.checked_in_by
-        detail = f"Checked in at {format_local(at, tz, '%H:%M')}" + (f" at {desk}" if desk else "") + (
-            f" by {by}" if by else "")
-        if entry is not None:
-            view = replace(view, checked_in_at=entry.at, checked_in_desk=entry.desk,
-                           checked_in_by=entry.operator_name)
-        return _result(v.ALREADY_CHECKED_IN, "Already checked in", attendee=view, detail=detail,
-                       next_step="Admit again only if they left and came back.",
-                       check_in_id=entry.id if entry else None)
 
     def admit(self, attendee_id: int, *, admit_again: bool = False, confirm_attention: bool = False) -> ScanResult:
         """Admit one attendee chosen from a search or an order (the same rules as a scan)."""
@@ -258,14 +294,13 @@ class CheckInService:
         check_id(attendee_id, "attendee")
         now = self._ctx.clock.now()
 
-        def write(session: Session) -> ScanResult:
-            row = session.connection().execute(_BY_ID, {"id": attendee_id}).first()
-            if row is None:
+        def write(c: Connection) -> ScanResult:
+            found = _at_the_door(c, _BY_ID, {"id": attendee_id})
+            if found is None:
                 raise NotFound(f"Attendee #{attendee_id} does not exist. Search for the attendee again.")
-            view = attendee_view(row)
-            return self._admit(session, actor, view.conference_id, view, now, admit_again, confirm_attention)
+            return self._admit(c, actor, found.view.conference_id, found, now, admit_again, confirm_attention)
 
-        return self._ctx.db.run_write(write)
+        return self._ctx.db.run_core_write(write)
 
     def admit_order(self, order_id: int) -> list[ScanResult]:
         """CIN-5: admit every valid attendee of a walk-up sale not in yet (its notes already seen at the sale)."""
@@ -273,16 +308,15 @@ class CheckInService:
         check_id(order_id, "order")
         now = self._ctx.clock.now()
 
-        def write(session: Session) -> list[ScanResult]:
-            c = session.connection()
-            ids = c.execute(_ATTENDEES_OF_ORDER, {"order_id": order_id}).scalars().all()
+        def write(c: Connection) -> list[ScanResult]:
             results = []
-            for view in attendee_rows(session, ids):
-                if view.checked_in_at is None:
-                    results.append(self._admit(session, actor, view.conference_id, view, now, False, True))
+            for attendee_id in c.execute(_ATTENDEES_OF_ORDER, {"order_id": order_id}).scalars().all():
+                found = _at_the_door(c, _BY_ID, {"id": attendee_id})
+                if found is not None and found.view.checked_in_at is None:
+                    results.append(self._admit(c, actor, found.view.conference_id, found, now, False, True))
             return results
 
-        return self._ctx.db.run_write(write)
+        return self._ctx.db.run_core_write(write)
 
     def undo(self, check_in_id: int, *, reason: str) -> ScanResult:
         """CIN-3: a lead undoes a check-in with a reason; the row stays, marked undone; audited."""
@@ -364,14 +398,11 @@ class CheckInService:
                 .group_by(TicketType.name).order_by(TicketType.name)
             ).all()
             per_desk = session.execute(
-                select(CheckIn.desk, func.count()).where(
-                    CheckIn.conference_id == conference_id, CheckIn.kind == CheckInKind.ENTRY.value,
-                    CheckIn.undone_at.is_(None))
+                select(CheckIn.desk, func.count()).where(CheckIn.conference_id == conference_id, live_entry())
                 .group_by(CheckIn.desk).order_by(func.count().desc(), CheckIn.desk)
             ).all()
             times = session.scalars(select(CheckIn.at).where(
-                CheckIn.conference_id == conference_id, CheckIn.kind == CheckInKind.ENTRY.value,
-                CheckIn.undone_at.is_(None))).all()
+                CheckIn.conference_id == conference_id, live_entry())).all()
         quarters: dict[datetime, int] = {}
         for at in times:
             start = at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)

@@ -158,46 +158,57 @@ def one_view(session: Session, attendee_id: int) -> AttendeeView:
 # ------------------------------------------------------------------ add-ons of an attendee
 
 
-_T = aliased(OrderLineItem)
-_ADDON_LINES = (
-    select(
-        OrderLineItem.id, OrderLineItem.addon_id, OrderLineItem.quantity, OrderLineItem.description, AddOn.name,
-        AddOn.redeemable,
-        select(func.coalesce(func.sum(_T.quantity), 0)).where(_T.order_id == OrderLineItem.order_id,
-                                                             _T.addon_id.is_(None)).scalar_subquery(),
-        select(AddonAssignment.quantity).where(AddonAssignment.order_line_id == OrderLineItem.id,
-                                               AddonAssignment.attendee_id == bindparam("aid")).scalar_subquery(),
+def addon_columns(line: Any, attendee_id: Any) -> tuple[Any, ...]:
+    """What ``addon_use`` needs of the add-on line ``line`` (``AddOn`` joined on it) for the attendee
+    ``attendee_id`` (a parameter, or a column of the enclosing statement)."""
+    tickets = aliased(OrderLineItem)
+    return (
+        line.id, line.addon_id, line.quantity, line.description, AddOn.name, AddOn.redeemable,
+        select(func.coalesce(func.sum(tickets.quantity), 0))
+        .where(tickets.order_id == line.order_id, tickets.addon_id.is_(None)).scalar_subquery(),
+        select(AddonAssignment.quantity).where(AddonAssignment.order_line_id == line.id,
+                                               AddonAssignment.attendee_id == attendee_id).scalar_subquery(),
         select(func.count()).select_from(AddonAssignment)
-        .where(AddonAssignment.order_line_id == OrderLineItem.id).scalar_subquery(),
+        .where(AddonAssignment.order_line_id == line.id).scalar_subquery(),
         select(func.count()).select_from(Redemption)
-        .where(Redemption.order_line_id == OrderLineItem.id, Redemption.attendee_id == bindparam("aid"))
+        .where(Redemption.order_line_id == line.id, Redemption.attendee_id == attendee_id)
         .scalar_subquery(),
     )
+
+
+ADDON_COLUMNS = len(addon_columns(OrderLineItem, bindparam("aid")))
+
+_ADDON_LINES = (
+    select(*addon_columns(OrderLineItem, bindparam("aid")))
     .outerjoin(AddOn, AddOn.id == OrderLineItem.addon_id)
     .where(OrderLineItem.order_id == bindparam("oid"), OrderLineItem.addon_id.is_not(None))
     .order_by(OrderLineItem.id)
 )
 
 
-def addon_uses(session: Session, attendee_id: int, order_id: int) -> tuple[AddonUse, ...]:
-    """The add-ons of the attendee's order that are theirs, with how many are used (RDM-1/2); one query.
+def addon_use(values: Sequence[Any]) -> AddonUse:
+    """One add-on line of ``addon_columns`` as the attendee's ``AddonUse``.
 
     With one ticket unit in the order every add-on is that attendee's. With several, the desk's
     assignments decide; a line nobody was assigned yet that has exactly one unit per ticket unit
     gives each attendee one (one dinner each).
     """
-    result = []
-    rows: Any = session.connection().execute(_ADDON_LINES, {"aid": attendee_id, "oid": order_id})
-    for line_id, addon_id, quantity, description, name, redeemable, units, mine, assigned, used in rows:
-        if int(units) <= 1:
-            bought = int(quantity)
-        elif assigned:
-            bought = int(mine or 0)
-        else:
-            bought = 1 if int(quantity) == int(units) else 0
-        result.append(AddonUse(order_line_id=line_id, addon_id=addon_id, name=name or description,
-                               bought=bought, used=int(used), redeemable=bool(redeemable)))
-    return tuple(result)
+    line_id, addon_id, quantity, description, name, redeemable, units, mine, assigned, used = values
+    if int(units) <= 1:
+        bought = int(quantity)
+    elif assigned:
+        bought = int(mine or 0)
+    else:
+        bought = 1 if int(quantity) == int(units) else 0
+    return AddonUse(order_line_id=line_id, addon_id=addon_id, name=name or description, bought=bought,
+                    used=int(used), redeemable=bool(redeemable))
+
+
+def addon_uses(session: Session | Connection, attendee_id: int, order_id: int) -> tuple[AddonUse, ...]:
+    """The add-ons of the attendee's order that are theirs, with how many are used (RDM-1/2); one query."""
+    c = session.connection() if isinstance(session, Session) else session
+    rows = c.execute(_ADDON_LINES, {"aid": attendee_id, "oid": order_id})
+    return tuple(addon_use(row) for row in rows)
 
 
 def _clean(value: str, field: str, limit: int) -> str:
