@@ -197,6 +197,8 @@ def test_a_deferred_quick_check_lets_the_desk_open_but_refuses_every_write_to_a_
             assert str(newest) in str(refused.value)
         with pytest.raises(DatabaseDamaged, match="damaged"):
             db.run_write(lambda session: session.execute(text("DELETE FROM customer")))
+        with pytest.raises(DatabaseDamaged, match="damaged"):   # the check-in scan's Core writes too
+            db.run_core_write(lambda conn: conn.execute(text("DELETE FROM customer")))
     finally:
         db.dispose()
     assert db_path.read_bytes() == damaged
