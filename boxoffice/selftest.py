@@ -1,8 +1,9 @@
 """``boxoffice --self-test``: prove an installed (or frozen) desk works end to end, without touching user data.
 
 It builds a temporary database, runs the migrations, imports the demo conference, runs a cash sale
-through the services (acting as the system operator, with a cash shift open), renders every screen
-of the main window offscreen, and checks that the log redacts secrets. One line per check; exit
+through the services (acting as the system operator, with a cash shift open), prints its receipt
+to a file printer, loads Stripe's CA bundle, renders every screen of the main window offscreen, says
+how the check-in sounds play, and checks that the log redacts secrets. One line per check; exit
 code 0 when every check passed, 1 with the reason otherwise.
 """
 
@@ -90,7 +91,7 @@ def _database_checks(t: SelfTest, url: str) -> tuple[Any, int]:
     return services, report.conference_id
 
 
-def _cash_sale(t: SelfTest, services: Any, conference_id: int) -> None:
+def _cash_sale(t: SelfTest, services: Any, conference_id: int) -> int:
     shift = services.shifts.open(Decimal("100.00"), conference_id=conference_id, note="self-test")
     t.ok(f"cash shift #{shift.id} open at {services.ctx.desk_name} with a float of 100.00")
     catalog = services.catalog.list_products(conference_id)
@@ -114,6 +115,47 @@ def _cash_sale(t: SelfTest, services: Any, conference_id: int) -> None:
     drawer = services.shifts.expected_cash(shift.id)
     t.check(f"drawer expects {drawer} (float 100.00 + {order.total})", drawer == Decimal("100.00") + order.total,
             f"expected cash {drawer}, should be {Decimal('100.00') + order.total}")
+    return int(order.id)
+
+
+def _receipt_check(t: SelfTest, services: Any, order_id: int, workdir: Path) -> None:
+    """The sale's receipt through python-escpos to a file printer: the very bytes a receipt printer gets."""
+    target = workdir / "receipt.escpos"
+    outcome = services.receipt_printer.print_receipt(order_id, f"file:{target}")
+    job = services.receipt_printer.escpos_job(order_id)
+    written = target.read_bytes() if target.is_file() else b""
+    reference = services.orders.get(order_id).reference
+    t.check(f"receipt of {reference} printed to a file printer: {len(written)} bytes of ESC/POS",
+            outcome.printed_receipt and written == job and reference.encode() in written,
+            f"printed={outcome.printed_receipt}, {len(written)} bytes written, {len(job)} expected")
+
+
+def _https_check(t: SelfTest) -> None:
+    """Stripe's client checks api.stripe.com's certificate against the CA bundle in the stripe package."""
+    import ssl
+
+    import stripe
+
+    bundle = Path(stripe.ca_bundle_path)
+    try:
+        authorities = ssl.create_default_context(cafile=str(bundle)).cert_store_stats()["x509_ca"]
+        problem = f"{bundle} holds no certificates"
+    except (OSError, ssl.SSLError) as exc:
+        authorities, problem = 0, f"its CA bundle {bundle} could not be loaded ({exc})"
+    t.check(f"HTTPS to Stripe: {ssl.OPENSSL_VERSION}, {authorities} certificate authorities in stripe's bundle",
+            authorities > 0, problem)
+
+
+def _sound_check(t: SelfTest) -> None:
+    """The check-in sounds: QSoundEffect where QtMultimedia and an audio output are there, else why not."""
+    from boxoffice.ui.screens.checkin.sounds import ResultSounds
+
+    sounds = ResultSounds()
+    try:
+        works, what = sounds.self_check()
+    finally:
+        sounds.deleteLater()
+    t.check(f"check-in sounds: {what}", works, what)
 
 
 def _render_screens(t: SelfTest, services: Any, conference_id: int, workdir: Path) -> None:
@@ -214,8 +256,11 @@ def run(out: TextIO | None = None) -> int:
             from boxoffice.db.engine import sqlite_url
 
             services, conference_id = _database_checks(t, sqlite_url(Path(tmp) / "selftest.sqlite3"))
-            _cash_sale(t, services, conference_id)
+            order_id = _cash_sale(t, services, conference_id)
+            _receipt_check(t, services, order_id, Path(tmp))
+            _https_check(t)
             _render_screens(t, services, conference_id, Path(tmp))
+            _sound_check(t)
             _log_checks(t)
         except CheckFailed:
             pass

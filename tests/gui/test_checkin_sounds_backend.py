@@ -12,12 +12,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 CHILD = r"""
 import json, sys, time
 from pathlib import Path
+from typing import Any
 from PySide6.QtCore import QCoreApplication, QEventLoop, QLibraryInfo, QTimer
 
 plugins = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath))
@@ -55,3 +57,32 @@ def test_qsoundeffect_plays_without_the_ffmpeg_media_plugin(tmp_path: Path) -> N
         pytest.skip("no audio output on this machine (start PulseAudio with a null sink to run this)")
     assert not result["ffmpeg_loaded"], "the FFmpeg media plugin was found: the test hid nothing"
     assert result["status"] == "Ready" and result["playing"], result
+
+
+def _multimedia_loads() -> bool:
+    try:
+        from PySide6 import QtMultimedia  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def test_self_check_says_how_this_machine_plays_the_sounds(qapp: Any, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from boxoffice import paths
+    from boxoffice.ui.screens.checkin.sounds import ResultSounds
+
+    works, what = ResultSounds().self_check()
+    if not _multimedia_loads():
+        assert works and "could not be loaded" in what and "the system player is used" in what, what
+        return
+    from PySide6.QtMultimedia import QMediaDevices
+
+    if not QMediaDevices.audioOutputs():
+        assert (works, what) == (True, "QtMultimedia loaded, no audio output on this machine")
+        return
+    assert works and what.startswith("QSoundEffect Ready with admitted.wav on "), what
+    # an audio output but no sound file: that is a broken installation
+    monkeypatch.setattr(paths, "resources_dir", lambda: tmp_path)
+    works, what = ResultSounds().self_check()
+    assert not works and what == f"the sound file {tmp_path / 'sounds' / 'admitted.wav'} is missing"

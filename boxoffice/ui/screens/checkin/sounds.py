@@ -16,10 +16,11 @@ import logging
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QUrl
+from PySide6.QtCore import QEventLoop, QObject, QTimer, QUrl
 
 from boxoffice import paths
 
@@ -99,6 +100,32 @@ class ResultSounds(QObject):
     @property
     def available(self) -> bool:
         return self.enabled and self._load() is not None and self._has_output()
+
+    def self_check(self, kind: str = "admitted", timeout: float = 5.0) -> tuple[bool, str]:
+        """How the sounds play on this machine (``--self-test``): whether that is as it should be, and what.
+
+        Only QtMultimedia with an audio output that still cannot load the sound is a failure; no
+        QtMultimedia (the system player is used) or no audio output is how this machine is.
+        """
+        multimedia = self._load()
+        if multimedia is None:
+            names = ("afplay",) if sys.platform == "darwin" else LINUX_PLAYERS
+            player = "winsound" if sys.platform == "win32" else next(filter(shutil.which, names), "none installed")
+            return True, f"{self._unavailable}; the system player is used ({player})"
+        outputs = multimedia.QMediaDevices.audioOutputs()
+        if not outputs:
+            return True, "QtMultimedia loaded, no audio output on this machine"
+        effect = self._effect(kind)
+        if effect is None:
+            return False, f"the sound file {sound_path(kind)} is missing"
+        ready, error = multimedia.QSoundEffect.Status.Ready, multimedia.QSoundEffect.Status.Error
+        deadline = time.monotonic() + timeout
+        while effect.status() not in (ready, error) and time.monotonic() < deadline:
+            loop = QEventLoop()
+            QTimer.singleShot(20, loop.quit)
+            loop.exec()
+        status = effect.status()
+        return status == ready, f"QSoundEffect {status.name} with {sound_path(kind).name} on {outputs[0].description()}"
 
     def _load(self) -> Any:
         if self._multimedia is None and not self._unavailable:
