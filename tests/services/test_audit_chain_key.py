@@ -25,6 +25,7 @@ from boxoffice.services.context import ServiceContext
 from boxoffice.services.staff import audit, pepper
 from boxoffice.timeutil import FixedClock
 from tests.conftest import TEST_PIN_PEPPER
+from tests.services.audit_helpers import verify, write_rows
 from tests.services.test_cli import boxoffice
 
 ATTACKER_PEPPER = bytes.fromhex("11" * 32)
@@ -38,17 +39,6 @@ FORGED_VALUES = ("'2027-05-01 12:00:00.000000', 'Desk 1', 'Ada', 'admin', '', 'r
 FORGED_BODY = json.dumps(["2027-05-01T12:00:00.000000+00:00", "Desk 1", None, "Ada", "admin", None, "",
                           "refund", "order", 7, "PY-FORGED", "100.00", "0.00", "{}"], separators=(",", ":"))
 
-
-def _write_rows(ctx: ServiceContext, count: int) -> None:
-    for n in range(count):
-        with ctx.db.write() as session:
-            audit.record(session, ctx, audit.SETTINGS_CHANGE, target_type="setting", target_label=f"s{n}",
-                         detail={"n": n})
-
-
-def _verify(db: Database) -> audit.ChainReport:
-    with db.read() as session:
-        return audit.verify_chain(session)
 
 
 def _head(db_path: Path) -> str:
@@ -78,7 +68,7 @@ def _forget_pin_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_new_rows_are_an_hmac_keyed_with_the_pin_key(ctx: ServiceContext, db: Database) -> None:
-    _write_rows(ctx, 3)
+    write_rows(ctx, 3)
     with db.read() as session:
         rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
         stored = [(r.chain_key_id, r.prev_hash, r.chain_hash, {n: getattr(r, n) for n in audit.FIELDS})
@@ -87,21 +77,21 @@ def test_new_rows_are_an_hmac_keyed_with_the_pin_key(ctx: ServiceContext, db: Da
     for key_id, prev, digest, fields in stored:
         assert key_id == DESK_KEY_ID
         assert digest == row_hash(prev, fields, key) != row_hash(prev, fields)
-    report = _verify(db)
+    report = verify(db)
     assert report.intact and report.rows == report.keyed == 3 and report.key_id == DESK_KEY_ID
 
 
 @pytest.mark.parametrize("claimed_key_id", ["", DESK_KEY_ID], ids=["unkeyed", "claiming-the-desk-key"])
 def test_a_row_appended_with_a_recomputed_plain_sha256_is_forged(
         ctx: ServiceContext, db: Database, db_path: Path, claimed_key_id: str) -> None:
-    _write_rows(ctx, 2)
+    write_rows(ctx, 2)
     prev = _head(db_path)
     plain = hashlib.sha256(f"{prev}\n{FORGED_BODY}".encode()).hexdigest()   # the attacker's formula
     _append_forged(db_path, plain, prev, claimed_key_id)
     with db.read() as session:   # the forged row is well formed: its plain hash is right
         forged = session.scalars(select(AuditEntry).where(AuditEntry.id == 3)).one()
         assert row_hash(forged.prev_hash, {n: getattr(forged, n) for n in audit.FIELDS}) == plain
-    report = _verify(db)
+    report = verify(db)
     assert report.first_break is not None and report.first_break.row_id == 3
     assert "forged" in report.first_break.reason
 
@@ -110,12 +100,12 @@ def test_a_row_appended_with_a_recomputed_plain_sha256_is_forged(
                          ids=["claiming-the-desk-key", "naming-its-own-key"])
 def test_a_row_appended_with_an_hmac_under_another_key_is_forged(
         ctx: ServiceContext, db: Database, db_path: Path, claimed_key_id: str) -> None:
-    _write_rows(ctx, 2)
+    write_rows(ctx, 2)
     prev = _head(db_path)
     wrong_key = hmac.new(ATTACKER_PEPPER, b"boxoffice audit chain", hashlib.sha256).digest()
     _append_forged(db_path, hmac.new(wrong_key, f"{prev}\n{FORGED_BODY}".encode(), hashlib.sha256).hexdigest(),
                    prev, claimed_key_id)
-    report = _verify(db)
+    report = verify(db)
     assert report.first_break is not None and report.first_break.row_id == 3
     assert "forged" in report.first_break.reason
 
@@ -155,14 +145,14 @@ def test_an_upgraded_database_keeps_every_row_and_its_chain_verifies_across_the_
         with db.read() as session:
             after = session.execute(text("SELECT * FROM audit_log ORDER BY id")).all()
         assert [tuple(row) + ("",) for row in before] == [tuple(row) for row in after]
-        report = _verify(db)
+        report = verify(db)
         assert report.intact and (report.rows, report.keyed) == (4, 0)
-        _write_rows(ServiceContext(db=db, clock=FixedClock()), 2)
-        report = _verify(db)
+        write_rows(ServiceContext(db=db, clock=FixedClock()), 2)
+        report = verify(db)
         assert report.intact and (report.rows, report.keyed) == (6, 2)
         # A copy of the file on a machine without the key: the old rows still check, the new ones cannot.
         _forget_pin_key(monkeypatch, tmp_path)
-        report = _verify(db)
+        report = verify(db)
         assert report.first_break is None and (report.unchecked, report.keyed) == (2, 2)
     finally:
         db.dispose()
@@ -173,7 +163,7 @@ def test_once_keyed_rows_follow_the_old_rows_cannot_be_rewritten_with_their_plai
     path = tmp_path / "old.sqlite3"
     db = _legacy_database(path)
     upgrade(db)
-    _write_rows(ServiceContext(db=db, clock=FixedClock()), 1)
+    write_rows(ServiceContext(db=db, clock=FixedClock()), 1)
     db.dispose()
     conn = sqlite3.connect(path)   # change an old row's amount and re-chain every old row after it
     try:
@@ -195,7 +185,7 @@ def test_once_keyed_rows_follow_the_old_rows_cannot_be_rewritten_with_their_plai
         conn.close()
     db = Database(sqlite_url(path))
     try:
-        report = _verify(db)
+        report = verify(db)
         assert report.first_break is not None and report.first_break.row_id == 5   # the first keyed row
         assert "does not follow" in report.first_break.reason
     finally:
@@ -204,14 +194,14 @@ def test_once_keyed_rows_follow_the_old_rows_cannot_be_rewritten_with_their_plai
 
 def test_a_desk_with_another_pin_key_records_nothing_rather_than_rows_that_look_forged(
         ctx: ServiceContext, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    _write_rows(ctx, 1)
+    write_rows(ctx, 1)
     monkeypatch.setenv(pepper.PEPPER_ENV, ATTACKER_PEPPER.hex())
     with pytest.raises(ConfigError, match="does not have the PIN key"):
-        _write_rows(ctx, 1)
+        write_rows(ctx, 1)
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == 1
     monkeypatch.setenv(pepper.PEPPER_ENV, TEST_PIN_PEPPER)
-    assert _verify(db).intact
+    assert verify(db).intact
 
 
 def _cli(path: Path, home: Path, *args: str, **env: str) -> Any:
@@ -222,7 +212,7 @@ def test_verify_without_the_pin_key_says_how_to_provide_it_and_still_checks_the_
     path, home = tmp_path / "desk.sqlite3", tmp_path / "other-machine"
     db = Database(sqlite_url(path))
     upgrade(db)
-    _write_rows(ServiceContext(db=db, clock=FixedClock()), 3)
+    write_rows(ServiceContext(db=db, clock=FixedClock()), 3)
     db.dispose()
     no_key = {pepper.PEPPER_ENV: "", "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path / 'no-bus'}"}
     verify = _cli(path, home, "audit", "verify", **no_key)
