@@ -74,6 +74,8 @@ class ChainBreak:
     reason: str
 
     def describe(self) -> str:
+        if self.row_id <= 0:   # about the log as a whole, not one row
+            return self.reason
         when = f" of {self.at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if self.at is not None else ""
         return f"audit row {self.row_id}{when} ({self.action or 'no action'}): {self.reason}"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,10 +22,19 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from boxoffice.domain.audit_chain import FIELDS, GENESIS, ChainReport, chain_key, row_hash, verify_rows
+from boxoffice.domain.audit_chain import (
+    FIELDS,
+    GENESIS,
+    ChainBreak,
+    ChainReport,
+    chain_key,
+    row_hash,
+    verify_rows,
+)
 from boxoffice.domain.models import AuditEntry
 from boxoffice.errors import ConfigError, InvalidInput, UserError
 from boxoffice.services.context import ServiceContext
+from boxoffice.services.staff import audit_anchor
 from boxoffice.services.staff.access import SYSTEM, Actor, Permission, authorize, current_actor
 from boxoffice.services.staff.pepper import PEPPER_ENV, load_pepper, pepper_id
 
@@ -66,13 +75,14 @@ CHECKIN_UNDO = "checkin_undo"
 BADGE_REPRINT = "badge_reprint"
 BADGE_TEMPLATE_CHANGE = "badge_template_change"
 DRAWER_OPEN = "drawer_open"
+AUDIT_END_MISSING = "audit_end_missing"   # the last row this desk wrote to its file was gone (rows cut off)
 
 ACTIONS = (
     REFUND, COMP, MANUAL_PAYMENT, CANCEL_ORDER, CANCEL_UNITS, ADMIT_OVERSOLD, CREDIT_ISSUE, CREDIT_EXPIRE, CREDIT_APPLY, VOID_PAYMENT,
     PRICE_CHANGE, STOCK_CHANGE, CATALOG_CHANGE, VOUCHER_CHANGE, STAFF_CHANGE, SETTINGS_CHANGE,
     STRIPE_KEY_CHANGE, STRIPE_API_BASE_CHANGE, OVERRIDE, SIGN_IN_FAILED, ACCOUNT_LOCKED, SHIFT_OPEN, SHIFT_CLOSE,
     CONFERENCE_IMPORT, REGISTRATIONS_IMPORT, ATTENDEE_RENAME, ATTENDEE_CHANGE, CHECKIN_UNDO,
-    BADGE_REPRINT, BADGE_TEMPLATE_CHANGE, DRAWER_OPEN,
+    BADGE_REPRINT, BADGE_TEMPLATE_CHANGE, DRAWER_OPEN, AUDIT_END_MISSING,
 )
 
 
@@ -111,9 +121,27 @@ def record(
     }
     prev, head_key_id = chain_head(session)
     key_id, key = _desk_chain_key(head_key_id)
-    values["chain_key_id"] = key_id
-    values["prev_hash"], values["chain_hash"] = prev, row_hash(prev, values, key)
-    session.execute(insert(AuditEntry).values(**values))
+    missing = audit_anchor.missing_end(session, key)
+    if missing is not None:
+        # Rows were cut off the end of the log since this desk last wrote to it. Say so in the chain
+        # itself before the new row, so the next rows do not hide the cut.
+        prev = _append(session, {**values, "actor_id": None, "actor_name": SYSTEM.name,
+                                 "actor_role": SYSTEM.role.value, "approver_id": None, "approver_name": "",
+                                 "action": AUDIT_END_MISSING, "target_type": "audit_log",
+                                 "target_id": missing.row_id, "target_label": f"audit row {missing.row_id}",
+                                 "amount_before": None, "amount_after": None,
+                                 "detail": json.dumps({"missing_row": missing.row_id,
+                                                       "missing_hash": missing.chain_hash}, sort_keys=True)},
+                       prev, key_id, key)
+    _append(session, values, prev, key_id, key)
+
+
+def _append(session: Session, values: dict[str, Any], prev: str, key_id: str, key: bytes) -> str:
+    """Insert one chained row after ``prev``; its hash (the next row's ``prev``)."""
+    values = {**values, "chain_key_id": key_id, "prev_hash": prev, "chain_hash": row_hash(prev, values, key)}
+    row_id = session.execute(insert(AuditEntry).values(**values).returning(AuditEntry.id)).scalar_one()
+    audit_anchor.note_row(session, row_id, values["chain_hash"], key)
+    return str(values["chain_hash"])
 
 
 # pg_advisory_xact_lock key of the audit chain ("BoxAudit" as a signed 64-bit integer).
@@ -160,7 +188,34 @@ def verify_chain(session: Session) -> ChainReport:
     columns = [AuditEntry.id, AuditEntry.prev_hash, AuditEntry.chain_hash, AuditEntry.chain_key_id,
                *(getattr(AuditEntry, name) for name in FIELDS)]
     result = session.execute(select(*columns).order_by(AuditEntry.id).execution_options(yield_per=2000))
-    return verify_rows((dict(row._mapping) for row in result), keys)
+    report = verify_rows((dict(row._mapping) for row in result), keys)
+    if report.first_break is None:
+        report = _check_anchor(session, report, chain_key(pepper) if pepper is not None else None)
+    return report
+
+
+def _check_anchor(session: Session, report: ChainReport, key: bytes | None) -> ChainReport:
+    """An intact chain must still hold the last row this desk wrote to this SQLite file (rows cut off
+    the end of the log, or all of them, leave a chain that holds)."""
+    database = audit_anchor.database_file(session)
+    if database is None:
+        return report
+    anchor, untrusted = audit_anchor.read(database, key)
+    if untrusted:
+        return replace(report, first_break=ChainBreak(0, None, "", f"{untrusted}, so rows cut off the end of "
+                                                                   "the log could be missed"))
+    if anchor is None:
+        return report
+    stored = session.scalar(select(AuditEntry.chain_hash).where(AuditEntry.id == anchor.row_id))
+    if stored == anchor.chain_hash:
+        return report
+    newest = session.scalar(select(func.max(AuditEntry.id)))
+    left = f"the log now ends at row {newest}" if newest is not None else "the log is empty"
+    return replace(report, first_break=ChainBreak(
+        anchor.row_id, None, "the last row this desk wrote",
+        f"this desk wrote it to this file, but it is {'gone' if stored is None else 'not as written'} and "
+        f"{left}: rows were deleted from the end of the log, or the file was put back from an older "
+        "backup. The next row this desk writes records the cut in the log itself"))
 
 
 def unchecked_reason(report: ChainReport) -> str:
