@@ -31,3 +31,13 @@ def labels_without_buddy(widget: Any) -> list[str]:
     labels = [label for label in widget.findChildren(QLabel) if "&" in label.text().replace("&&", "")]
     assert labels, f"{type(widget).__name__} has no mnemonic label to check"
     return [label.text() for label in labels if label.buddy() is None]
+
+
+def type_text(qtbot: Any, field: Any, text: str) -> None:
+    """Type ``text`` into a line edit key by key, and return once it shows there.
+
+    Keys typed while the desk saves something are held and applied after it (the input hold), so a
+    test that clicks a button right after typing must wait as a person waits to see what they typed.
+    """
+    qtbot.keyClicks(field, text)
+    qtbot.waitUntil(lambda: field.text().endswith(text))

@@ -18,7 +18,7 @@ from boxoffice.ui.desk import Desk
 from boxoffice.ui.screens.checkin.screen import CheckInScreen
 from boxoffice.ui.screens.checkin.sounds import SOUND_OF, sound_path
 from tests import factories
-from tests.gui.helpers import paid_cash_sale
+from tests.gui.helpers import paid_cash_sale, type_text
 
 
 def make_screen(qtbot: Any, desk: Desk) -> CheckInScreen:
@@ -355,7 +355,7 @@ def test_the_order_detail_lists_its_attendees_and_renames_one_keeping_the_code(q
     dialog.name.clear()
     dialog.save.click()   # without a name: refused, the dialog stays
     qtbot.waitUntil(lambda: dialog.message.text() != "")
-    qtbot.keyClicks(dialog.name, "Charles Babbage")
+    type_text(qtbot, dialog.name, "Charles Babbage")
     dialog.save.click()
     qtbot.waitUntil(lambda: pane.rename_dialog is None and "Charles Babbage" in pane.list.item(1).text())
     after = services.attendees.for_order(order.id)

@@ -26,7 +26,7 @@ from boxoffice.ui.receipt_jobs import ReceiptJobs, install_printer_status
 from boxoffice.ui.screens.settings.screen import SettingsScreen
 from boxoffice.ui.screens.shifts.screen import ShiftsScreen
 from tests.fakes.fake_printer import FakePrinter, decode
-from tests.gui.helpers import paid_cash_sale
+from tests.gui.helpers import paid_cash_sale, type_text
 from tests.gui.test_orders_credits import orders_screen_on
 from tests.gui.test_sell import click_tile, make_screen
 
@@ -349,7 +349,7 @@ def test_opening_the_drawer_without_a_sale_needs_a_lead_and_is_audited(qtbot, de
     assert "Opening the cash drawer without a sale needs a lead" in override.title.text()
     assert printer.jobs == []   # nothing opens before the lead approves
     qtbot.keyClicks(override.form.name, "Linus")
-    qtbot.keyClicks(override.form.secret, LEAD_PASSWORD)
+    type_text(qtbot, override.form.secret, LEAD_PASSWORD)
     override.form.button.click()
     qtbot.waitUntil(lambda: screen.no_sale_dialog is None)
     assert "Drawer opened" in screen.message.text()

@@ -9,7 +9,7 @@ from boxoffice.config import load_settings
 from boxoffice.services.staff.access import Role
 from boxoffice.ui.dialogs.first_start import FirstAdminDialog, FirstStartChoice, FirstStartDialog
 from boxoffice.ui.launch import _needs_setup, apply_first_start
-from tests.gui.helpers import labels_without_buddy
+from tests.gui.helpers import labels_without_buddy, type_text
 
 
 def test_corrupt_settings_show_the_problem_in_the_first_start_dialog(qtbot, tmp_path) -> None:
@@ -43,17 +43,17 @@ def test_first_admin_dialog_needs_matching_passwords_then_creates_the_only_admin
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.name, "Ada")
     qtbot.keyClicks(dialog.password, "short")
-    qtbot.keyClicks(dialog.repeat, "short")
+    type_text(qtbot, dialog.repeat, "short")
     dialog.create_button.click()
     assert "at least 8" in dialog.message.text() and dialog.result() == 0
     dialog.password.clear()
     dialog.repeat.clear()
     qtbot.keyClicks(dialog.password, "long enough pw")
-    qtbot.keyClicks(dialog.repeat, "long enough pX")
+    type_text(qtbot, dialog.repeat, "long enough pX")
     dialog.create_button.click()
     assert "differ" in dialog.message.text() and dialog.result() == 0
     assert dialog.repeat.text() == ""                  # cleared for the second try
-    qtbot.keyClicks(dialog.repeat, "long enough pw")
+    type_text(qtbot, dialog.repeat, "long enough pw")
     dialog.create_button.click()
     assert dialog.result() == FirstAdminDialog.DialogCode.Accepted
     assert dialog.account.role is Role.ADMIN and dialog.account.name == "Ada"
@@ -78,7 +78,7 @@ def test_the_first_admin_is_signed_in_right_after_creating_the_account(qtbot, se
     def fill_and_create(dialog: FirstAdminDialog) -> int:   # what the person types, then Create
         qtbot.keyClicks(dialog.name, "Ada Admin")
         qtbot.keyClicks(dialog.password, "a long passphrase")
-        qtbot.keyClicks(dialog.repeat, "a long passphrase")
+        type_text(qtbot, dialog.repeat, "a long passphrase")
         dialog.create_button.click()
         return dialog.result()
 

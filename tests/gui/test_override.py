@@ -12,6 +12,7 @@ from boxoffice.errors import PermissionDenied
 from boxoffice.services.staff.access import SYSTEM, acting_as, current_actor
 from tests.gui.auth_helpers import locked_window, sign_in
 from tests.gui.conftest import LEAD_PASSWORD, VOLUNTEER_PIN
+from tests.gui.helpers import type_text
 
 pytestmark = pytest.mark.no_default_actor
 
@@ -56,11 +57,11 @@ def test_lead_approves_a_cancel_with_their_password(qtbot, desk, services, catal
     dialog = window.override_dialog
     assert "Cancelling an order needs a lead" in dialog.title.text()
     qtbot.keyClicks(dialog.form.name, "Linus")
-    qtbot.keyClicks(dialog.form.secret, "not it at all")
+    type_text(qtbot, dialog.form.secret, "not it at all")
     dialog.form.button.click()
     qtbot.waitUntil(lambda: dialog.form.message.text() != "")
     assert "do not match" in dialog.form.message.text() and results == []
-    qtbot.keyClicks(dialog.form.secret, LEAD_PASSWORD)
+    type_text(qtbot, dialog.form.secret, LEAD_PASSWORD)
     dialog.form.button.click()
     qtbot.waitUntil(lambda: len(results) == 1)
     assert errors == [] and results[0].status == "cancelled"
@@ -98,7 +99,7 @@ def test_a_volunteer_cannot_approve_for_another(qtbot, desk, services, catalogue
                     and window.override_dialog.isVisible())
     dialog = window.override_dialog
     qtbot.keyClicks(dialog.form.name, "Vera")
-    qtbot.keyClicks(dialog.form.secret, VOLUNTEER_PIN)
+    type_text(qtbot, dialog.form.secret, VOLUNTEER_PIN)
     dialog.form.button.click()
     qtbot.waitUntil(lambda: dialog.form.message.text() != "")
     assert "Vera is a volunteer" in dialog.form.message.text()

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from boxoffice.ui.desk import Desk
 from boxoffice.ui.screens.sell.screen import SellScreen
+from tests.gui.helpers import type_text
 
 
 def make_screen(qtbot: Any, desk: Desk) -> SellScreen:
@@ -52,7 +53,7 @@ def test_voucher_sale_of_two_tickets_and_an_addon_for_cash_with_change(qtbot, de
     qtbot.waitUntil(lambda: screen.payment_dialog is not None)
     dialog = screen.payment_dialog
     assert dialog.due.text() == "Due $180.00"
-    qtbot.keyClicks(dialog.cash.tendered, "200")
+    type_text(qtbot, dialog.cash.tendered, "200")
     assert dialog.cash.change.text() == "$20.00"
     qtbot.keyClick(dialog.cash.tendered, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: screen.confirmation is not None and screen.confirmation.detail is not None)

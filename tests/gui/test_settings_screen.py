@@ -12,6 +12,7 @@ from boxoffice.domain.models import AuditEntry
 from boxoffice.stripe_sync import keys
 from tests.gui.auth_helpers import locked_window, sign_in
 from tests.gui.conftest import ADMIN_PASSWORD
+from tests.gui.helpers import type_text
 
 pytestmark = pytest.mark.no_default_actor
 
@@ -56,7 +57,7 @@ def test_changing_the_stripe_key_shows_it_masked_only(qtbot, desk, services, sta
     _window, screen = _settings_screen(qtbot, desk, tmp_path)
     screen.change_key.click()
     dialog = screen.key_dialog
-    qtbot.keyClicks(dialog.key, "pk_test_not_a_secret")
+    type_text(qtbot, dialog.key, "pk_test_not_a_secret")
     dialog.save.click()
     qtbot.waitUntil(lambda: "does not look like" in dialog.message.text())
     dialog.key.setText("sk_test_abcdefghijkl9876")

@@ -11,6 +11,7 @@ from boxoffice.ui.main_window import MainWindow
 from boxoffice.ui.shift_wiring import install_shifts
 from tests.gui.auth_helpers import locked_window, sign_in
 from tests.gui.conftest import VOLUNTEER_PIN
+from tests.gui.helpers import type_text
 
 
 def _window_with_shifts(qtbot, desk) -> MainWindow:
@@ -35,7 +36,7 @@ def _open_close_dialog(qtbot, window):
 def test_counting_by_denomination_keeps_the_typed_total_until_something_is_counted(qtbot, desk) -> None:
     window = _window_with_shifts(qtbot, desk)
     _screen, dialog = _open_close_dialog(qtbot, window)
-    qtbot.keyClicks(dialog.counted, "100")
+    type_text(qtbot, dialog.counted, "100")
     assert dialog.difference.text() == "Exact: no difference"
     dialog.count_toggle.click()
     assert dialog.counted.text() == "100" and dialog.difference.text() == "Exact: no difference"

@@ -17,7 +17,7 @@ from boxoffice.ui.screens.shifts.screen import ShiftsScreen
 from boxoffice.ui.screens.shifts.shifts_model import ShiftsModel
 from boxoffice.ui.shift_report_pdf import shift_report_html
 from boxoffice.ui.shift_wiring import install_shifts
-from tests.gui.helpers import paid_cash_sale
+from tests.gui.helpers import paid_cash_sale, type_text
 from tests.gui.test_sell import click_tile, make_screen
 
 D = Decimal
@@ -125,7 +125,7 @@ def test_close_dialog_shows_the_difference_and_saves_the_reports(qtbot, desk, se
     qtbot.waitUntil(lambda: screen.close_dialog is not None)
     dialog = screen.close_dialog
     assert dialog.expected.text() == "$200.00"
-    qtbot.keyClicks(dialog.counted, "195")
+    type_text(qtbot, dialog.counted, "195")
     assert dialog.difference.text() == "Short $5.00" and dialog.difference.property("kind") == "short"
     dialog.counted.setText("201.5")
     assert dialog.difference.text() == "Over $1.50" and dialog.difference.property("kind") == "over"

@@ -8,6 +8,7 @@ from boxoffice.errors import SignInFailed
 from boxoffice.services.staff.access import Role, acting_as
 from tests.gui.auth_helpers import locked_window, sign_in
 from tests.gui.conftest import ADMIN_PASSWORD
+from tests.gui.helpers import type_text
 
 pytestmark = pytest.mark.no_default_actor
 
@@ -32,7 +33,7 @@ def test_admin_adds_a_volunteer_who_can_then_sign_in(qtbot, desk, services, staf
     dialog = screen.dialog
     qtbot.keyClicks(dialog.name, "Sam")
     qtbot.keyClicks(dialog.secret, "1234")
-    qtbot.keyClicks(dialog.repeat, "1234")
+    type_text(qtbot, dialog.repeat, "1234")
     dialog.save.click()
     qtbot.waitUntil(lambda: "6 to 8 digits" in dialog.message.text())
     dialog.secret.setText("258000")
@@ -72,7 +73,7 @@ def test_promoting_a_volunteer_needs_a_password(qtbot, desk, services, staff_tea
     dialog.save.click()
     qtbot.waitUntil(lambda: "password" in dialog.message.text())
     qtbot.keyClicks(dialog.secret, "vera leads now")
-    qtbot.keyClicks(dialog.repeat, "vera leads now")
+    type_text(qtbot, dialog.repeat, "vera leads now")
     dialog.save.click()
     qtbot.waitUntil(lambda: _row(screen, "Vera").role is Role.LEAD)
     assert services.auth.sign_in("Vera", "vera leads now").role is Role.LEAD
