@@ -206,7 +206,7 @@ def _check_anchor(session: Session, report: ChainReport, key: bytes | None) -> C
                                                                    "the log could be missed"))
     if anchor is None:
         return report
-    stored = session.scalar(select(AuditEntry.chain_hash).where(AuditEntry.id == anchor.row_id))
+    stored = audit_anchor.stored_hash(session, anchor.row_id)
     if stored == anchor.chain_hash:
         return report
     newest = session.scalar(select(func.max(AuditEntry.id)))

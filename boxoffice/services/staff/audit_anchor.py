@@ -27,6 +27,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from boxoffice import paths
+from boxoffice.domain.models import AuditEntry
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,9 @@ def missing_end(session: Session, key: bytes) -> Anchor | None:
     anchor, untrusted = read(database, key)
     if anchor is None or untrusted:
         return None
-    from boxoffice.domain.models import AuditEntry
+    return None if stored_hash(session, anchor.row_id) == anchor.chain_hash else anchor
 
-    stored = session.scalar(select(AuditEntry.chain_hash).where(AuditEntry.id == anchor.row_id))
-    return None if stored == anchor.chain_hash else anchor
+
+def stored_hash(session: Session, row_id: int) -> str | None:
+    """The chain hash of audit row ``row_id`` as the log holds it (None when the row is gone)."""
+    return session.scalar(select(AuditEntry.chain_hash).where(AuditEntry.id == row_id))
