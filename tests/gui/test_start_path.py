@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,27 +75,37 @@ sys.exit(main(["--database", sys.argv[1], "run"]))
 """
 
 
-@pytest.mark.no_default_actor
-def test_the_desk_signs_in_before_the_orm_loads_and_sells_after(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _seeded_desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A desk's SQLite file with the demo and its first admin, set as the desk's database (not a first start)."""
     monkeypatch.setenv("BOXOFFICE_HOME", str(tmp_path / "home"))
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    db_url = sqlite_url(tmp_path / "desk.sqlite3")
-    save_settings(Settings(database_url=db_url, conference_id=1))   # not a first start
-    app = build_app(db_url, use_stripe=False)
+    path = tmp_path / "desk.sqlite3"
+    save_settings(Settings(database_url=sqlite_url(path), conference_id=1))
+    app = build_app(sqlite_url(path), use_stripe=False)
     try:
         with acting_as(SYSTEM):
             seed_if_empty(app.ctx)
         app.auth.create_first_admin(ADMIN, PASSWORD)
     finally:
         app.close()
+    return path
 
-    done = subprocess.run([sys.executable, "-c", DRIVER, db_url, ADMIN, PASSWORD], capture_output=True,
-                          text=True, env=env, timeout=120, check=False)
+
+def _drive(driver: str, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """Run ``boxoffice run`` under ``driver`` offscreen; its exit and the last JSON report it printed."""
+    done = subprocess.run([sys.executable, "-c", driver, *args], capture_output=True, text=True,
+                          env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), timeout=120, check=False)
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
     assert lines, f"no report (exit {done.returncode}): {done.stderr[-2000:]}"
-    report = json.loads(lines[-1])
+    report: dict[str, Any] = json.loads(lines[-1])
     assert "error" not in report, report
+    return done, report
+
+
+@pytest.mark.no_default_actor
+def test_the_desk_signs_in_before_the_orm_loads_and_sells_after(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db_url = sqlite_url(_seeded_desk(tmp_path, monkeypatch))
+    done, report = _drive(DRIVER, db_url, ADMIN, PASSWORD)
     # The sign-in screen was ready with the names read through Core, before any ORM import ...
     assert report["names"] == [ADMIN]
     assert report["orm"] is False and report["models"] is False
@@ -164,28 +175,13 @@ def test_the_window_shows_before_the_quick_check_and_a_damaged_file_is_still_ref
     from boxoffice.db.backup import backup_sqlite
     from tests.services.test_sqlite_faults import _overwrite_pages, _with_rows
 
-    monkeypatch.setenv("BOXOFFICE_HOME", str(tmp_path / "home"))
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    path = tmp_path / "desk.sqlite3"
-    save_settings(Settings(database_url=sqlite_url(path), conference_id=1))   # not a first start
-    app = build_app(sqlite_url(path), use_stripe=False)
-    try:
-        with acting_as(SYSTEM):
-            seed_if_empty(app.ctx)
-        app.auth.create_first_admin(ADMIN, PASSWORD)
-    finally:
-        app.close()
+    path = _seeded_desk(tmp_path, monkeypatch)
     _with_rows(path)
     newest = backup_sqlite(path, label="0008-to-0009")
     _overwrite_pages(path)
     damaged = path.read_bytes()
 
-    done = subprocess.run([sys.executable, "-c", DAMAGED_DRIVER, sqlite_url(path)], capture_output=True,
-                          text=True, env=env, timeout=120, check=False)
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
-    assert lines, f"no report (exit {done.returncode}): {done.stderr[-2000:]}"
-    report = json.loads(lines[-1])
-    assert "error" not in report, report
+    done, report = _drive(DAMAGED_DRIVER, sqlite_url(path))
     # The check ran on a worker while the window showed, not before it on the GUI thread ...
     assert report["check_on_gui_thread"] is False and report["window_shown_before_check_ended"] is True
     # ... and the damaged file was refused as before, naming the newest backup, with nothing written.
